@@ -1,0 +1,22 @@
+import type { PatternId } from '../shared/connect';
+import type { TransportFactory } from './transport';
+
+export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;
+
+/**
+ * Pattern id -> transport module, loaded on first use so that activation and CLI start-up
+ * stay light (a session of one pattern never evaluates another pattern's library).
+ */
+const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
+  ws: async () => (await import('./transports/wsTransport')).createWsTransport,
+};
+
+export function isPatternAvailable(pattern: PatternId): boolean {
+  return pattern in loaders;
+}
+
+export const loadTransport: TransportLoader = async (pattern) => {
+  const load = loaders[pattern];
+  if (!load) throw new Error(`The ${pattern} pattern is not available in this build`);
+  return load();
+};

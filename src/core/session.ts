@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_PREVIEW_LIMIT, type ConnectOptions } from '../shared/connect';
+import type { EventBody, FrameEvent, SessionState, SummaryEvent, TimingPhases, WireEvent } from '../shared/events';
+import { createClock, type Clock } from './clock';
+import { Emitter } from './emitter';
+import { describeError } from './errors';
+import { loadTransport, type TransportLoader } from './registry';
+import type { FrameOptions, OutboundMessage, Transport, TransportSink } from './transport';
+
+export interface SessionDeps {
+  clock?: Clock;
+  /** Override how a pattern's transport is found (tests, plugins). */
+  loadTransport?: TransportLoader;
+  /** How long close() waits for the transport before forcing the end. */
+  closeGraceMs?: number;
+}
+
+/** Observes every event before listeners see it and may add events (anomaly detection, stats). */
+export interface SessionObserver {
+  onEvent(e: WireEvent, session: Session): void;
+  /** Extra summary fields. */
+  summary?(): Record<string, unknown>;
+}
+
+/**
+ * One connection of one pattern to one endpoint, and its ordered event stream.
+ * Stamps `seq`/`t`/`ts`, counts frames and bytes, enforces count/duration limits,
+ * and always ends with a terminal state event followed by the summary.
+ */
+export class Session {
+  readonly id = randomUUID().slice(0, 8);
+  readonly options: ConnectOptions;
+  readonly clock: Clock;
+  private readonly emitter = new Emitter<WireEvent>();
+  /** Subscribe to events as they happen. */
+  readonly onEvent = this.emitter.event;
+  private readonly deps: SessionDeps;
+  private transport: Transport | undefined;
+  private seq = 0;
+  private current: SessionState | 'idle' = 'idle';
+  private framesIn = 0;
+  private framesOut = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private dataIn = 0;
+  private reconnects = 0;
+  private extra: Record<string, unknown> = {};
+  private observers: SessionObserver[] = [];
+  private finished = false;
+  private closing: Promise<SummaryEvent> | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: (s: SummaryEvent) => void;
+  /** Resolves with the summary once the session has ended. */
+  readonly done: Promise<SummaryEvent>;
+  readonly previewLimit: number;
+
+  constructor(options: ConnectOptions, deps: SessionDeps = {}) {
+    this.options = options;
+    this.deps = deps;
+    this.clock = deps.clock ?? createClock();
+    this.previewLimit = options.previewLimit ?? DEFAULT_PREVIEW_LIMIT;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.sink = this.createSink();
+  }
+
+  get state(): SessionState | 'idle' {
+    return this.current;
+  }
+
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Add an observer (before start()). */
+  observe(o: SessionObserver): void {
+    this.observers.push(o);
+  }
+
+  /** Open the connection. Never throws: failures become events. */
+  async start(): Promise<void> {
+    if (this.current !== 'idle') return;
+    this.current = 'connecting';
+    try {
+      const factory = await (this.deps.loadTransport ?? loadTransport)(this.options.pattern);
+      if (this.finished) return;
+      this.transport = factory({ options: this.options, sink: this.sink });
+      if (this.options.durationMs && this.options.durationMs > 0) {
+        this.durationTimer = setTimeout(() => void this.close('duration reached'), this.options.durationMs);
+        this.durationTimer.unref?.();
+      }
+      this.transport.start();
+    } catch (err) {
+      const d = describeError(err);
+      this.sink.error(d.message, d.code);
+      this.finish('failed', d.message);
+    }
+  }
+
+  /** Send a message, logged as an out frame by the transport. */
+  async send(msg: OutboundMessage): Promise<void> {
+    if (!this.transport?.send) throw new Error(`The ${this.options.pattern} pattern cannot send messages`);
+    if (this.finished) throw new Error('The session has ended');
+    await this.transport.send(msg);
+  }
+
+  get canSend(): boolean {
+    return !!this.transport?.send;
+  }
+
+  get canPing(): boolean {
+    return !!this.transport?.ping;
+  }
+
+  ping(data?: string): void {
+    if (!this.transport?.ping) throw new Error(`The ${this.options.pattern} pattern has no ping`);
+    this.transport.ping(data);
+  }
+
+  /** Drop the connection and reconnect now (where the pattern supports it). */
+  reconnect(): void {
+    if (!this.transport?.reconnect) throw new Error(`The ${this.options.pattern} pattern cannot reconnect`);
+    this.transport.reconnect();
+  }
+
+  /** End the session. Resolves with the summary. Safe to call more than once. */
+  close(reason = 'closed by user'): Promise<SummaryEvent> {
+    if (this.finished) return this.done;
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      this.sink.state('closing', { reason });
+      const grace = this.deps.closeGraceMs ?? 3000;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          this.transport?.close(reason),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, grace);
+            timer.unref?.();
+          }),
+        ]);
+      } catch {
+        // A transport that fails to close cleanly still ends the session.
+      } finally {
+        clearTimeout(timer);
+      }
+      this.finish('closed', reason);
+      return this.done;
+    })();
+    return this.closing;
+  }
+
+  /** Stamp and dispatch one event. */
+  private push<E extends WireEvent>(body: EventBody<E>): E {
+    const t = this.clock.now();
+    const e = body as unknown as Record<string, unknown>;
+    // Stamped fields go first so that serialised events read naturally.
+    const stamped = { seq: ++this.seq, t: Math.round(t * 1000) / 1000, ts: this.clock.epochAt(t), ...e } as E;
+    for (let i = 0; i < this.observers.length; i++) this.observers[i].onEvent(stamped, this);
+    this.emitter.fire(stamped);
+    return stamped;
+  }
+
+  /** Emit an event on behalf of an observer (anomalies). */
+  emitExtra(body: EventBody): void {
+    if (!this.finished) this.push(body);
+  }
+
+  private finish(state: 'closed' | 'failed', reason?: string, extra?: { code?: number; url?: string; meta?: Record<string, unknown> }): void {
+    if (this.finished) return;
+    clearTimeout(this.durationTimer);
+    const body: Record<string, unknown> = { kind: 'state', state };
+    if (reason !== undefined) body.reason = reason;
+    if (extra?.code !== undefined) body.code = extra.code;
+    if (extra?.url !== undefined) body.url = extra.url;
+    if (extra?.meta !== undefined) body.meta = extra.meta;
+    this.current = state;
+    this.push(body as EventBody);
+    this.finished = true;
+    let extraSummary: Record<string, unknown> = { ...this.extra };
+    for (const o of this.observers) if (o.summary) extraSummary = { ...extraSummary, ...o.summary() };
+    const t = this.clock.now();
+    const summary = {
+      seq: ++this.seq,
+      t: Math.round(t * 1000) / 1000,
+      ts: this.clock.epochAt(t),
+      kind: 'summary',
+      frames: { in: this.framesIn, out: this.framesOut },
+      bytes: { in: this.bytesIn, out: this.bytesOut },
+      reconnects: this.reconnects,
+      durationMs: Math.round(t),
+      state,
+      ...extraSummary,
+    } as SummaryEvent;
+    this.emitter.fire(summary);
+    this.resolveDone(summary);
+    // If the transport ended by itself, make sure nothing keeps running.
+    if (!this.closing) void Promise.resolve(this.transport?.close(reason)).catch(() => undefined);
+  }
+
+  /** The sink handed to the transport. */
+  private readonly sink: TransportSink;
+
+  private createSink(): TransportSink {
+    return {
+    previewLimit: this.previewLimit,
+    now: () => this.clock.now(),
+    state: (state, extra) => {
+      if (this.finished) return;
+      if (state === 'closed' || state === 'failed') {
+        this.finish(state, extra?.reason, extra);
+        return;
+      }
+      if (this.closing && state !== 'closing') return;
+      this.current = state;
+      const body: Record<string, unknown> = { kind: 'state', state };
+      if (extra?.reason !== undefined) body.reason = extra.reason;
+      if (extra?.code !== undefined) body.code = extra.code;
+      if (extra?.url !== undefined) body.url = extra.url;
+      if (extra?.meta !== undefined) body.meta = extra.meta;
+      this.push(body as EventBody);
+    },
+    frame: (dir, payload, opts) => {
+      if (this.finished) return;
+      this.pushFrame(dir, payload, opts);
+    },
+    timing: (phases: TimingPhases, meta) => {
+      if (this.finished) return;
+      this.push(meta ? { kind: 'timing', phases, meta } : { kind: 'timing', phases });
+    },
+    reconnect: (attempt, delayMs, cause, meta) => {
+      if (this.finished) return;
+      this.reconnects++;
+      const body = (meta ? { kind: 'reconnect', attempt, delayMs, cause, meta } : { kind: 'reconnect', attempt, delayMs, cause }) as EventBody;
+      this.push(body);
+    },
+    error: (message, code) => {
+      if (this.finished) return;
+      this.push(code ? { kind: 'error', message, code } : { kind: 'error', message });
+    },
+    emit: (body) => {
+      if (this.finished) return;
+      this.push(body);
+    },
+    summarize: (extra) => {
+      this.extra = { ...this.extra, ...extra };
+    },
+    };
+  }
+
+  private pushFrame(dir: 'in' | 'out', payload: string | Uint8Array, opts: FrameOptions | undefined): void {
+    const limit = this.previewLimit;
+    let size: number;
+    let data: string;
+    let encoding: 'utf8' | 'base64';
+    let truncated: boolean;
+    if (typeof payload === 'string') {
+      encoding = 'utf8';
+      size = opts?.size ?? Buffer.byteLength(payload);
+      if (payload.length > limit) {
+        data = payload.slice(0, limit);
+        truncated = true;
+      } else {
+        data = payload;
+        truncated = size > Buffer.byteLength(data);
+      }
+    } else {
+      size = opts?.size ?? payload.byteLength;
+      const n = Math.min(limit, payload.byteLength);
+      const buf = Buffer.from(payload.buffer, payload.byteOffset, n);
+      truncated = size > n;
+      if (opts?.binary) {
+        encoding = 'base64';
+        data = buf.toString('base64');
+      } else {
+        encoding = 'utf8';
+        data = buf.toString('utf8');
+      }
+    }
+    const body: Record<string, unknown> = { kind: 'frame', dir, size, encoding, data };
+    if (truncated) body.truncated = true;
+    if (opts?.channel !== undefined) body.channel = opts.channel;
+    if (opts?.control) body.meta = { ...(opts.meta ?? {}), control: true };
+    else if (opts?.meta !== undefined) body.meta = opts.meta;
+    if (dir === 'in') {
+      this.framesIn++;
+      this.bytesIn += size;
+    } else {
+      this.framesOut++;
+      this.bytesOut += size;
+    }
+    this.push(body as unknown as EventBody<FrameEvent>);
+    if (dir === 'in' && !opts?.control) {
+      this.dataIn++;
+      const count = this.options.count;
+      if (count && count > 0 && this.dataIn === count) void this.close('count reached');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { ConnectOptions } from '../shared/connect';
+import type { EventBody, SessionState, TimingPhases } from '../shared/events';
+
+/** How a transport reports: every call becomes one stamped event of the contract. */
+export interface TransportSink {
+  /** Bytes of payload kept in `data`. */
+  readonly previewLimit: number;
+  /** Session clock, ms since start. */
+  now(): number;
+  state(state: SessionState, extra?: { reason?: string; code?: number; url?: string; meta?: Record<string, unknown> }): void;
+  /** Log a frame; `payload` is the whole payload (strings count as UTF-8). */
+  frame(dir: 'in' | 'out', payload: string | Uint8Array, opts?: FrameOptions): void;
+  timing(phases: TimingPhases, meta?: Record<string, unknown>): void;
+  reconnect(attempt: number, delayMs: number, cause: string, meta?: Record<string, unknown>): void;
+  error(message: string, code?: string): void;
+  /** Any other event body (anomalies, pattern-specific kinds). */
+  emit(body: EventBody): void;
+  /** Add pattern-specific fields to the final summary. */
+  summarize(extra: Record<string, unknown>): void;
+}
+
+export interface FrameOptions {
+  channel?: string;
+  meta?: Record<string, unknown>;
+  /** Binary payload: logged as base64. */
+  binary?: boolean;
+  /** Control frame (ping, pong, close, CONNACK...): `meta.control = true`, not counted by `--count`. */
+  control?: boolean;
+  /** Whole size when `payload` is already a preview. */
+  size?: number;
+}
+
+/** A message to send. */
+export interface OutboundMessage {
+  data: string | Uint8Array;
+  binary?: boolean;
+  /** Topic (MQTT) or other sub-stream. */
+  channel?: string;
+  meta?: Record<string, unknown>;
+}
+
+/** One pattern's connection. Reports only through the sink; must end with state closed or failed. */
+export interface Transport {
+  /** Begin connecting. Errors are reported through the sink, never thrown. */
+  start(): void;
+  /** Send a message (patterns that can send). */
+  send?(msg: OutboundMessage): Promise<void>;
+  /** Send a ping (WebSocket). */
+  ping?(data?: string): void;
+  /** Drop the current connection and reconnect now. */
+  reconnect?(): void;
+  /** Close; resolves after the terminal state was reported. Safe to call twice. */
+  close(reason?: string): Promise<void>;
+}
+
+export interface TransportContext {
+  options: ConnectOptions;
+  sink: TransportSink;
+}
+
+export type TransportFactory = (ctx: TransportContext) => Transport;
+
+/** What a transport can do, for UIs. */
+export interface TransportCapabilities {
+  send: boolean;
+  ping: boolean;
+}
