@@ -91,48 +91,114 @@ export interface ConnectOptions {
 
 /** Short polling. */
 export interface PollOptions {
+  /** Time between polls. */
   intervalMs?: number;
+  /** How a change is detected; `auto` uses ETag, then Last-Modified, then a body hash. */
+  change?: 'auto' | 'etag' | 'last-modified' | 'hash';
+  /** JSON path (`$.changedAt`) to the server's change time (epoch ms or ISO), for staleness. */
+  timestampField?: string;
+  /** Header holding the server's change time, for staleness. */
+  timestampHeader?: string;
 }
 
 /** Long polling. */
 export interface LongPollOptions {
   /** Client-side hold limit per request. */
   timeoutMs?: number;
+  /** Query parameter that carries the cursor (default `cursor`). */
+  cursorParam?: string;
+  /** JSON path in the response body to the next cursor (`$.cursor`). */
+  cursorField?: string;
+  /** Response header with the next cursor. */
+  cursorHeader?: string;
+  /** Carry the ETag as If-None-Match instead of a cursor. */
+  useEtag?: boolean;
+  /** Treat the stream as dead when a request gets no answer for this long (0 = never). */
+  idleTimeoutMs?: number;
 }
 
 /** HTTP streaming. */
 export interface StreamOptions {
+  /** Treat the stream as dead when nothing arrives for this long (0 = never). */
   idleTimeoutMs?: number;
+  /** `auto`: NDJSON/JSON Lines by content type are split per line, others per chunk. */
+  split?: 'auto' | 'lines' | 'chunks';
+}
+
+export interface MqttSubscription {
+  topic: string;
+  qos?: 0 | 1 | 2;
+}
+
+export interface MqttPublish {
+  topic: string;
+  payload: string;
+  /** Payload encoding of `payload`. */
+  encoding?: 'text' | 'hex' | 'base64';
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  /** MQTT 5 properties. */
+  properties?: {
+    userProperties?: Record<string, string | string[]>;
+    contentType?: string;
+    messageExpiryInterval?: number;
+    responseTopic?: string;
+    /** Correlation data as text. */
+    correlationData?: string;
+  };
 }
 
 /** MQTT. */
 export interface MqttOptions {
   protocolVersion?: 4 | 5;
+  clientId?: string;
+  /** Clean session (3.1.1) / clean start (5). */
+  clean?: boolean;
+  keepaliveSec?: number;
+  username?: string;
+  password?: string;
+  will?: MqttPublish;
+  subscribe?: MqttSubscription[];
+  /** Published once connected. */
+  publish?: MqttPublish[];
+  /** Publish/async-response over MQTT 5: requests with response topic + correlation data. */
+  request?: {
+    topic: string;
+    responseTopic?: string;
+    payload?: string;
+    /** Per-request timeout. */
+    timeoutMs?: number;
+    /** How many requests to send. */
+    count?: number;
+    /** Time between requests. */
+    intervalMs?: number;
+  };
 }
 
 /** Webhook receiver. */
 export interface WebhookOptions {
-  /** host:port to listen on; loopback and port 0 by default. */
+  /** host:port to listen on; 127.0.0.1 and port 0 by default. */
   listen?: string;
+  /** The reply the receiver sends back. */
+  reply?: { status?: number; body?: string; delayMs?: number; headers?: Record<string, string> };
+  /** Optional HMAC signature check. */
+  hmac?: { header: string; algorithm: 'sha256' | 'sha1'; secret: string; /** e.g. `sha256=` */ prefix?: string };
 }
 
 /** Asynchronous request-response (202 + status URL). */
 export interface AsyncOptions {
+  /** Overall limit for the operation. */
   timeoutMs?: number;
-}
-
-export interface WsOptions {
-  /** Send a ping this often (0 = never). */
-  pingIntervalMs?: number;
-  /** Treat the connection as dead when no pong arrives within this time. */
-  pongTimeoutMs?: number;
-}
-
-export interface SseOptions {
-  /** Treat the stream as dead when nothing arrives for this long (0 = never). */
-  idleTimeoutMs?: number;
-  /** Send this as Last-Event-ID on the first request. */
-  lastEventId?: string;
+  /** Poll interval when the server sends no Retry-After. */
+  pollIntervalMs?: number;
+  /** JSON path of the status field in the status response (`$.status`). */
+  statusField?: string;
+  /** Values of the status field that are terminal (default done, succeeded, failed, completed, error). */
+  doneValues?: string[];
+  /** Wait for a callback on a webhook receiver instead of polling. */
+  callback?: boolean;
+  /** JSON path in the 202 body to the operation URL when there is no Location header. */
+  operationUrlField?: string;
 }
 
 export const DEFAULT_PREVIEW_LIMIT = 64 * 1024;
