@@ -89,6 +89,20 @@ export interface ConnectOptions {
   idField?: string;
 }
 
+export interface WsOptions {
+  /** Send a ping this often (0 = never). */
+  pingIntervalMs?: number;
+  /** Treat the connection as dead when no pong arrives within this time. */
+  pongTimeoutMs?: number;
+}
+
+export interface SseOptions {
+  /** Treat the stream as dead when nothing arrives for this long (0 = never). */
+  idleTimeoutMs?: number;
+  /** Send this as Last-Event-ID on the first request. */
+  lastEventId?: string;
+}
+
 /** Short polling. */
 export interface PollOptions {
   /** Time between polls. */
