@@ -9,6 +9,7 @@ export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;
  */
 const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   ws: async () => (await import('./transports/wsTransport')).createWsTransport,
+  webhook: async () => (await import('./transports/webhookTransport')).createWebhookTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {
