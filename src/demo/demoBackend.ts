@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Feed, type FeedEvent } from './feed';
+import { HttpRoutes } from './httpRoutes';
+import { WebhookSender } from './webhookSender';
+import { WsRoute } from './wsRoute';
+
+/** How to run the demo backend. Every field is optional. */
+export interface DemoOptions {
+  /** Interface to bind; 127.0.0.1 unless asked otherwise, so the demo is not reachable from the network. */
+  host?: string;
+  /** HTTP and WebSocket port (0 picks a free one). Default 8080. */
+  port?: number;
+  /** Embedded MQTT broker port (0 picks a free one); `false` skips MQTT. Default 1883. */
+  mqttPort?: number | false;
+  /** Feed events per second (fractions allowed; 0 pauses the feed). Default 1. */
+  rate?: number;
+  /** Feed events kept for resuming. Default 1000. */
+  historySize?: number;
+  /** Where the webhook sender POSTs each feed event. */
+  webhookUrl?: string;
+  /** HMAC secret of the webhook sender; a random one is made when absent. */
+  webhookSecret?: string;
+  /** How long a `/jobs` job runs. Default 2000. */
+  jobMs?: number;
+  /** Default long-poll hold. Default 25000. */
+  longPollWaitMs?: number;
+  /** Ping interval on `/ws`. Default 15000. */
+  wsPingIntervalMs?: number;
+  /** `retry:` for SSE clients. Default 2000. */
+  sseRetryMs?: number;
+  /** Lines worth showing to a person (webhook deliveries and failures). */
+  onLog?: (line: string) => void;
+}
+
+/** Every URL the demo serves. */
+export interface DemoUrls {
+  index: string;
+  items: string;
+  sse: string;
+  ws: string;
+  poll: string;
+  longPoll: string;
+  stream: string;
+  jobs: string;
+  /** The embedded broker, when it runs. */
+  mqtt?: string;
+  /** Where webhooks are sent, when a URL was given. */
+  webhookTarget?: string;
+}
+
+/** A running demo backend. */
+export interface DemoBackend {
+  urls: DemoUrls;
+  /** The live feed every route serves (tests can `tick()` it). */
+  feed: Feed;
+  /** The webhook sender's HMAC secret, when a webhook URL was given. */
+  webhookSecret?: string;
+  /** Stop every server and timer. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** A started MQTT side of the demo. */
+interface MqttSide {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * MQTT integration point. The embedded broker lives in src/demo/mqttBroker.ts (aedes, publishing
+ * the feed on feed/# and answering MQTT 5 requests). Until that module exists the demo runs
+ * without MQTT and lists no MQTT URL; once it does, load it here lazily so HTTP-only users never
+ * evaluate aedes.
+ */
+async function startMqttSide(_feed: Feed, _host: string, _port: number): Promise<MqttSide | undefined> {
+  return undefined;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Start the demo backend: one live feed served over every pattern. */
+export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
+  const host = opts.host ?? '127.0.0.1';
+  const feed = new Feed({ rate: opts.rate ?? 1, historySize: opts.historySize ?? 1000 });
+  // Filled once the port is known; the index page reads it per request.
+  const urls = {} as DemoUrls;
+  const routes = new HttpRoutes({
+    feed,
+    jobMs: opts.jobMs ?? 2000,
+    longPollWaitMs: opts.longPollWaitMs ?? 25_000,
+    longPollMaxWaitMs: Math.max(opts.longPollWaitMs ?? 25_000, 120_000),
+    sseRetryMs: opts.sseRetryMs ?? 2000,
+    keepAliveMs: 15_000,
+    index: () => Object.fromEntries(Object.entries(urls).filter(([, v]) => v !== undefined)) as Record<string, string>,
+  });
+  const wsRoute = new WsRoute({ feed, pingIntervalMs: opts.wsPingIntervalMs ?? 15_000 });
+  const server = http.createServer((req, res) => routes.handle(req, res));
+  server.on('upgrade', (req, socket, head) => wsRoute.handleUpgrade(req, socket, head));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://${hostForUrl(host)}:${port}`;
+  Object.assign(urls, {
+    index: `${base}/`,
+    items: `${base}/items`,
+    sse: `${base}/sse`,
+    ws: `ws://${hostForUrl(host)}:${port}/ws`,
+    poll: `${base}/poll`,
+    longPoll: `${base}/long-poll?cursor=0`,
+    stream: `${base}/stream`,
+    jobs: `${base}/jobs`,
+  } satisfies DemoUrls);
+
+  let mqtt: MqttSide | undefined;
+  let sender: WebhookSender | undefined;
+  let webhookSecret: string | undefined;
+  const stopHttp = async () => {
+    routes.close();
+    wsRoute.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  try {
+    if (opts.mqttPort !== false) mqtt = await startMqttSide(feed, host, opts.mqttPort ?? 1883);
+    if (mqtt) urls.mqtt = mqtt.url;
+    if (opts.webhookUrl) {
+      webhookSecret = opts.webhookSecret ?? randomBytes(16).toString('hex');
+      sender = new WebhookSender({
+        feed,
+        url: opts.webhookUrl,
+        secret: webhookSecret,
+        onResult: (r) => opts.onLog?.(r.error ? `webhook #${r.seq} failed: ${r.error}` : `webhook #${r.seq} -> HTTP ${r.status}`),
+      });
+      urls.webhookTarget = opts.webhookUrl;
+    }
+  } catch (err) {
+    await mqtt?.close();
+    await stopHttp();
+    throw err;
+  }
+  feed.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    urls,
+    feed,
+    webhookSecret,
+    close: () =>
+      (closing ??= (async () => {
+        sender?.stop();
+        feed.stop();
+        await Promise.all([stopHttp(), mqtt?.close()]);
+      })()),
+  };
+}
+
+export type { FeedEvent };
