@@ -175,6 +175,10 @@ export interface MqttOptions {
   subscribe?: MqttSubscription[];
   /** Published once connected. */
   publish?: MqttPublish[];
+  /** Topic for messages sent without one (the CLI's `--send`, the inspector's send box). */
+  publishTopic?: string;
+  /** MQTT 5 session expiry; with `clean: false` it defaults to 3600 so that the session can resume. */
+  sessionExpirySec?: number;
   /** Publish/async-response over MQTT 5: requests with response topic + correlation data. */
   request?: {
     topic: string;
@@ -186,6 +190,10 @@ export interface MqttOptions {
     count?: number;
     /** Time between requests. */
     intervalMs?: number;
+    /** QoS of the requests and of the response subscription (default 1). */
+    qos?: 0 | 1 | 2;
+    /** Keep the session open once every request is answered or timed out (default: end it). */
+    keepOpen?: boolean;
   };
 }
 
