@@ -1,0 +1,563 @@
+import type { FrameEvent, WireEvent } from '../shared/events';
+import type { LogFilter, LogStats } from '../shared/protocol';
+import { compileFilter, type CompiledFilter } from './logFilter';
+
+/** Caps of one session's in-memory log. */
+export interface SessionLogOptions {
+  /** Most events kept; older ones are dropped (and counted). Default 1,000,000. */
+  maxEvents?: number;
+  /** Most (estimated) bytes kept; older events are dropped (and counted). Default 256 MiB. */
+  maxBytes?: number;
+  /** Most events kept in the timeline (state, reconnect, timing, error, anomaly). Default 20,000. */
+  maxTimeline?: number;
+}
+
+export const DEFAULT_MAX_EVENTS = 1_000_000;
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_TIMELINE = 20_000;
+
+/** A filtered, live window onto a SessionLog: row numbers are positions among the matching events. */
+export interface LogView {
+  readonly filterId: number;
+  readonly filter: LogFilter;
+  /** Matching events currently retained. */
+  readonly total: number;
+  /** Matching events [start, start+count), oldest first; fewer at the end. */
+  rows(start: number, count: number): WireEvent[];
+  /** Stop updating this view. */
+  dispose(): void;
+}
+
+// Per-slot flag bits.
+const F_FRAME = 1;
+const F_OUT = 2;
+const F_BASE64 = 4;
+const F_TRUNCATED = 8;
+const F_CONTROL = 16;
+
+/** Estimated bytes of one slot beyond its payload: the typed columns, array slots and object headers. */
+const FRAME_OVERHEAD = 72;
+const META_ESTIMATE = 128;
+const OTHER_EVENT_ESTIMATE = 320;
+const INITIAL_CAPACITY = 1024;
+/** Channels (topics, event types) are shared strings up to this many distinct values. */
+const MAX_INTERNED_CHANNELS = 4096;
+/** Rate buckets: 100 ms each, 10 of them make the one-second window. */
+const BUCKET_MS = 100;
+const BUCKETS = 16;
+const WINDOW_BUCKETS = 10;
+
+const TIMELINE_KINDS = new Set<WireEvent['kind']>(['state', 'reconnect', 'timing', 'error', 'anomaly']);
+
+/**
+ * One session's event log, owned by the host. A ring capped by event count and by estimated bytes:
+ * the oldest events are dropped first and counted in `dropped`.
+ *
+ * Frames are stored in columns (typed arrays for seq/t/ts/size/flags, plus the payload preview,
+ * channel and meta references) and become event objects only when read, so a million small frames
+ * cost little more than their payload text. Other events are kept as they came. The events that tell
+ * the connection story are also kept in a separate bounded timeline that a frame flood cannot evict.
+ */
+export class SessionLog implements Iterable<WireEvent> {
+  private readonly maxEvents: number;
+  private readonly maxBytes: number;
+  private readonly maxTimeline: number;
+
+  // Ring columns; slot = (head + k) % capacity for the k-th oldest retained event.
+  private capacity = 0;
+  private seqs = new Float64Array(0);
+  private times = new Float64Array(0);
+  private epochs = new Float64Array(0);
+  private sizes = new Float64Array(0);
+  private flags = new Uint8Array(0);
+  /** Frame: the payload preview string. Other kinds: the event object itself. */
+  private payloads: unknown[] = [];
+  private channels: Array<string | undefined> = [];
+  private metas: Array<Record<string, unknown> | undefined> = [];
+  private head = 0;
+  private count = 0;
+  /** Absolute index (appends since creation) of the oldest retained event. */
+  private base = 0;
+  private estimatedBytes = 0;
+  private droppedCount = 0;
+  private last = 0;
+  /** False once an event arrived with a seq not above the previous one: lookups then scan. */
+  private monotonic = true;
+  private readonly internedChannels = new Map<string, string>();
+
+  private timelineEvents: WireEvent[] = [];
+  private timelineDroppedCount = 0;
+
+  private framesIn = 0;
+  private framesOut = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private reconnects = 0;
+  private anomalies = 0;
+  private lastInT: number | undefined;
+  private prevInT: number | undefined;
+  private readonly bucketIds = new Float64Array(BUCKETS).fill(-1);
+  private readonly bucketMsgs = new Float64Array(BUCKETS);
+  private readonly bucketBytes = new Float64Array(BUCKETS);
+
+  private readonly views = new Set<FilteredView>();
+  private nextFilterId = 1;
+
+  constructor(options: SessionLogOptions = {}) {
+    this.maxEvents = Math.max(1, Math.floor(options.maxEvents ?? DEFAULT_MAX_EVENTS));
+    this.maxBytes = Math.max(1, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    this.maxTimeline = Math.max(1, Math.floor(options.maxTimeline ?? DEFAULT_MAX_TIMELINE));
+  }
+
+  /** Events retained in memory. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Older events evicted by the caps since creation or the last clear(). */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Seq of the last appended event (0 before any). */
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  /** Estimated bytes the retained events take. */
+  get bytes(): number {
+    return this.estimatedBytes;
+  }
+
+  /** Timeline events dropped by its own cap. */
+  get timelineDropped(): number {
+    return this.timelineDroppedCount;
+  }
+
+  /** Record one event. Evicts the oldest events when a cap is exceeded. */
+  append(e: WireEvent): void {
+    if (this.count === this.capacity) {
+      if (this.capacity < this.maxEvents) this.grow();
+      else this.evictOldest();
+    }
+    let slot = this.head + this.count;
+    if (slot >= this.capacity) slot -= this.capacity;
+    const abs = this.base + this.count;
+    if (e.seq <= this.last) this.monotonic = false;
+    this.last = e.seq;
+    this.seqs[slot] = e.seq;
+    this.times[slot] = e.t;
+    this.epochs[slot] = e.ts;
+    let cost: number;
+    if (e.kind === 'frame') {
+      let data = e.data;
+      // A truncated preview may be a slice that pins its whole parent string in memory: copy it.
+      if (e.truncated) data = Buffer.from(data, 'utf8').toString('utf8');
+      const meta = e.meta;
+      let channel = e.channel;
+      if (channel !== undefined) channel = this.intern(channel);
+      let f = F_FRAME;
+      if (e.dir === 'out') f |= F_OUT;
+      if (e.encoding === 'base64') f |= F_BASE64;
+      if (e.truncated) f |= F_TRUNCATED;
+      if (meta !== undefined && meta.control === true) f |= F_CONTROL;
+      this.flags[slot] = f;
+      this.sizes[slot] = e.size;
+      this.payloads[slot] = data;
+      this.channels[slot] = channel;
+      this.metas[slot] = meta;
+      cost = frameCost(data, channel, meta);
+      this.countFrame(e);
+    } else {
+      this.flags[slot] = 0;
+      this.sizes[slot] = 0;
+      this.payloads[slot] = e;
+      this.channels[slot] = undefined;
+      this.metas[slot] = undefined;
+      cost = OTHER_EVENT_ESTIMATE;
+      if (e.kind === 'reconnect') this.reconnects++;
+      else if (e.kind === 'anomaly') this.anomalies++;
+      if (TIMELINE_KINDS.has(e.kind)) this.pushTimeline(e);
+    }
+    this.count++;
+    this.estimatedBytes += cost;
+    while (this.estimatedBytes > this.maxBytes && this.count > 1) this.evictOldest();
+    if (this.views.size > 0) for (const v of this.views) v.consider(abs, slot);
+  }
+
+  /** The event with this seq, if retained. */
+  get(seq: number): WireEvent | undefined {
+    const k = this.indexOfSeq(seq);
+    return k < 0 ? undefined : this.materialize(this.slotAt(k));
+  }
+
+  /**
+   * Retained events with fromSeq <= seq <= toSeq (default: to the newest), oldest first,
+   * at most `limit` of them.
+   */
+  range(fromSeq: number, toSeq = Number.POSITIVE_INFINITY, limit = Number.POSITIVE_INFINITY): WireEvent[] {
+    const out: WireEvent[] = [];
+    if (this.count === 0 || toSeq < fromSeq) return out;
+    const start = this.monotonic ? this.lowerBound(fromSeq) : 0;
+    for (let k = start; k < this.count && out.length < limit; k++) {
+      const slot = this.slotAt(k);
+      const seq = this.seqs[slot];
+      if (seq > toSeq) {
+        if (this.monotonic) break;
+        continue;
+      }
+      if (seq >= fromSeq) out.push(this.materialize(slot));
+    }
+    return out;
+  }
+
+  /** Live figures: counts since creation or clear(), rates over the last second before `now` (epoch ms). */
+  stats(now = Date.now()): LogStats {
+    const nowBucket = Math.floor(now / BUCKET_MS);
+    let msgs = 0;
+    let bytes = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      const id = this.bucketIds[i];
+      if (id > nowBucket - WINDOW_BUCKETS && id <= nowBucket) {
+        msgs += this.bucketMsgs[i];
+        bytes += this.bucketBytes[i];
+      }
+    }
+    return {
+      events: this.count,
+      dropped: this.droppedCount,
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      reconnects: this.reconnects,
+      anomalies: this.anomalies,
+      msgsPerSec: msgs,
+      bytesPerSec: bytes,
+      interArrivalMs:
+        this.lastInT !== undefined && this.prevInT !== undefined ? Math.round((this.lastInT - this.prevInT) * 1000) / 1000 : null,
+    };
+  }
+
+  /**
+   * A filtered view that stays current as events are appended and evicted.
+   * Throws an Error with a one-line message when the filter's regex is invalid.
+   */
+  createView(filter: LogFilter): LogView {
+    const compiled = compileFilter(filter);
+    const view = new FilteredView(this, this.nextFilterId++, compiled);
+    this.views.add(view);
+    return view;
+  }
+
+  /** State, reconnect, timing, error and anomaly events, oldest first (bounded separately from frames). */
+  timeline(): WireEvent[] {
+    return this.timelineEvents.slice();
+  }
+
+  /** Forget every event, count and rate; views stay registered and become empty. `lastSeq` is kept. */
+  clear(): void {
+    this.base += this.count;
+    this.head = 0;
+    this.count = 0;
+    this.capacity = 0;
+    this.seqs = new Float64Array(0);
+    this.times = new Float64Array(0);
+    this.epochs = new Float64Array(0);
+    this.sizes = new Float64Array(0);
+    this.flags = new Uint8Array(0);
+    this.payloads = [];
+    this.channels = [];
+    this.metas = [];
+    this.estimatedBytes = 0;
+    this.droppedCount = 0;
+    this.monotonic = true;
+    this.internedChannels.clear();
+    this.timelineEvents = [];
+    this.timelineDroppedCount = 0;
+    this.framesIn = this.framesOut = this.bytesIn = this.bytesOut = 0;
+    this.reconnects = this.anomalies = 0;
+    this.lastInT = this.prevInT = undefined;
+    this.bucketIds.fill(-1);
+    this.bucketMsgs.fill(0);
+    this.bucketBytes.fill(0);
+    for (const v of this.views) v.reset();
+  }
+
+  *[Symbol.iterator](): Iterator<WireEvent> {
+    for (let k = 0; k < this.count; k++) yield this.materialize(this.slotAt(k));
+  }
+
+  // ---------- internals shared with views ----------
+
+  /** @internal Absolute index of the oldest retained event. */
+  get baseIndex(): number {
+    return this.base;
+  }
+
+  /** @internal Absolute index one past the newest event. */
+  get endIndex(): number {
+    return this.base + this.count;
+  }
+
+  /** @internal Slot of an absolute index known to be retained. */
+  slotOfAbs(abs: number): number {
+    const s = this.head + (abs - this.base);
+    return s >= this.capacity ? s - this.capacity : s;
+  }
+
+  /** @internal Does the event in `slot` pass the compiled filter? Frames are tested from columns. */
+  slotMatches(slot: number, f: CompiledFilter): boolean {
+    const flags = this.flags[slot];
+    if (flags & F_FRAME) {
+      return f.matchesFrame((flags & F_OUT) !== 0, (flags & F_CONTROL) !== 0, this.payloads[slot] as string, this.channels[slot], this.metas[slot]);
+    }
+    return f.matches(this.payloads[slot] as WireEvent);
+  }
+
+  /** @internal The event in `slot` as an object of the contract. */
+  materialize(slot: number): WireEvent {
+    const flags = this.flags[slot];
+    if (!(flags & F_FRAME)) return this.payloads[slot] as WireEvent;
+    const e: FrameEvent = {
+      seq: this.seqs[slot],
+      t: this.times[slot],
+      ts: this.epochs[slot],
+      kind: 'frame',
+      dir: flags & F_OUT ? 'out' : 'in',
+      size: this.sizes[slot],
+      encoding: flags & F_BASE64 ? 'base64' : 'utf8',
+      data: this.payloads[slot] as string,
+    };
+    if (flags & F_TRUNCATED) e.truncated = true;
+    const channel = this.channels[slot];
+    if (channel !== undefined) e.channel = channel;
+    const meta = this.metas[slot];
+    if (meta !== undefined) e.meta = meta;
+    return e;
+  }
+
+  /** @internal */
+  removeView(v: FilteredView): void {
+    this.views.delete(v);
+  }
+
+  // ---------- private ----------
+
+  private slotAt(k: number): number {
+    const s = this.head + k;
+    return s >= this.capacity ? s - this.capacity : s;
+  }
+
+  private intern(channel: string): string {
+    const known = this.internedChannels.get(channel);
+    if (known !== undefined) return known;
+    if (this.internedChannels.size < MAX_INTERNED_CHANNELS) this.internedChannels.set(channel, channel);
+    return channel;
+  }
+
+  private countFrame(e: FrameEvent): void {
+    if (e.dir === 'in') {
+      this.framesIn++;
+      this.bytesIn += e.size;
+      this.prevInT = this.lastInT;
+      this.lastInT = e.t;
+    } else {
+      this.framesOut++;
+      this.bytesOut += e.size;
+    }
+    const id = Math.floor(e.ts / BUCKET_MS);
+    const i = id % BUCKETS;
+    if (this.bucketIds[i] !== id) {
+      this.bucketIds[i] = id;
+      this.bucketMsgs[i] = 0;
+      this.bucketBytes[i] = 0;
+    }
+    this.bucketMsgs[i]++;
+    this.bucketBytes[i] += e.size;
+  }
+
+  private pushTimeline(e: WireEvent): void {
+    this.timelineEvents.push(e);
+    if (this.timelineEvents.length > this.maxTimeline) {
+      // Drop a tenth at once so a stream of timeline events costs amortised O(1).
+      const n = Math.max(1, Math.floor(this.maxTimeline / 10));
+      this.timelineEvents.splice(0, n);
+      this.timelineDroppedCount += n;
+    }
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.maxEvents, Math.max(INITIAL_CAPACITY, this.capacity * 2));
+    const seqs = new Float64Array(cap);
+    const times = new Float64Array(cap);
+    const epochs = new Float64Array(cap);
+    const sizes = new Float64Array(cap);
+    const flags = new Uint8Array(cap);
+    const payloads = new Array<unknown>(cap);
+    const channels = new Array<string | undefined>(cap);
+    const metas = new Array<Record<string, unknown> | undefined>(cap);
+    for (let k = 0; k < this.count; k++) {
+      const s = this.slotAt(k);
+      seqs[k] = this.seqs[s];
+      times[k] = this.times[s];
+      epochs[k] = this.epochs[s];
+      sizes[k] = this.sizes[s];
+      flags[k] = this.flags[s];
+      payloads[k] = this.payloads[s];
+      channels[k] = this.channels[s];
+      metas[k] = this.metas[s];
+    }
+    this.seqs = seqs;
+    this.times = times;
+    this.epochs = epochs;
+    this.sizes = sizes;
+    this.flags = flags;
+    this.payloads = payloads;
+    this.channels = channels;
+    this.metas = metas;
+    this.capacity = cap;
+    this.head = 0;
+  }
+
+  private evictOldest(): void {
+    const slot = this.head;
+    const flags = this.flags[slot];
+    this.estimatedBytes -= flags & F_FRAME ? frameCost(this.payloads[slot] as string, this.channels[slot], this.metas[slot]) : OTHER_EVENT_ESTIMATE;
+    // Release references so evicted payloads can be collected.
+    this.payloads[slot] = undefined;
+    this.channels[slot] = undefined;
+    this.metas[slot] = undefined;
+    this.head = slot + 1 === this.capacity ? 0 : slot + 1;
+    this.count--;
+    this.base++;
+    this.droppedCount++;
+  }
+
+  /** Position (0 = oldest retained) of `seq`, or -1. */
+  private indexOfSeq(seq: number): number {
+    if (this.count === 0) return -1;
+    if (!this.monotonic) {
+      for (let k = this.count - 1; k >= 0; k--) if (this.seqs[this.slotAt(k)] === seq) return k;
+      return -1;
+    }
+    // Sessions number events without gaps, so the direct guess almost always hits.
+    const guess = seq - this.seqs[this.head];
+    if (guess >= 0 && guess < this.count && this.seqs[this.slotAt(guess)] === seq) return guess;
+    const k = this.lowerBound(seq);
+    return k < this.count && this.seqs[this.slotAt(k)] === seq ? k : -1;
+  }
+
+  /** First position whose seq is >= `seq` (monotonic logs only). */
+  private lowerBound(seq: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[this.slotAt(mid)] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function frameCost(data: string, channel: string | undefined, meta: Record<string, unknown> | undefined): number {
+  return FRAME_OVERHEAD + data.length + (channel !== undefined ? channel.length : 0) + (meta !== undefined ? META_ESTIMATE : 0);
+}
+
+/** A view: the absolute indices of matching events, pruned lazily as the ring evicts. */
+class FilteredView implements LogView {
+  private matches = new Float64Array(256);
+  private start = 0;
+  private end = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly log: SessionLog,
+    readonly filterId: number,
+    private readonly compiled: CompiledFilter,
+  ) {
+    if (!compiled.matchesAll) this.scan(log.baseIndex, log.endIndex);
+  }
+
+  get filter(): LogFilter {
+    return this.compiled.filter;
+  }
+
+  get total(): number {
+    if (this.compiled.matchesAll) return this.log.endIndex - this.log.baseIndex;
+    this.prune();
+    return this.end - this.start;
+  }
+
+  rows(start: number, count: number): WireEvent[] {
+    const out: WireEvent[] = [];
+    if (!Number.isFinite(start) || !Number.isFinite(count) || count <= 0 || start < 0) return out;
+    const log = this.log;
+    if (this.compiled.matchesAll) {
+      const n = log.endIndex - log.baseIndex;
+      for (let i = start; i < n && out.length < count; i++) out.push(log.materialize(log.slotOfAbs(log.baseIndex + i)));
+      return out;
+    }
+    this.prune();
+    for (let i = this.start + start; i < this.end && out.length < count; i++) out.push(log.materialize(log.slotOfAbs(this.matches[i])));
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.matches = new Float64Array(0);
+    this.start = this.end = 0;
+    this.log.removeView(this);
+  }
+
+  /** @internal Called by the log for each appended event. */
+  consider(abs: number, slot: number): void {
+    if (this.compiled.matchesAll) return;
+    if (this.log.slotMatches(slot, this.compiled)) this.push(abs);
+  }
+
+  /** @internal The log was cleared. */
+  reset(): void {
+    this.start = this.end = 0;
+  }
+
+  private scan(from: number, to: number): void {
+    const log = this.log;
+    for (let abs = from; abs < to; abs++) if (log.slotMatches(log.slotOfAbs(abs), this.compiled)) this.push(abs);
+  }
+
+  private push(abs: number): void {
+    if (this.end === this.matches.length) {
+      this.prune();
+      if (this.start > 0 && this.start >= this.matches.length / 2) {
+        // Mostly evicted: slide down instead of growing.
+        this.matches.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const bigger = new Float64Array(this.matches.length * 2);
+        bigger.set(this.matches.subarray(this.start, this.end));
+        this.end -= this.start;
+        this.start = 0;
+        this.matches = bigger;
+      }
+    }
+    this.matches[this.end++] = abs;
+  }
+
+  /** Skip matches the ring has evicted (they are sorted, so binary search from the start). */
+  private prune(): void {
+    const base = this.log.baseIndex;
+    if (this.start >= this.end || this.matches[this.start] >= base) return;
+    let lo = this.start;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.matches[mid] < base) lo = mid + 1;
+      else hi = mid;
+    }
+    this.start = lo;
+  }
+}
