@@ -8,8 +8,10 @@ export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;
  * stay light (a session of one pattern never evaluates another pattern's library).
  */
 const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
+  http: async () => (await import('./transports/httpTransport')).createHttpTransport,
   ws: async () => (await import('./transports/wsTransport')).createWsTransport,
   webhook: async () => (await import('./transports/webhookTransport')).createWebhookTransport,
+  poll: async () => (await import('./transports/pollTransport')).createPollTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {

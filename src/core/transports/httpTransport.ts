@@ -1,0 +1,153 @@
+import type { ConnectOptions } from '../../shared/connect';
+import { checkUrl, describeError } from '../errors';
+import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
+import type { Transport, TransportFactory, TransportSink } from '../transport';
+
+export const createHttpTransport: TransportFactory = ({ options, sink }) => new HttpTransport(options, sink);
+
+/** Header values that are credentials: shown by scheme only, so logs and exports hold no secrets. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token']);
+
+/** Replace credential values in logged headers (`Bearer abc` -> `Bearer ***`). */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!SECRET_HEADERS.has(name.toLowerCase())) {
+      out[name] = value;
+      continue;
+    }
+    const scheme = /^(Basic|Bearer|Digest|Token|Negotiate|NTLM|AWS4-HMAC-SHA256)\s/i.exec(value);
+    out[name] = scheme ? `${scheme[1]} ***` : '***';
+  }
+  return out;
+}
+
+/**
+ * HTTP request-response: one exchange, logged as an `out` frame and an `in` frame with one
+ * timing event. Redirects are shown, not hidden: every 3xx hop is its own `in` frame
+ * (`meta.redirect: true`) with its own timing, and is followed unless `followRedirects` is false.
+ */
+class HttpTransport implements Transport {
+  private readonly abort = new AbortController();
+  private ended = false;
+  private opened = false;
+
+  constructor(
+    private readonly options: ConnectOptions,
+    private readonly sink: TransportSink,
+  ) {}
+
+  start(): void {
+    const problem = checkUrl(this.options.url, ['http', 'https']);
+    if (problem) {
+      this.sink.error(problem, 'ERR_INVALID_URL');
+      this.end('failed', problem);
+      return;
+    }
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { options, sink } = this;
+    const follow = options.followRedirects !== false;
+    const maxRedirects = options.maxRedirects ?? 10;
+    let url = options.url;
+    let method = (options.method ?? (options.body !== undefined ? 'POST' : 'GET')).toUpperCase();
+    let body: string | undefined = options.body;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const visited = new Set<string>();
+    sink.state('connecting', { url: redactUrl(url) });
+    try {
+      for (let hop = 0; ; hop++) {
+        visited.add(`${method} ${url}`);
+        const res = await httpRequest({
+          url,
+          method,
+          headers,
+          body,
+          tls: options.tls,
+          connectTimeoutMs: options.connectTimeoutMs,
+          signal: this.abort.signal,
+          now: sink.now,
+          onRequest: (sent) => this.logRequest(sent, body, hop),
+          onConnected: () => {
+            if (!this.opened) {
+              this.opened = true;
+              sink.state('open', { url: redactUrl(url) });
+            }
+          },
+        });
+        const next = followRedirect(res, method);
+        await this.logResponse(res, next?.url);
+        if (this.ended) return;
+        if (!next || !follow) {
+          this.end('closed', `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, res.status);
+          return;
+        }
+        if (visited.has(`${next.method} ${next.url}`)) {
+          this.fail(`Redirect loop: ${redactUrl(url)} redirects back to ${redactUrl(next.url)}, which was already requested`, 'ERR_REDIRECT_LOOP');
+          return;
+        }
+        if (hop + 1 > maxRedirects) {
+          this.fail(`Too many redirects: more than ${maxRedirects} hops (last to ${redactUrl(next.url)})`, 'ERR_TOO_MANY_REDIRECTS');
+          return;
+        }
+        if (new URL(next.url).origin !== new URL(url).origin) {
+          // Credentials are for the origin they were given to, as browsers and curl do.
+          for (const name of Object.keys(headers)) if (['authorization', 'cookie', 'proxy-authorization'].includes(name.toLowerCase())) delete headers[name];
+        }
+        url = next.url;
+        method = next.method;
+        if (next.dropBody) {
+          body = undefined;
+          for (const name of Object.keys(headers)) if (['content-length', 'content-type'].includes(name.toLowerCase())) delete headers[name];
+        }
+      }
+    } catch (err) {
+      if (this.ended) return;
+      const d = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, url);
+      this.fail(d.message, d.code);
+    }
+  }
+
+  private logRequest(sent: SentRequest, body: string | undefined, hop: number): void {
+    const meta: Record<string, unknown> = { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers) };
+    if (hop > 0) meta.hop = hop;
+    this.sink.frame('out', body ?? '', { meta });
+  }
+
+  private async logResponse(res: HttpResponse, location: string | undefined): Promise<void> {
+    const { sink } = this;
+    const body = await res.readBody(sink.previewLimit);
+    const meta: Record<string, unknown> = { status: res.status, statusText: res.statusText, headers: res.headers };
+    if (location !== undefined) {
+      meta.redirect = true;
+      meta.location = redactUrl(location);
+    }
+    const timingMeta: Record<string, unknown> = { status: res.status, url: redactUrl(res.url) };
+    if (location !== undefined) timingMeta.redirect = true;
+    sink.timing(res.phases(), timingMeta);
+    const binary = !isTextualBody(res.headers['content-type'], body.preview);
+    sink.frame('in', body.preview, { size: body.size, binary, meta });
+  }
+
+  private fail(message: string, code?: string): void {
+    if (this.ended) return;
+    this.sink.error(message, code);
+    this.end('failed', message);
+  }
+
+  private end(state: 'closed' | 'failed', reason: string, code?: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.state(state, code !== undefined ? { reason, code } : { reason });
+  }
+
+  close(reason?: string): Promise<void> {
+    if (!this.ended) {
+      this.end('closed', reason ?? 'closed by user');
+      this.abort.abort();
+    }
+    return Promise.resolve();
+  }
+}
