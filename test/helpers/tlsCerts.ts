@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,7 @@ export interface HttpsTestServer {
 }
 
 /** An https server on 127.0.0.1, port 0, with the given certificate. */
-export async function httpsServer(cert: TestCert, handler: https.RequestListener): Promise<HttpsTestServer> {
+export async function httpsServer(cert: TestCert, handler: RequestListener): Promise<HttpsTestServer> {
   const server = https.createServer({ cert: cert.cert, key: cert.key }, handler);
   // A client that rejects the certificate makes the server log a TLS error; that is expected here.
   server.on('tlsClientError', () => undefined);
