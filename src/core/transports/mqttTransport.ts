@@ -1,0 +1,449 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient, type Packet } from 'mqtt';
+import type { ConnectOptions, MqttOptions, MqttPublish, ReconnectPolicy } from '../../shared/connect';
+import { backoffDelay, resolvePolicy } from '../backoff';
+import { checkUrl, describeError } from '../errors';
+import {
+  bytesAsText,
+  controlMeta,
+  isRefusal,
+  payloadBytes,
+  publishMeta,
+  publishProperties,
+  reasonText,
+  type AnyPacket,
+} from '../mqttPackets';
+import { MqttRequester } from '../mqttRequests';
+import { RequestTiming } from '../netTiming';
+import { nodeTlsOptions } from '../tlsOptions';
+import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../transport';
+
+/** URL schemes this transport accepts; ws/wss carry MQTT over WebSocket. */
+export const MQTT_SCHEMES = ['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss'] as const;
+/** Session expiry asked for when `clean: false` on MQTT 5 and none is given, so a session can resume. */
+const DEFAULT_SESSION_EXPIRY_SEC = 3600;
+
+export const createMqttTransport: TransportFactory = ({ options, sink }) => new MqttTransport(options, sink);
+
+/**
+ * MQTT 3.1.1 and 5 via `mqtt` (MQTT.js), over tcp, tls and ws(s).
+ *
+ * Every packet the client writes or parses is logged from its `packetsend`/`packetreceive` events:
+ * PUBLISH as a data frame (topic in `channel`), everything else as a control frame with `meta.packet`.
+ * MQTT.js reconnects by itself every `reconnectPeriod`; this transport sets that period from the
+ * reconnect policy before each attempt (so the delays follow the backoff), counts the attempts,
+ * and ends the session when `maxAttempts` is exceeded. The library restores subscriptions after a
+ * reconnect whenever the broker did not keep the session; those SUBSCRIBE/SUBACK packets are logged too.
+ */
+class MqttTransport implements Transport {
+  private client: MqttClient | undefined;
+  private readonly mqttOptions: MqttOptions;
+  private readonly policy: ReconnectPolicy;
+  private readonly protocolVersion: 4 | 5;
+  private readonly clientId: string;
+  /** The URL without credentials: the one that is logged. */
+  private readonly displayUrl: string;
+  private requester: MqttRequester | undefined;
+  private everOpened = false;
+  /** Subscriptions, initial publishes and requests happen once, after the first CONNACK. */
+  private firstConnectDone = false;
+  private userClosed = false;
+  private ended = false;
+  private attempt = 0;
+  private droppedAt: number | undefined;
+  /** Why the current connection is going down (error, keepalive timeout, server DISCONNECT). */
+  private dropCause: string | undefined;
+  private refusal: string | undefined;
+  private closeReason: string | undefined;
+  private timing: RequestTiming | undefined;
+  private closeWaiters: Array<() => void> = [];
+  private forceTimer: NodeJS.Timeout | undefined;
+  /** SUBSCRIBE message id -> topics, so that SUBACK's granted codes can name their topics. */
+  private readonly pendingSubs = new Map<number, string[]>();
+
+  constructor(
+    private readonly options: ConnectOptions,
+    private readonly sink: TransportSink,
+  ) {
+    this.mqttOptions = options.mqtt ?? {};
+    this.policy = resolvePolicy(options.reconnect);
+    // Request/response needs MQTT 5 properties; otherwise 5 is the default too, for reason codes in words.
+    this.protocolVersion = this.mqttOptions.protocolVersion ?? 5;
+    this.clientId = this.mqttOptions.clientId || `wirescope-${randomBytes(4).toString('hex')}`;
+    this.displayUrl = stripCredentials(options.url);
+  }
+
+  start(): void {
+    const problem = checkUrl(this.options.url, MQTT_SCHEMES);
+    if (problem) return this.failAtStart(problem, 'ERR_INVALID_URL');
+    if (this.mqttOptions.request && this.protocolVersion !== 5) {
+      return this.failAtStart(
+        'MQTT request/response needs protocol version 5 (response topic and correlation data are MQTT 5 properties)',
+        'ERR_MQTT_VERSION',
+      );
+    }
+    if (this.mqttOptions.request && !this.mqttOptions.request.topic) {
+      return this.failAtStart('MQTT request/response needs a request topic', 'ERR_MQTT_TOPIC');
+    }
+    this.sink.state('connecting', { url: this.displayUrl });
+    let client: MqttClient;
+    try {
+      // manualConnect: the CONNECT packet must be seen by our packetsend listener.
+      client = mqtt.connect(this.displayUrl, { ...this.clientOptions(), manualConnect: true });
+    } catch (err) {
+      const d = describeError(err, this.displayUrl);
+      return this.failAtStart(d.message, d.code);
+    }
+    this.client = client;
+    if (this.mqttOptions.request) {
+      this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), () =>
+        void this.close('all requests answered or timed out'),
+      );
+    }
+    this.wire(client);
+    try {
+      client.connect();
+    } catch (err) {
+      const d = describeError(err, this.displayUrl);
+      this.failAtStart(d.message, d.code);
+    }
+  }
+
+  private failAtStart(message: string, code?: string): void {
+    this.sink.error(message, code);
+    this.end('failed', message);
+  }
+
+  private clientOptions(): IClientOptions {
+    const m = this.mqttOptions;
+    const url = new URL(this.options.url);
+    const o: IClientOptions = {
+      protocolVersion: this.protocolVersion,
+      clientId: this.clientId,
+      clean: m.clean ?? true,
+      keepalive: m.keepaliveSec ?? 60,
+      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+      reconnectPeriod: this.policy.enabled ? backoffDelay(this.policy, 1) : 0,
+      // An auth refusal must end the session, not loop.
+      reconnectOnConnackError: false,
+      resubscribe: true,
+      ...nodeTlsOptions(this.options.tls),
+    };
+    const username = m.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password = m.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    if (username !== undefined) o.username = username;
+    if (password !== undefined) o.password = password;
+    if (this.protocolVersion === 5) {
+      const expiry = m.sessionExpirySec ?? (m.clean === false ? DEFAULT_SESSION_EXPIRY_SEC : undefined);
+      if (expiry !== undefined) o.properties = { sessionExpiryInterval: expiry };
+    }
+    if (m.will) {
+      o.will = {
+        topic: m.will.topic,
+        payload: payloadBytes(m.will),
+        qos: m.will.qos ?? 0,
+        retain: !!m.will.retain,
+      };
+      const props = this.protocolVersion === 5 ? publishProperties(m.will.properties) : undefined;
+      if (props) o.will.properties = props;
+    }
+    if (url.protocol === 'ws:' || url.protocol === 'wss:') {
+      o.wsOptions = { headers: this.options.headers, ...nodeTlsOptions(this.options.tls) };
+    }
+    return o;
+  }
+
+  private wire(client: MqttClient): void {
+    const sink = this.sink;
+    client.on('packetsend', (packet: Packet) => this.onPacket('out', packet as unknown as AnyPacket));
+    client.on('packetreceive', (packet: Packet) => this.onPacket('in', packet as unknown as AnyPacket));
+
+    client.on('connect', () => {
+      // The library has flushed its queue and restored subscriptions where needed; first-connection work goes here.
+      if (this.ended || this.firstConnectDone) return;
+      this.firstConnectDone = true;
+      this.afterFirstConnect();
+    });
+
+    client.on('reconnect', () => {
+      if (this.ended || this.userClosed) return;
+      sink.state('connecting', { url: this.displayUrl, meta: { attempt: this.attempt } });
+    });
+
+    client.on('disconnect', (packet) => {
+      const code = packet.reasonCode ?? 0;
+      const why = packet.properties?.reasonString;
+      this.dropCause = `broker sent DISCONNECT: ${reasonText('disconnect', code, this.protocolVersion)}${why ? ` (${why})` : ''}`;
+    });
+
+    client.on('error', (err: Error & { code?: unknown }) => {
+      if (this.ended) return;
+      if (this.refusal) return;
+      if (err.message === 'Keepalive timeout') {
+        const sec = this.mqttOptions.keepaliveSec ?? 60;
+        this.dropCause = `keepalive timeout: no PINGRESP from the broker within ${sec} s`;
+        sink.error(this.dropCause, 'ERR_MQTT_KEEPALIVE');
+        return;
+      }
+      const d = typeof err.code === 'number' ? { message: err.message, code: 'ERR_MQTT' } : describeError(err, this.displayUrl);
+      this.dropCause = d.message;
+      sink.error(d.message, d.code);
+    });
+
+    client.on('close', () => this.onClose());
+  }
+
+  private onPacket(dir: 'in' | 'out', packet: AnyPacket): void {
+    if (this.ended) return;
+    const sink = this.sink;
+    if (packet.cmd === 'publish') {
+      const topic = String(packet.topic ?? '');
+      const meta = publishMeta(packet);
+      let after: (() => void) | undefined;
+      if (this.requester && dir === 'out') {
+        Object.assign(meta, this.requester.outgoing(packet));
+      } else if (this.requester) {
+        const match = this.requester.incoming(packet);
+        if (match) {
+          Object.assign(meta, match.meta);
+          after = match.after;
+        }
+      }
+      const raw = packet.payload as Buffer | string | undefined;
+      const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : (raw ?? Buffer.alloc(0));
+      const binary = bytesAsText(bytes).encoding === 'base64';
+      sink.frame(dir, bytes, { channel: topic, meta, binary });
+      after?.();
+      return;
+    }
+    if (packet.cmd === 'connect') {
+      this.timing = new RequestTiming(sink.now);
+      const stream = this.client?.stream;
+      if (stream instanceof net.Socket) this.timing.attachSocket(stream);
+    }
+    let topics: string[] | undefined;
+    if (packet.cmd === 'subscribe' && packet.messageId !== undefined) {
+      this.pendingSubs.set(
+        packet.messageId,
+        ((packet.subscriptions as Array<{ topic: string }>) ?? []).map((s) => s.topic),
+      );
+    } else if (packet.cmd === 'suback' && packet.messageId !== undefined) {
+      topics = this.pendingSubs.get(packet.messageId);
+      this.pendingSubs.delete(packet.messageId);
+    }
+    sink.frame(dir, '', { control: true, meta: controlMeta(packet, this.protocolVersion, topics) });
+    if (packet.cmd === 'connack') this.onConnack(packet);
+  }
+
+  /** CONNACK decides the state: open (with sessionPresent, the MQTT resume token) or refused. */
+  private onConnack(packet: AnyPacket): void {
+    const sink = this.sink;
+    const code = (this.protocolVersion === 5 ? packet.reasonCode : packet.returnCode) as number | undefined;
+    if (this.timing) {
+      this.timing.markFirstByte();
+      this.timing.markEnd();
+      sink.timing(this.timing.phases(), { handshake: 'connack' });
+      this.timing = undefined;
+    }
+    if (isRefusal(code)) {
+      const words = reasonText('connack', code!, this.protocolVersion);
+      const hint = code === 1 || code === 0x84 ? ' (try the other MQTT protocol version)' : '';
+      this.refusal = `Connection refused by the broker: ${words} (code ${code})${hint}`;
+      sink.error(this.refusal, 'ERR_MQTT_CONNACK');
+      this.end('failed', this.refusal);
+      return;
+    }
+    const sessionPresent = !!packet.sessionPresent;
+    const clean = this.mqttOptions.clean ?? true;
+    const meta: Record<string, unknown> = { sessionPresent, protocolVersion: this.protocolVersion, clientId: this.clientId, clean };
+    const assigned = (packet.properties as { assignedClientIdentifier?: string } | undefined)?.assignedClientIdentifier;
+    if (assigned) meta.assignedClientId = assigned;
+    if (this.everOpened) {
+      meta.reconnected = true;
+      if (this.droppedAt !== undefined) meta.downtimeMs = Math.round(sink.now() - this.droppedAt);
+      meta.attempts = this.attempt;
+      // MQTT.js resubscribes unless the broker kept the session (clean start off and session present).
+      const subs = this.subscribedTopics();
+      if (subs.length > 0) meta.resubscribe = clean || !sessionPresent ? subs : [];
+    }
+    this.everOpened = true;
+    this.attempt = 0;
+    this.droppedAt = undefined;
+    this.dropCause = undefined;
+    if (this.client && this.policy.enabled) this.client.options.reconnectPeriod = backoffDelay(this.policy, 1);
+    sink.state('open', { url: this.displayUrl, meta });
+  }
+
+  private subscribedTopics(): string[] {
+    const t = (this.client as unknown as { _resubscribeTopics?: Record<string, unknown> } | undefined)?._resubscribeTopics;
+    return t ? Object.keys(t).filter((k) => k !== 'resubscribe') : [];
+  }
+
+  private afterFirstConnect(): void {
+    const client = this.client;
+    if (!client) return;
+    const m = this.mqttOptions;
+    if (m.subscribe && m.subscribe.length > 0) {
+      const map: Record<string, { qos: 0 | 1 | 2 }> = {};
+      for (const s of m.subscribe) map[s.topic] = { qos: s.qos ?? 0 };
+      client.subscribe(map, (err, granted) => {
+        if (this.ended) return;
+        if (err) this.sink.error(`subscribe failed: ${describeError(err).message}`, 'ERR_MQTT_SUBSCRIBE');
+        for (const g of granted ?? []) {
+          if (g.qos === 128 || g.qos > 2) {
+            this.sink.error(`the broker refused the subscription to ${g.topic}: ${reasonText('suback', g.qos, this.protocolVersion)}`, 'ERR_MQTT_SUBSCRIBE');
+          }
+        }
+      });
+    }
+    for (const p of m.publish ?? []) this.publishNow(p.topic, payloadBytes(p), p).catch(() => undefined);
+    for (const text of this.options.send ?? []) {
+      const topic = m.publishTopic;
+      if (!topic) {
+        this.sink.error('cannot send: no MQTT topic to publish to (set a publish topic)', 'ERR_MQTT_TOPIC');
+        break;
+      }
+      this.publishNow(topic, Buffer.from(text, 'utf8'), {}).catch(() => undefined);
+    }
+    this.requester?.start();
+  }
+
+  private publishNow(topic: string, payload: Buffer, o: Pick<MqttPublish, 'qos' | 'retain' | 'properties'>): Promise<void> {
+    const client = this.client;
+    if (!client || this.ended) return Promise.reject(new Error('The MQTT session has ended'));
+    const opts: IClientPublishOptions = { qos: o.qos ?? 0, retain: !!o.retain };
+    const props = this.protocolVersion === 5 ? publishProperties(o.properties) : undefined;
+    if (props) opts.properties = props;
+    return new Promise<void>((resolve, reject) => {
+      client.publish(topic, payload, opts, (err) => {
+        if (err) {
+          const d = describeError(err);
+          if (!this.ended) this.sink.error(`publish to ${topic} failed: ${d.message}`, 'ERR_MQTT_PUBLISH');
+          reject(new Error(d.message));
+        } else resolve();
+      });
+    });
+  }
+
+  private requestChannel() {
+    return {
+      subscribe: (topic: string, qos: 0 | 1 | 2) =>
+        new Promise<void>((resolve, reject) => {
+          const client = this.client;
+          if (!client) return reject(new Error('not connected'));
+          client.subscribe(topic, { qos }, (err, granted) => {
+            if (err) return reject(new Error(describeError(err).message));
+            const g = granted?.[0];
+            if (g && (g.qos === 128 || g.qos > 2)) return reject(new Error(reasonText('suback', g.qos, this.protocolVersion)));
+            resolve();
+          });
+        }),
+      publish: (topic: string, payload: Buffer, qos: 0 | 1 | 2, properties: Record<string, unknown>) => {
+        this.client?.publish(topic, payload, { qos, properties }, () => undefined);
+      },
+    };
+  }
+
+  private onClose(): void {
+    if (this.ended) return;
+    if (this.userClosed) {
+      this.end('closed', this.closeReason ?? 'closed by user');
+      return;
+    }
+    const cause = this.dropCause ?? 'connection lost';
+    this.dropCause = undefined;
+    if (!this.everOpened) {
+      // First connection: refused, DNS, TLS or a broker that hung up before CONNACK.
+      this.end('failed', cause === 'connection lost' ? 'the broker closed the connection before CONNACK' : cause);
+      return;
+    }
+    if (!this.policy.enabled) {
+      this.end('closed', `disconnected: ${cause}`);
+      return;
+    }
+    if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
+    this.attempt++;
+    if (this.policy.maxAttempts > 0 && this.attempt > this.policy.maxAttempts) {
+      this.end('failed', `gave up after ${this.attempt - 1} reconnect attempts: ${cause}`);
+      return;
+    }
+    const client = this.client!;
+    // MQTT.js armed its timer with the current period on 'close' (its listener runs before ours).
+    const delay = client.options.reconnectPeriod ?? 0;
+    this.sink.state('reconnecting', { reason: cause });
+    this.sink.reconnect(this.attempt, delay, cause, { clientId: this.clientId, clean: this.mqttOptions.clean ?? true });
+    // The next failure waits longer.
+    client.options.reconnectPeriod = backoffDelay(this.policy, this.attempt + 1);
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    if (this.ended || !this.client) throw new Error('The MQTT session is not connected');
+    const topic = msg.channel ?? this.mqttOptions.publishTopic;
+    if (!topic) throw new Error('An MQTT message needs a topic');
+    const meta = (msg.meta ?? {}) as { qos?: unknown; retain?: unknown; properties?: unknown };
+    const qos = meta.qos === 1 || meta.qos === 2 ? meta.qos : 0;
+    const payload = typeof msg.data === 'string' ? Buffer.from(msg.data, 'utf8') : Buffer.from(msg.data);
+    await this.publishNow(topic, payload, {
+      qos,
+      retain: meta.retain === true,
+      properties: (meta.properties ?? undefined) as MqttPublish['properties'],
+    });
+  }
+
+  reconnect(): void {
+    if (this.ended || this.userClosed || !this.client) return;
+    this.dropCause = 'reconnect requested by user';
+    // Destroying the stream makes the library see a lost connection and run its reconnect path.
+    this.client.stream?.destroy();
+  }
+
+  close(reason?: string): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.userClosed = true;
+    this.closeReason = reason ?? 'closed by user';
+    this.requester?.stop();
+    return new Promise<void>((resolve) => {
+      this.closeWaiters.push(resolve);
+      const client = this.client;
+      if (!client) {
+        this.end('closed', this.closeReason!);
+        return;
+      }
+      if (client.connected) {
+        // A clean DISCONNECT (logged as an out frame) tells the broker not to publish the will.
+        client.end(false, {}, () => this.end('closed', this.closeReason!));
+        this.forceTimer = setTimeout(() => this.end('closed', this.closeReason!), 2000);
+        this.forceTimer.unref?.();
+      } else {
+        client.end(true, {}, () => this.end('closed', this.closeReason!));
+        this.end('closed', this.closeReason!);
+      }
+    });
+  }
+
+  private end(state: 'closed' | 'failed', reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.forceTimer);
+    this.requester?.stop();
+    if (this.requester) this.sink.summarize({ requestResponse: this.requester.stats() });
+    const client = this.client;
+    if (client && !client.disconnected) client.end(true);
+    this.sink.state(state, { reason });
+    for (const w of this.closeWaiters.splice(0)) w();
+  }
+}
+
+/** The URL without user info, for logs and for MQTT.js (credentials go in options instead). */
+function stripCredentials(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (!u.username && !u.password) return raw;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return raw;
+  }
+}
