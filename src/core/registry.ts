@@ -13,6 +13,7 @@ const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   mqtt: async () => (await import('./transports/mqttTransport')).createMqttTransport,
   webhook: async () => (await import('./transports/webhookTransport')).createWebhookTransport,
   poll: async () => (await import('./transports/pollTransport')).createPollTransport,
+  'long-poll': async () => (await import('./transports/longPollTransport')).createLongPollTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {

@@ -1,0 +1,205 @@
+import type { ConnectOptions, LongPollOptions, ReconnectPolicy } from '../../shared/connect';
+import { backoffDelay, mayRetry, resolvePolicy } from '../backoff';
+import { checkUrl, describeError } from '../errors';
+import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';
+import { bodyText, describeHttpError, hasHeader, logResponse, responseMeta, sendLogged, sleep } from '../httpExchange';
+import { parseJsonPath, readJsonPath, scalarText, type JsonPathStep } from '../jsonPath';
+import type { Transport, TransportFactory, TransportSink } from '../transport';
+
+export const createLongPollTransport: TransportFactory = ({ options, sink }) => new LongPollTransport(options, sink);
+
+/** Default client-side hold limit: longer than the 30 s most long-poll servers hold a request. */
+const DEFAULT_HOLD_LIMIT_MS = 60_000;
+
+type Outcome = { kind: 'data' | 'empty' } | { kind: 'retry'; cause: string } | { kind: 'fatal' };
+
+/**
+ * Long polling: a request is re-issued as soon as the previous one is answered. A cursor is carried
+ * forward (JSON field, header or ETag). Each in frame has `meta.heldMs` and `meta.empty`; each out
+ * frame after the first has `meta.gapMs`. A request held past `longPoll.timeoutMs` is aborted and
+ * re-issued (`client timeout`); errors back off with the reconnect policy, logged as reconnect events
+ * that show the cursor (the resume token) sent next.
+ */
+class LongPollTransport implements Transport {
+  private readonly stop = new AbortController();
+  private readonly policy: ReconnectPolicy;
+  private readonly lp: LongPollOptions;
+  private ended = false;
+  private everAnswered = false;
+  private failures = 0;
+  private cursor: string | undefined;
+  private etag: string | undefined;
+  private lastAnswerAt: number | undefined;
+  private requests = 0;
+  private cursorPath: JsonPathStep[] | undefined;
+
+  constructor(
+    private readonly options: ConnectOptions,
+    private readonly sink: TransportSink,
+  ) {
+    this.policy = resolvePolicy(options.reconnect);
+    this.lp = options.longPoll ?? {};
+  }
+
+  start(): void {
+    const problem = checkUrl(this.options.url, ['http', 'https']);
+    if (problem) return this.fail(problem, 'ERR_INVALID_URL');
+    if (this.lp.cursorField) {
+      try {
+        this.cursorPath = parseJsonPath(this.lp.cursorField);
+      } catch (err) {
+        return this.fail(describeError(err).message, 'ERR_BAD_OPTION');
+      }
+    }
+    // A cursor already in the URL is the starting point.
+    this.cursor = new URL(this.options.url).searchParams.get(this.cursorParam) ?? undefined;
+    this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    void this.loop();
+  }
+
+  private get cursorParam(): string {
+    return this.lp.cursorParam || 'cursor';
+  }
+
+  private get holdLimitMs(): number {
+    return this.lp.timeoutMs ?? this.lp.idleTimeoutMs ?? DEFAULT_HOLD_LIMIT_MS;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      const outcome = await this.requestOnce(signal);
+      if (signal.aborted || this.ended || outcome.kind === 'fatal') return;
+      if (outcome.kind === 'retry') {
+        this.failures++;
+        if (!mayRetry(this.policy, this.failures)) {
+          const why = this.policy.enabled ? `Gave up after ${this.failures - 1} reconnect attempts: ${outcome.cause}` : `Stopped: ${outcome.cause}`;
+          return this.fail(why, 'ERR_GAVE_UP', this.policy.enabled ? 'failed' : 'closed');
+        }
+        const delay = backoffDelay(this.policy, this.failures);
+        this.sink.state('reconnecting', { reason: outcome.cause });
+        this.sink.reconnect(this.failures, delay, outcome.cause, this.resumeMeta());
+        if (!(await sleep(delay, signal))) return;
+      }
+    }
+  }
+
+  /** The resume token sent with the next request. */
+  private resumeMeta(): Record<string, unknown> {
+    const meta: Record<string, unknown> = {};
+    if (this.cursor !== undefined) meta.cursor = this.cursor;
+    if (this.lp.useEtag && this.etag) meta.ifNoneMatch = this.etag;
+    return meta;
+  }
+
+  private requestUrl(): string {
+    if (this.cursor === undefined || this.lp.useEtag) return this.options.url;
+    const u = new URL(this.options.url);
+    u.searchParams.set(this.cursorParam, this.cursor);
+    return u.href;
+  }
+
+  private async requestOnce(stopSignal: AbortSignal): Promise<Outcome> {
+    const { options, sink } = this;
+    const limit = this.holdLimitMs;
+    const attempt = new AbortController();
+    const onStop = () => attempt.abort();
+    stopSignal.addEventListener('abort', onStop, { once: true });
+    let timedOut = false;
+    const holdTimer =
+      limit > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            attempt.abort();
+          }, limit)
+        : undefined;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (this.lp.useEtag && this.etag && !hasHeader(headers, 'if-none-match')) headers['If-None-Match'] = this.etag;
+    const outMeta: Record<string, unknown> = { request: ++this.requests };
+    if (this.cursor !== undefined) outMeta.cursor = this.cursor;
+    if (this.lastAnswerAt !== undefined) outMeta.gapMs = round(sink.now() - this.lastAnswerAt);
+    const sentAt = sink.now();
+    let res: HttpResponse | undefined;
+    let body: BodyPreview;
+    try {
+      res = await sendLogged(options, sink, { url: this.requestUrl(), method: options.method ?? 'GET', headers, body: options.body, signal: attempt.signal, outMeta });
+      body = await res.readBody(sink.previewLimit);
+    } catch (err) {
+      if (stopSignal.aborted) return { kind: 'fatal' };
+      const heldMs = round(sink.now() - sentAt);
+      this.lastAnswerAt = sink.now();
+      if (timedOut) {
+        // Not a failure of the server: re-issue at once, as a long-poll client does.
+        sink.timing(res ? res.phases() : { dns: null, connect: null, tls: null, ttfb: null, download: null, total: heldMs }, { clientTimeout: true });
+        sink.reconnect(1, 0, 'client timeout', { heldMs, limitMs: limit, ...this.resumeMeta() });
+        return { kind: 'data' };
+      }
+      const d = describeHttpError(err);
+      if (!this.everAnswered) {
+        this.fail(d.message, d.code);
+        return { kind: 'fatal' };
+      }
+      sink.error(d.message, d.code);
+      return { kind: 'retry', cause: d.message };
+    } finally {
+      clearTimeout(holdTimer);
+      stopSignal.removeEventListener('abort', onStop);
+    }
+    this.lastAnswerAt = sink.now();
+    const heldMs = round(this.lastAnswerAt - sentAt);
+    if (!this.everAnswered) {
+      this.everAnswered = true;
+      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status } });
+    } else if (this.failures > 0 && res.status < 400) {
+      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, reconnected: true, attempts: this.failures } });
+    }
+    const meta: Record<string, unknown> = { ...responseMeta(res), heldMs, request: this.requests };
+    if (res.status >= 400) {
+      logResponse(sink, res, body, meta);
+      const cause = `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
+      sink.error(`Long-poll request ${this.requests} failed: ${cause}`, `HTTP_${res.status}`);
+      return { kind: 'retry', cause };
+    }
+    this.failures = 0;
+    const text = bodyText(res, body);
+    const empty = res.status === 204 || res.status === 304 || body.size === 0 || (text !== undefined && /^\s*(\[\s*\]|null)?\s*$/.test(text));
+    if (empty) meta.empty = true;
+    const next = this.nextCursor(res, text);
+    if (next !== undefined) {
+      this.cursor = next;
+      meta.cursor = next;
+    }
+    if (res.headers.etag) this.etag = res.headers.etag;
+    logResponse(sink, res, body, meta);
+    return { kind: empty ? 'empty' : 'data' };
+  }
+
+  private nextCursor(res: HttpResponse, text: string | undefined): string | undefined {
+    if (this.lp.cursorHeader) {
+      const v = res.headers[this.lp.cursorHeader.toLowerCase()];
+      if (v) return v;
+    }
+    if (this.cursorPath && text !== undefined) {
+      const v = scalarText(readJsonPath(text, this.cursorPath));
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  private fail(message: string, code?: string, state: 'failed' | 'closed' = 'failed'): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop.abort();
+    this.sink.error(message, code);
+    this.sink.state(state, { reason: message });
+  }
+
+  async close(reason?: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop.abort();
+    this.sink.state('closed', { reason: reason ?? 'closed by user' });
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
