@@ -1,0 +1,441 @@
+/**
+ * Declarative command-line flags: each flag is one table entry that says what it takes and which
+ * ConnectOptions field it fills. Help text is generated from the same tables, so they cannot drift.
+ */
+import { readFileSync } from 'node:fs';
+import { checkUrl, describeError } from '../core/errors';
+import { isPatternAvailable } from '../core/registry';
+import { parseListen } from '../core/webhookReceiver';
+import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connect';
+
+/** Bad arguments: exit code 2 with one line on stderr. */
+export class UsageError extends Error {}
+
+export const OUTPUT_FORMATS = ['pretty', 'ndjson', 'summary'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Everything `wirescope connect` was asked to do. */
+export interface ConnectCommand {
+  options: ConnectOptions;
+  format: OutputFormat;
+  /** Exit non-zero when the session saw sequence anomalies. */
+  failOn?: 'anomaly';
+  help: boolean;
+}
+
+/** What flags may read besides their value: environment (secrets) and files (certificates). */
+export interface ArgsEnvironment {
+  env: Record<string, string | undefined>;
+  readFile(path: string): string;
+}
+
+export const defaultArgsEnvironment: ArgsEnvironment = {
+  env: process.env,
+  readFile: (p) => readFileSync(p, 'utf8'),
+};
+
+/** One flag of a command's table. */
+export interface FlagSpec<T> {
+  /** Long name without dashes (`count`). */
+  name: string;
+  /** One-letter alias without the dash (`X`). */
+  short?: string;
+  /** Placeholder of the value in help (`ms`); absent for switches. */
+  value?: string;
+  /** May be given more than once. */
+  repeat?: boolean;
+  /** Only meaningful for these patterns (connect only). */
+  patterns?: readonly PatternId[];
+  /** Heading the flag is listed under in help. */
+  group: string;
+  help: string;
+  apply(target: T, value: string, env: ArgsEnvironment): void;
+}
+
+// ---------- value parsing ----------
+
+function intValue(flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw new UsageError(`--${flag} needs a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new UsageError(`--${flag} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`}, got ${raw}`);
+  return n;
+}
+
+function qosValue(flag: string, raw: string): 0 | 1 | 2 {
+  return intValue(flag, raw, 0, 2) as 0 | 1 | 2;
+}
+
+function envSecret(flag: string, name: string, env: ArgsEnvironment): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--${flag} takes the NAME of an environment variable, got "${name}"`);
+  const v = env.env[name];
+  if (v === undefined || v === '') throw new UsageError(`--${flag}: environment variable ${name} is not set`);
+  return v;
+}
+
+function fileText(flag: string, path: string, env: ArgsEnvironment): string {
+  try {
+    return env.readFile(path);
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read ${path}: ${describeError(err).message}`);
+  }
+}
+
+// ---------- connect ----------
+
+/** Connect flags as parsed, before the pattern-dependent checks. */
+export interface ConnectTarget extends ConnectCommand {
+  /** Defaults that apply to every --publish/--subscribe, whatever the flag order. */
+  mqttQos?: 0 | 1 | 2;
+  mqttRetain?: boolean;
+  hmacSecret?: string;
+  hmacHeader?: string;
+  hmacAlg?: 'sha256' | 'sha1';
+}
+
+const IDLE_PATTERNS: readonly PatternId[] = ['sse', 'stream', 'long-poll'];
+
+function mqtt(t: ConnectTarget): MqttOptions {
+  return (t.options.mqtt ??= {});
+}
+
+function webhook(t: ConnectTarget) {
+  return (t.options.webhook ??= {});
+}
+
+/** Every `wirescope connect` flag. */
+export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
+  {
+    name: 'pattern', value: PATTERNS.join('|'), group: 'General',
+    help: 'Communication pattern; inferred from the URL scheme when absent (ws: -> ws, http: -> http, mqtt: -> mqtt).',
+    apply: (t, v) => {
+      if (!(PATTERNS as readonly string[]).includes(v)) throw new UsageError(`--pattern must be one of ${PATTERNS.join(', ')}; got "${v}"`);
+      t.options.pattern = v as PatternId;
+    },
+  },
+  {
+    name: 'format', value: OUTPUT_FORMATS.join('|'), group: 'General',
+    help: 'pretty (for people, the default), ndjson (one contract event per line) or summary (the final summary only).',
+    apply: (t, v) => {
+      if (!(OUTPUT_FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}; got "${v}"`);
+      t.format = v as OutputFormat;
+    },
+  },
+  { name: 'count', value: 'n', group: 'General', help: 'End after n inbound data frames (control frames do not count).', apply: (t, v) => (t.options.count = intValue('count', v, 1)) },
+  { name: 'duration', value: 'ms', group: 'General', help: 'End after this many milliseconds.', apply: (t, v) => (t.options.durationMs = intValue('duration', v, 1)) },
+  {
+    name: 'reconnect', group: 'General', help: 'Reconnect after a dropped connection, with exponential backoff (the default).',
+    apply: (t) => (t.options.reconnect = { ...t.options.reconnect, enabled: true }),
+  },
+  {
+    name: 'no-reconnect', group: 'General', help: 'Do not reconnect; a drop ends the session.',
+    apply: (t) => (t.options.reconnect = { ...t.options.reconnect, enabled: false }),
+  },
+  { name: 'preview-limit', value: 'bytes', group: 'General', help: 'Bytes of each payload kept in `data` (the size still counts all of it).', apply: (t, v) => (t.options.previewLimit = intValue('preview-limit', v, 0)) },
+  {
+    name: 'timeout', value: 'ms', group: 'General',
+    help: 'long-poll: client-side hold limit per request; async: overall limit; other patterns: connect timeout.',
+    apply: (t, v) => {
+      const ms = intValue('timeout', v, 1);
+      if (t.options.pattern === 'long-poll') (t.options.longPoll ??= {}).timeoutMs = ms;
+      else if (t.options.pattern === 'async') (t.options.async ??= {}).timeoutMs = ms;
+      else t.options.connectTimeoutMs = ms;
+    },
+  },
+  {
+    name: 'idle-timeout', value: 'ms', group: 'General', patterns: IDLE_PATTERNS,
+    help: 'sse, stream, long-poll: treat the connection as dead after this long without data.',
+    apply: (t, v) => {
+      const ms = intValue('idle-timeout', v, 0);
+      if (t.options.pattern === 'sse') (t.options.sse ??= {}).idleTimeoutMs = ms;
+      else if (t.options.pattern === 'stream') (t.options.stream ??= {}).idleTimeoutMs = ms;
+      else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
+    },
+  },
+  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name).', apply: (t, v) => (t.options.idField = v) },
+  {
+    name: 'fail-on', value: 'anomaly', group: 'General', help: 'Exit with code 3 when any sequence anomaly was seen.',
+    apply: (t, v) => {
+      if (v !== 'anomaly') throw new UsageError(`--fail-on takes "anomaly", got "${v}"`);
+      t.failOn = 'anomaly';
+    },
+  },
+  { name: 'help', short: 'h', group: 'General', help: 'Show this help.', apply: (t) => (t.help = true) },
+
+  // Request
+  { name: 'request', short: 'X', value: 'method', group: 'Request', help: 'HTTP method (http, poll, long-poll, stream, async).', apply: (t, v) => {
+    if (!/^[A-Za-z]+$/.test(v)) throw new UsageError(`-X needs an HTTP method like GET or POST, got "${v}"`);
+    t.options.method = v.toUpperCase();
+  } },
+  {
+    name: 'header', short: 'H', value: "'Name: value'", repeat: true, group: 'Request', help: 'Add a request header (also the WebSocket and SSE handshakes).',
+    apply: (t, v) => {
+      const at = v.indexOf(':');
+      const name = at > 0 ? v.slice(0, at).trim() : '';
+      if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`-H needs 'Name: value', got "${v}"`);
+      const value = v.slice(at + 1).trim();
+      if (/[\r\n]/.test(value)) throw new UsageError(`-H ${name}: a header value cannot contain line breaks`);
+      t.options.headers = { ...t.options.headers, [name]: value };
+    },
+  },
+  { name: 'data', short: 'd', value: 'body', group: 'Request', help: 'Request body.', apply: (t, v) => (t.options.body = v) },
+  { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (ws); repeat for several.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
+  { name: 'subprotocol', value: 'name', repeat: true, patterns: ['ws'], group: 'Request', help: 'WebSocket subprotocol to offer; repeat for several.', apply: (t, v) => (t.options.protocols = [...(t.options.protocols ?? []), v]) },
+  { name: 'ping-interval', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
+  { name: 'interval', value: 'ms', patterns: ['poll', 'async'], group: 'Request', help: 'poll: time between polls; async: status poll interval when there is no Retry-After.', apply: (t, v) => {
+    const ms = intValue('interval', v, 1);
+    if (t.options.pattern === 'async') (t.options.async ??= {}).pollIntervalMs = ms;
+    else (t.options.poll ??= {}).intervalMs = ms;
+  } },
+
+  // TLS
+  { name: 'insecure', short: 'k', group: 'TLS', help: 'Accept TLS certificates that do not verify (self-signed, expired, wrong host).', apply: (t) => (t.options.tls = { ...t.options.tls, insecure: true }) },
+  { name: 'cacert', value: 'file', group: 'TLS', help: 'Trust the CA certificates in this PEM file.', apply: (t, v, env) => (t.options.tls = { ...t.options.tls, ca: fileText('cacert', v, env) }) },
+  { name: 'cert', value: 'file', group: 'TLS', help: 'Client certificate (PEM).', apply: (t, v, env) => (t.options.tls = { ...t.options.tls, cert: fileText('cert', v, env) }) },
+  { name: 'key', value: 'file', group: 'TLS', help: 'Client private key (PEM).', apply: (t, v, env) => (t.options.tls = { ...t.options.tls, key: fileText('key', v, env) }) },
+
+  // Webhook
+  { name: 'listen', value: 'host:port', patterns: ['webhook'], group: 'Webhook receiver', help: 'Where to listen (default 127.0.0.1:0, a free port).', apply: (t, v) => {
+    try {
+      parseListen(v);
+    } catch (err) {
+      throw new UsageError(`--listen: ${describeError(err).message}`);
+    }
+    webhook(t).listen = v;
+  } },
+  { name: 'reply-status', value: 'code', patterns: ['webhook'], group: 'Webhook receiver', help: 'Status of the reply (default 200).', apply: (t, v) => ((webhook(t).reply ??= {}).status = intValue('reply-status', v, 100, 599)) },
+  { name: 'reply-body', value: 'text', patterns: ['webhook'], group: 'Webhook receiver', help: 'Body of the reply.', apply: (t, v) => ((webhook(t).reply ??= {}).body = v) },
+  { name: 'reply-delay', value: 'ms', patterns: ['webhook'], group: 'Webhook receiver', help: 'Wait this long before replying.', apply: (t, v) => ((webhook(t).reply ??= {}).delayMs = intValue('reply-delay', v, 0)) },
+  { name: 'hmac-secret-env', value: 'NAME', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check an HMAC signature with the secret in this environment variable.', apply: (t, v, env) => (t.hmacSecret = envSecret('hmac-secret-env', v, env)) },
+  { name: 'hmac-header', value: 'name', patterns: ['webhook'], group: 'Webhook receiver', help: 'Header holding the signature (default X-Signature-256).', apply: (t, v) => {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new UsageError(`--hmac-header needs a header name, got "${v}"`);
+    t.hmacHeader = v;
+  } },
+  { name: 'hmac-alg', value: 'sha256|sha1', patterns: ['webhook'], group: 'Webhook receiver', help: 'Signature algorithm (default sha256).', apply: (t, v) => {
+    if (v !== 'sha256' && v !== 'sha1') throw new UsageError(`--hmac-alg must be sha256 or sha1, got "${v}"`);
+    t.hmacAlg = v;
+  } },
+
+  // MQTT
+  { name: 'subscribe', value: 'topic[:qos]', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Subscribe once connected; wildcards + and # allowed.', apply: (t, v) => {
+    const m = /^(.*):([0-2])$/.exec(v);
+    const topic = m ? m[1] : v;
+    if (!topic) throw new UsageError(`--subscribe needs a topic, got "${v}"`);
+    const m5 = mqtt(t);
+    m5.subscribe = [...(m5.subscribe ?? []), m ? { topic, qos: Number(m[2]) as 0 | 1 | 2 } : { topic }];
+  } },
+  { name: 'publish', value: 'topic=payload', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Publish once connected (with --qos and --retain).', apply: (t, v) => {
+    const at = v.indexOf('=');
+    if (at <= 0) throw new UsageError(`--publish needs topic=payload, got "${v}"`);
+    const m5 = mqtt(t);
+    m5.publish = [...(m5.publish ?? []), { topic: v.slice(0, at), payload: v.slice(at + 1) }];
+  } },
+  { name: 'qos', value: '0|1|2', patterns: ['mqtt'], group: 'MQTT', help: 'QoS of publishes and of subscriptions without their own.', apply: (t, v) => (t.mqttQos = qosValue('qos', v)) },
+  { name: 'retain', patterns: ['mqtt'], group: 'MQTT', help: 'Publish with the retain flag.', apply: (t) => (t.mqttRetain = true) },
+  { name: 'mqtt-version', value: '4|5', patterns: ['mqtt'], group: 'MQTT', help: 'Protocol version: 4 is MQTT 3.1.1, 5 is MQTT 5 (default).', apply: (t, v) => {
+    if (v !== '4' && v !== '5') throw new UsageError(`--mqtt-version must be 4 or 5, got "${v}"`);
+    mqtt(t).protocolVersion = Number(v) as 4 | 5;
+  } },
+  { name: 'client-id', value: 'id', patterns: ['mqtt'], group: 'MQTT', help: 'Client identifier.', apply: (t, v) => (mqtt(t).clientId = v) },
+  { name: 'username', value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
+  { name: 'password-env', value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
+];
+
+/** URL schemes each pattern accepts. */
+export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
+  http: ['http', 'https'],
+  ws: ['ws', 'wss'],
+  sse: ['http', 'https'],
+  poll: ['http', 'https'],
+  'long-poll': ['http', 'https'],
+  stream: ['http', 'https'],
+  mqtt: ['mqtt', 'mqtts', 'ws', 'wss'],
+  webhook: ['http'],
+  async: ['http', 'https'],
+};
+
+interface RawFlag<T> {
+  spec: FlagSpec<T>;
+  value: string;
+  /** How it was written, for messages. */
+  written: string;
+}
+
+/** Split argv into flags (checked against the table) and positionals. */
+export function tokenize<T>(argv: readonly string[], table: readonly FlagSpec<T>[]): { flags: RawFlag<T>[]; positionals: string[] } {
+  const flags: RawFlag<T>[] = [];
+  const positionals: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let spec: FlagSpec<T> | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      if (eq >= 0) inline = arg.slice(eq + 1);
+      spec = table.find((f) => f.name === name);
+      if (!spec) throw new UsageError(`unknown option --${name}`);
+    } else if (/^-[A-Za-z]/.test(arg)) {
+      const letter = arg[1];
+      spec = table.find((f) => f.short === letter);
+      if (!spec) throw new UsageError(`unknown option -${letter}`);
+      // -XPOST is -X POST, as in curl.
+      if (arg.length > 2) inline = arg.slice(2);
+    } else {
+      positionals.push(arg);
+      continue;
+    }
+    let value = '';
+    if (spec.value !== undefined) {
+      if (inline !== undefined) value = inline;
+      else if (i + 1 < argv.length) value = argv[++i];
+      else throw new UsageError(`--${spec.name} needs a value (${spec.value})`);
+    } else if (inline !== undefined) {
+      throw new UsageError(`--${spec.name} takes no value`);
+    }
+    if (!spec.repeat && seen.has(spec.name) && spec.name !== 'help') throw new UsageError(`--${spec.name} given more than once`);
+    seen.add(spec.name);
+    flags.push({ spec, value, written: arg });
+  }
+  return { flags, positionals };
+}
+
+/** Parse `wirescope connect` arguments (after the word `connect`). Throws UsageError. */
+export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment = defaultArgsEnvironment): ConnectCommand {
+  const { flags, positionals } = tokenize(argv, CONNECT_FLAGS);
+  const t: ConnectTarget = { options: { pattern: 'http', url: '' }, format: 'pretty', help: false };
+  if (flags.some((f) => f.spec.name === 'help')) return { ...t, help: true };
+
+  // The pattern decides where some flags go, so settle it before applying the rest.
+  const patternFlag = flags.find((f) => f.spec.name === 'pattern');
+  if (patternFlag) patternFlag.spec.apply(t, patternFlag.value, env);
+  if (positionals.length > 1) throw new UsageError(`one URL expected, got ${positionals.length}: ${positionals.join(' ')}`);
+  const url = positionals[0];
+  if (url === undefined && t.options.pattern !== 'webhook') {
+    throw new UsageError(patternFlag ? 'missing URL' : 'missing URL (wirescope connect <url> [options])');
+  }
+  if (!patternFlag) {
+    const inferred = inferPattern(url ?? '');
+    if (!inferred) {
+      const problem = checkUrl(url ?? '', ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts']);
+      throw new UsageError(problem ?? `cannot infer the pattern from "${url}"; give --pattern`);
+    }
+    t.options.pattern = inferred;
+  }
+  const pattern = t.options.pattern;
+  t.options.url = url ?? '';
+
+  const hasReconnect = flags.some((f) => f.spec.name === 'reconnect');
+  const hasNoReconnect = flags.some((f) => f.spec.name === 'no-reconnect');
+  if (hasReconnect && hasNoReconnect) throw new UsageError('--reconnect and --no-reconnect contradict each other');
+
+  for (const f of flags) {
+    if (f.spec.name === 'pattern') continue;
+    if (f.spec.patterns && !f.spec.patterns.includes(pattern)) {
+      throw new UsageError(`--${f.spec.name} applies to the ${f.spec.patterns.join('/')} pattern${f.spec.patterns.length > 1 ? 's' : ''}, not ${pattern}`);
+    }
+    f.spec.apply(t, f.value, env);
+  }
+
+  if (pattern === 'webhook') {
+    const listen = parseListen(t.options.webhook?.listen);
+    const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    // The receiver ignores the URL; it is set so that every face shows where it listens.
+    if (!url) t.options.url = `http://${host}:${listen.port}/`;
+  }
+  const problem = checkUrl(t.options.url, PATTERN_SCHEMES[pattern]);
+  if (problem) throw new UsageError(problem);
+  if (!isPatternAvailable(pattern)) throw new UsageError(`the ${pattern} pattern is not available in this build`);
+
+  if (t.hmacHeader !== undefined || t.hmacAlg !== undefined) {
+    if (t.hmacSecret === undefined) throw new UsageError('--hmac-header and --hmac-alg need --hmac-secret-env NAME');
+  }
+  if (t.hmacSecret !== undefined) {
+    const algorithm = t.hmacAlg ?? 'sha256';
+    webhook(t).hmac = { header: t.hmacHeader ?? 'X-Signature-256', algorithm, secret: t.hmacSecret, prefix: `${algorithm}=` };
+  }
+  if (t.options.mqtt && (t.mqttQos !== undefined || t.mqttRetain)) {
+    const m = t.options.mqtt;
+    m.publish = m.publish?.map((p) => ({ ...p, qos: t.mqttQos ?? p.qos, ...(t.mqttRetain ? { retain: true } : {}) }));
+    m.subscribe = m.subscribe?.map((s) => ({ ...s, qos: s.qos ?? t.mqttQos }));
+  }
+  if ((t.options.send?.length ?? 0) > 0 && pattern !== 'ws') throw new UsageError(`--send applies to the ws pattern, not ${pattern}`);
+
+  return { options: t.options, format: t.format, failOn: t.failOn, help: false };
+}
+
+// ---------- demo ----------
+
+/** What `wirescope demo` was asked to do. */
+export interface DemoCommand {
+  host: string;
+  port: number;
+  mqttPort: number;
+  rate: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  help: boolean;
+}
+
+/** Every `wirescope demo` flag. */
+export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
+  { name: 'host', value: 'address', group: 'Demo', help: 'Interface to bind (default 127.0.0.1: this machine only).', apply: (d, v) => {
+    if (!/^[A-Za-z0-9.:%-]+$/.test(v)) throw new UsageError(`--host needs a host name or address, got "${v}"`);
+    d.host = v;
+  } },
+  { name: 'port', value: 'n', group: 'Demo', help: 'HTTP and WebSocket port (default 8080; 0 picks a free one).', apply: (d, v) => (d.port = intValue('port', v, 0, 65535)) },
+  { name: 'mqtt-port', value: 'n', group: 'Demo', help: 'Embedded MQTT broker port (default 1883; 0 picks a free one).', apply: (d, v) => (d.mqttPort = intValue('mqtt-port', v, 0, 65535)) },
+  { name: 'rate', value: 'n/s', group: 'Demo', help: 'Feed events per second (default 1; fractions allowed; 0 pauses the feed).', apply: (d, v) => {
+    const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(v.trim());
+    const n = m ? Number(m[1]) : NaN;
+    if (!m || n > 1000) throw new UsageError(`--rate needs events per second from 0 to 1000, like 5 or 0.5/s; got "${v}"`);
+    d.rate = n;
+  } },
+  { name: 'webhook-url', value: 'URL', group: 'Demo', help: 'POST every feed event to this URL, signed with X-Signature-256.', apply: (d, v) => {
+    const problem = checkUrl(v, ['http', 'https']);
+    if (problem) throw new UsageError(`--webhook-url: ${problem}`);
+    d.webhookUrl = v;
+  } },
+  { name: 'webhook-secret', value: 'text', group: 'Demo', help: 'HMAC secret for the webhook signature (default: a random one, printed at start).', apply: (d, v) => {
+    if (v === '') throw new UsageError('--webhook-secret cannot be empty');
+    d.webhookSecret = v;
+  } },
+  { name: 'help', short: 'h', group: 'Demo', help: 'Show this help.', apply: (d) => (d.help = true) },
+];
+
+/** Parse `wirescope demo` arguments. Throws UsageError. */
+export function parseDemoArgs(argv: readonly string[], env: ArgsEnvironment = defaultArgsEnvironment): DemoCommand {
+  const { flags, positionals } = tokenize(argv, DEMO_FLAGS);
+  const d: DemoCommand = { host: '127.0.0.1', port: 8080, mqttPort: 1883, rate: 1, help: false };
+  for (const f of flags) f.spec.apply(d, f.value, env);
+  if (d.help) return d;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (d.webhookSecret !== undefined && d.webhookUrl === undefined) throw new UsageError('--webhook-secret needs --webhook-url');
+  return d;
+}
+
+/** Help text for a flag table, grouped by heading. */
+export function flagHelp<T>(table: readonly FlagSpec<T>[]): string {
+  const groups = new Map<string, string[][]>();
+  for (const f of table) {
+    const names = (f.short ? `-${f.short}, ` : '    ') + `--${f.name}` + (f.value ? ` ${f.value}` : '') + (f.repeat ? ' ...' : '');
+    const rows = groups.get(f.group) ?? [];
+    rows.push([names, f.help]);
+    groups.set(f.group, rows);
+  }
+  const width = Math.min(34, Math.max(...[...groups.values()].flat().map((r) => r[0].length)));
+  const out: string[] = [];
+  for (const [group, rows] of groups) {
+    out.push(`${group}:`);
+    for (const [names, help] of rows) {
+      if (names.length > width) out.push(`  ${names}`, `  ${' '.repeat(width)}  ${help}`);
+      else out.push(`  ${names.padEnd(width)}  ${help}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,67 @@
+import { Session } from '../core/session';
+import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
+import type { ConnectCommand } from './args';
+import { createPrinter, shouldColor } from './format';
+
+/** Exit codes of `wirescope`. */
+export const EXIT = {
+  ok: 0,
+  /** The session ended in state `failed` (refused, DNS, TLS, handshake rejected...). */
+  failed: 1,
+  /** Bad arguments or an invalid URL. */
+  usage: 2,
+  /** `--fail-on anomaly` and the session saw sequence anomalies. */
+  anomaly: 3,
+} as const;
+
+/** Where the command writes and how it is stopped; the real process in main.ts, something else in tests. */
+export interface CliIo {
+  write(text: string): void;
+  /** One line on stderr. */
+  error(line: string): void;
+  isTTY: boolean;
+  columns?: number;
+  env: Record<string, string | undefined>;
+  /** Calls `stop` on Ctrl+C / SIGTERM; returns a function that removes the handlers. */
+  onInterrupt(stop: (signal: string) => void): () => void;
+}
+
+/** Why a session failed, in one line: the terminal state's reason, else the last error. */
+function failureLine(events: { lastError?: string; terminal?: StateEvent }): string {
+  return events.terminal?.reason ?? events.lastError ?? 'connection failed';
+}
+
+/** Run `wirescope connect` to the end; resolves with the exit code. */
+export async function runConnect(cmd: ConnectCommand, io: CliIo): Promise<number> {
+  const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
+  const session = new Session(cmd.options);
+  let lastError: string | undefined;
+  let terminal: StateEvent | undefined;
+  session.onEvent((e: WireEvent) => {
+    if (e.kind === 'error') lastError = e.message;
+    if (e.kind === 'state' && (e.state === 'closed' || e.state === 'failed')) terminal = e;
+    const text = printer.print(e);
+    if (text !== undefined) io.write(text);
+  });
+  const removeInterrupt = io.onInterrupt((signal) => void session.close(signal === 'SIGINT' ? 'interrupted (Ctrl+C)' : `stopped by ${signal}`));
+  let summary: SummaryEvent;
+  try {
+    await session.start();
+    summary = await session.done;
+  } finally {
+    removeInterrupt();
+  }
+  if (summary.state === 'failed') {
+    io.error(failureLine({ lastError, terminal }));
+    return EXIT.failed;
+  }
+  if (cmd.failOn === 'anomaly' && summary.anomalies) {
+    const a = summary.anomalies;
+    const total = a.gap + a.duplicate + a['out-of-order'];
+    if (total > 0) {
+      io.error(`${total} sequence anomal${total === 1 ? 'y' : 'ies'} (${a.gap} gap, ${a.duplicate} duplicate, ${a['out-of-order']} out-of-order)`);
+      return EXIT.anomaly;
+    }
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,56 @@
+import { describeError } from '../core/errors';
+import { startDemo, type DemoUrls } from '../demo';
+import type { DemoCommand } from './args';
+import { EXIT, type CliIo } from './connect';
+
+const LABELS: Record<keyof DemoUrls, string> = {
+  index: 'index (every URL)',
+  items: 'REST resource',
+  sse: 'server-sent events',
+  ws: 'WebSocket',
+  poll: 'short polling',
+  longPoll: 'long polling',
+  stream: 'HTTP streaming (NDJSON)',
+  jobs: 'async jobs (POST -> 202)',
+  mqtt: 'MQTT broker (feed/#)',
+  webhookTarget: 'webhooks sent to',
+};
+
+/** Run `wirescope demo` until Ctrl+C / SIGTERM; resolves with the exit code. */
+export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
+  let demo;
+  try {
+    demo = await startDemo({
+      host: cmd.host,
+      port: cmd.port,
+      mqttPort: cmd.mqttPort,
+      rate: cmd.rate,
+      webhookUrl: cmd.webhookUrl,
+      webhookSecret: cmd.webhookSecret,
+      onLog: (line) => io.write(`  ${line}\n`),
+    });
+  } catch (err) {
+    const d = describeError(err, `${cmd.host}:${cmd.port}`);
+    io.error(d.code === 'EADDRINUSE' ? `${d.message}; choose another with --port (0 picks a free one)` : d.message);
+    return EXIT.failed;
+  }
+  const urls = demo.urls;
+  const lines = [`Wirescope demo backend: one live feed at ${cmd.rate} event${cmd.rate === 1 ? '' : 's'}/s over every pattern.`, ''];
+  for (const key of Object.keys(LABELS) as (keyof DemoUrls)[]) {
+    const url = urls[key];
+    if (url !== undefined) lines.push(`  ${LABELS[key].padEnd(26)} ${url}`);
+  }
+  // The secret is shown once so the user can configure the receiver; it is never written anywhere else.
+  if (demo.webhookSecret !== undefined && cmd.webhookSecret === undefined) lines.push(`  ${'webhook HMAC secret'.padEnd(26)} ${demo.webhookSecret}`);
+  lines.push('', 'Try:', `  wirescope connect ${urls.ws} --send hi --count 1 --format ndjson`, '', 'Ctrl+C stops the demo.', '');
+  io.write(lines.join('\n'));
+  const signal = await new Promise<string>((resolve) => {
+    const remove = io.onInterrupt((s) => {
+      remove();
+      resolve(s);
+    });
+  });
+  io.write(`\nStopping the demo (${signal})...\n`);
+  await demo.close();
+  return EXIT.ok;
+}

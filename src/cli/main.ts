@@ -1,0 +1,58 @@
+/**
+ * Entry of `wirescope` (bundled to dist/cli.js): the headless face of the engine. Runs one command
+ * and exits with a documented code. Failures are one line on stderr, never a stack trace.
+ */
+import { describeError } from '../core/errors';
+import { EXIT, type CliIo } from './connect';
+import { main } from './program';
+
+function processIo(): CliIo {
+  return {
+    write: (text) => {
+      process.stdout.write(text);
+    },
+    error: (line) => {
+      process.stderr.write(`wirescope: ${line}\n`);
+    },
+    isTTY: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
+    env: process.env,
+    onInterrupt: (stop) => {
+      let interrupts = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        // A second Ctrl+C means the graceful close is taking too long.
+        if (++interrupts > 1) process.exit(130);
+        stop(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      return () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    },
+  };
+}
+
+function fatal(err: unknown): void {
+  // Last resort: one line, never a stack trace.
+  process.stderr.write(`wirescope: ${describeError(err).message}\n`);
+  process.exit(EXIT.failed);
+}
+
+run();
+
+function run(): void {
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  // A closed pipe (wirescope ... | head) ends the output quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    fatal(err);
+  });
+  void main(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+    // Anything a transport forgot to close must not keep the CLI alive after the summary.
+    setTimeout(() => process.exit(code), 2000).unref();
+  }, fatal);
+}

@@ -1,0 +1,81 @@
+/** The `wirescope` commands, independent of the real process so they can be driven by tests. */
+import { describeError } from '../core/errors';
+import { CONNECT_FLAGS, DEMO_FLAGS, flagHelp, parseConnectArgs, parseDemoArgs, UsageError } from './args';
+import { EXIT, runConnect, type CliIo } from './connect';
+import { runDemo } from './demo';
+import { version } from '../../package.json';
+
+const MAIN_HELP = `wirescope ${version}: open a connection of any backend communication pattern and log every frame, timing and reconnect.
+
+Usage:
+  wirescope connect <url> [options]   Connect and print events (wirescope connect --help)
+  wirescope demo [options]            Run the demo backend: one live feed over every pattern (wirescope demo --help)
+  wirescope --help | --version
+
+Examples:
+  wirescope demo --port 8080
+  wirescope connect ws://127.0.0.1:8080/ws --send hi --count 1 --format ndjson
+  wirescope connect http://127.0.0.1:8080/sse --pattern sse --duration 5000
+
+Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
+`;
+
+const CONNECT_HELP = `Usage: wirescope connect <url> [options]
+
+Opens one session and prints its events until --count, --duration, the server closing, or Ctrl+C.
+
+${flagHelp(CONNECT_FLAGS)}Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
+`;
+
+const DEMO_HELP = `Usage: wirescope demo [options]
+
+Serves one live feed of numbered events over REST, SSE, WebSocket, polling, long polling,
+streaming, async jobs, webhooks and MQTT. Binds 127.0.0.1 unless --host says otherwise.
+
+${flagHelp(DEMO_FLAGS)}`;
+
+/** Run the CLI; resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.write(MAIN_HELP);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      case '--version':
+      case '-V':
+      case 'version':
+        io.write(`${version}\n`);
+        return EXIT.ok;
+      case 'connect': {
+        const cmd = parseConnectArgs(rest);
+        if (cmd.help) {
+          io.write(CONNECT_HELP);
+          return EXIT.ok;
+        }
+        return await runConnect(cmd, io);
+      }
+      case 'demo': {
+        const cmd = parseDemoArgs(rest);
+        if (cmd.help) {
+          io.write(DEMO_HELP);
+          return EXIT.ok;
+        }
+        return await runDemo(cmd, io);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"; try wirescope --help`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const hint = command === 'connect' || command === 'demo' ? ` (see wirescope ${command} --help)` : '';
+      io.error(`${err.message}${hint}`);
+      return EXIT.usage;
+    }
+    io.error(describeError(err).message);
+    return EXIT.failed;
+  }
+}
