@@ -1,0 +1,65 @@
+/**
+ * The inspector webview's HTML document. Pure (no vscode import) so the headless-Chromium tests
+ * serve exactly what the extension serves, CSP included.
+ */
+
+/** Inputs for {@link renderInspectorHtml}; URIs are already converted with `webview.asWebviewUri`. */
+export interface InspectorHtmlOptions {
+  /** `webview.cspSource`: the origin the webview may load its own resources from. */
+  cspSource: string;
+  scriptUri: string;
+  styleUri: string;
+  /** Per-load random value (base64 or hex) from `crypto`; never a timestamp. */
+  nonce: string;
+  /** The sidebar view shows a session picker; an editor panel is bound to one session. */
+  view: 'sidebar' | 'panel';
+  sessionId?: string;
+}
+
+/** Escape text for an HTML attribute value or text node. */
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Build the Content-Security-Policy for the inspector. */
+export function inspectorCsp(cspSource: string, nonce: string): string {
+  // The toolkit's components (FAST) style themselves through constructable stylesheets and CSSOM,
+  // which CSP does not gate, so no 'unsafe-inline' is needed for styles.
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `img-src ${cspSource} data:`,
+    "connect-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+  ].join('; ');
+}
+
+/**
+ * Render the inspector document: strict CSP, one stylesheet, one nonce'd script, no inline handlers.
+ * Throws on a nonce or cspSource that could break out of the policy.
+ */
+export function renderInspectorHtml(o: InspectorHtmlOptions): string {
+  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('nonce must be at least 16 base64/hex characters');
+  if (/[;'"\r\n,]/.test(o.cspSource)) throw new Error('cspSource contains characters not allowed in a CSP');
+  const csp = inspectorCsp(o.cspSource.trim(), o.nonce);
+  const session = o.sessionId === undefined ? '' : ` data-session-id="${esc(o.sessionId)}"`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${esc(o.styleUri)}">
+<title>Wirescope Inspector</title>
+</head>
+<body data-view="${o.view === 'panel' ? 'panel' : 'sidebar'}"${session}>
+<div id="app" role="application" aria-label="Wirescope inspector"></div>
+<script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

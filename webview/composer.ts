@@ -1,0 +1,141 @@
+/**
+ * Composer for sessions that can send: text / hex / base64 payloads, a channel (MQTT topic),
+ * the profile's saved templates, Send (Ctrl+Enter) and Ping.
+ */
+import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
+import { checkBase64, parseHex } from './format';
+import { h } from './ui/dom';
+import { button, dropdown, textArea, textField } from './ui/toolkit';
+
+export interface ComposerActions {
+  send(data: string, encoding: PayloadInputEncoding, channel?: string): Promise<void>;
+  ping(): void;
+  saveTemplate(name: string, data: string, encoding: PayloadInputEncoding): void;
+}
+
+/** Check the payload against its encoding; returns a one-line problem or undefined. */
+export function payloadProblem(data: string, encoding: PayloadInputEncoding): string | undefined {
+  if (encoding === 'hex') {
+    const r = parseHex(data);
+    return 'error' in r ? r.error : undefined;
+  }
+  if (encoding === 'base64') return checkBase64(data);
+  return undefined;
+}
+
+/** The composer (#composer). Hidden for sessions that cannot send. */
+export class Composer {
+  readonly element: HTMLElement;
+  private session: SessionInfo | undefined;
+  private readonly input;
+  private readonly encoding;
+  private readonly channel;
+  private readonly templates;
+  private readonly templateName;
+  private readonly sendBtn;
+  private readonly pingBtn;
+  private readonly message: HTMLElement;
+
+  constructor(private readonly actions: ComposerActions) {
+    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send)', ariaLabel: 'Message to send', rows: 3, onInput: () => this.clearMessage() });
+    this.encoding = dropdown({
+      id: 'composer-encoding',
+      ariaLabel: 'Payload encoding',
+      options: [
+        { value: 'text', label: 'Text' },
+        { value: 'hex', label: 'Hex' },
+        { value: 'base64', label: 'Base64' },
+      ],
+      value: 'text',
+      onChange: () => this.clearMessage(),
+    });
+    this.channel = textField({ id: 'composer-channel', placeholder: 'Topic', ariaLabel: 'Topic' });
+    this.templates = dropdown({ id: 'composer-templates', ariaLabel: 'Templates', options: [], onChange: (v) => this.useTemplate(v) });
+    this.templateName = textField({ id: 'composer-template-name', placeholder: 'Template name', ariaLabel: 'Template name' });
+    this.sendBtn = button('Send', { id: 'composer-send', title: 'Send (Ctrl+Enter)', onClick: () => void this.send() });
+    this.pingBtn = button('Ping', { id: 'composer-ping', appearance: 'secondary', onClick: () => this.actions.ping() });
+    const saveBtn = button('Save as template', { id: 'composer-save-template', appearance: 'secondary', onClick: () => this.save() });
+    this.message = h('div', { id: 'composer-message', cls: 'inline-error', role: 'alert' });
+    this.message.hidden = true;
+    this.input.addEventListener('keydown', (e: KeyboardEvent) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        void this.send();
+      }
+    });
+    this.element = h('section', { id: 'composer', cls: 'composer', attrs: { 'aria-label': 'Send a message' } },
+      h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.templates),
+      this.input,
+      h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.templateName, saveBtn),
+      this.message,
+    );
+    this.element.hidden = true;
+  }
+
+  /** Show the composer for a session (or hide it). */
+  setSession(s: SessionInfo | undefined): void {
+    this.session = s;
+    this.element.hidden = !s || !s.canSend || s.ended;
+    if (!s) return;
+    this.channel.hidden = s.pattern !== 'mqtt';
+    this.pingBtn.hidden = !s.canPing;
+    const templates = s.templates ?? [];
+    this.templates.hidden = templates.length === 0;
+    this.templates.setOptions([{ value: '', label: 'Templates…' }, ...templates.map((t, i) => ({ value: String(i), label: t.name }))], '');
+  }
+
+  private useTemplate(value: string): void {
+    const t = value === '' ? undefined : this.session?.templates?.[Number(value)];
+    if (!t) return;
+    this.input.value = t.data;
+    this.encoding.value = t.encoding ?? 'text';
+    this.clearMessage();
+  }
+
+  private clearMessage(): void {
+    this.message.hidden = true;
+    this.message.textContent = '';
+  }
+
+  private showMessage(text: string, isError = true): void {
+    this.message.textContent = text;
+    this.message.classList.toggle('inline-error', isError);
+    this.message.classList.toggle('inline-info', !isError);
+    this.message.hidden = false;
+  }
+
+  private currentEncoding(): PayloadInputEncoding {
+    const v = this.encoding.value;
+    return v === 'hex' || v === 'base64' ? v : 'text';
+  }
+
+  private async send(): Promise<void> {
+    if (!this.session || this.sendBtn.disabled) return;
+    const data = this.input.value ?? '';
+    const encoding = this.currentEncoding();
+    const problem = payloadProblem(data, encoding);
+    if (problem) return this.showMessage(problem);
+    const channel = this.session.pattern === 'mqtt' ? this.channel.value.trim() : undefined;
+    if (this.session.pattern === 'mqtt' && !channel) return this.showMessage('Enter a topic to publish to');
+    this.sendBtn.disabled = true;
+    try {
+      await this.actions.send(data, encoding, channel || undefined);
+      this.clearMessage();
+    } catch (err) {
+      this.showMessage(`Send failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.sendBtn.disabled = false;
+    }
+  }
+
+  private save(): void {
+    const name = this.templateName.value.trim();
+    const data = this.input.value ?? '';
+    const encoding = this.currentEncoding();
+    if (!name) return this.showMessage('Enter a template name first');
+    const problem = payloadProblem(data, encoding);
+    if (problem) return this.showMessage(problem);
+    this.actions.saveTemplate(name, data, encoding);
+    this.showMessage(`Saved template ${name}`, false);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Filter controls. The webview only collects the filter; the host applies it (SetFilter), so a
+ * search over a million frames never crosses postMessage.
+ */
+import type { LogFilter } from '../src/shared/protocol';
+import { h } from './ui/dom';
+import { checkbox, dropdown, textField } from './ui/toolkit';
+
+const TEXT_DEBOUNCE_MS = 200;
+
+/** Check a regex the way the host will compile it; returns a one-line problem or undefined. */
+export function regexProblem(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (err) {
+    return `Invalid regular expression: ${(err instanceof Error ? err.message : String(err)).replace(/^Invalid regular expression: /, '')}`;
+  }
+}
+
+/** The filter bar: direction, channel, text (+regex), hide control frames, only anomalies. */
+export class FilterBar {
+  readonly element: HTMLElement;
+  private filter: LogFilter = {};
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly message: HTMLElement;
+  private readonly dir;
+  private readonly channel;
+  private readonly text;
+  private readonly regex;
+  private readonly hideControl;
+  private readonly anomalies;
+
+  constructor(private readonly onChange: (filter: LogFilter) => void) {
+    this.dir = dropdown({
+      id: 'filter-dir',
+      ariaLabel: 'Direction',
+      options: [
+        { value: 'both', label: 'In + out' },
+        { value: 'in', label: '↓ In' },
+        { value: 'out', label: '↑ Out' },
+      ],
+      value: 'both',
+      onChange: () => this.changed(false),
+    });
+    this.channel = textField({ id: 'filter-channel', placeholder: 'Channel / topic', ariaLabel: 'Channel', onInput: () => this.changed(true) });
+    this.text = textField({ id: 'filter-text', placeholder: 'Filter text', ariaLabel: 'Filter text', onInput: () => this.changed(true) });
+    this.regex = checkbox({ id: 'filter-regex', label: '.*', onChange: () => this.changed(false) });
+    this.regex.title = 'Use regular expression';
+    this.regex.setAttribute('aria-label', 'Use regular expression');
+    this.hideControl = checkbox({ id: 'filter-hide-control', label: 'Hide control', onChange: () => this.changed(false) });
+    this.anomalies = checkbox({ id: 'filter-anomalies', label: 'Only anomalies', onChange: () => this.changed(false) });
+    this.message = h('div', { id: 'filter-message', cls: 'inline-error', role: 'alert' });
+    this.message.hidden = true;
+    this.element = h('div', { id: 'filter-bar', cls: 'filter-bar', role: 'search' }, this.dir, this.channel, this.text, this.regex, this.hideControl, this.anomalies, this.message);
+  }
+
+  /** The filter last sent to the host. */
+  get current(): LogFilter {
+    return this.filter;
+  }
+
+  /** Show a saved filter without sending it (restore after reload). */
+  restore(f: LogFilter): void {
+    this.filter = { ...f };
+    this.dir.value = f.dirs?.length === 1 ? f.dirs[0] : 'both';
+    this.channel.value = f.channel ?? '';
+    this.text.value = f.text ?? '';
+    this.regex.checked = f.regex === true;
+    this.hideControl.checked = f.hideControl === true;
+    this.anomalies.checked = f.anomaliesOnly === true;
+  }
+
+  private changed(debounce: boolean): void {
+    clearTimeout(this.timer);
+    if (debounce) this.timer = setTimeout(() => this.apply(), TEXT_DEBOUNCE_MS);
+    else this.apply();
+  }
+
+  private apply(): void {
+    const f: LogFilter = {};
+    const dir = this.dir.value;
+    if (dir === 'in' || dir === 'out') f.dirs = [dir];
+    const channel = this.channel.value.trim();
+    if (channel) f.channel = channel;
+    const text = this.text.value;
+    if (text) f.text = text;
+    if (this.regex.checked) f.regex = true;
+    if (this.hideControl.checked) f.hideControl = true;
+    if (this.anomalies.checked) f.anomaliesOnly = true;
+    const problem = f.regex && f.text ? regexProblem(f.text) : text.length > 1000 ? 'Filter text is too long (1000 characters at most)' : undefined;
+    this.message.textContent = problem ?? '';
+    this.message.hidden = !problem;
+    this.text.classList.toggle('invalid', problem !== undefined);
+    if (problem) return;
+    if (JSON.stringify(f) === JSON.stringify(this.filter)) return;
+    this.filter = f;
+    this.onChange(f);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Pure text helpers for the inspector: visible control/bidi characters, hex dumps, sizes, times.
+ * No DOM access here, so the functions are unit-testable in plain Node.
+ */
+import type { WireEvent } from '../src/shared/events';
+
+// Bidi controls, zero-width and other invisible format characters: they can reorder or hide
+// text (Trojan Source), so the UI always shows them as a visible code point.
+const INVISIBLE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x00ad, 0x00ad], [0x034f, 0x034f], [0x061c, 0x061c], [0x115f, 0x1160], [0x17b4, 0x17b5],
+  [0x180b, 0x180f], [0x200b, 0x200f], [0x2028, 0x202e], [0x2060, 0x206f], [0x3164, 0x3164],
+  [0xfe00, 0xfe0f], [0xfeff, 0xfeff], [0xffa0, 0xffa0], [0xfff9, 0xfffb],
+];
+function isInvisible(code: number): boolean {
+  for (const [lo, hi] of INVISIBLE_RANGES) if (code >= lo && code <= hi) return true;
+  return false;
+}
+
+function codePoint(c: string): string {
+  return `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`;
+}
+
+/**
+ * Make every control, bidi and zero-width character visible. With `multiline`, newline and tab
+ * stay as they are (the detail pane); otherwise they become ⏎ and ⇥ (single-line previews).
+ */
+export function reveal(s: string, multiline = false): string {
+  let out = '';
+  let plainFrom = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    const c = s[i];
+    let rep: string | undefined;
+    let width = 1;
+    if (code < 0x20 || code === 0x7f) {
+      if (multiline && (c === '\n' || c === '\t')) continue;
+      if (c === '\n') rep = '⏎';
+      else if (c === '\t') rep = '⇥';
+      else if (c === '\r' && multiline) rep = '';
+      else rep = codePoint(c);
+    } else if (code >= 0x80 && code <= 0x9f) rep = codePoint(c);
+    else if (code >= 0xad && code < 0xd800 && isInvisible(code)) rep = codePoint(c);
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A valid pair: only the tag characters (U+E0000 block), which hide text, are shown.
+      const cp = s.codePointAt(i)!;
+      if (cp >= 0xe0000 && cp <= 0xe007f) {
+        rep = `⟨U+${cp.toString(16).toUpperCase()}⟩`;
+        width = 2;
+      } else {
+        i++;
+        continue;
+      }
+    } else if (code >= 0xd800 && code <= 0xdfff) rep = '\uFFFD'; // a lone surrogate
+    else if (code >= 0xfe00 && isInvisible(code)) rep = codePoint(c);
+    if (rep !== undefined) {
+      out += s.slice(plainFrom, i) + rep;
+      i += width - 1;
+      plainFrom = i + 1;
+    }
+  }
+  return plainFrom === 0 ? s : out + s.slice(plainFrom);
+}
+
+/** Decode base64 to bytes; invalid input gives null. */
+export function base64ToBytes(b64: string): Uint8Array | null {
+  try {
+    const bin = atob(b64.replace(/\s+/g, ''));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** Encode bytes as base64. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** Classic hex dump lines: offset, 16 hex bytes, ASCII with dots for non-printables. */
+export function hexDump(bytes: Uint8Array, maxBytes = 64 * 1024): string[] {
+  const lines: string[] = [];
+  const n = Math.min(bytes.length, maxBytes);
+  for (let off = 0; off < n; off += 16) {
+    let hex = '';
+    let ascii = '';
+    for (let j = 0; j < 16; j++) {
+      if (off + j < n) {
+        const b = bytes[off + j];
+        hex += b.toString(16).padStart(2, '0') + ' ';
+        ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+      } else hex += '   ';
+      if (j === 7) hex += ' ';
+    }
+    lines.push(`${off.toString(16).padStart(8, '0')}  ${hex} |${ascii}|`);
+  }
+  if (bytes.length > n) lines.push(`… ${bytes.length - n} more bytes`);
+  return lines;
+}
+
+/** Parse user-typed hex ("de ad be ef", "0xDEADBEEF"); returns bytes or a one-line problem. */
+export function parseHex(input: string): { bytes: Uint8Array } | { error: string } {
+  const clean = input.replace(/0x/gi, '').replace(/[\s,:]+/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(clean)) return { error: 'Hex payload may contain only 0-9, a-f and spaces' };
+  if (clean.length % 2 !== 0) return { error: 'Hex payload needs an even number of digits' };
+  const bytes = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return { bytes };
+}
+
+/** Check user-typed base64; returns a one-line problem or undefined. */
+export function checkBase64(input: string): string | undefined {
+  const clean = input.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return 'Not valid base64';
+  return base64ToBytes(clean) ? undefined : 'Not valid base64';
+}
+
+/** Pretty-print JSON text, or null when it does not parse as an object or array. */
+export function prettyJson(text: string): string | null {
+  const t = text.trim();
+  if (!(t.startsWith('{') || t.startsWith('['))) return null;
+  try {
+    return JSON.stringify(JSON.parse(t), null, 2);
+  } catch {
+    return null;
+  }
+}
+
+/** Human size: 512 B, 1.5 KiB, 2.0 MiB. */
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Rate with unit, e.g. 12.3k/s. */
+export function formatRate(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+/** Milliseconds with up to 3 decimals for small values. */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 10_000) return `${ms.toFixed(1)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Time column: session-relative ms, or wall clock HH:MM:SS.mmm (local time). */
+export function formatTime(e: { t: number; ts: number }, mode: 'relative' | 'clock'): string {
+  if (mode === 'relative') return e.t.toFixed(1);
+  const d = new Date(e.ts);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+const PREVIEW_CHARS = 240;
+
+/** The text of a frame's payload (base64 payloads decode to latin-1 text for the preview). */
+export function payloadText(data: string, encoding: 'utf8' | 'base64'): string {
+  if (encoding === 'utf8') return data;
+  const bytes = base64ToBytes(data);
+  if (!bytes) return data;
+  const head = bytes.subarray(0, PREVIEW_CHARS);
+  return Array.from(head, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+}
+
+/** Column texts for one log row. */
+export interface RowText {
+  dir: string;
+  channel: string;
+  size: string;
+  preview: string;
+  /** CSS class suffix: frame-in, frame-out, state, reconnect, error, anomaly, timing, summary. */
+  cls: string;
+}
+
+function str(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
+/** Texts for a row of the frame log; every server-controlled string passes through reveal(). */
+export function rowText(e: WireEvent): RowText {
+  switch (e.kind) {
+    case 'frame': {
+      const binary = e.encoding === 'base64';
+      const body = reveal(payloadText(e.data.slice(0, binary ? PREVIEW_CHARS * 2 : PREVIEW_CHARS), e.encoding));
+      return {
+        dir: e.dir === 'in' ? '↓' : '↑',
+        channel: reveal(e.channel ?? (e.meta?.control ? String(e.meta.opcode ?? 'control') : '')),
+        size: formatSize(e.size),
+        preview: (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : ''),
+        cls: e.meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`,
+      };
+    }
+    case 'state': {
+      const extra = [e.code !== undefined ? `code ${e.code}` : '', e.reason ? reveal(e.reason) : '', e.url ? reveal(e.url) : ''].filter(Boolean).join(' · ');
+      return { dir: '●', channel: 'state', size: '', preview: `${e.state}${extra ? ' — ' + extra : ''}`, cls: `state state-${e.state}` };
+    }
+    case 'reconnect':
+      return { dir: '↻', channel: 'reconnect', size: '', preview: `attempt ${e.attempt} in ${formatMs(e.delayMs)} — ${reveal(e.cause)}`, cls: 'reconnect' };
+    case 'error':
+      return { dir: '✕', channel: 'error', size: '', preview: reveal(e.message) + (e.code ? ` (${reveal(e.code)})` : ''), cls: 'error' };
+    case 'anomaly':
+      return {
+        dir: '⚠',
+        channel: 'anomaly',
+        size: '',
+        preview: `${e.type} key ${reveal(str(e.key))}${e.expected !== undefined ? ` expected ${reveal(str(e.expected))}` : ''}${e.got !== undefined ? ` got ${reveal(str(e.got))}` : ''}`,
+        cls: 'anomaly',
+      };
+    case 'timing':
+      return { dir: '⏱', channel: 'timing', size: '', preview: `total ${formatMs(e.phases.total)} · ttfb ${formatMs(e.phases.ttfb)}`, cls: 'timing' };
+    case 'summary':
+      return {
+        dir: 'Σ',
+        channel: 'summary',
+        size: formatSize(e.bytes.in + e.bytes.out),
+        preview: `${e.frames.in} in / ${e.frames.out} out · ${e.reconnects} reconnects · ${formatMs(e.durationMs)}`,
+        cls: 'summary',
+      };
+    default:
+      return { dir: '?', channel: '', size: '', preview: '', cls: 'unknown' };
+  }
+}

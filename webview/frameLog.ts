@@ -1,0 +1,389 @@
+/**
+ * The virtualized frame log: fixed row height, a small pool of row elements for the visible
+ * window only, rows fetched from the host by index range (GetRows) into a bounded cache.
+ * Appends never re-render the list: they update the total, cache the tail and, when pinned,
+ * move the window to the bottom on the next animation frame.
+ */
+import type { WireEvent } from '../src/shared/events';
+import { formatTime, rowText } from './format';
+import { h, setText } from './ui/dom';
+
+/** Fixed row height in CSS pixels; must match `.row` in inspector.css. */
+export const ROW_HEIGHT = 22;
+const OVERSCAN = 20;
+const MAX_FETCH = 500;
+const FETCH_DEBOUNCE_MS = 30;
+/** Rows kept in memory; beyond this the rows farthest from the viewport are dropped. */
+export const MAX_CACHED_ROWS = 3000;
+// Browsers cap element heights (~33M px in Chromium); past this the scrollbar maps proportionally.
+const MAX_SCROLL_PX = 8_000_000;
+
+export type RowFetcher = (filterId: number, start: number, count: number) => Promise<{ filterId: number; total: number; start: number; rows: WireEvent[] }>;
+
+interface PooledRow {
+  el: HTMLElement;
+  time: HTMLElement;
+  dir: HTMLElement;
+  chan: HTMLElement;
+  size: HTMLElement;
+  preview: HTMLElement;
+  /** What the row currently shows: `${seq}:${timeMode}`, or '' for a placeholder. */
+  key: string;
+}
+
+export interface FrameLogEvents {
+  /** The user opened a row (click or Enter). */
+  onOpen(seq: number): void;
+  /** Autoscroll was paused or resumed (by scrolling or the button). */
+  onPinnedChange(pinned: boolean): void;
+  /** Scroll position changed (for vscode.setState). */
+  onScroll(firstIndex: number): void;
+}
+
+/** The virtualized list. Owns #frame-log. */
+export class FrameLog {
+  readonly element: HTMLElement;
+  private readonly scroller: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly emptyNote: HTMLElement;
+  private readonly pool: PooledRow[] = [];
+  private readonly cache = new Map<number, WireEvent>();
+  private total = 0;
+  private filterId = -1;
+  private pinned = true;
+  private timeMode: 'relative' | 'clock' = 'relative';
+  private selectedSeq = -1;
+  private cursorIndex = -1;
+  private renderQueued = false;
+  private fetchTimer: ReturnType<typeof setTimeout> | undefined;
+  private fetching = false;
+  private fetchAgain = false;
+  private firstIndex = 0;
+  private lastIndex = -1;
+  /** Where our own code last put the scroll position; a scroll event elsewhere is the user's. */
+  private expectedScrollTop = -1;
+
+  constructor(
+    private readonly fetchRows: RowFetcher,
+    private readonly events: FrameLogEvents,
+  ) {
+    this.spacer = h('div', { cls: 'log-spacer' });
+    this.emptyNote = h('div', { id: 'frame-log-empty', cls: 'log-empty', text: 'No events yet.' });
+    this.scroller = h('div', {
+      id: 'frame-log',
+      cls: 'log-scroller',
+      role: 'listbox',
+      attrs: { tabindex: '0', 'aria-label': 'Frame log', 'aria-rowcount': '0' },
+    }, this.spacer);
+    const header = h('div', { cls: 'log-header', attrs: { 'aria-hidden': 'true' } },
+      h('span', { cls: 'c-time', text: 'Time' }),
+      h('span', { cls: 'c-dir', text: '' }),
+      h('span', { cls: 'c-chan', text: 'Kind / channel' }),
+      h('span', { cls: 'c-size', text: 'Size' }),
+      h('span', { cls: 'c-prev', text: 'Preview' }),
+    );
+    this.element = h('div', { id: 'frame-log-wrap', cls: 'log-wrap' }, header, this.scroller, this.emptyNote);
+    this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    this.scroller.addEventListener('keydown', (e) => this.onKey(e));
+    this.scroller.addEventListener('click', (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>('.row');
+      if (!row || !row.dataset.seq) return;
+      this.cursorIndex = Number(row.dataset.index);
+      this.open(Number(row.dataset.seq));
+    });
+    new ResizeObserver(() => this.scheduleRender()).observe(this.scroller);
+  }
+
+  /** Start over for a new filter view: drop cached rows and show `total` rows. */
+  reset(filterId: number, total: number, firstIndex?: number): void {
+    this.filterId = filterId;
+    this.cache.clear();
+    this.total = total;
+    this.cursorIndex = -1;
+    if (firstIndex !== undefined && firstIndex + this.visibleCount() < total) {
+      this.pinned = false;
+      this.events.onPinnedChange(false);
+      this.layout();
+      this.scrollToIndex(firstIndex);
+    } else this.layout();
+    this.scheduleRender();
+  }
+
+  /** New rows arrived: `tail` are the newest rows of the filtered view ending at `total`. */
+  append(filterId: number, total: number, tail: WireEvent[]): void {
+    if (filterId !== this.filterId) return;
+    if (total !== this.total) {
+      this.total = total;
+      this.layout();
+    }
+    const start = total - tail.length;
+    for (let i = 0; i < tail.length; i++) if (start + i >= 0) this.cache.set(start + i, tail[i]);
+    this.scheduleRender();
+  }
+
+  /** Pause or resume autoscroll. */
+  setPinned(pinned: boolean): void {
+    if (this.pinned === pinned) return;
+    this.pinned = pinned;
+    this.events.onPinnedChange(pinned);
+    this.scheduleRender();
+  }
+
+  get isPinned(): boolean {
+    return this.pinned;
+  }
+
+  get rowTotal(): number {
+    return this.total;
+  }
+
+  /** Rows currently cached (bounded by MAX_CACHED_ROWS plus one fetch). */
+  get cachedRows(): number {
+    return this.cache.size;
+  }
+
+  setTimeMode(mode: 'relative' | 'clock'): void {
+    this.timeMode = mode;
+    this.scheduleRender();
+  }
+
+  /** Mark a row as selected by seq (detail pane). */
+  select(seq: number): void {
+    this.selectedSeq = seq;
+    this.scheduleRender();
+  }
+
+  focus(): void {
+    this.scroller.focus();
+  }
+
+  // ---------- geometry ----------
+  private visibleCount(): number {
+    return Math.max(1, Math.ceil((this.scroller.clientHeight || 400) / ROW_HEIGHT));
+  }
+
+  private contentHeight(): number {
+    return Math.min(this.total * ROW_HEIGHT, MAX_SCROLL_PX);
+  }
+
+  private layout(): void {
+    this.spacer.style.height = `${this.contentHeight()}px`;
+    this.scroller.setAttribute('aria-rowcount', String(this.total));
+    this.emptyNote.hidden = this.total > 0;
+  }
+
+  /** Fractional index of the row at the top of the viewport. */
+  private position(): number {
+    const maxScroll = this.contentHeight() - this.scroller.clientHeight;
+    if (this.total * ROW_HEIGHT <= MAX_SCROLL_PX || maxScroll <= 0) return this.scroller.scrollTop / ROW_HEIGHT;
+    const maxPos = Math.max(0, this.total - this.scroller.clientHeight / ROW_HEIGHT);
+    return (Math.min(this.scroller.scrollTop, maxScroll) / maxScroll) * maxPos;
+  }
+
+  private scrollToIndex(index: number): void {
+    const maxScroll = Math.max(0, this.contentHeight() - this.scroller.clientHeight);
+    let top: number;
+    if (this.total * ROW_HEIGHT <= MAX_SCROLL_PX) top = index * ROW_HEIGHT;
+    else {
+      const maxPos = Math.max(1, this.total - this.scroller.clientHeight / ROW_HEIGHT);
+      top = (index / maxPos) * maxScroll;
+    }
+    this.setScrollTop(Math.max(0, Math.min(maxScroll, top)));
+  }
+
+  private setScrollTop(top: number): void {
+    if (Math.abs(this.scroller.scrollTop - top) < 0.5) return;
+    this.scroller.scrollTop = top;
+    this.expectedScrollTop = this.scroller.scrollTop;
+  }
+
+  private onScroll(): void {
+    if (Math.abs(this.scroller.scrollTop - this.expectedScrollTop) >= 1) {
+      const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - ROW_HEIGHT / 2;
+      if (atBottom !== this.pinned) this.setPinned(atBottom);
+    }
+    this.scheduleRender();
+  }
+
+  // ---------- rendering ----------
+  private scheduleRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    if (this.pinned && this.total > 0) this.setScrollTop(this.scroller.scrollHeight - this.scroller.clientHeight);
+    const pos = this.position();
+    const view = this.visibleCount();
+    const first = Math.max(0, Math.floor(pos));
+    const last = Math.min(this.total - 1, first + view);
+    this.firstIndex = first;
+    this.lastIndex = last;
+    const needed = Math.max(0, last - first + 1);
+    while (this.pool.length < needed) this.pool.push(this.makeRow());
+    const offset = this.scroller.scrollTop - (pos - first) * ROW_HEIGHT;
+    for (let k = 0; k < this.pool.length; k++) {
+      const row = this.pool[k];
+      const index = first + k;
+      if (k >= needed) {
+        if (!row.el.hidden) row.el.hidden = true;
+        continue;
+      }
+      row.el.hidden = false;
+      row.el.style.transform = `translateY(${offset + k * ROW_HEIGHT}px)`;
+      row.el.dataset.index = String(index);
+      this.fill(row, index, this.cache.get(index));
+    }
+    const active = this.pool.find((r) => !r.el.hidden && Number(r.el.dataset.index) === this.cursorIndex);
+    if (active) this.scroller.setAttribute('aria-activedescendant', active.el.id);
+    else this.scroller.removeAttribute('aria-activedescendant');
+    this.events.onScroll(first);
+    this.evict();
+    if (this.missing(first, last)) this.scheduleFetch();
+  }
+
+  private makeRow(): PooledRow {
+    const time = h('span', { cls: 'c-time' });
+    const dir = h('span', { cls: 'c-dir', attrs: { 'aria-hidden': 'true' } });
+    const chan = h('span', { cls: 'c-chan' });
+    const size = h('span', { cls: 'c-size' });
+    const preview = h('span', { cls: 'c-prev' });
+    const el = h('div', { cls: 'row', role: 'option', attrs: { 'aria-selected': 'false' } }, time, dir, chan, size, preview);
+    el.id = `row-slot-${this.pool.length}`;
+    this.spacer.append(el);
+    return { el, time, dir, chan, size, preview, key: '' };
+  }
+
+  private fill(row: PooledRow, index: number, e: WireEvent | undefined): void {
+    const cursor = index === this.cursorIndex;
+    row.el.classList.toggle('cursor', cursor);
+    if (!e) {
+      if (row.key !== '') {
+        row.key = '';
+        row.el.className = 'row loading';
+        delete row.el.dataset.seq;
+        for (const c of [row.time, row.dir, row.chan, row.size]) setText(c, '');
+        setText(row.preview, '…');
+        row.el.setAttribute('aria-selected', 'false');
+      }
+      row.el.setAttribute('aria-posinset', String(index + 1));
+      return;
+    }
+    const selected = e.seq === this.selectedSeq;
+    row.el.setAttribute('aria-selected', selected ? 'true' : 'false');
+    row.el.classList.toggle('selected', selected);
+    const key = `${e.seq}:${this.timeMode}`;
+    if (row.key === key) return;
+    row.key = key;
+    const t = rowText(e);
+    row.el.className = `row ${t.cls}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}`;
+    row.el.dataset.seq = String(e.seq);
+    row.el.dataset.kind = e.kind;
+    row.el.setAttribute('aria-posinset', String(index + 1));
+    setText(row.time, formatTime(e, this.timeMode));
+    setText(row.dir, t.dir);
+    setText(row.chan, t.channel);
+    setText(row.size, t.size);
+    setText(row.preview, t.preview);
+    // The full line as a tooltip helps with narrow sidebars; it is plain text.
+    row.el.title = `${t.channel} ${t.preview}`.slice(0, 500);
+  }
+
+  private missing(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) if (!this.cache.has(i)) return true;
+    return false;
+  }
+
+  private evict(): void {
+    if (this.cache.size <= MAX_CACHED_ROWS) return;
+    const keepFrom = this.firstIndex - MAX_CACHED_ROWS / 3;
+    const keepTo = this.lastIndex + MAX_CACHED_ROWS / 3;
+    for (const k of this.cache.keys()) if (k < keepFrom || k > keepTo) this.cache.delete(k);
+  }
+
+  // ---------- fetching ----------
+  private scheduleFetch(): void {
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    if (this.fetchTimer !== undefined) return;
+    this.fetchTimer = setTimeout(() => {
+      this.fetchTimer = undefined;
+      void this.fetch();
+    }, FETCH_DEBOUNCE_MS);
+  }
+
+  private async fetch(): Promise<void> {
+    const from = Math.max(0, this.firstIndex - OVERSCAN);
+    const to = Math.min(this.total - 1, this.lastIndex + OVERSCAN);
+    let start = -1;
+    let end = -1;
+    for (let i = from; i <= to; i++) {
+      if (this.cache.has(i)) continue;
+      if (start < 0) start = i;
+      end = i;
+    }
+    if (start < 0) return;
+    const filterId = this.filterId;
+    this.fetching = true;
+    try {
+      const res = await this.fetchRows(filterId, start, Math.min(MAX_FETCH, end - start + 1));
+      if (res.filterId !== this.filterId) return;
+      for (let i = 0; i < res.rows.length; i++) this.cache.set(res.start + i, res.rows[i]);
+      if (res.total > this.total) {
+        this.total = res.total;
+        this.layout();
+      }
+      this.scheduleRender();
+    } catch {
+      // The host may have dropped the view (session closed, reload); the next scroll asks again.
+    } finally {
+      this.fetching = false;
+      if (this.fetchAgain) {
+        this.fetchAgain = false;
+        this.scheduleFetch();
+      }
+    }
+  }
+
+  // ---------- keyboard ----------
+  private onKey(e: KeyboardEvent): void {
+    if (this.total === 0) return;
+    const view = this.visibleCount();
+    let next = this.cursorIndex < 0 ? this.firstIndex : this.cursorIndex;
+    switch (e.key) {
+      case 'ArrowDown': next += this.cursorIndex < 0 ? 0 : 1; break;
+      case 'ArrowUp': next -= this.cursorIndex < 0 ? 0 : 1; break;
+      case 'PageDown': next += view - 1; break;
+      case 'PageUp': next -= view - 1; break;
+      case 'Home': next = 0; break;
+      case 'End': next = this.total - 1; break;
+      case 'Enter':
+      case ' ': {
+        const ev = this.cache.get(next);
+        if (ev) this.open(ev.seq);
+        e.preventDefault();
+        return;
+      }
+      default:
+        return;
+    }
+    e.preventDefault();
+    next = Math.max(0, Math.min(this.total - 1, next));
+    this.cursorIndex = next;
+    if (next < this.total - 1 && this.pinned) this.setPinned(false);
+    if (next < this.firstIndex + 1) this.scrollToIndex(next);
+    else if (next > this.firstIndex + view - 2) this.scrollToIndex(next - view + 2);
+    this.scheduleRender();
+  }
+
+  private open(seq: number): void {
+    this.select(seq);
+    this.events.onOpen(seq);
+  }
+}

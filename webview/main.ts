@@ -1,0 +1,323 @@
+/**
+ * Inspector webview entry: wires the header, filters, virtualized log, detail/timing/timeline
+ * tabs and composer to the host through the typed protocol. Everything it shows comes from the
+ * host on Ready; only a little UI state (session, filter, scroll, tab) lives in vscode.setState.
+ */
+import type { WireEvent } from '../src/shared/events';
+import {
+  ClearLog,
+  CopyText,
+  DidAppend,
+  DidChangeSessions,
+  DidNotify,
+  DidReset,
+  Disconnect,
+  ExportLog,
+  GetEvent,
+  GetRows,
+  GetTimeline,
+  Ping,
+  Ready,
+  Reconnect,
+  SaveTemplate,
+  SelectSession,
+  Send,
+  SetFilter,
+  type LogFilter,
+  type LogStats,
+  type SessionInfo,
+} from '../src/shared/protocol';
+import { Composer } from './composer';
+import { DetailPane } from './detailPane';
+import { FilterBar } from './filterBar';
+import { FrameLog } from './frameLog';
+import { RpcClient, type VsCodeApi } from './rpc';
+import { SessionHeader } from './sessionHeader';
+import { TimelineView } from './timelineView';
+import { TimingView } from './timingView';
+import { h } from './ui/dom';
+import { registerToolkit, selectTab, tabs } from './ui/toolkit';
+
+/** UI state kept across webview reloads (never payloads or secrets). */
+interface SavedState {
+  selected?: string;
+  filter?: LogFilter;
+  firstIndex?: number;
+  pinned?: boolean;
+  tab?: string;
+  timeMode?: 'relative' | 'clock';
+}
+
+const TIMELINE_REFRESH_MS = 500;
+const NOTICE_MS = 8000;
+
+class Inspector {
+  private readonly rpc: RpcClient;
+  private readonly view: 'sidebar' | 'panel';
+  private readonly fixedSessionId: string | undefined;
+  private sessions: SessionInfo[] = [];
+  private current: SessionInfo | undefined;
+  private filterId = -1;
+  private filterToken = 0;
+  private detailToken = 0;
+  private tab = 'detail';
+  private timeMode: 'relative' | 'clock' = 'relative';
+  private lastStats = { reconnects: -1, anomalies: -1 };
+  private timelineTimer: ReturnType<typeof setTimeout> | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private saved: SavedState;
+  private firstIndex = 0;
+
+  private readonly header: SessionHeader;
+  private readonly filters: FilterBar;
+  private readonly log: FrameLog;
+  private readonly detail: DetailPane;
+  private readonly timing: TimingView;
+  private readonly timeline: TimelineView;
+  private readonly composer: Composer;
+  private readonly tabsEl: HTMLElement & { activeid?: string };
+  private readonly notice: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly main: HTMLElement;
+
+  constructor(private readonly api: VsCodeApi) {
+    this.rpc = new RpcClient(api);
+    this.view = document.body.dataset.view === 'panel' ? 'panel' : 'sidebar';
+    this.fixedSessionId = document.body.dataset.sessionId || undefined;
+    this.saved = (api.getState() as SavedState | undefined) ?? {};
+    this.timeMode = this.saved.timeMode ?? 'relative';
+
+    this.header = new SessionHeader({
+      select: (id) => this.selectSession(id, true),
+      disconnect: () => this.current && this.rpc.command(Disconnect, { sessionId: this.current.id }),
+      reconnect: () => this.current && this.rpc.command(Reconnect, { sessionId: this.current.id }),
+      exportLog: (format) => this.current && this.rpc.command(ExportLog, { sessionId: this.current.id, format }),
+      clear: () => this.current && this.rpc.command(ClearLog, { sessionId: this.current.id }),
+      copy: (text) => this.rpc.command(CopyText, { text }),
+      togglePinned: () => this.log.setPinned(!this.log.isPinned),
+      toggleTimeMode: () => {
+        this.timeMode = this.timeMode === 'relative' ? 'clock' : 'relative';
+        this.log.setTimeMode(this.timeMode);
+        this.header.setTimeMode(this.timeMode);
+        this.saveState();
+      },
+    });
+    this.filters = new FilterBar((f) => {
+      this.saveState();
+      void this.applyFilter(f);
+    });
+    this.log = new FrameLog((filterId, start, count) => this.rpc.request(GetRows, { sessionId: this.current?.id ?? '', filterId, start, count }), {
+      onOpen: (seq) => void this.openEvent(seq),
+      onPinnedChange: (pinned) => {
+        this.header.setPinned(pinned);
+        this.saveState();
+      },
+      onScroll: (first) => {
+        if (first !== this.firstIndex) {
+          this.firstIndex = first;
+          this.saveState();
+        }
+      },
+    });
+    this.detail = new DetailPane((text) => this.rpc.command(CopyText, { text }));
+    this.timing = new TimingView();
+    this.timeline = new TimelineView();
+    this.composer = new Composer({
+      send: async (data, encoding, channel) => {
+        if (!this.current) return;
+        await this.rpc.request(Send, { sessionId: this.current.id, data, encoding, ...(channel ? { channel } : {}) });
+      },
+      ping: () => this.current && this.rpc.command(Ping, { sessionId: this.current.id }),
+      saveTemplate: (name, data, encoding) => this.current && this.rpc.command(SaveTemplate, { sessionId: this.current.id, name, data, encoding }),
+    });
+    this.tabsEl = tabs(
+      'inspector-tabs',
+      [
+        { id: 'detail', label: 'Detail', content: this.detail.element },
+        { id: 'timing', label: 'Timing', content: this.timing.element },
+        { id: 'timeline', label: 'Reconnects', content: this.timeline.element },
+      ],
+      (id) => {
+        this.tab = id;
+        this.saveState();
+        if (id === 'timeline' || id === 'timing') void this.refreshTimeline();
+      },
+    );
+    this.notice = h('div', { id: 'notice', cls: 'notice', role: 'status' });
+    this.notice.hidden = true;
+    this.empty = h('div', { id: 'empty-state', cls: 'empty-state' },
+      h('h2', { text: 'No session selected' }),
+      h('p', { text: 'Start a connection with "Wirescope: New Connection…" or pick a session in the Sessions view. Its frames, timings and reconnects show up here.' }),
+    );
+    this.main = h('main', { id: 'inspector', cls: 'inspector' },
+      this.header.element,
+      this.filters.element,
+      h('div', { cls: 'split' }, this.log.element, h('div', { cls: 'lower' }, this.tabsEl)),
+      this.composer.element,
+    );
+    this.main.hidden = true;
+    document.getElementById('app')!.replaceChildren(this.notice, this.empty, this.main);
+    this.header.setTimeMode(this.timeMode);
+    this.log.setTimeMode(this.timeMode);
+
+    this.rpc.on(DidAppend, (p) => this.onAppend(p.sessionId, p.filterId, p.total, p.stats, p.tail));
+    this.rpc.on(DidChangeSessions, (p) => this.onSessions(p.sessions, p.selected));
+    this.rpc.on(DidReset, (p) => {
+      if (p.sessionId !== this.current?.id) return;
+      this.detail.show(null);
+      this.header.resetSessionFigures();
+      void this.applyFilter(this.filters.current);
+      void this.refreshTimeline();
+    });
+    this.rpc.on(DidNotify, (p) => this.showNotice(p.level, p.message));
+  }
+
+  async start(): Promise<void> {
+    try {
+      const r = await this.rpc.request(Ready, {});
+      const wanted = this.fixedSessionId ?? this.saved.selected ?? r.selected;
+      this.sessions = r.sessions;
+      const restore = this.saved;
+      const pick = this.sessions.find((s) => s.id === wanted) ?? this.sessions.find((s) => s.id === r.selected) ?? (this.fixedSessionId ? undefined : this.sessions[0]);
+      if (restore.filter) this.filters.restore(restore.filter);
+      if (restore.tab && restore.tab !== 'detail') {
+        this.tab = restore.tab;
+        selectTab(this.tabsEl, restore.tab);
+      }
+      this.selectSession(pick?.id, pick?.id !== r.selected, restore.pinned === false ? restore.firstIndex : undefined);
+    } catch (err) {
+      this.showNotice('error', `Could not load the inspector: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private onSessions(sessions: SessionInfo[], selected: string | undefined): void {
+    this.sessions = sessions;
+    const target = this.fixedSessionId ?? (this.view === 'sidebar' && selected ? selected : this.current?.id);
+    const next = sessions.find((s) => s.id === target) ?? (this.fixedSessionId ? undefined : sessions.find((s) => s.id === this.current?.id) ?? sessions[0]);
+    if (next?.id !== this.current?.id) this.selectSession(next?.id, false);
+    else this.showSession(next);
+  }
+
+  private showSession(s: SessionInfo | undefined): void {
+    this.current = s;
+    this.empty.hidden = s !== undefined;
+    this.main.hidden = s === undefined;
+    this.header.setPattern(s?.pattern);
+    this.header.setSessions(this.sessions, s, this.view);
+    this.composer.setSession(s);
+  }
+
+  private selectSession(id: string | undefined, tellHost: boolean, firstIndex?: number): void {
+    const s = this.sessions.find((x) => x.id === id);
+    const changed = s?.id !== this.current?.id;
+    this.showSession(s);
+    if (!s) {
+      this.saveState();
+      return;
+    }
+    if (tellHost && this.view === 'sidebar') this.rpc.command(SelectSession, { sessionId: s.id });
+    if (changed || firstIndex !== undefined) {
+      this.detail.show(null);
+      this.header.resetSessionFigures();
+      this.timing.setStats(null);
+      this.lastStats = { reconnects: -1, anomalies: -1 };
+      void this.applyFilter(this.filters.current, firstIndex);
+      void this.refreshTimeline();
+    }
+    this.saveState();
+  }
+
+  private async applyFilter(filter: LogFilter, firstIndex?: number): Promise<void> {
+    const s = this.current;
+    if (!s) return;
+    const token = ++this.filterToken;
+    try {
+      const r = await this.rpc.request(SetFilter, { sessionId: s.id, filter });
+      if (token !== this.filterToken || s !== this.current) return;
+      this.filterId = r.filterId;
+      this.log.reset(r.filterId, r.total, firstIndex);
+    } catch (err) {
+      if (token === this.filterToken) this.showNotice('error', `Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private onAppend(sessionId: string, filterId: number, total: number, stats: LogStats, tail: WireEvent[]): void {
+    if (sessionId !== this.current?.id) return;
+    if (filterId === this.filterId) this.log.append(filterId, total, tail);
+    this.timing.setStats(stats);
+    this.header.observe(tail);
+    if (stats.reconnects !== this.lastStats.reconnects || stats.anomalies !== this.lastStats.anomalies) {
+      this.lastStats = { reconnects: stats.reconnects, anomalies: stats.anomalies };
+      this.scheduleTimeline();
+    } else if (tail.some((e) => e.kind !== 'frame')) this.scheduleTimeline();
+  }
+
+  private scheduleTimeline(): void {
+    if (this.timelineTimer !== undefined) return;
+    this.timelineTimer = setTimeout(() => {
+      this.timelineTimer = undefined;
+      void this.refreshTimeline();
+    }, TIMELINE_REFRESH_MS);
+  }
+
+  private async refreshTimeline(): Promise<void> {
+    const s = this.current;
+    if (!s) return;
+    try {
+      const r = await this.rpc.request(GetTimeline, { sessionId: s.id });
+      if (s !== this.current) return;
+      this.timeline.setEvents(r.events);
+      this.timing.setEvents(r.events);
+      this.header.observe(r.events);
+    } catch {
+      // A timeline is a convenience; the log itself still shows every event.
+    }
+  }
+
+  private async openEvent(seq: number): Promise<void> {
+    const s = this.current;
+    if (!s) return;
+    const token = ++this.detailToken;
+    if (this.tab !== 'detail') {
+      this.tab = 'detail';
+      selectTab(this.tabsEl, 'detail');
+    }
+    this.detail.show(null, true);
+    try {
+      const r = await this.rpc.request(GetEvent, { sessionId: s.id, seq });
+      if (token !== this.detailToken) return;
+      this.detail.show(r.event);
+    } catch (err) {
+      if (token === this.detailToken) this.showNotice('error', `Could not load event #${seq}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private showNotice(level: 'info' | 'warning' | 'error', message: string): void {
+    this.notice.textContent = message;
+    this.notice.dataset.level = level;
+    this.notice.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice.hidden = true), NOTICE_MS);
+  }
+
+  private saveState(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      const state: SavedState = {
+        selected: this.current?.id,
+        filter: this.filters.current,
+        firstIndex: this.firstIndex,
+        pinned: this.log.isPinned,
+        tab: this.tab,
+        timeMode: this.timeMode,
+      };
+      this.api.setState(state);
+    }, 250);
+  }
+}
+
+registerToolkit();
+const inspector = new Inspector(acquireVsCodeApi());
+void inspector.start();

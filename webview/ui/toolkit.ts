@@ -1,0 +1,205 @@
+/**
+ * The one module that knows which web-component library draws the controls.
+ * Everything else in the webview builds controls through these factories, so moving from the
+ * archived @vscode/webview-ui-toolkit to @vscode-elements/elements changes only this file.
+ */
+import {
+  provideVSCodeDesignSystem,
+  vsCodeBadge,
+  vsCodeButton,
+  vsCodeCheckbox,
+  vsCodeDivider,
+  vsCodeDropdown,
+  vsCodeOption,
+  vsCodePanels,
+  vsCodePanelTab,
+  vsCodePanelView,
+  vsCodeProgressRing,
+  vsCodeTextArea,
+  vsCodeTextField,
+} from '@vscode/webview-ui-toolkit';
+
+let registered = false;
+
+/** Register the custom elements once per load. */
+export function registerToolkit(): void {
+  if (registered) return;
+  registered = true;
+  provideVSCodeDesignSystem().register(
+    vsCodeBadge(),
+    vsCodeButton(),
+    vsCodeCheckbox(),
+    vsCodeDivider(),
+    vsCodeDropdown(),
+    vsCodeOption(),
+    vsCodePanels(),
+    vsCodePanelTab(),
+    vsCodePanelView(),
+    vsCodeProgressRing(),
+    vsCodeTextArea(),
+    vsCodeTextField(),
+  );
+}
+
+/** A control with a string value (text field, text area, dropdown). */
+export interface ValueControl extends HTMLElement {
+  value: string;
+  disabled: boolean;
+}
+/** A checkbox control. */
+export interface CheckControl extends HTMLElement {
+  checked: boolean;
+}
+/** A button control. */
+export interface ButtonControl extends HTMLElement {
+  disabled: boolean;
+}
+
+function make<T extends HTMLElement>(tag: string, id?: string): T {
+  const el = document.createElement(tag) as T;
+  if (id) el.id = id;
+  return el;
+}
+
+export interface ButtonOptions {
+  id?: string;
+  title?: string;
+  appearance?: 'primary' | 'secondary' | 'icon';
+  onClick?: () => void;
+}
+/** A push button; `label` is set as text. */
+export function button(label: string, o: ButtonOptions = {}): ButtonControl {
+  const el = make<ButtonControl>('vscode-button', o.id);
+  el.textContent = label;
+  if (o.appearance) el.setAttribute('appearance', o.appearance);
+  if (o.title) {
+    el.title = o.title;
+    el.setAttribute('aria-label', o.title);
+  }
+  if (o.onClick) el.addEventListener('click', () => { if (!el.disabled) o.onClick?.(); });
+  return el;
+}
+
+export interface FieldOptions {
+  id?: string;
+  label?: string;
+  placeholder?: string;
+  value?: string;
+  ariaLabel?: string;
+  onInput?: (value: string) => void;
+}
+/** A single-line text field. */
+export function textField(o: FieldOptions = {}): ValueControl {
+  const el = make<ValueControl>('vscode-text-field', o.id);
+  if (o.label) el.textContent = o.label;
+  if (o.placeholder) el.setAttribute('placeholder', o.placeholder);
+  if (o.ariaLabel) el.setAttribute('aria-label', o.ariaLabel);
+  if (o.value !== undefined) el.setAttribute('value', o.value);
+  if (o.onInput) el.addEventListener('input', () => o.onInput?.(el.value ?? ''));
+  return el;
+}
+
+/** A multi-line text area. */
+export function textArea(o: FieldOptions & { rows?: number } = {}): ValueControl {
+  const el = make<ValueControl>('vscode-text-area', o.id);
+  if (o.label) el.textContent = o.label;
+  if (o.placeholder) el.setAttribute('placeholder', o.placeholder);
+  if (o.ariaLabel) el.setAttribute('aria-label', o.ariaLabel);
+  if (o.rows) el.setAttribute('rows', String(o.rows));
+  el.setAttribute('resize', 'vertical');
+  if (o.onInput) el.addEventListener('input', () => o.onInput?.(el.value ?? ''));
+  return el;
+}
+
+export interface DropdownOptions {
+  id?: string;
+  ariaLabel?: string;
+  options: Array<{ value: string; label: string }>;
+  value?: string;
+  onChange?: (value: string) => void;
+}
+/** A dropdown (select). */
+export function dropdown(o: DropdownOptions): ValueControl & { setOptions(options: Array<{ value: string; label: string }>, value?: string): void } {
+  const el = make<ValueControl>('vscode-dropdown', o.id) as ValueControl & { setOptions(options: Array<{ value: string; label: string }>, value?: string): void };
+  if (o.ariaLabel) el.setAttribute('aria-label', o.ariaLabel);
+  el.setOptions = (options, value) => {
+    el.replaceChildren(
+      ...options.map((opt) => {
+        const option = document.createElement('vscode-option') as HTMLElement & { value: string };
+        option.setAttribute('value', opt.value);
+        option.textContent = opt.label;
+        if (opt.value === value) option.setAttribute('selected', '');
+        return option;
+      }),
+    );
+    if (value !== undefined) el.value = value;
+  };
+  el.setOptions(o.options, o.value);
+  if (o.onChange) el.addEventListener('change', () => o.onChange?.(el.value));
+  return el;
+}
+
+export interface CheckboxOptions {
+  id?: string;
+  label: string;
+  checked?: boolean;
+  onChange?: (checked: boolean) => void;
+}
+/** A checkbox with a text label. */
+export function checkbox(o: CheckboxOptions): CheckControl {
+  const el = make<CheckControl>('vscode-checkbox', o.id);
+  el.textContent = o.label;
+  if (o.checked) el.setAttribute('checked', '');
+  if (o.onChange) el.addEventListener('change', () => o.onChange?.(el.checked));
+  return el;
+}
+
+/** A small count/state badge. */
+export function badge(text: string, id?: string): HTMLElement {
+  const el = make<HTMLElement>('vscode-badge', id);
+  el.textContent = text;
+  return el;
+}
+
+/** A horizontal divider. */
+export function divider(): HTMLElement {
+  return make<HTMLElement>('vscode-divider');
+}
+
+/** An indeterminate progress ring. */
+export function progressRing(id?: string): HTMLElement {
+  return make<HTMLElement>('vscode-progress-ring', id);
+}
+
+export interface TabSpec {
+  /** Tab id without prefix: the tab gets id `tab-<id>`, its panel `view-<id>`. */
+  id: string;
+  label: string;
+  content: HTMLElement;
+}
+/** Tabs with their panels; `onChange` receives the tab id (without prefix). */
+export function tabs(id: string, specs: TabSpec[], onChange?: (tabId: string) => void): HTMLElement & { activeid?: string } {
+  const panels = make<HTMLElement & { activeid?: string }>('vscode-panels', id);
+  for (const s of specs) {
+    const tab = make<HTMLElement>('vscode-panel-tab', `tab-${s.id}`);
+    tab.textContent = s.label;
+    panels.append(tab);
+  }
+  for (const s of specs) {
+    const view = make<HTMLElement>('vscode-panel-view', `view-${s.id}`);
+    view.append(s.content);
+    panels.append(view);
+  }
+  panels.addEventListener('change', (e) => {
+    // The event also bubbles from controls inside the panels; only the tab switch counts here.
+    if (e.target !== panels) return;
+    const active = panels.activeid ?? '';
+    onChange?.(active.replace(/^tab-/, ''));
+  });
+  return panels;
+}
+
+/** Activate a tab created by {@link tabs}. */
+export function selectTab(panels: HTMLElement & { activeid?: string }, tabId: string): void {
+  panels.activeid = `tab-${tabId}`;
+}
