@@ -101,6 +101,9 @@ export function jsonSafeProperties(props: object | undefined): Record<string, un
       const { text, encoding } = bytesAsText(v);
       out[k] = text;
       if (encoding === 'base64') out[`${k}Encoding`] = 'base64';
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      // mqtt-packet builds user properties on null-prototype objects; give consumers plain ones.
+      out[k] = { ...(v as Record<string, unknown>) };
     } else {
       out[k] = v;
     }
