@@ -10,6 +10,7 @@ export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;
 const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   http: async () => (await import('./transports/httpTransport')).createHttpTransport,
   ws: async () => (await import('./transports/wsTransport')).createWsTransport,
+  sse: async () => (await import('./transports/sseTransport')).createSseTransport,
   mqtt: async () => (await import('./transports/mqttTransport')).createMqttTransport,
   webhook: async () => (await import('./transports/webhookTransport')).createWebhookTransport,
   poll: async () => (await import('./transports/pollTransport')).createPollTransport,

@@ -1,0 +1,327 @@
+import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
+import type { ConnectOptions, ReconnectPolicy } from '../../shared/connect';
+import { mayRetry, resolvePolicy } from '../backoff';
+import { checkUrl, describeError } from '../errors';
+import { createNodeFetch, HttpClientError, isTextualBody, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
+import type { Transport, TransportFactory, TransportSink } from '../transport';
+import { redactHeaders } from './httpTransport';
+
+export const createSseTransport: TransportFactory = ({ options, sink }) => new SseTransport(options, sink);
+
+/** The content type check the `eventsource` package applies (WHATWG spec). */
+const EVENT_STREAM_TYPE = /^[\t\n\r ]*text\/event-stream[\t\n\r ]*(?:;|$)/i;
+/** How much of a rejected response's body is read for the log, and for how long at most. */
+const REJECTED_BODY_WAIT_MS = 1000;
+const CLOSED = 2;
+
+/**
+ * Server-sent events via `eventsource`, fed by our own fetch so that every connection has real
+ * timing, status and headers, and honours the TLS options. The library does the protocol work
+ * (parsing, `retry:`, Last-Event-ID, reconnecting after a drop); this transport watches it:
+ * every dispatched event becomes a frame (the library only dispatches by type, so the instance's
+ * dispatchEvent is wrapped to see all of them), and every drop, attempt and reopen is logged.
+ * A failed first connection, a non-200 status or a wrong content type ends the session at once.
+ */
+class SseTransport implements Transport {
+  private es: EventSource | undefined;
+  private readonly policy: ReconnectPolicy;
+  private ended = false;
+  private everOpened = false;
+  /** Consecutive failed reconnect attempts since the last open. */
+  private attempt = 0;
+  private droppedAt: number | undefined;
+  /** When the library scheduled the pending reconnect (its error event), to measure the delay. */
+  private scheduledAt: number | undefined;
+  private dropCause = '';
+  /** The latest known reason the connection went away; consumed by the next error event. */
+  private problem: { message: string; code?: string } | undefined;
+  /** Set when a response was rejected (status, content type): the session fails with it. */
+  private rejection: { message: string; code: string } | undefined;
+  private current: HttpResponse | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastEventId: string | undefined;
+  private connections = 0;
+  private closeWaiters: Array<() => void> = [];
+  private lastResponseInfo: { status: number; statusText: string; headers: Record<string, string>; url: string } | undefined;
+  private readonly nodeFetch: NodeFetch;
+
+  constructor(
+    private readonly options: ConnectOptions,
+    private readonly sink: TransportSink,
+  ) {
+    this.policy = resolvePolicy(options.reconnect);
+    this.nodeFetch = createNodeFetch({
+      tls: this.options.tls,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      now: () => this.sink.now(),
+      maxRedirects: this.options.maxRedirects ?? 10,
+      hooks: {
+        onRequest: (sent) => this.logRequest(sent),
+        onResponse: (res, { redirect }) => {
+          if (redirect) this.sink.timing(res.phases(), { status: res.status, url: redactUrl(res.url), redirect: true, location: res.headers.location });
+          else this.current = res;
+        },
+        onChunk: (_chunk, res) => {
+          if (res === this.current) this.armIdle();
+        },
+        onBodyEnd: (res, err) => {
+          if (res !== this.current || this.ended) return;
+          this.problem = err ? { message: err.message, code: err.code } : { message: 'stream ended by the server' };
+        },
+      },
+    });
+  }
+
+  start(): void {
+    const problem = checkUrl(this.options.url, ['http', 'https']);
+    if (problem) {
+      this.sink.error(problem, 'ERR_INVALID_URL');
+      this.end('failed', problem);
+      return;
+    }
+    this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    let es: EventSource;
+    try {
+      es = new EventSource(this.options.url, { fetch: this.fetchForLibrary });
+    } catch (err) {
+      const d = describeError(err, this.options.url);
+      this.sink.error(d.message, d.code ?? 'ERR_INVALID_URL');
+      this.end('failed', d.message);
+      return;
+    }
+    this.es = es;
+    // The library dispatches each event by its type only; wrapping dispatchEvent on the instance
+    // sees every type without knowing the names in advance.
+    const dispatch = EventTarget.prototype.dispatchEvent;
+    es.dispatchEvent = (ev: Event): boolean => {
+      this.observe(es, ev);
+      return dispatch.call(es, ev);
+    };
+  }
+
+  /** The `fetch` handed to `eventsource`: adds our headers, logs attempts, and vets responses. */
+  private readonly fetchForLibrary: FetchLike = async (url, init) => {
+    if (this.ended) throw new HttpClientError('Request aborted', 'ABORT_ERR');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.options.headers ?? {})) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(init.headers)) headers[k.toLowerCase()] = v;
+    // The library only knows ids it has seen; a configured resume point stands in until then.
+    const configured = this.options.sse?.lastEventId;
+    if (!headers['last-event-id'] && configured && this.lastEventId === undefined) headers['last-event-id'] = configured;
+    if (this.droppedAt !== undefined) {
+      const delay = this.scheduledAt !== undefined ? Math.round(this.sink.now() - this.scheduledAt) : 0;
+      const meta: Record<string, unknown> = { lastEventId: headers['last-event-id'] ?? null };
+      this.sink.reconnect(this.attempt, delay, this.dropCause, meta);
+    }
+    const method = (this.options.method ?? 'GET').toUpperCase();
+    let res: Response;
+    try {
+      res = await this.nodeFetch(url, {
+        method,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : this.options.body,
+        redirect: 'follow',
+        signal: init.signal as AbortSignal | undefined,
+      });
+    } catch (err) {
+      const e = err instanceof HttpClientError ? err : new HttpClientError(describeError(err, String(url)).message, describeError(err).code, err);
+      if (e.code !== 'ABORT_ERR') this.problem = { message: e.message, code: e.code };
+      throw e;
+    }
+    return this.vet(res);
+  };
+
+  /** Log the connection's timing; read and log the body of a response the library will reject. */
+  private async vet(res: Response): Promise<FetchLikeResponse> {
+    const sink = this.sink;
+    this.connections++;
+    const headers: Record<string, string> = {};
+    res.headers.forEach((v, k) => (headers[k] = v));
+    const contentType = res.headers.get('content-type') ?? '';
+    const status = res.status;
+    const info = { status, statusText: res.statusText, headers };
+    this.lastResponseInfo = { ...info, url: res.url };
+    const meta: Record<string, unknown> = { status, url: redactUrl(res.url), connection: this.connections };
+    // A stream has no download end; the connection's timing stops at its headers.
+    if (this.current) sink.timing({ ...this.current.phases(), download: null }, meta);
+    if (status === 200 && EVENT_STREAM_TYPE.test(contentType)) return res;
+
+    if (status === 204) {
+      // The spec's way for a server to say "stop reconnecting": a clean end, not a failure.
+      this.rejection = { message: 'server sent 204 No Content: stop reconnecting', code: 'SSE_204' };
+    } else if (status !== 200) {
+      this.rejection = {
+        message: `SSE connection rejected: HTTP ${status}${res.statusText ? ' ' + res.statusText : ''} (expected 200 with Content-Type text/event-stream)`,
+        code: 'ERR_SSE_STATUS',
+      };
+    } else {
+      this.rejection = {
+        message: `SSE connection rejected: Content-Type is "${contentType || '(none)'}", expected text/event-stream`,
+        code: 'ERR_SSE_CONTENT_TYPE',
+      };
+    }
+    const { preview, size } = await readSome(res, sink.previewLimit, REJECTED_BODY_WAIT_MS);
+    sink.frame('in', preview, { size, binary: !isTextualBody(contentType, preview), meta: { ...info, handshake: true } });
+    // The library reads status and content type only; the body has been consumed here.
+    return { url: res.url, status, redirected: res.redirected, headers: res.headers, body: null };
+  }
+
+  private logRequest(sent: SentRequest): void {
+    // The request that opens (or reopens) the stream: a handshake, so a control frame.
+    const meta: Record<string, unknown> = { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers), handshake: true };
+    this.sink.frame('out', this.options.body && sent.bodySize > 0 ? this.options.body : '', { meta, control: true });
+  }
+
+  private observe(es: EventSource, ev: Event): void {
+    if (this.ended || this.es !== es) return;
+    if (ev.type === 'open') {
+      this.onOpen();
+      return;
+    }
+    if (ev.type === 'error') {
+      this.onError(es, ev as Event & { message?: string; code?: number });
+      return;
+    }
+    if (ev instanceof MessageEvent) {
+      const meta: Record<string, unknown> = {};
+      if (ev.lastEventId) {
+        meta.id = ev.lastEventId;
+        this.lastEventId = ev.lastEventId;
+      }
+      this.sink.frame('in', String(ev.data), { channel: ev.type, meta });
+    }
+  }
+
+  private onOpen(): void {
+    const info = this.lastResponseInfo;
+    const meta: Record<string, unknown> = info ? { status: info.status, statusText: info.statusText, headers: info.headers } : {};
+    if (info && info.url !== this.options.url) meta.finalUrl = redactUrl(info.url);
+    if (this.droppedAt !== undefined) {
+      meta.reconnected = true;
+      meta.downtimeMs = Math.round(this.sink.now() - this.droppedAt);
+      meta.attempts = this.attempt;
+    }
+    this.droppedAt = undefined;
+    this.scheduledAt = undefined;
+    this.attempt = 0;
+    this.problem = undefined;
+    this.everOpened = true;
+    this.sink.state('open', { url: redactUrl(this.options.url), meta });
+    this.armIdle();
+  }
+
+  private onError(es: EventSource, ev: Event & { message?: string; code?: number }): void {
+    this.disarmIdle();
+    const problem = this.problem ?? { message: ev.message || 'connection lost' };
+    this.problem = undefined;
+    if (es.readyState === CLOSED) {
+      // The library failed the connection (status, content type, oversized event): no retry.
+      const rejection = this.rejection ?? { message: `SSE connection failed: ${ev.message ?? 'unknown reason'}`, code: 'ERR_SSE' };
+      if (rejection.code === 'SSE_204') {
+        this.end('closed', rejection.message, 204);
+        return;
+      }
+      this.sink.error(rejection.message, rejection.code);
+      this.end('failed', rejection.message, ev.code);
+      return;
+    }
+    if (!this.everOpened) {
+      // A first connection that fails (refused, DNS, TLS) is a configuration problem: fail at once.
+      es.close();
+      this.sink.error(problem.message, problem.code);
+      this.end('failed', problem.message);
+      return;
+    }
+    if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
+    this.scheduledAt = this.sink.now();
+    this.dropCause = problem.message;
+    this.attempt++;
+    if (!mayRetry(this.policy, this.attempt)) {
+      es.close();
+      if (this.policy.enabled) {
+        const why = `gave up after ${this.attempt - 1} reconnect attempts: ${problem.message}`;
+        this.sink.error(why, 'ERR_RECONNECT_EXHAUSTED');
+        this.end('failed', why);
+      } else {
+        this.end('closed', `disconnected: ${problem.message}`);
+      }
+      return;
+    }
+    this.sink.state('reconnecting', { reason: problem.message });
+  }
+
+  private armIdle(): void {
+    const limit = this.options.sse?.idleTimeoutMs ?? 0;
+    if (!limit || limit <= 0 || this.ended) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const current = this.current;
+      if (this.ended || !current) return;
+      const message = `idle timeout: no data for ${limit} ms`;
+      this.sink.error(message, 'ERR_IDLE_TIMEOUT');
+      this.problem = { message, code: 'ERR_IDLE_TIMEOUT' };
+      // Ending the body with an error makes the library reconnect (with Last-Event-ID).
+      current.destroy(new HttpClientError(message, 'ERR_IDLE_TIMEOUT'));
+    }, limit);
+  }
+
+  private disarmIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  reconnect(): void {
+    if (this.ended || !this.current || this.droppedAt !== undefined) return;
+    this.problem = { message: 'reconnect requested by user' };
+    this.current.destroy(new HttpClientError('reconnect requested by user', 'ERR_USER_RECONNECT'));
+  }
+
+  close(reason?: string): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.closeWaiters.push(resolve);
+      this.end('closed', reason ?? 'closed by user');
+    });
+  }
+
+  private end(state: 'closed' | 'failed', reason: string, code?: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.disarmIdle();
+    this.es?.close();
+    this.current?.destroy();
+    this.current = undefined;
+    if (this.lastEventId !== undefined) this.sink.summarize({ lastEventId: this.lastEventId });
+    this.sink.state(state, code !== undefined ? { reason, code } : { reason });
+    for (const w of this.closeWaiters.splice(0)) w();
+  }
+}
+
+/** Read up to `limit` bytes of a body, waiting at most `waitMs`, then cancel the rest. */
+async function readSome(res: Response, limit: number, waitMs: number): Promise<{ preview: Buffer; size: number }> {
+  if (!res.body) return { preview: Buffer.alloc(0), size: 0 };
+  const reader = res.body.getReader();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), waitMs);
+    timer.unref?.();
+  });
+  try {
+    while (size < limit) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout' || next.done) break;
+      chunks.push(Buffer.from(next.value));
+      size += next.value.byteLength;
+    }
+  } catch {
+    // A body that fails mid-way still leaves what arrived for the log.
+  } finally {
+    clearTimeout(timer);
+    void reader.cancel().catch(() => undefined);
+  }
+  const all = Buffer.concat(chunks);
+  return { preview: all.subarray(0, limit), size };
+}
