@@ -15,6 +15,7 @@ const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   webhook: async () => (await import('./transports/webhookTransport')).createWebhookTransport,
   poll: async () => (await import('./transports/pollTransport')).createPollTransport,
   'long-poll': async () => (await import('./transports/longPollTransport')).createLongPollTransport,
+  stream: async () => (await import('./transports/streamTransport')).createStreamTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {
