@@ -39,7 +39,6 @@ const F_CONTROL = 16;
 const FRAME_OVERHEAD = 72;
 const META_ESTIMATE = 128;
 const OTHER_EVENT_ESTIMATE = 320;
-const INITIAL_CAPACITY = 1024;
 /** Channels (topics, event types) are shared strings up to this many distinct values. */
 const MAX_INTERNED_CHANNELS = 4096;
 /** Rate buckets: 100 ms each, 10 of them make the one-second window. */
@@ -63,21 +62,19 @@ export class SessionLog implements Iterable<WireEvent> {
   private readonly maxBytes: number;
   private readonly maxTimeline: number;
 
-  // Ring columns; slot = (head + k) % capacity for the k-th oldest retained event.
-  private capacity = 0;
-  private seqs = new Float64Array(0);
-  private times = new Float64Array(0);
-  private epochs = new Float64Array(0);
-  private sizes = new Float64Array(0);
-  private flags = new Uint8Array(0);
-  /** Frame: the payload preview string. Other kinds: the event object itself. */
-  private payloads: unknown[] = [];
-  private channels: Array<string | undefined> = [];
-  private metas: Array<Record<string, unknown> | undefined> = [];
-  private head = 0;
-  private count = 0;
-  /** Absolute index (appends since creation) of the oldest retained event. */
+  /**
+   * Fixed-size chunks of columns: event number `abs` (appends since creation) lives in chunk
+   * floor(abs / CHUNK) at offset abs % CHUNK. Growing adds a chunk (no copying); evicting a
+   * whole chunk's events releases it.
+   */
+  private chunks: Chunk[] = [];
+  /** Chunk number of chunks[0]. */
+  private firstChunk = 0;
+  /** One released chunk kept for reuse, so a capped log in steady state allocates nothing. */
+  private spare: Chunk | undefined;
+  /** Absolute index of the oldest retained event. */
   private base = 0;
+  private count = 0;
   private estimatedBytes = 0;
   private droppedCount = 0;
   private last = 0;
@@ -136,18 +133,17 @@ export class SessionLog implements Iterable<WireEvent> {
 
   /** Record one event. Evicts the oldest events when a cap is exceeded. */
   append(e: WireEvent): void {
-    if (this.count === this.capacity) {
-      if (this.capacity < this.maxEvents) this.grow();
-      else this.evictOldest();
-    }
-    let slot = this.head + this.count;
-    if (slot >= this.capacity) slot -= this.capacity;
+    if (this.count >= this.maxEvents) this.evictOldest();
     const abs = this.base + this.count;
+    const chunkNo = Math.floor(abs / CHUNK);
+    let c = this.chunks[chunkNo - this.firstChunk];
+    if (c === undefined) c = this.addChunk(chunkNo);
+    const i = abs - chunkNo * CHUNK;
     if (e.seq <= this.last) this.monotonic = false;
     this.last = e.seq;
-    this.seqs[slot] = e.seq;
-    this.times[slot] = e.t;
-    this.epochs[slot] = e.ts;
+    c.seqs[i] = e.seq;
+    c.times[i] = e.t;
+    c.epochs[i] = e.ts;
     let cost: number;
     if (e.kind === 'frame') {
       let data = e.data;
@@ -161,19 +157,19 @@ export class SessionLog implements Iterable<WireEvent> {
       if (e.encoding === 'base64') f |= F_BASE64;
       if (e.truncated) f |= F_TRUNCATED;
       if (meta !== undefined && meta.control === true) f |= F_CONTROL;
-      this.flags[slot] = f;
-      this.sizes[slot] = e.size;
-      this.payloads[slot] = data;
-      this.channels[slot] = channel;
-      this.metas[slot] = meta;
+      c.flags[i] = f;
+      c.sizes[i] = e.size;
+      c.payloads[i] = data;
+      c.channels[i] = channel;
+      c.metas[i] = meta;
       cost = frameCost(data, channel, meta);
       this.countFrame(e);
     } else {
-      this.flags[slot] = 0;
-      this.sizes[slot] = 0;
-      this.payloads[slot] = e;
-      this.channels[slot] = undefined;
-      this.metas[slot] = undefined;
+      c.flags[i] = 0;
+      c.sizes[i] = 0;
+      c.payloads[i] = e;
+      c.channels[i] = undefined;
+      c.metas[i] = undefined;
       cost = OTHER_EVENT_ESTIMATE;
       if (e.kind === 'reconnect') this.reconnects++;
       else if (e.kind === 'anomaly') this.anomalies++;
@@ -182,13 +178,13 @@ export class SessionLog implements Iterable<WireEvent> {
     this.count++;
     this.estimatedBytes += cost;
     while (this.estimatedBytes > this.maxBytes && this.count > 1) this.evictOldest();
-    if (this.views.size > 0) for (const v of this.views) v.consider(abs, slot);
+    if (this.views.size > 0) for (const v of this.views) v.consider(abs);
   }
 
   /** The event with this seq, if retained. */
   get(seq: number): WireEvent | undefined {
     const k = this.indexOfSeq(seq);
-    return k < 0 ? undefined : this.materialize(this.slotAt(k));
+    return k < 0 ? undefined : this.materialize(this.base + k);
   }
 
   /**
@@ -200,13 +196,12 @@ export class SessionLog implements Iterable<WireEvent> {
     if (this.count === 0 || toSeq < fromSeq) return out;
     const start = this.monotonic ? this.lowerBound(fromSeq) : 0;
     for (let k = start; k < this.count && out.length < limit; k++) {
-      const slot = this.slotAt(k);
-      const seq = this.seqs[slot];
+      const seq = this.seqAt(this.base + k);
       if (seq > toSeq) {
         if (this.monotonic) break;
         continue;
       }
-      if (seq >= fromSeq) out.push(this.materialize(slot));
+      if (seq >= fromSeq) out.push(this.materialize(this.base + k));
     }
     return out;
   }
@@ -258,17 +253,10 @@ export class SessionLog implements Iterable<WireEvent> {
   /** Forget every event, count and rate; views stay registered and become empty. `lastSeq` is kept. */
   clear(): void {
     this.base += this.count;
-    this.head = 0;
     this.count = 0;
-    this.capacity = 0;
-    this.seqs = new Float64Array(0);
-    this.times = new Float64Array(0);
-    this.epochs = new Float64Array(0);
-    this.sizes = new Float64Array(0);
-    this.flags = new Uint8Array(0);
-    this.payloads = [];
-    this.channels = [];
-    this.metas = [];
+    this.chunks = [];
+    this.spare = undefined;
+    this.firstChunk = Math.floor(this.base / CHUNK);
     this.estimatedBytes = 0;
     this.droppedCount = 0;
     this.monotonic = true;
@@ -285,7 +273,7 @@ export class SessionLog implements Iterable<WireEvent> {
   }
 
   *[Symbol.iterator](): Iterator<WireEvent> {
-    for (let k = 0; k < this.count; k++) yield this.materialize(this.slotAt(k));
+    for (let k = 0; k < this.count; k++) yield this.materialize(this.base + k);
   }
 
   // ---------- internals shared with views ----------
@@ -300,39 +288,63 @@ export class SessionLog implements Iterable<WireEvent> {
     return this.base + this.count;
   }
 
-  /** @internal Slot of an absolute index known to be retained. */
-  slotOfAbs(abs: number): number {
-    const s = this.head + (abs - this.base);
-    return s >= this.capacity ? s - this.capacity : s;
-  }
-
-  /** @internal Does the event in `slot` pass the compiled filter? Frames are tested from columns. */
-  slotMatches(slot: number, f: CompiledFilter): boolean {
-    const flags = this.flags[slot];
+  /** @internal Does retained event `abs` pass the compiled filter? Frames are tested from columns. */
+  matchesAt(abs: number, f: CompiledFilter): boolean {
+    const chunkNo = Math.floor(abs / CHUNK);
+    const c = this.chunks[chunkNo - this.firstChunk];
+    const i = abs - chunkNo * CHUNK;
+    const flags = c.flags[i];
     if (flags & F_FRAME) {
-      return f.matchesFrame((flags & F_OUT) !== 0, (flags & F_CONTROL) !== 0, this.payloads[slot] as string, this.channels[slot], this.metas[slot]);
+      return f.matchesFrame((flags & F_OUT) !== 0, (flags & F_CONTROL) !== 0, c.payloads[i] as string, c.channels[i], c.metas[i]);
     }
-    return f.matches(this.payloads[slot] as WireEvent);
+    return f.matches(c.payloads[i] as WireEvent);
   }
 
-  /** @internal The event in `slot` as an object of the contract. */
-  materialize(slot: number): WireEvent {
-    const flags = this.flags[slot];
-    if (!(flags & F_FRAME)) return this.payloads[slot] as WireEvent;
+  /**
+   * @internal Absolute indices in [from, to) that pass `f`, appended to `into`. Walks chunk by chunk
+   * so the inner loop stays on one chunk's columns.
+   */
+  scanInto(from: number, to: number, f: CompiledFilter, into: (abs: number) => void): void {
+    let abs = from;
+    while (abs < to) {
+      const chunkNo = Math.floor(abs / CHUNK);
+      const c = this.chunks[chunkNo - this.firstChunk];
+      const chunkStart = chunkNo * CHUNK;
+      const stop = Math.min(to, chunkStart + CHUNK);
+      const { flags, payloads, channels, metas } = c;
+      for (let i = abs - chunkStart, a = abs; a < stop; i++, a++) {
+        const fl = flags[i];
+        const ok =
+          fl & F_FRAME
+            ? f.matchesFrame((fl & F_OUT) !== 0, (fl & F_CONTROL) !== 0, payloads[i] as string, channels[i], metas[i])
+            : f.matches(payloads[i] as WireEvent);
+        if (ok) into(a);
+      }
+      abs = stop;
+    }
+  }
+
+  /** @internal Retained event `abs` as an object of the contract. */
+  materialize(abs: number): WireEvent {
+    const chunkNo = Math.floor(abs / CHUNK);
+    const c = this.chunks[chunkNo - this.firstChunk];
+    const i = abs - chunkNo * CHUNK;
+    const flags = c.flags[i];
+    if (!(flags & F_FRAME)) return c.payloads[i] as WireEvent;
     const e: FrameEvent = {
-      seq: this.seqs[slot],
-      t: this.times[slot],
-      ts: this.epochs[slot],
+      seq: c.seqs[i],
+      t: c.times[i],
+      ts: c.epochs[i],
       kind: 'frame',
       dir: flags & F_OUT ? 'out' : 'in',
-      size: this.sizes[slot],
+      size: c.sizes[i],
       encoding: flags & F_BASE64 ? 'base64' : 'utf8',
-      data: this.payloads[slot] as string,
+      data: c.payloads[i] as string,
     };
     if (flags & F_TRUNCATED) e.truncated = true;
-    const channel = this.channels[slot];
+    const channel = c.channels[i];
     if (channel !== undefined) e.channel = channel;
-    const meta = this.metas[slot];
+    const meta = c.metas[i];
     if (meta !== undefined) e.meta = meta;
     return e;
   }
@@ -344,9 +356,17 @@ export class SessionLog implements Iterable<WireEvent> {
 
   // ---------- private ----------
 
-  private slotAt(k: number): number {
-    const s = this.head + k;
-    return s >= this.capacity ? s - this.capacity : s;
+  private seqAt(abs: number): number {
+    const chunkNo = Math.floor(abs / CHUNK);
+    return this.chunks[chunkNo - this.firstChunk].seqs[abs - chunkNo * CHUNK];
+  }
+
+  private addChunk(chunkNo: number): Chunk {
+    if (this.chunks.length === 0) this.firstChunk = chunkNo;
+    const c = this.spare ?? new Chunk();
+    this.spare = undefined;
+    this.chunks.push(c);
+    return c;
   }
 
   private intern(channel: string): string {
@@ -387,65 +407,38 @@ export class SessionLog implements Iterable<WireEvent> {
     }
   }
 
-  private grow(): void {
-    const cap = Math.min(this.maxEvents, Math.max(INITIAL_CAPACITY, this.capacity * 2));
-    const seqs = new Float64Array(cap);
-    const times = new Float64Array(cap);
-    const epochs = new Float64Array(cap);
-    const sizes = new Float64Array(cap);
-    const flags = new Uint8Array(cap);
-    const payloads = new Array<unknown>(cap);
-    const channels = new Array<string | undefined>(cap);
-    const metas = new Array<Record<string, unknown> | undefined>(cap);
-    for (let k = 0; k < this.count; k++) {
-      const s = this.slotAt(k);
-      seqs[k] = this.seqs[s];
-      times[k] = this.times[s];
-      epochs[k] = this.epochs[s];
-      sizes[k] = this.sizes[s];
-      flags[k] = this.flags[s];
-      payloads[k] = this.payloads[s];
-      channels[k] = this.channels[s];
-      metas[k] = this.metas[s];
-    }
-    this.seqs = seqs;
-    this.times = times;
-    this.epochs = epochs;
-    this.sizes = sizes;
-    this.flags = flags;
-    this.payloads = payloads;
-    this.channels = channels;
-    this.metas = metas;
-    this.capacity = cap;
-    this.head = 0;
-  }
-
   private evictOldest(): void {
-    const slot = this.head;
-    const flags = this.flags[slot];
-    this.estimatedBytes -= flags & F_FRAME ? frameCost(this.payloads[slot] as string, this.channels[slot], this.metas[slot]) : OTHER_EVENT_ESTIMATE;
+    const abs = this.base;
+    const chunkNo = Math.floor(abs / CHUNK);
+    const c = this.chunks[chunkNo - this.firstChunk];
+    const i = abs - chunkNo * CHUNK;
+    this.estimatedBytes -= c.flags[i] & F_FRAME ? frameCost(c.payloads[i] as string, c.channels[i], c.metas[i]) : OTHER_EVENT_ESTIMATE;
     // Release references so evicted payloads can be collected.
-    this.payloads[slot] = undefined;
-    this.channels[slot] = undefined;
-    this.metas[slot] = undefined;
-    this.head = slot + 1 === this.capacity ? 0 : slot + 1;
-    this.count--;
+    c.payloads[i] = undefined;
+    c.channels[i] = undefined;
+    c.metas[i] = undefined;
     this.base++;
+    this.count--;
     this.droppedCount++;
+    if (i === CHUNK - 1) {
+      this.chunks.shift();
+      this.firstChunk++;
+      this.spare = c;
+    }
   }
 
   /** Position (0 = oldest retained) of `seq`, or -1. */
   private indexOfSeq(seq: number): number {
     if (this.count === 0) return -1;
     if (!this.monotonic) {
-      for (let k = this.count - 1; k >= 0; k--) if (this.seqs[this.slotAt(k)] === seq) return k;
+      for (let k = this.count - 1; k >= 0; k--) if (this.seqAt(this.base + k) === seq) return k;
       return -1;
     }
     // Sessions number events without gaps, so the direct guess almost always hits.
-    const guess = seq - this.seqs[this.head];
-    if (guess >= 0 && guess < this.count && this.seqs[this.slotAt(guess)] === seq) return guess;
+    const guess = seq - this.seqAt(this.base);
+    if (guess >= 0 && guess < this.count && this.seqAt(this.base + guess) === seq) return guess;
     const k = this.lowerBound(seq);
-    return k < this.count && this.seqs[this.slotAt(k)] === seq ? k : -1;
+    return k < this.count && this.seqAt(this.base + k) === seq ? k : -1;
   }
 
   /** First position whose seq is >= `seq` (monotonic logs only). */
@@ -454,11 +447,27 @@ export class SessionLog implements Iterable<WireEvent> {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.seqs[this.slotAt(mid)] < seq) lo = mid + 1;
+      if (this.seqAt(this.base + mid) < seq) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
+}
+
+/** Events per chunk: small enough that a short session costs little, big enough to amortise. */
+const CHUNK = 4096;
+
+/** One chunk of columns. */
+class Chunk {
+  readonly seqs = new Float64Array(CHUNK);
+  readonly times = new Float64Array(CHUNK);
+  readonly epochs = new Float64Array(CHUNK);
+  readonly sizes = new Float64Array(CHUNK);
+  readonly flags = new Uint8Array(CHUNK);
+  /** Frame: the payload preview string. Other kinds: the event object itself. */
+  readonly payloads: unknown[] = new Array<unknown>(CHUNK).fill(undefined);
+  readonly channels: Array<string | undefined> = new Array<string | undefined>(CHUNK).fill(undefined);
+  readonly metas: Array<Record<string, unknown> | undefined> = new Array<Record<string, unknown> | undefined>(CHUNK).fill(undefined);
 }
 
 function frameCost(data: string, channel: string | undefined, meta: Record<string, unknown> | undefined): number {
@@ -496,11 +505,11 @@ class FilteredView implements LogView {
     const log = this.log;
     if (this.compiled.matchesAll) {
       const n = log.endIndex - log.baseIndex;
-      for (let i = start; i < n && out.length < count; i++) out.push(log.materialize(log.slotOfAbs(log.baseIndex + i)));
+      for (let i = start; i < n && out.length < count; i++) out.push(log.materialize(log.baseIndex + i));
       return out;
     }
     this.prune();
-    for (let i = this.start + start; i < this.end && out.length < count; i++) out.push(log.materialize(log.slotOfAbs(this.matches[i])));
+    for (let i = this.start + start; i < this.end && out.length < count; i++) out.push(log.materialize(this.matches[i]));
     return out;
   }
 
@@ -513,9 +522,9 @@ class FilteredView implements LogView {
   }
 
   /** @internal Called by the log for each appended event. */
-  consider(abs: number, slot: number): void {
+  consider(abs: number): void {
     if (this.compiled.matchesAll) return;
-    if (this.log.slotMatches(slot, this.compiled)) this.push(abs);
+    if (this.log.matchesAt(abs, this.compiled)) this.push(abs);
   }
 
   /** @internal The log was cleared. */
@@ -524,8 +533,7 @@ class FilteredView implements LogView {
   }
 
   private scan(from: number, to: number): void {
-    const log = this.log;
-    for (let abs = from; abs < to; abs++) if (log.slotMatches(log.slotOfAbs(abs), this.compiled)) this.push(abs);
+    this.log.scanInto(from, to, this.compiled, (abs) => this.push(abs));
   }
 
   private push(abs: number): void {
