@@ -1,0 +1,299 @@
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { startDemo, type DemoBackend, type FeedEvent } from '../../../src/demo';
+import { httpServer } from '../../helpers/servers';
+
+/** Read an SSE response until `n` events arrived (bounded), then drop the connection. */
+async function readSse(url: string, headers: Record<string, string>, n: number, onFirstChunk?: () => void, timeoutMs = 5000): Promise<{ status: number; contentType: string; raw: string; events: Array<{ id?: string; event?: string; data: string }> }> {
+  const ac = new AbortController();
+  const guard = setTimeout(() => ac.abort(), timeoutMs);
+  const res = await fetch(url, { headers, signal: ac.signal });
+  let raw = '';
+  const events: Array<{ id?: string; event?: string; data: string }> = [];
+  try {
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      if (raw === '') onFirstChunk?.();
+      raw += decoder.decode(chunk, { stream: true });
+      const blocks = raw.split('\n\n');
+      events.length = 0;
+      for (const block of blocks.slice(0, -1)) {
+        const fields: Record<string, string> = {};
+        for (const line of block.split('\n')) {
+          const m = /^([a-z]+): ?(.*)$/.exec(line);
+          if (m) fields[m[1]] = m[2];
+        }
+        if (fields.data !== undefined) events.push({ id: fields.id, event: fields.event, data: fields.data });
+      }
+      if (events.length >= n) break;
+    }
+  } finally {
+    clearTimeout(guard);
+    ac.abort();
+  }
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', raw, events };
+}
+
+describe('demo backend', () => {
+  let demo: DemoBackend;
+  before(async () => {
+    // Paused feed: the tests produce events with tick(), so every expectation is exact.
+    demo = await startDemo({ port: 0, mqttPort: false, rate: 0, jobMs: 300 });
+  });
+  after(async () => {
+    await demo.close();
+  });
+
+  it('binds 127.0.0.1 and lists every URL on the index page, as text and as JSON', async () => {
+    assert.match(demo.urls.index, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const text = await (await fetch(demo.urls.index)).text();
+    for (const url of [demo.urls.items, demo.urls.sse, demo.urls.ws, demo.urls.poll, demo.urls.stream, demo.urls.jobs]) assert.ok(text.includes(url), url);
+    const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { urls: Record<string, string> };
+    assert.equal(json.urls.ws, demo.urls.ws);
+    assert.equal(json.urls.longPoll, demo.urls.longPoll);
+  });
+
+  it('serves a REST resource: list, create, read, replace, delete, and clear errors', async () => {
+    const list = (await (await fetch(demo.urls.items)).json()) as Array<{ id: number }>;
+    assert.ok(Array.isArray(list) && list.length >= 2);
+    const created = await fetch(demo.urls.items, { method: 'POST', body: JSON.stringify({ name: 'widget', size: 3 }), headers: { 'content-type': 'application/json' } });
+    assert.equal(created.status, 201);
+    const item = (await created.json()) as { id: number; name: string; size: number };
+    assert.equal(created.headers.get('location'), `/items/${item.id}`);
+    assert.equal(item.name, 'widget');
+    const url = `${demo.urls.items}/${item.id}`;
+    assert.deepEqual(((await (await fetch(url)).json()) as { name: string }).name, 'widget');
+    const put = await fetch(url, { method: 'PUT', body: JSON.stringify({ name: 'gadget' }) });
+    assert.equal(put.status, 200);
+    const replaced = (await put.json()) as Record<string, unknown>;
+    assert.equal(replaced.name, 'gadget');
+    assert.equal(replaced.size, undefined, 'PUT replaces the fields');
+    assert.equal(replaced.id, item.id);
+    assert.equal((await fetch(url, { method: 'DELETE' })).status, 204);
+    assert.equal((await fetch(url)).status, 404);
+    const bad = await fetch(demo.urls.items, { method: 'POST', body: '{not json' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /not valid JSON/);
+    assert.equal((await fetch(demo.urls.items, { method: 'PATCH' })).status, 405);
+  });
+
+  it('/sse sends retry, id and event: tick, and replays what a client missed from Last-Event-ID', async () => {
+    const before = demo.feed.cursor;
+    const sent = [demo.feed.tick(), demo.feed.tick(), demo.feed.tick()];
+    const r = await readSse(demo.urls.sse, { 'Last-Event-ID': String(before + 1) }, 2);
+    assert.equal(r.status, 200);
+    assert.match(r.contentType, /^text\/event-stream/);
+    assert.match(r.raw, /^retry: \d+\n\n/);
+    assert.deepEqual(
+      r.events.map((e) => [e.id, e.event]),
+      [
+        [String(sent[1].seq), 'tick'],
+        [String(sent[2].seq), 'tick'],
+      ],
+    );
+    assert.deepEqual(JSON.parse(r.events[1].data), sent[2]);
+  });
+
+  it('/sse pushes live events to a connected client', async () => {
+    let e: FeedEvent | undefined;
+    // The first chunk (retry:) means the client is subscribed; only then is the event produced.
+    const r = await readSse(demo.urls.sse, {}, 1, () => (e = demo.feed.tick()));
+    assert.ok(e);
+    assert.equal(r.events[0].id, String(e.seq));
+    assert.equal(r.events[0].event, 'tick');
+  });
+
+  it('/poll answers with ETag, Last-Modified, X-Changed-At and a changedAt field, and 304 when unchanged', async () => {
+    const e = demo.feed.tick();
+    const res = await fetch(demo.urls.poll);
+    assert.equal(res.status, 200);
+    const etag = res.headers.get('etag')!;
+    assert.equal(etag, `"${e.seq}"`);
+    assert.equal(res.headers.get('x-changed-at'), String(e.at));
+    assert.equal(res.headers.get('last-modified'), new Date(e.at).toUTCString());
+    const body = (await res.json()) as FeedEvent & { changedAt: number };
+    assert.equal(body.seq, e.seq);
+    assert.equal(body.changedAt, e.at);
+    const same = await fetch(demo.urls.poll, { headers: { 'if-none-match': etag } });
+    assert.equal(same.status, 304);
+    assert.equal(await same.text(), '');
+    const byDate = await fetch(demo.urls.poll, { headers: { 'if-modified-since': res.headers.get('last-modified')! } });
+    assert.equal(byDate.status, 304);
+    demo.feed.tick();
+    const changed = await fetch(demo.urls.poll, { headers: { 'if-none-match': etag } });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.get('etag'), etag);
+  });
+
+  it('/long-poll returns missed events at once, holds until the next one, and answers 204 after the wait', async () => {
+    const base = demo.urls.longPoll.split('?')[0];
+    const start = demo.feed.cursor;
+    demo.feed.tick();
+    demo.feed.tick();
+    const now = await fetch(`${base}?cursor=${start}`);
+    assert.equal(now.status, 200);
+    const body = (await now.json()) as { events: FeedEvent[]; cursor: number };
+    assert.deepEqual(body.events.map((e) => e.seq), [start + 1, start + 2]);
+    assert.equal(body.cursor, start + 2);
+    assert.equal(now.headers.get('x-cursor'), String(start + 2));
+
+    const t0 = Date.now();
+    const held = fetch(`${base}?cursor=${body.cursor}&wait=5000`);
+    await new Promise((r) => setTimeout(r, 200));
+    const next = demo.feed.tick();
+    const heldRes = await held;
+    assert.ok(Date.now() - t0 >= 180, 'the request was held until the event');
+    assert.equal(heldRes.status, 200);
+    assert.deepEqual(((await heldRes.json()) as { events: FeedEvent[] }).events, [next]);
+
+    const t1 = Date.now();
+    const empty = await fetch(`${base}?cursor=${next.seq}&wait=250`);
+    assert.equal(empty.status, 204);
+    assert.ok(Date.now() - t1 >= 240, 'held for the wait time');
+    assert.equal(empty.headers.get('x-cursor'), String(next.seq));
+    assert.equal((await fetch(`${base}?cursor=abc`)).status, 400);
+  });
+
+  it('/stream sends NDJSON, one line per event, chunked', async () => {
+    const from = demo.feed.cursor;
+    const sent = [demo.feed.tick(), demo.feed.tick(), demo.feed.tick()];
+    const res = await fetch(`${demo.urls.stream}?from=${from}&limit=3`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/x-ndjson/);
+    assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+    const lines = (await res.text()).split('\n');
+    assert.equal(lines.pop(), '', 'every line ends with a newline');
+    assert.deepEqual(lines.map((l) => JSON.parse(l)), sent);
+  });
+
+  it('/jobs runs the 202 flow: Location and Retry-After, running, then done with a result', async () => {
+    const post = await fetch(demo.urls.jobs, { method: 'POST' });
+    assert.equal(post.status, 202);
+    assert.equal(post.headers.get('retry-after'), '1');
+    const location = post.headers.get('location')!;
+    assert.match(location, /^\/jobs\/\d+$/);
+    assert.equal(((await post.json()) as { status: string }).status, 'running');
+    const statusUrl = new URL(location, demo.urls.index).href;
+    const running = await fetch(statusUrl);
+    assert.equal(running.status, 202);
+    assert.equal(((await running.json()) as { status: string }).status, 'running');
+    await new Promise((r) => setTimeout(r, 350));
+    const done = await fetch(statusUrl);
+    assert.equal(done.status, 200);
+    const body = (await done.json()) as { status: string; result: { tookMs: number } };
+    assert.equal(body.status, 'done');
+    assert.equal(body.result.tookMs, 300);
+    assert.equal((await fetch(new URL('/jobs/999999', demo.urls.index))).status, 404);
+  });
+
+  it('/ws echoes text and binary and pushes the feed as JSON', async () => {
+    const ws = new WebSocket(demo.urls.ws);
+    const got: Array<{ data: string; binary: boolean }> = [];
+    ws.on('message', (d, isBinary) => got.push({ data: isBinary ? (d as Buffer).toString('hex') : d.toString(), binary: isBinary }));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.send('hello');
+      ws.send(Buffer.from([1, 2, 255]));
+      const until = Date.now() + 3000;
+      while (got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      const e = demo.feed.tick();
+      while (got.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got, [
+        { data: 'hello', binary: false },
+        { data: '0102ff', binary: true },
+        { data: JSON.stringify(e), binary: false },
+      ]);
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  it('answers 404 with a pointer to the index for unknown paths and upgrades', async () => {
+    const res = await fetch(new URL('/nope', demo.urls.index));
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { error: string }).error, /GET \/ lists every route/);
+    const ws = new WebSocket(demo.urls.ws.replace('/ws', '/other'));
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
+      ws.on('error', () => resolve(-1));
+    });
+    ws.terminate();
+    assert.equal(status, 404);
+  });
+});
+
+describe('demo webhook sender', () => {
+  it('POSTs each feed event with a valid X-Signature-256 HMAC', async () => {
+    const received: Array<{ body: string; signature: string; seq: string }> = [];
+    const receiver = await httpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['x-signature-256']), seq: String(req.headers['x-wirescope-seq']) });
+        res.writeHead(204).end();
+      });
+    });
+    const secret = 'test-secret-not-real';
+    const logs: string[] = [];
+    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, webhookUrl: receiver.url + '/hook', webhookSecret: secret, onLog: (l) => logs.push(l) });
+    try {
+      assert.equal(demo.webhookSecret, secret);
+      const sent = [demo.feed.tick(), demo.feed.tick()];
+      const until = Date.now() + 5000;
+      while (received.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(received.length, 2);
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(JSON.parse(received[i].body), sent[i], 'in order, the event as JSON');
+        assert.equal(received[i].seq, String(sent[i].seq));
+        const expected = Buffer.from('sha256=' + createHmac('sha256', secret).update(received[i].body).digest('hex'));
+        const actual = Buffer.from(received[i].signature);
+        assert.ok(expected.length === actual.length && timingSafeEqual(expected, actual), 'signature verifies');
+        const wrong = 'sha256=' + createHmac('sha256', 'other').update(received[i].body).digest('hex');
+        assert.notEqual(received[i].signature, wrong);
+      }
+      while (logs.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.match(logs[0], /webhook #\d+ -> HTTP 204/);
+    } finally {
+      await demo.close();
+      await receiver.close();
+    }
+  });
+
+  it('makes up a random secret when none is given and reports failed deliveries in one line', async () => {
+    const logs: string[] = [];
+    // Nothing listens on port 1 of the loopback interface.
+    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, webhookUrl: 'http://127.0.0.1:1/hook', onLog: (l) => logs.push(l) });
+    try {
+      assert.match(demo.webhookSecret ?? '', /^[0-9a-f]{32}$/);
+      demo.feed.tick();
+      const until = Date.now() + 5000;
+      while (logs.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.match(logs[0], /^webhook #\d+ failed: Connection refused/);
+    } finally {
+      await demo.close();
+    }
+  });
+});
+
+describe('startDemo', () => {
+  it('rejects with EADDRINUSE when the port is taken, and close() is safe twice', async () => {
+    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0 });
+    const port = Number(new URL(demo.urls.index).port);
+    await assert.rejects(startDemo({ port, mqttPort: false, rate: 0 }), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+    await demo.close();
+    await demo.close();
+    // The port is free again.
+    const srv = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => srv.close(() => r()));
+  });
+});
