@@ -71,6 +71,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     'log_dest stderr',
     'log_type error',
     'log_type warning',
+    // Round-trip assertions should not include Nagle's algorithm delaying small packets.
+    'set_tcp_nodelay true',
     `listener ${port} 127.0.0.1`,
   ];
   if (opts.users) {
