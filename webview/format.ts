@@ -215,7 +215,7 @@ export function rowText(e: WireEvent): RowText {
         cls: 'anomaly',
       };
     case 'timing':
-      return { dir: '⏱', channel: 'timing', size: '', preview: `total ${formatMs(e.phases.total)} · ttfb ${formatMs(e.phases.ttfb)}`, cls: 'timing' };
+      return { dir: '◆', channel: 'timing', size: '', preview: `total ${formatMs(e.phases.total)} · ttfb ${formatMs(e.phases.ttfb)}`, cls: 'timing' };
     case 'summary':
       return {
         dir: 'Σ',

@@ -21,14 +21,19 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** CSP hash source of the empty string (sha256, base64). */
+export const EMPTY_STYLE_HASH = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+
 /** Build the Content-Security-Policy for the inspector. */
 export function inspectorCsp(cspSource: string, nonce: string): string {
   // The toolkit's components (FAST) style themselves through constructable stylesheets and CSSOM,
-  // which CSP does not gate, so no 'unsafe-inline' is needed for styles.
+  // which CSP does not gate, so no 'unsafe-inline' is needed. FAST probes :focus-visible support by
+  // appending an EMPTY <style> element; the hash of the empty string allows exactly that and nothing
+  // with content.
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
-    `style-src ${cspSource}`,
+    `style-src ${cspSource} '${EMPTY_STYLE_HASH}'`,
     `font-src ${cspSource}`,
     `img-src ${cspSource} data:`,
     "connect-src 'none'",

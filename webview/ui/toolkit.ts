@@ -5,7 +5,6 @@
  */
 import {
   provideVSCodeDesignSystem,
-  vsCodeBadge,
   vsCodeButton,
   vsCodeCheckbox,
   vsCodeDivider,
@@ -14,7 +13,6 @@ import {
   vsCodePanels,
   vsCodePanelTab,
   vsCodePanelView,
-  vsCodeProgressRing,
   vsCodeTextArea,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
@@ -26,7 +24,6 @@ export function registerToolkit(): void {
   if (registered) return;
   registered = true;
   provideVSCodeDesignSystem().register(
-    vsCodeBadge(),
     vsCodeButton(),
     vsCodeCheckbox(),
     vsCodeDivider(),
@@ -35,7 +32,6 @@ export function registerToolkit(): void {
     vsCodePanels(),
     vsCodePanelTab(),
     vsCodePanelView(),
-    vsCodeProgressRing(),
     vsCodeTextArea(),
     vsCodeTextField(),
   );
@@ -154,9 +150,13 @@ export function checkbox(o: CheckboxOptions): CheckControl {
   return el;
 }
 
-/** A small count/state badge. */
+/**
+ * A small count/state badge. Drawn by us, not by vscode-badge: that component's template binds an
+ * inline style attribute, which the inspector's CSP (no 'unsafe-inline') blocks.
+ */
 export function badge(text: string, id?: string): HTMLElement {
-  const el = make<HTMLElement>('vscode-badge', id);
+  const el = make<HTMLElement>('span', id);
+  el.className = 'ws-badge';
   el.textContent = text;
   return el;
 }
@@ -166,9 +166,16 @@ export function divider(): HTMLElement {
   return make<HTMLElement>('vscode-divider');
 }
 
-/** An indeterminate progress ring. */
+/**
+ * A busy indicator. Drawn by us (a CSS spinner), not by vscode-progress-ring: its template carries
+ * an inline style attribute, which the inspector's CSP blocks.
+ */
 export function progressRing(id?: string): HTMLElement {
-  return make<HTMLElement>('vscode-progress-ring', id);
+  const el = make<HTMLElement>('span', id);
+  el.className = 'ws-spinner';
+  el.setAttribute('role', 'progressbar');
+  el.setAttribute('aria-label', 'Loading');
+  return el;
 }
 
 export interface TabSpec {

@@ -1,0 +1,155 @@
+// A fake extension host for the inspector tests, injected before the page loads. It implements
+// the real protocol (src/shared/protocol.ts) over an in-page array of events, the way the host
+// does: SetFilter builds a filtered index, GetRows slices it, DidAppend pushes batches.
+// Configuration comes from window.__HARNESS_CONFIG, set by the harness just before this script.
+/* global window, sessionStorage */
+(function () {
+  const config = window.__HARNESS_CONFIG || {};
+  const sessions = config.sessions || [];
+  const events = {}; // sessionId -> WireEvent[]
+  for (const s of sessions) events[s.id] = [];
+  for (const [sid, list] of Object.entries(config.events || {})) events[sid] = list.slice();
+  const views = new Map(); // filterId -> { sessionId, filter, indices }
+  const currentView = {}; // sessionId -> filterId
+  let nextFilterId = 1;
+  const sent = [];
+  const STATE_KEY = 'wirescope-harness-state';
+
+  function matches(e, f, re) {
+    if (f.anomaliesOnly && e.kind !== 'anomaly') return false;
+    if (f.kinds && !f.kinds.includes(e.kind)) return false;
+    if (e.kind === 'frame') {
+      if (f.dirs && f.dirs.length && !f.dirs.includes(e.dir)) return false;
+      if (f.hideControl && e.meta && e.meta.control === true) return false;
+    }
+    if (f.channel !== undefined && (e.kind !== 'frame' || e.channel !== f.channel)) return false;
+    if (f.text) {
+      const hay = [e.data, e.channel, e.reason, e.message, e.cause].filter((x) => typeof x === 'string').join('\n');
+      if (re ? !re.test(hay) : !hay.toLowerCase().includes(f.text.toLowerCase())) return false;
+    }
+    return true;
+  }
+
+  function compile(f) {
+    return f.text && f.regex ? new RegExp(f.text) : null;
+  }
+
+  function statsOf(sid) {
+    const list = events[sid];
+    const s = { events: list.length, dropped: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, anomalies: 0, msgsPerSec: 0, bytesPerSec: 0, interArrivalMs: null };
+    for (const e of list) {
+      if (e.kind === 'frame') {
+        if (e.dir === 'in') { s.framesIn++; s.bytesIn += e.size; } else { s.framesOut++; s.bytesOut += e.size; }
+      } else if (e.kind === 'reconnect') s.reconnects++;
+      else if (e.kind === 'anomaly') s.anomalies++;
+    }
+    s.msgsPerSec = config.rate || 1234;
+    s.bytesPerSec = (config.rate || 1234) * 100;
+    s.interArrivalMs = 0.81;
+    return s;
+  }
+
+  function post(msg) {
+    window.postMessage(msg, '*');
+  }
+
+  const handlers = {
+    'webview/ready': () => ({ sessions, selected: config.selected }),
+    'log/setFilter': (p) => {
+      const list = events[p.sessionId];
+      if (!list) throw new Error('unknown session');
+      const re = compile(p.filter);
+      const indices = [];
+      for (let i = 0; i < list.length; i++) if (matches(list[i], p.filter, re)) indices.push(i);
+      const filterId = nextFilterId++;
+      views.set(filterId, { sessionId: p.sessionId, filter: p.filter, re, indices });
+      currentView[p.sessionId] = filterId;
+      return { filterId, total: indices.length };
+    },
+    'log/getRows': (p) => {
+      const v = views.get(p.filterId);
+      if (!v) throw new Error('unknown filter');
+      const list = events[v.sessionId];
+      const rows = v.indices.slice(p.start, p.start + p.count).map((i) => list[i]);
+      return { filterId: p.filterId, total: v.indices.length, start: p.start, rows };
+    },
+    'log/getEvent': (p) => ({ event: (events[p.sessionId] || []).find((e) => e.seq === p.seq) || null }),
+    'log/getTimeline': (p) => ({ events: (events[p.sessionId] || []).filter((e) => e.kind !== 'frame' && e.kind !== 'summary') }),
+    'session/send': (p) => {
+      if (config.sendFails) throw new Error(config.sendFails);
+      return { ok: true };
+    },
+  };
+
+  /** Append events to a session and push one batched DidAppend, like the host's flush. */
+  function append(sid, newEvents) {
+    const list = events[sid];
+    const from = list.length;
+    for (const e of newEvents) list.push(e);
+    const filterId = currentView[sid];
+    const v = views.get(filterId);
+    if (!v) return;
+    const tail = [];
+    for (let i = from; i < list.length; i++) {
+      if (matches(list[i], v.filter, v.re)) {
+        v.indices.push(i);
+        tail.push(list[i]);
+      }
+    }
+    post({ type: 'note', method: 'log/didAppend', params: { sessionId: sid, filterId, total: v.indices.length, stats: statsOf(sid), tail: tail.slice(-200) } });
+  }
+
+  /** Generate n small inbound frames in the page (no huge transfer through the test driver). */
+  function generate(sid, n, notify) {
+    const list = events[sid];
+    const batch = [];
+    let seq = list.length ? list[list.length - 1].seq : 0;
+    const t0 = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < n; i++) {
+      seq++;
+      const data = `{"n":${seq},"msg":"hello ${seq}"}`;
+      batch.push({ seq, t: seq * 0.5, ts: t0 + seq, kind: 'frame', dir: 'in', size: data.length, encoding: 'utf8', data, channel: 'tick' });
+    }
+    if (notify) append(sid, batch);
+    else for (const e of batch) list.push(e);
+  }
+
+  window.__host = {
+    sent,
+    events,
+    append,
+    generate,
+    notify(method, params) {
+      post({ type: 'note', method, params });
+    },
+    requests(method) {
+      return sent.filter((m) => m.method === method);
+    },
+  };
+
+  window.acquireVsCodeApi = function () {
+    return {
+      postMessage(msg) {
+        sent.push(JSON.parse(JSON.stringify(msg)));
+        if (msg.type !== 'req') return;
+        // Answer asynchronously, as the real host does.
+        setTimeout(() => {
+          const h = handlers[msg.method];
+          try {
+            if (!h) throw new Error(`unknown method ${msg.method}`);
+            post({ type: 'res', id: msg.id, ok: true, result: h(msg.params) });
+          } catch (err) {
+            post({ type: 'res', id: msg.id, ok: false, error: String(err && err.message ? err.message : err) });
+          }
+        }, 1);
+      },
+      getState() {
+        const s = sessionStorage.getItem(STATE_KEY);
+        return s ? JSON.parse(s) : undefined;
+      },
+      setState(state) {
+        sessionStorage.setItem(STATE_KEY, JSON.stringify(state));
+      },
+    };
+  };
+})();
