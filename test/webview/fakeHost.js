@@ -2,7 +2,7 @@
 // the real protocol (src/shared/protocol.ts) over an in-page array of events, the way the host
 // does: SetFilter builds a filtered index, GetRows slices it, DidAppend pushes batches.
 // Configuration comes from window.__HARNESS_CONFIG, set by the harness just before this script.
-/* global window, sessionStorage */
+/* global window */
 (function () {
   const config = window.__HARNESS_CONFIG || {};
   const sessions = config.sessions || [];
@@ -75,7 +75,7 @@
     },
     'log/getEvent': (p) => ({ event: (events[p.sessionId] || []).find((e) => e.seq === p.seq) || null }),
     'log/getTimeline': (p) => ({ events: (events[p.sessionId] || []).filter((e) => e.kind !== 'frame' && e.kind !== 'summary') }),
-    'session/send': (p) => {
+    'session/send': () => {
       if (config.sendFails) throw new Error(config.sendFails);
       return { ok: true };
     },
