@@ -16,6 +16,7 @@ const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   poll: async () => (await import('./transports/pollTransport')).createPollTransport,
   'long-poll': async () => (await import('./transports/longPollTransport')).createLongPollTransport,
   stream: async () => (await import('./transports/streamTransport')).createStreamTransport,
+  async: async () => (await import('./transports/asyncTransport')).createAsyncTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {
