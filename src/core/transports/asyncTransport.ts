@@ -91,7 +91,7 @@ class AsyncTransport implements Transport {
         logResponse(sink, res, preview, meta);
         return this.fail(`The request was refused: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, `HTTP_${res.status}`);
       }
-      return this.complete(res, preview, meta, { done: true, result: this.statusValue(text) }, 'the server answered at once');
+      return this.complete(res, preview, meta, { result: this.statusValue(text) }, 'the server answered at once');
     }
     this.operationUrl = this.ao.callback ? undefined : this.findOperationUrl(res, text, options.url);
     if (this.operationUrl) meta.operationUrl = redactUrl(this.operationUrl);
