@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   /** Also open a websockets listener. */
   websockets?: boolean;
+  /** Also open a TLS listener with this certificate (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 export interface Mosquitto {
@@ -24,6 +26,8 @@ export interface Mosquitto {
   url: string;
   /** ws://127.0.0.1:<port> when `websockets` was asked for. */
   wsUrl?: string;
+  /** mqtts://127.0.0.1:<port> when `tls` was given. */
+  tlsUrl?: string;
   /** What the broker wrote to stderr so far (for failure messages). */
   log(): string;
   /** Stop the process (the ports become free); safe to call twice. */
@@ -64,6 +68,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(join(tmpdir(), 'wirescope-mosquitto-'));
   const port = await freePort();
   const wsPort = opts.websockets ? await freePort() : undefined;
+  const tlsPort = opts.tls ? await freePort() : undefined;
   const lines = [
     // Stay root when the tests run as root, so the broker can read the temp dir.
     'user root',
@@ -87,6 +92,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push('allow_anonymous true');
   }
   if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
+  if (opts.tls && tlsPort !== undefined) {
+    writeFileSync(join(dir, 'server.crt'), opts.tls.cert);
+    writeFileSync(join(dir, 'server.key'), opts.tls.key, { mode: 0o600 });
+    lines.push(`listener ${tlsPort} 127.0.0.1`, `certfile ${join(dir, 'server.crt')}`, `keyfile ${join(dir, 'server.key')}`);
+  }
   const confFile = join(dir, 'mosquitto.conf');
   writeFileSync(confFile, lines.join('\n') + '\n');
 
@@ -107,7 +117,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     const until = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${stderr.trim()}`);
-      const up = (await canConnect(port)) && (wsPort === undefined || (await canConnect(wsPort)));
+      const up =
+        (await canConnect(port)) &&
+        (wsPort === undefined || (await canConnect(wsPort))) &&
+        (tlsPort === undefined || (await canConnect(tlsPort)));
       if (up) return;
       if (Date.now() > until) {
         child.kill('SIGKILL');
@@ -134,6 +147,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     port,
     url: `mqtt://127.0.0.1:${port}`,
     wsUrl: wsPort !== undefined ? `ws://127.0.0.1:${wsPort}` : undefined,
+    tlsUrl: tlsPort !== undefined ? `mqtts://127.0.0.1:${tlsPort}` : undefined,
     log: () => stderr,
     stop: async () => {
       await stopProcess();

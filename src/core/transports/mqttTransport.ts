@@ -182,7 +182,7 @@ class MqttTransport implements Transport {
       if (this.refusal) return;
       if (err.message === 'Keepalive timeout') {
         const sec = this.mqttOptions.keepaliveSec ?? 60;
-        this.dropCause = `keepalive timeout: no PINGRESP from the broker within ${sec} s`;
+        this.dropCause = `keepalive timeout: the broker did not answer PINGREQ in time (keepalive ${sec} s)`;
         sink.error(this.dropCause, 'ERR_MQTT_KEEPALIVE');
         return;
       }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import type { ConnectOptions } from '../../../src/shared/connect';
 import { startMosquitto, freePort, type Mosquitto } from '../../helpers/mosquitto';
+import { makeTestCerts } from '../../helpers/tlsCerts';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 
 const dataFrames = (es: WireEvent[], dir: 'in' | 'out') => ofKind(es, 'frame').filter((f) => f.dir === dir && !f.meta?.control);
@@ -393,5 +395,144 @@ describe('mqtt transport: broker restarts', () => {
     } finally {
       await broker.stop();
     }
+  });
+});
+
+/** A loopback TCP proxy whose open connections can be frozen: bytes stop flowing but nothing closes (a half-open path). */
+async function freezableProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
+  const pairs: Array<{ client: net.Socket; upstream: net.Socket; frozen: boolean }> = [];
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    const pair = { client, upstream, frozen: false };
+    pairs.push(pair);
+    client.on('data', (d) => {
+      if (!pair.frozen) upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (!pair.frozen) client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze: () => pairs.forEach((p) => (p.frozen = true)),
+    close: async () => {
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('mqtt transport: liveness, session resume and TLS', () => {
+  let broker: Mosquitto;
+  before(async () => {
+    broker = await startMosquitto({ tls: makeTestCerts().selfSigned });
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+
+  it('a silent broker is detected by keepalive, logged as the cause, and the client reconnects', async () => {
+    const proxy = await freezableProxy(broker.port);
+    try {
+      const events = await runSession(
+        {
+          pattern: 'mqtt',
+          url: `mqtt://127.0.0.1:${proxy.port}`,
+          count: 1,
+          reconnect: { initialDelayMs: 50, jitter: 0 },
+          mqtt: { keepaliveSec: 1, subscribe: [{ topic: 'alive/#', qos: 1 }] },
+        },
+        async (_s, ev) => {
+          await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 1);
+          proxy.freeze();
+          await waitFor(ev, (es) => ofKind(es, 'state').filter((s) => s.state === 'open').length === 2, 10_000);
+          await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 2);
+          await publishFrom(broker.url, 'alive/again', 'back', { qos: 1 });
+        },
+        20_000,
+      );
+      checkInvariants(events);
+      const err = ofKind(events, 'error').find((e) => e.code === 'ERR_MQTT_KEEPALIVE')!;
+      assert.match(err.message, /^keepalive timeout: the broker did not answer PINGREQ in time \(keepalive 1 s\)$/);
+      const rc = ofKind(events, 'reconnect')[0];
+      assert.equal(rc.cause, err.message);
+      assert.equal(rc.attempt, 1);
+      // The unanswered PINGREQ is in the log, before the error.
+      const pings = packets(events, 'out', 'pingreq');
+      assert.ok(pings.some((p) => p.seq < err.seq));
+      assert.equal(dataFrames(events, 'in')[0].data, 'back');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('with clean start off, a reconnect resumes the session: sessionPresent, no resubscribe, queued QoS 1 delivered', async () => {
+    const events = await runSession(
+      {
+        pattern: 'mqtt',
+        url: broker.url,
+        count: 1,
+        reconnect: { initialDelayMs: 300, jitter: 0 },
+        mqtt: { clientId: 'resume-me', clean: false, subscribe: [{ topic: 'resume/#', qos: 1 }] },
+      },
+      async (s, ev) => {
+        await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 1);
+        s.reconnect();
+        await waitFor(ev, (es) => ofKind(es, 'reconnect').length === 1);
+        // Published while the client is away: the broker queues it in the kept session.
+        await publishFrom(broker.url, 'resume/missed', 'queued', { qos: 1 });
+      },
+    );
+    checkInvariants(events);
+    const opens = ofKind(events, 'state').filter((s) => s.state === 'open');
+    assert.equal(opens.length, 2);
+    assert.equal(opens[0].meta?.sessionPresent, false);
+    assert.equal(opens[1].meta?.sessionPresent, true, 'the broker kept the session');
+    assert.deepEqual(opens[1].meta?.resubscribe, [], 'nothing to resubscribe');
+    assert.equal(packets(events, 'out', 'subscribe').length, 1);
+    const connects = packets(events, 'out', 'connect');
+    assert.equal(connects.length, 2);
+    assert.ok(connects.every((c) => c.meta?.clean === false && c.meta?.clientId === 'resume-me'));
+    assert.equal(ofKind(events, 'reconnect')[0].cause, 'reconnect requested by user');
+    const got = dataFrames(events, 'in')[0];
+    assert.equal(got.data, 'queued');
+    assert.ok(got.seq > opens[1].seq);
+  });
+
+  it('mqtts: an untrusted certificate fails at once; trusting it (or insecure) connects', async () => {
+    assert.ok(broker.tlsUrl);
+    const refused = await runSession({ pattern: 'mqtt', url: broker.tlsUrl! });
+    checkInvariants(refused);
+    assert.equal(ofKind(refused, 'state').at(-1)!.state, 'failed');
+    const err = ofKind(refused, 'error')[0];
+    assert.match(err.message, /^TLS failure .*self-signed/);
+    assert.equal(ofKind(refused, 'reconnect').length, 0);
+
+    const { cert } = makeTestCerts().selfSigned;
+    const trusted = await runSession({
+      pattern: 'mqtt',
+      url: broker.tlsUrl!,
+      count: 1,
+      tls: { ca: cert },
+      mqtt: { subscribe: [{ topic: 'tls/t' }], publish: [{ topic: 'tls/t', payload: 'secure' }] },
+    });
+    assert.equal(dataFrames(trusted, 'in')[0].data, 'secure');
+    const timing = ofKind(trusted, 'timing')[0];
+    assert.ok(timing.phases.tls !== null && timing.phases.tls >= 0, 'the TLS handshake is timed');
+
+    const insecure = await runSession({ pattern: 'mqtt', url: broker.tlsUrl!, durationMs: 100, tls: { insecure: true } });
+    assert.equal(ofKind(insecure, 'state').filter((s) => s.state === 'open').length, 1);
   });
 });
