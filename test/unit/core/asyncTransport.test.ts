@@ -128,6 +128,52 @@ describe('async transport', () => {
     assert.match(ofKind(refused, 'error')[0].message, /^Connection refused/);
   });
 
+  it('ends done at once when the server answers the first request without 202', async () => {
+    const srv = await httpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"done"}'));
+    try {
+      const events = await runSession({ pattern: 'async', url: srv.url, async: { statusField: '$.status' } });
+      checkInvariants(events);
+      const ins = frames(events, 'in');
+      assert.equal(ins.length, 1);
+      assert.equal(ins[0].meta?.done, true);
+      assert.equal(ins[0].meta?.operationStatus, 'done');
+      assert.equal(ofKind(events, 'state').pop()!.reason, 'the server answered at once: done');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('callback mode keeps waiting after a callback with a bad signature', async () => {
+    const secret = 's3';
+    const srv = await httpServer(async (req, res) => {
+      const url = req.headers['x-callback-url'] as string;
+      await readBody(req);
+      res.writeHead(202).end();
+      setTimeout(async () => {
+        const body = '{"status":"done"}';
+        const bad = await fetch(url, { method: 'POST', body, headers: { 'x-sig': 'deadbeef' } });
+        await bad.text();
+        const good = await fetch(url, { method: 'POST', body, headers: { 'x-sig': createHmac('sha1', secret).update(body).digest('hex') } });
+        await good.text();
+      }, 30);
+    });
+    try {
+      const events = await runSession({
+        pattern: 'async',
+        url: srv.url,
+        async: { callback: true, timeoutMs: 5000 },
+        webhook: { hmac: { header: 'x-sig', algorithm: 'sha1', secret } },
+      });
+      checkInvariants(events);
+      const callbacks = frames(events, 'in').filter((f) => f.meta?.callback);
+      assert.deepEqual(callbacks.map((f) => [f.meta?.signature, f.meta?.done]), [['invalid', false], ['valid', true]]);
+      assert.equal(ofKind(events, 'error').filter((e) => e.code === 'ERR_CALLBACK_SIGNATURE').length, 1);
+      assert.equal(ofKind(events, 'state').pop()!.state, 'closed');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('callback mode: sends the receiver URL in a header and the JSON body, and finishes when the callback arrives', async () => {
     const secret = 'cb-secret';
     let callbackStatus = 0;
