@@ -347,7 +347,8 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     // The receiver ignores the URL; it is set so that every face shows where it listens.
     if (!url) t.options.url = `http://${host}:${listen.port}/`;
   }
-  const problem = checkUrl(t.options.url, PATTERN_SCHEMES[pattern]);
+  // A generated webhook URL may carry port 0 ("any free port"), which is not a URL a client can use.
+  const problem = pattern === 'webhook' && !url ? undefined : checkUrl(t.options.url, PATTERN_SCHEMES[pattern]);
   if (problem) throw new UsageError(problem);
   if (!isPatternAvailable(pattern)) throw new UsageError(`the ${pattern} pattern is not available in this build`);
 

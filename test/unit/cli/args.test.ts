@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CONNECT_FLAGS, DEMO_FLAGS, flagHelp, parseConnectArgs, parseDemoArgs, UsageError, type ArgsEnvironment } from '../../../src/cli/args';
+
+const env = (vars: Record<string, string> = {}, files: Record<string, string> = {}): ArgsEnvironment => ({
+  env: vars,
+  readFile: (p) => {
+    if (p in files) return files[p];
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${p}'`), { code: 'ENOENT' });
+  },
+});
+
+function usageError(argv: string[], message: RegExp, e: ArgsEnvironment = env()): void {
+  assert.throws(() => parseConnectArgs(argv, e), (err: unknown) => err instanceof UsageError && message.test(err.message));
+}
+
+describe('connect arguments', () => {
+  it('infers the pattern from the scheme unless --pattern is given', () => {
+    assert.equal(parseConnectArgs(['ws://h/x'], env()).options.pattern, 'ws');
+    assert.equal(parseConnectArgs(['wss://h/x'], env()).options.pattern, 'ws');
+    assert.equal(parseConnectArgs(['https://h/x'], env()).options.pattern, 'http');
+    assert.equal(parseConnectArgs(['http://h/x', '--pattern', 'sse'], env()).options.pattern, 'sse');
+    assert.equal(parseConnectArgs(['--pattern=poll', 'http://h/x'], env()).options.pattern, 'poll');
+  });
+
+  it('maps the general and request flags onto ConnectOptions', () => {
+    const cmd = parseConnectArgs(
+      ['ws://h/x', '-H', 'X-A: 1', '--header', 'X-B:two words', '--send', 'a', '--send', 'b', '--count', '3', '--duration=500', '--no-reconnect', '--insecure', '--format', 'ndjson', '--preview-limit', '100', '--ping-interval', '1000', '--subprotocol', 'chat', '--id-field', '$.seq', '--fail-on', 'anomaly', '--timeout', '2000'],
+      env(),
+    );
+    assert.deepEqual(cmd.options, {
+      pattern: 'ws',
+      url: 'ws://h/x',
+      headers: { 'X-A': '1', 'X-B': 'two words' },
+      send: ['a', 'b'],
+      count: 3,
+      durationMs: 500,
+      reconnect: { enabled: false },
+      tls: { insecure: true },
+      previewLimit: 100,
+      ws: { pingIntervalMs: 1000 },
+      protocols: ['chat'],
+      idField: '$.seq',
+      connectTimeoutMs: 2000,
+    });
+    assert.equal(cmd.format, 'ndjson');
+    assert.equal(cmd.failOn, 'anomaly');
+    const http = parseConnectArgs(['http://h/', '-X', 'post', '-d', '{"a":1}', '--reconnect'], env());
+    assert.equal(http.options.method, 'POST');
+    assert.equal(parseConnectArgs(['http://h/', '-XDELETE'], env()).options.method, 'DELETE', 'curl-style -XMETHOD');
+    assert.equal(http.options.body, '{"a":1}');
+    assert.deepEqual(http.options.reconnect, { enabled: true });
+  });
+
+  it('routes --timeout, --interval and --idle-timeout by pattern', () => {
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'long-poll', '--timeout', '30000', '--idle-timeout', '60000'], env()).options.longPoll, { timeoutMs: 30000, idleTimeoutMs: 60000 });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'async', '--timeout', '9000', '--interval', '250'], env()).options.async, { timeoutMs: 9000, pollIntervalMs: 250 });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'poll', '--interval', '100'], env()).options.poll, { intervalMs: 100 });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'sse', '--idle-timeout', '5000'], env()).options.sse, { idleTimeoutMs: 5000 });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'stream', '--idle-timeout', '5000'], env()).options.stream, { idleTimeoutMs: 5000 });
+  });
+
+  it('maps the MQTT flags, applying --qos and --retain whatever their position', () => {
+    const o = parseConnectArgs(
+      ['mqtt://h:1883', '--subscribe', 'feed/#', '--subscribe', 'a/b:2', '--publish', 'x/y=hello=world', '--qos', '1', '--retain', '--mqtt-version', '4', '--client-id', 'me', '--username', 'u', '--password-env', 'MQTT_PW'],
+      env({ MQTT_PW: 'pw-from-env' }),
+    ).options;
+    assert.equal(o.pattern, 'mqtt');
+    assert.deepEqual(o.mqtt, {
+      subscribe: [
+        { topic: 'feed/#', qos: 1 },
+        { topic: 'a/b', qos: 2 },
+      ],
+      publish: [{ topic: 'x/y', payload: 'hello=world', qos: 1, retain: true }],
+      protocolVersion: 4,
+      clientId: 'me',
+      username: 'u',
+      password: 'pw-from-env',
+    });
+    usageError(['mqtt://h', '--password-env', 'MISSING'], /environment variable MISSING is not set/);
+    usageError(['mqtt://h', '--qos', '3'], /--qos must be from 0 to 2/);
+    usageError(['mqtt://h', '--publish', 'no-equals'], /--publish needs topic=payload/);
+  });
+
+  it('maps the webhook flags, with the secret from the environment', () => {
+    const cmd = parseConnectArgs(
+      ['--pattern', 'webhook', '--listen', '127.0.0.1:0', '--reply-status', '503', '--reply-body', 'busy', '--reply-delay', '100', '--hmac-secret-env', 'HOOK_SECRET', '--hmac-alg', 'sha1', '--hmac-header', 'X-Hub-Signature'],
+      env({ HOOK_SECRET: 's3cret' }),
+    );
+    assert.equal(cmd.options.url, 'http://127.0.0.1:0/');
+    assert.deepEqual(cmd.options.webhook, {
+      listen: '127.0.0.1:0',
+      reply: { status: 503, body: 'busy', delayMs: 100 },
+      hmac: { header: 'X-Hub-Signature', algorithm: 'sha1', secret: 's3cret', prefix: 'sha1=' },
+    });
+    usageError(['--pattern', 'webhook', '--hmac-alg', 'sha256'], /need --hmac-secret-env/);
+    usageError(['--pattern', 'webhook', '--listen', 'host:port'], /--listen: .*port must be a number/);
+  });
+
+  it('reads certificate files and reports unreadable ones as usage errors', () => {
+    const o = parseConnectArgs(['wss://h/', '--cacert', 'ca.pem', '--cert', 'c.pem', '--key', 'k.pem'], env({}, { 'ca.pem': 'CA', 'c.pem': 'CERT', 'k.pem': 'KEY' })).options;
+    assert.deepEqual(o.tls, { ca: 'CA', cert: 'CERT', key: 'KEY' });
+    usageError(['wss://h/', '--cacert', 'missing.pem'], /--cacert: cannot read missing\.pem/);
+  });
+
+  it('rejects bad input with one clear line', () => {
+    usageError(['ws://h/', '--nope'], /unknown option --nope/);
+    usageError(['ws://h/', '-Z'], /unknown option -Z/);
+    usageError(['ws://h/', '--count'], /--count needs a value/);
+    usageError(['ws://h/', '--count', '0'], /--count must be at least 1/);
+    usageError(['ws://h/', '--count', '1', '--count', '2'], /--count given more than once/);
+    usageError(['ws://h/', '--insecure=yes'], /--insecure takes no value/);
+    usageError(['ws://h/', '--reconnect', '--no-reconnect'], /contradict/);
+    usageError(['ws://h/', '-H', 'no colon'], /-H needs 'Name: value'/);
+    usageError(['ws://h/', '--pattern', 'carrier-pigeon'], /--pattern must be one of/);
+    usageError(['ws://h/', 'ws://other/'], /one URL expected/);
+    usageError([], /missing URL/);
+    usageError(['ftp://h/'], /Unsupported URL scheme "ftp:"/);
+    usageError(['nonsense'], /Invalid URL/);
+    usageError(['http://h/', '--pattern', 'ws'], /Unsupported URL scheme "http:" here; expected ws: or wss:/);
+    usageError(['ws://h/', '--interval', '10'], /--interval applies to the poll\/async patterns, not ws/);
+    usageError(['http://h/', '--send', 'x'], /--send applies to the ws pattern/);
+  });
+
+  it('--help wins over everything else', () => {
+    assert.equal(parseConnectArgs(['--help'], env()).help, true);
+    assert.equal(parseConnectArgs(['ws://h/', '-h'], env()).help, true);
+  });
+});
+
+describe('demo arguments', () => {
+  it('has loopback defaults and parses every flag', () => {
+    assert.deepEqual(parseDemoArgs([], env()), { host: '127.0.0.1', port: 8080, mqttPort: 1883, rate: 1, help: false });
+    const d = parseDemoArgs(['--port', '0', '--mqtt-port', '0', '--rate', '2.5/s', '--webhook-url', 'http://127.0.0.1:9/h', '--webhook-secret', 'x', '--host', '::1'], env());
+    assert.deepEqual(d, { host: '::1', port: 0, mqttPort: 0, rate: 2.5, webhookUrl: 'http://127.0.0.1:9/h', webhookSecret: 'x', help: false });
+    assert.throws(() => parseDemoArgs(['--port', '70000'], env()), /--port must be from 0 to 65535/);
+    assert.throws(() => parseDemoArgs(['--rate', 'fast'], env()), /--rate needs events per second/);
+    assert.throws(() => parseDemoArgs(['--webhook-url', 'ftp://x/'], env()), /--webhook-url: Unsupported URL scheme/);
+    assert.throws(() => parseDemoArgs(['--webhook-secret', 'x'], env()), /--webhook-secret needs --webhook-url/);
+  });
+});
+
+describe('help text', () => {
+  it('lists every flag of both tables', () => {
+    const connect = flagHelp(CONNECT_FLAGS);
+    for (const f of CONNECT_FLAGS) assert.ok(connect.includes(`--${f.name}`), f.name);
+    const demo = flagHelp(DEMO_FLAGS);
+    for (const f of DEMO_FLAGS) assert.ok(demo.includes(`--${f.name}`), f.name);
+  });
+});
