@@ -5,6 +5,20 @@ import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession } from '../../helpers/servers';
 import { httpsServer, makeTestCerts, type TestCerts } from '../../helpers/tlsCerts';
 
+/**
+ * Run `fn` once at least `ms` of real time has passed. A plain setTimeout counts from the event
+ * loop's cached time and can fire a little early by the clock the client measures with.
+ */
+function afterAtLeast(ms: number, fn: () => void): void {
+  const start = performance.now();
+  const check = () => {
+    const left = ms - (performance.now() - start);
+    if (left <= 0) fn();
+    else setTimeout(check, Math.ceil(left));
+  };
+  setTimeout(check, ms);
+}
+
 function readAll(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let s = '';
@@ -104,7 +118,7 @@ describe('http transport', () => {
 
   it('shows ttfb >= 250 for a server that waits 250 ms before its headers', async () => {
     const srv = await httpServer((_req, res) => {
-      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 250);
+      afterAtLeast(250, () => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'));
     });
     try {
       const events = await runSession({ pattern: 'http', url: srv.url });
@@ -121,8 +135,10 @@ describe('http transport', () => {
     const srv = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('one,');
-      setTimeout(() => res.write('two,'), 100);
-      setTimeout(() => res.end('three'), 200);
+      afterAtLeast(100, () => {
+        res.write('two,');
+        afterAtLeast(100, () => res.end('three'));
+      });
     });
     try {
       const events = await runSession({ pattern: 'http', url: srv.url });
