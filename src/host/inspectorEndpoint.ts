@@ -1,0 +1,324 @@
+/**
+ * The host end of the inspector protocol, one per webview (sidebar view or editor panel).
+ * It validates every message from the webview, answers requests from the session logs, and
+ * batches host -> webview notifications on a timer, only while the webview is visible: VS Code
+ * drops messages to hidden webviews, and a visible-again webview re-asks from Ready.
+ *
+ * It depends on a tiny webview interface rather than on vscode types, so it runs in plain Node tests.
+ */
+import type { Disposable } from '../core/emitter';
+import { describeError } from '../core/errors';
+import type { LogView, SessionLog } from '../core/sessionLog';
+import type { WireEvent } from '../shared/events';
+import {
+  ClearLog,
+  CopyText,
+  DidAppend,
+  DidChangeSessions,
+  DidNotify,
+  DidReset,
+  Disconnect,
+  ExportLog,
+  GetEvent,
+  GetRows,
+  GetTimeline,
+  Ping,
+  Ready,
+  Reconnect,
+  SaveTemplate,
+  SelectSession,
+  Send,
+  SetFilter,
+  validateWebviewMessage,
+  type HostMessage,
+  type LogFilter,
+  type NotificationType,
+  type ParamsOf,
+  type PayloadInputEncoding,
+  type SessionInfo,
+} from '../shared/protocol';
+
+/** What the endpoint needs of a webview: VS Code's Webview plus a visibility flag fit it. */
+export interface WebviewLike {
+  postMessage(message: unknown): PromiseLike<boolean> | boolean | void;
+  onDidReceiveMessage(listener: (message: unknown) => void): Disposable;
+  readonly visible: boolean;
+}
+
+type Event<T> = (listener: (value: T) => void) => Disposable;
+
+/** What the endpoint needs of the extension: sessions, their logs, and the actions behind commands. */
+export interface InspectorBackend {
+  sessions(): SessionInfo[];
+  selected(): string | undefined;
+  log(sessionId: string): SessionLog | undefined;
+  /** An event as it may be shown (credential headers masked, secrets redacted). */
+  sanitize(sessionId: string, e: WireEvent): WireEvent;
+  onDidChangeSessions: Event<void>;
+  onDidAppend: Event<string>;
+  onDidReset: Event<string>;
+  send(sessionId: string, data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void>;
+  ping(sessionId: string): void;
+  disconnect(sessionId: string): Promise<void> | void;
+  reconnect(sessionId: string): Promise<unknown> | void;
+  clear(sessionId: string): void;
+  exportLog(sessionId: string, format: 'ndjson' | 'har'): Promise<void> | void;
+  select(sessionId: string): void;
+  copy(text: string): Promise<void> | void;
+  saveTemplate(sessionId: string, name: string, data: string, encoding: PayloadInputEncoding): Promise<void> | void;
+  /** Batch interval for notifications, ms. */
+  batchIntervalMs(): number;
+}
+
+export interface EndpointOptions {
+  view: 'sidebar' | 'panel';
+  /** A panel is bound to one session. */
+  sessionId?: string;
+  log?: (level: 'info' | 'warn' | 'error', line: string) => void;
+  /** Most rows sent in one DidAppend tail. */
+  maxTail?: number;
+}
+
+interface ViewState {
+  view: LogView;
+  /** Filtered total the webview knows about. */
+  sentTotal: number;
+}
+
+/** Figures about the endpoint's traffic, for tests and the output channel. */
+export interface EndpointCounters {
+  received: number;
+  rejected: number;
+  posted: number;
+  appendNotes: number;
+}
+
+export class InspectorEndpoint implements Disposable {
+  private readonly views = new Map<string, ViewState>();
+  private readonly dirty = new Set<string>();
+  private sessionsDirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly subs: Disposable[] = [];
+  private disposed = false;
+  readonly counters: EndpointCounters = { received: 0, rejected: 0, posted: 0, appendNotes: 0 };
+
+  constructor(
+    private readonly webview: WebviewLike,
+    private readonly backend: InspectorBackend,
+    private readonly opts: EndpointOptions,
+  ) {
+    this.subs.push(
+      webview.onDidReceiveMessage((m) => void this.receive(m)),
+      backend.onDidAppend((id) => {
+        if (!this.views.has(id)) return;
+        this.dirty.add(id);
+        this.schedule();
+      }),
+      backend.onDidChangeSessions(() => {
+        this.sessionsDirty = true;
+        this.schedule();
+      }),
+      backend.onDidReset((id) => {
+        const v = this.views.get(id);
+        if (v) {
+          v.view.dispose();
+          this.views.delete(id);
+        }
+        this.dirty.delete(id);
+        if (this.webview.visible) this.post(DidReset, { sessionId: id });
+      }),
+    );
+  }
+
+  /** Call when the webview's visibility changed: pending notifications go out once it is visible. */
+  visibilityChanged(): void {
+    if (this.webview.visible) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.disposed || this.timer || !this.webview.visible) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, Math.max(1, this.backend.batchIntervalMs()));
+  }
+
+  /** Send what is pending now (one DidChangeSessions, one DidAppend per changed session). */
+  flush(): void {
+    if (this.disposed || !this.webview.visible) return;
+    if (this.sessionsDirty) {
+      this.sessionsDirty = false;
+      this.post(DidChangeSessions, this.sessionsPayload());
+    }
+    for (const id of [...this.dirty]) {
+      this.dirty.delete(id);
+      const state = this.views.get(id);
+      const log = this.backend.log(id);
+      if (!state || !log) continue;
+      const total = state.view.total;
+      const fresh = Math.max(0, total - state.sentTotal);
+      const take = Math.min(fresh || 0, this.opts.maxTail ?? 200);
+      const tail = take > 0 ? state.view.rows(total - take, take).map((e) => this.backend.sanitize(id, e)) : [];
+      state.sentTotal = total;
+      this.counters.appendNotes++;
+      this.post(DidAppend, { sessionId: id, filterId: state.view.filterId, total, stats: log.stats(), tail });
+    }
+  }
+
+  private sessionsPayload(): { sessions: SessionInfo[]; selected?: string } {
+    const sessions = this.backend.sessions();
+    const selected = this.opts.view === 'panel' ? this.opts.sessionId : this.backend.selected();
+    return selected ? { sessions, selected } : { sessions };
+  }
+
+  private post<N extends NotificationType<unknown>>(type: N, params: ParamsOf<N>): void {
+    this.send({ type: 'note', method: type.method, params });
+  }
+
+  private send(msg: HostMessage): void {
+    if (this.disposed) return;
+    this.counters.posted++;
+    try {
+      const r = this.webview.postMessage(msg);
+      if (r && typeof (r as PromiseLike<boolean>).then === 'function') {
+        (r as PromiseLike<boolean>).then(undefined, () => undefined);
+      }
+    } catch {
+      // A disposed webview throws; the endpoint is being torn down with it.
+    }
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    this.counters.received++;
+    const v = validateWebviewMessage(raw);
+    if (!v.ok) {
+      this.counters.rejected++;
+      this.opts.log?.('warn', `inspector: rejected a message from the webview: ${v.error}`);
+      const id = (raw as { id?: unknown } | null)?.id;
+      if ((raw as { type?: unknown } | null)?.type === 'req' && Number.isInteger(id)) this.send({ type: 'res', id: id as number, ok: false, error: v.error });
+      return;
+    }
+    const msg = v.msg;
+    const p = msg.params as Record<string, unknown>;
+    if (msg.type === 'req') {
+      try {
+        const result = await this.request(msg.method, p);
+        this.send({ type: 'res', id: msg.id, ok: true, result });
+      } catch (err) {
+        this.send({ type: 'res', id: msg.id, ok: false, error: describeError(err).message });
+      }
+      return;
+    }
+    try {
+      await this.command(msg.method, p);
+    } catch (err) {
+      const message = describeError(err).message;
+      this.opts.log?.('warn', `inspector: ${msg.method}: ${message}`);
+      this.post(DidNotify, { level: 'error', message });
+    }
+  }
+
+  private logOf(sessionId: string): SessionLog {
+    if (this.opts.view === 'panel' && this.opts.sessionId && sessionId !== this.opts.sessionId) throw new Error('This panel shows another session');
+    const log = this.backend.log(sessionId);
+    if (!log) throw new Error('That session no longer exists');
+    return log;
+  }
+
+  private async request(method: string, p: Record<string, unknown>): Promise<unknown> {
+    switch (method) {
+      case Ready.method: {
+        // A (re)loaded webview knows nothing: forget what was sent to the previous one.
+        this.resetViews();
+        this.sessionsDirty = false;
+        return this.sessionsPayload();
+      }
+      case SetFilter.method: {
+        const id = p.sessionId as string;
+        const log = this.logOf(id);
+        const old = this.views.get(id);
+        const view = log.createView(p.filter as LogFilter);
+        old?.view.dispose();
+        this.views.set(id, { view, sentTotal: view.total });
+        return { filterId: view.filterId, total: view.total };
+      }
+      case GetRows.method: {
+        const id = p.sessionId as string;
+        this.logOf(id);
+        const state = this.views.get(id);
+        if (!state) throw new Error('No filter set for this session: send SetFilter first');
+        const start = p.start as number;
+        const rows = state.view.rows(start, p.count as number).map((e) => this.backend.sanitize(id, e));
+        // Rows of a replaced filter would be wrong; the webview compares filterId and asks again.
+        return { filterId: state.view.filterId, total: state.view.total, start, rows };
+      }
+      case GetEvent.method: {
+        const id = p.sessionId as string;
+        const e = this.logOf(id).get(p.seq as number);
+        return { event: e ? this.backend.sanitize(id, e) : null };
+      }
+      case GetTimeline.method: {
+        const id = p.sessionId as string;
+        return { events: this.logOf(id).timeline().map((e) => this.backend.sanitize(id, e)) };
+      }
+      case Send.method: {
+        const id = p.sessionId as string;
+        this.logOf(id);
+        await this.backend.send(id, p.data as string, p.encoding as PayloadInputEncoding, p.channel as string | undefined, p.options as Record<string, unknown> | undefined);
+        return { ok: true };
+      }
+      default:
+        throw new Error(`Unsupported request ${method}`);
+    }
+  }
+
+  private async command(method: string, p: Record<string, unknown>): Promise<void> {
+    const id = p.sessionId as string;
+    switch (method) {
+      case Ping.method:
+        this.logOf(id);
+        return this.backend.ping(id);
+      case Disconnect.method:
+        this.logOf(id);
+        await this.backend.disconnect(id);
+        return;
+      case Reconnect.method:
+        this.logOf(id);
+        await this.backend.reconnect(id);
+        return;
+      case ClearLog.method:
+        this.logOf(id);
+        return this.backend.clear(id);
+      case ExportLog.method:
+        this.logOf(id);
+        await this.backend.exportLog(id, p.format as 'ndjson' | 'har');
+        return;
+      case SelectSession.method:
+        if (this.opts.view === 'sidebar') this.backend.select(id);
+        return;
+      case CopyText.method:
+        await this.backend.copy(p.text as string);
+        return;
+      case SaveTemplate.method:
+        this.logOf(id);
+        await this.backend.saveTemplate(id, p.name as string, p.data as string, p.encoding as PayloadInputEncoding);
+        return;
+      default:
+        throw new Error(`Unsupported command ${method}`);
+    }
+  }
+
+  private resetViews(): void {
+    for (const s of this.views.values()) s.view.dispose();
+    this.views.clear();
+    this.dirty.clear();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.resetViews();
+    for (const s of this.subs) s.dispose();
+  }
+}
