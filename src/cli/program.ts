@@ -24,7 +24,8 @@ const CONNECT_HELP = `Usage: wirescope connect <url> [options]
 
 Opens one session and prints its events until --count, --duration, the server closing, or Ctrl+C.
 
-${flagHelp(CONNECT_FLAGS)}Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
+${flagHelp(CONNECT_FLAGS)}
+Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
 `;
 
 const DEMO_HELP = `Usage: wirescope demo [options]
