@@ -110,6 +110,23 @@ function abortError(): HttpClientError {
   return new HttpClientError('Request aborted', 'ABORT_ERR');
 }
 
+/** Header values that are credentials: logged by scheme only, so logs and exports hold no secrets. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token']);
+
+/** Replace credential values in headers that are going to be logged (`Bearer abc` -> `Bearer ***`). */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!SECRET_HEADERS.has(name.toLowerCase())) {
+      out[name] = value;
+      continue;
+    }
+    const scheme = /^(Basic|Bearer|Digest|Token|Negotiate|NTLM|AWS4-HMAC-SHA256)\s/i.exec(value);
+    out[name] = scheme ? `${scheme[1]} ***` : '***';
+  }
+  return out;
+}
+
 /** Hide credentials in a URL that is going to be shown or logged. */
 export function redactUrl(url: string | URL): string {
   try {
@@ -155,6 +172,7 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
 
     const fail = (err: unknown) => {
       clearTimeout(connectTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (settled) return;
       settled = true;
       timing.markEnd();

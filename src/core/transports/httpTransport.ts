@@ -1,26 +1,9 @@
 import type { ConnectOptions } from '../../shared/connect';
 import { checkUrl, describeError } from '../errors';
-import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
+import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
 export const createHttpTransport: TransportFactory = ({ options, sink }) => new HttpTransport(options, sink);
-
-/** Header values that are credentials: shown by scheme only, so logs and exports hold no secrets. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token']);
-
-/** Replace credential values in logged headers (`Bearer abc` -> `Bearer ***`). */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!SECRET_HEADERS.has(name.toLowerCase())) {
-      out[name] = value;
-      continue;
-    }
-    const scheme = /^(Basic|Bearer|Digest|Token|Negotiate|NTLM|AWS4-HMAC-SHA256)\s/i.exec(value);
-    out[name] = scheme ? `${scheme[1]} ***` : '***';
-  }
-  return out;
-}
 
 /**
  * HTTP request-response: one exchange, logged as an `out` frame and an `in` frame with one

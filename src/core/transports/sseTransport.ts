@@ -2,9 +2,8 @@ import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource
 import type { ConnectOptions, ReconnectPolicy } from '../../shared/connect';
 import { mayRetry, resolvePolicy } from '../backoff';
 import { checkUrl, describeError } from '../errors';
-import { createNodeFetch, HttpClientError, isTextualBody, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
+import { createNodeFetch, HttpClientError, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
-import { redactHeaders } from './httpTransport';
 
 export const createSseTransport: TransportFactory = ({ options, sink }) => new SseTransport(options, sink);
 
