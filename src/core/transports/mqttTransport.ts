@@ -21,6 +21,9 @@ import type { OutboundMessage, Transport, TransportFactory, TransportSink } from
 
 /** URL schemes this transport accepts; ws/wss carry MQTT over WebSocket. */
 export const MQTT_SCHEMES = ['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss'] as const;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Uncoded errors MQTT.js raises itself (everything else uncoded comes from the packet parser). */
+const LIBRARY_MESSAGES = new Set(['Keepalive timeout', 'connack timeout', 'client disconnecting', 'Packet has no Authentication Method', 'topicAliasMaximum from broker is out of range']);
 /** Session expiry asked for when `clean: false` on MQTT 5 and none is given, so a session can resume. */
 const DEFAULT_SESSION_EXPIRY_SEC = 3600;
 
@@ -123,7 +126,7 @@ class MqttTransport implements Transport {
       clientId: this.clientId,
       clean: m.clean ?? true,
       keepalive: m.keepaliveSec ?? 60,
-      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+      connectTimeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       reconnectPeriod: this.policy.enabled ? backoffDelay(this.policy, 1) : 0,
       // An auth refusal must end the session, not loop.
       reconnectOnConnackError: false,
@@ -186,6 +189,20 @@ class MqttTransport implements Transport {
         sink.error(this.dropCause, 'ERR_MQTT_KEEPALIVE');
         return;
       }
+      if (err.message === 'connack timeout') {
+        const ms = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+        this.dropCause = `no CONNACK from the broker within ${ms} ms (is it an MQTT broker?)`;
+        sink.error(this.dropCause, 'ERR_MQTT_CONNACK_TIMEOUT');
+        return;
+      }
+      if (err.code === undefined && !LIBRARY_MESSAGES.has(err.message)) {
+        // Only the packet parser emits uncoded errors here; after one the byte stream cannot be trusted,
+        // so the connection is dropped (MQTT says to close on a malformed packet).
+        this.dropCause = `malformed MQTT packet from the broker: ${err.message}${this.everOpened ? '' : ' (is it an MQTT broker?)'}`;
+        sink.error(this.dropCause, 'ERR_MQTT_MALFORMED');
+        client.stream?.destroy();
+        return;
+      }
       const d = typeof err.code === 'number' ? { message: err.message, code: 'ERR_MQTT' } : describeError(err, this.displayUrl);
       this.dropCause = d.message;
       sink.error(d.message, d.code);
@@ -220,6 +237,17 @@ class MqttTransport implements Transport {
     if (packet.cmd === 'connect') {
       this.timing = new RequestTiming(sink.now);
       const stream = this.client?.stream;
+      // Stream errors without a code (a WebSocket handshake refused with an HTTP status) never reach the
+      // client's 'error' event; keep them as the cause.
+      stream?.on('error', (e: Error) => {
+        if (this.dropCause) return;
+        const status = /Unexpected server response: (\d+)/.exec(e.message)?.[1];
+        const d = status
+          ? { message: `WebSocket handshake rejected: HTTP ${status} (is the MQTT-over-WebSocket path right?)`, code: 'ERR_WS_HANDSHAKE' }
+          : describeError(e, this.displayUrl);
+        this.dropCause = d.message;
+        if (!this.ended) this.sink.error(d.message, d.code);
+      });
       if (stream instanceof net.Socket) {
         this.timing.attachSocket(stream);
         // Nagle + delayed ACKs would add ~40 ms to small packets and skew every measured round trip.

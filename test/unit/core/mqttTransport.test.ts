@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -258,6 +259,38 @@ describe('mqtt transport against Mosquitto', () => {
     assert.match(ofKind(wrong, 'error')[0].message, /Unsupported URL scheme "http:"/);
   });
 
+  it('fails the first connection with one line on DNS failure, silence, a non-MQTT server and a refused WebSocket upgrade', async () => {
+    const dns = await runSession({ pattern: 'mqtt', url: 'mqtt://no-such-broker.invalid:1883' });
+    assert.equal(ofKind(dns, 'state').at(-1)!.state, 'failed');
+    assert.equal(ofKind(dns, 'error')[0].code, 'ENOTFOUND');
+    assert.match(ofKind(dns, 'error')[0].message, /^DNS lookup failed .*no-such-broker\.invalid/);
+
+    const silent = net.createServer(() => undefined);
+    const web = http.createServer((_q, r) => r.end('not mqtt'));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    try {
+      const quiet = await runSession({ pattern: 'mqtt', url: `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, connectTimeoutMs: 300 });
+      assert.equal(ofKind(quiet, 'state').at(-1)!.reason, 'no CONNACK from the broker within 300 ms (is it an MQTT broker?)');
+      assert.equal(ofKind(quiet, 'reconnect').length, 0);
+
+      const webPort = (web.address() as net.AddressInfo).port;
+      const notMqtt = await runSession({ pattern: 'mqtt', url: `mqtt://127.0.0.1:${webPort}` });
+      assert.equal(ofKind(notMqtt, 'state').at(-1)!.state, 'failed');
+      assert.equal(ofKind(notMqtt, 'error')[0].code, 'ERR_MQTT_MALFORMED');
+      assert.match(ofKind(notMqtt, 'error')[0].message, /^malformed MQTT packet from the broker: .*\(is it an MQTT broker\?\)$/);
+
+      const upgrade = await runSession({ pattern: 'mqtt', url: `ws://127.0.0.1:${webPort}/mqtt` });
+      assert.equal(ofKind(upgrade, 'state').at(-1)!.state, 'failed');
+      assert.equal(ofKind(upgrade, 'error')[0].message, 'WebSocket handshake rejected: HTTP 200 (is the MQTT-over-WebSocket path right?)');
+      for (const es of [dns, quiet, notMqtt, upgrade]) checkInvariants(es);
+    } finally {
+      silent.close();
+      web.closeAllConnections();
+      web.close();
+    }
+  });
+
   it('refuses request/response on MQTT 3.1.1 with a clear line', async () => {
     const events = await runSession({ pattern: 'mqtt', url: broker.url, mqtt: { protocolVersion: 4, request: { topic: 'x' } } });
     assert.equal(ofKind(events, 'state').at(-1)!.state, 'failed');
@@ -399,7 +432,7 @@ describe('mqtt transport: broker restarts', () => {
 });
 
 /** A loopback TCP proxy whose open connections can be frozen: bytes stop flowing but nothing closes (a half-open path). */
-async function freezableProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
+async function freezableProxy(targetPort: number): Promise<{ port: number; freeze(): void; inject(bytes: Buffer): void; close(): Promise<void> }> {
   const pairs: Array<{ client: net.Socket; upstream: net.Socket; frozen: boolean }> = [];
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
@@ -424,6 +457,8 @@ async function freezableProxy(targetPort: number): Promise<{ port: number; freez
   return {
     port: (server.address() as net.AddressInfo).port,
     freeze: () => pairs.forEach((p) => (p.frozen = true)),
+    /** Write raw bytes to every client, as if the broker had sent them. */
+    inject: (bytes) => pairs.forEach((p) => p.client.write(bytes)),
     close: async () => {
       for (const p of pairs) {
         p.client.destroy();
@@ -473,6 +508,35 @@ describe('mqtt transport: liveness, session resume and TLS', () => {
       const pings = packets(events, 'out', 'pingreq');
       assert.ok(pings.some((p) => p.seq < err.seq));
       assert.equal(dataFrames(events, 'in')[0].data, 'back');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a malformed packet mid-session drops the connection with that cause, then reconnects', async () => {
+    const proxy = await freezableProxy(broker.port);
+    try {
+      const events = await runSession(
+        {
+          pattern: 'mqtt',
+          url: `mqtt://127.0.0.1:${proxy.port}`,
+          count: 1,
+          reconnect: { initialDelayMs: 50, jitter: 0 },
+          mqtt: { subscribe: [{ topic: 'garbage/#', qos: 1 }] },
+        },
+        async (_s, ev) => {
+          await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 1);
+          // A PUBACK header with reserved flag bits set: invalid in every MQTT version.
+          proxy.inject(Buffer.from([0x4f, 0x02, 0x00, 0x01]));
+          await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 2, 10_000);
+          await publishFrom(broker.url, 'garbage/after', 'clean again', { qos: 1 });
+        },
+      );
+      checkInvariants(events);
+      const err = ofKind(events, 'error').find((e) => e.code === 'ERR_MQTT_MALFORMED')!;
+      assert.match(err.message, /^malformed MQTT packet from the broker: Invalid header flag bits/);
+      assert.equal(ofKind(events, 'reconnect')[0].cause, err.message);
+      assert.equal(dataFrames(events, 'in')[0].data, 'clean again');
     } finally {
       await proxy.close();
     }
