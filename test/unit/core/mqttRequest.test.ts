@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { WireEvent } from '../../../src/shared/events';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';
-import { checkInvariants, ofKind, runSession } from '../../helpers/servers';
+import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 
 const dataFrames = (es: WireEvent[], dir: 'in' | 'out') => ofKind(es, 'frame').filter((f) => f.dir === dir && !f.meta?.control);
 
@@ -118,6 +118,35 @@ describe('mqtt request/response (MQTT 5) against Mosquitto', () => {
         { sent: 3, answered: 2, timedOut: 1 },
       );
       assert.equal(ofKind(events, 'state').at(-1)!.state, 'closed');
+    } finally {
+      await svc.endAsync();
+    }
+  });
+
+  it('logs an answer that comes after its timeout as late, without counting it as answered (keepOpen)', async () => {
+    const svc = await responder(broker.url, 'svc/slow', 300);
+    try {
+      const events = await runSession(
+        {
+          pattern: 'mqtt',
+          url: broker.url,
+          mqtt: { request: { topic: 'svc/slow', count: 1, timeoutMs: 100, keepOpen: true } },
+        },
+        async (s, ev) => {
+          await waitFor(ev, (es) => dataFrames(es, 'in').length === 1, 5000);
+          await s.close('seen the late answer');
+        },
+      );
+      checkInvariants(events);
+      const res = dataFrames(events, 'in')[0];
+      assert.equal(res.meta?.late, true);
+      assert.ok((res.meta?.rttMs as number) >= 280);
+      const error = ofKind(events, 'error')[0];
+      assert.ok(error.seq < res.seq, 'the timeout was reported before the late answer arrived');
+      const rr = (events.at(-1) as unknown as Record<string, { answered: number; timedOut: number }>).requestResponse;
+      assert.equal(rr.answered, 0);
+      assert.equal(rr.timedOut, 1);
+      assert.equal(ofKind(events, 'state').at(-1)!.reason, 'seen the late answer');
     } finally {
       await svc.endAsync();
     }
