@@ -4,9 +4,8 @@
  */
 import type { ConnectOptions } from '../shared/connect';
 import { describeError, type Described } from './errors';
-import { HttpClientError, httpRequest, isTextualBody, redactUrl, type BodyPreview, type HttpResponse } from './httpClient';
+import { HttpClientError, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type HttpResponse } from './httpClient';
 import type { TransportSink } from './transport';
-import { redactHeaders } from './transports/httpTransport';
 
 /** What to send; defaults come from the session's ConnectOptions. */
 export interface ExchangeSpec {

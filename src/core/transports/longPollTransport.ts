@@ -31,6 +31,8 @@ class LongPollTransport implements Transport {
   private etag: string | undefined;
   private lastAnswerAt: number | undefined;
   private requests = 0;
+  /** Running counts for `summary.longPoll`. */
+  private readonly counts = { data: 0, empty: 0, clientTimeouts: 0, errors: 0, heldSumMs: 0, heldMaxMs: 0, answered: 0 };
   private cursorPath: JsonPathStep[] | undefined;
 
   constructor(
@@ -132,6 +134,8 @@ class LongPollTransport implements Transport {
         // Not a failure of the server: re-issue at once, as a long-poll client does.
         sink.timing(res ? res.phases() : { dns: null, connect: null, tls: null, ttfb: null, download: null, total: heldMs }, { clientTimeout: true });
         sink.reconnect(1, 0, 'client timeout', { heldMs, limitMs: limit, ...this.resumeMeta() });
+        this.counts.clientTimeouts++;
+        this.summarize();
         return { kind: 'data' };
       }
       const d = describeHttpError(err);
@@ -139,6 +143,8 @@ class LongPollTransport implements Transport {
         this.fail(d.message, d.code);
         return { kind: 'fatal' };
       }
+      this.counts.errors++;
+      this.summarize();
       sink.error(d.message, d.code);
       return { kind: 'retry', cause: d.message };
     } finally {
@@ -154,7 +160,12 @@ class LongPollTransport implements Transport {
       sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, reconnected: true, attempts: this.failures } });
     }
     const meta: Record<string, unknown> = { ...responseMeta(res), heldMs, request: this.requests };
+    this.counts.answered++;
+    this.counts.heldSumMs += heldMs;
+    this.counts.heldMaxMs = Math.max(this.counts.heldMaxMs, heldMs);
     if (res.status >= 400) {
+      this.counts.errors++;
+      this.summarize();
       logResponse(sink, res, body, meta);
       const cause = `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
       sink.error(`Long-poll request ${this.requests} failed: ${cause}`, `HTTP_${res.status}`);
@@ -170,8 +181,27 @@ class LongPollTransport implements Transport {
       meta.cursor = next;
     }
     if (res.headers.etag) this.etag = res.headers.etag;
+    if (empty) this.counts.empty++;
+    else this.counts.data++;
+    this.summarize();
     logResponse(sink, res, body, meta);
     return { kind: empty ? 'empty' : 'data' };
+  }
+
+  /** Counts so far as `summary.longPoll` (set before each in frame, so a count-ended session includes it). */
+  private summarize(): void {
+    const c = this.counts;
+    this.sink.summarize({
+      longPoll: {
+        requests: this.requests,
+        data: c.data,
+        empty: c.empty,
+        clientTimeouts: c.clientTimeouts,
+        errors: c.errors,
+        heldMs: { avg: c.answered > 0 ? round(c.heldSumMs / c.answered) : null, max: c.answered > 0 ? c.heldMaxMs : null },
+        ...(this.cursor !== undefined ? { cursor: this.cursor } : {}),
+      },
+    });
   }
 
   private nextCursor(res: HttpResponse, text: string | undefined): string | undefined {

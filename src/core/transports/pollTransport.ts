@@ -84,17 +84,18 @@ class PollTransport implements Transport {
       if (signal.aborted || this.ended) return;
       let wait = interval - (this.sink.now() - startedAt);
       if (outcome === 'fatal') return;
-      if (outcome === 'failed') {
-        const backoff = backoffDelay(this.policy, this.failures);
-        wait = Math.max(wait, backoff);
-        this.sink.error(`Next poll in ${Math.round(wait)} ms (backing off after ${this.failures} failed poll${this.failures === 1 ? '' : 's'} in a row)`, 'POLL_BACKOFF');
+      if (outcome !== 'ok') {
+        // One error event per failed poll, saying when the next one goes out, so a backoff is never silent.
+        wait = Math.max(wait, backoffDelay(this.policy, this.failures));
+        const streak = this.failures > 1 ? `, ${this.failures} failures in a row` : '';
+        this.sink.error(`${outcome.message}; next poll in ${Math.round(wait)} ms (backing off${streak})`, outcome.code);
       }
       if (!(await sleep(wait, signal))) return;
     }
   }
 
-  /** One poll. `failed` backs off the next one; `fatal` ended the session. */
-  private async pollOnce(signal: AbortSignal): Promise<'ok' | 'failed' | 'fatal'> {
+  /** One poll. A failure backs off the next one; `fatal` ended the session. */
+  private async pollOnce(signal: AbortSignal): Promise<'ok' | 'fatal' | { message: string; code?: string }> {
     const { options, sink } = this;
     const mode = this.poll.change ?? 'auto';
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
@@ -125,12 +126,11 @@ class PollTransport implements Transport {
         return 'fatal';
       }
       this.failures++;
-      sink.error(`Poll ${this.requests} failed: ${d.message}`, d.code);
       if (this.policy.maxAttempts > 0 && this.failures > this.policy.maxAttempts) {
         this.fail(`Gave up after ${this.failures} failed polls in a row: ${d.message}`, d.code);
         return 'fatal';
       }
-      return 'failed';
+      return { message: `Poll ${this.requests} failed: ${d.message}`, code: d.code };
     }
     if (!this.everAnswered) {
       this.everAnswered = true;
@@ -173,8 +173,7 @@ class PollTransport implements Transport {
     logResponse(sink, res, body, meta);
     if (failed) {
       this.failures++;
-      sink.error(`Poll ${this.requests}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''} from the polling endpoint`, `HTTP_${res.status}`);
-      return 'failed';
+      return { message: `Poll ${this.requests}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''} from the polling endpoint`, code: `HTTP_${res.status}` };
     }
     this.failures = 0;
     return 'ok';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, it } from 'node:test';
-import type { WireEvent } from '../../../src/shared/events';
+import type { SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession } from '../../helpers/servers';
 
 const frames = (events: WireEvent[], dir: 'in' | 'out') => ofKind(events, 'frame').filter((f) => f.dir === dir);
@@ -41,6 +41,10 @@ describe('long-poll transport', () => {
       assert.match(outs[1].meta?.url as string, /\?since=c1$/);
       assert.equal(ofKind(events, 'timing').length, 4);
       assert.equal(ofKind(events, 'reconnect').length, 0);
+      const summary = events[events.length - 1] as SummaryEvent;
+      const lp = summary.longPoll as { requests: number; data: number; empty: number; clientTimeouts: number; errors: number; heldMs: { avg: number; max: number }; cursor: string };
+      assert.deepEqual({ ...lp, heldMs: undefined }, { requests: 4, data: 3, empty: 1, clientTimeouts: 0, errors: 0, heldMs: undefined, cursor: 'c4' });
+      assert.ok(lp.heldMs.max >= 75 && lp.heldMs.avg >= 25 && lp.heldMs.avg <= lp.heldMs.max);
     } finally {
       await srv.close();
     }
@@ -96,6 +100,7 @@ describe('long-poll transport', () => {
       const inFrame = frames(events, 'in')[0];
       assert.equal(inFrame.meta?.cursor, 'after');
       assert.equal(ofKind(events, 'state').pop()!.state, 'closed');
+      assert.equal(((events[events.length - 1] as SummaryEvent).longPoll as { clientTimeouts: number }).clientTimeouts, 2);
     } finally {
       await srv.close();
     }
