@@ -1,7 +1,36 @@
+import zlib from 'node:zlib';
 import type { ConnectOptions } from '../../shared/connect';
 import { checkUrl, describeError } from '../errors';
 import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
+
+/** Cap on a decoded body, so that a small compressed body cannot expand without bound. */
+const MAX_DECODED_BYTES = 32 * 1024 * 1024;
+
+/** Decode a gzip/deflate/br body for display; undefined when the coding is unknown or the bytes are bad. */
+function decodeContent(coding: string, data: Buffer): Buffer | undefined {
+  const opts = { maxOutputLength: MAX_DECODED_BYTES };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return zlib.gunzipSync(data, opts);
+      case 'deflate':
+        // Servers send deflate both with and without the zlib wrapper.
+        try {
+          return zlib.inflateSync(data, opts);
+        } catch {
+          return zlib.inflateRawSync(data, opts);
+        }
+      case 'br':
+        return zlib.brotliDecompressSync(data, opts);
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
 
 export const createHttpTransport: TransportFactory = ({ options, sink }) => new HttpTransport(options, sink);
 
@@ -110,8 +139,21 @@ class HttpTransport implements Transport {
     const timingMeta: Record<string, unknown> = { status: res.status, url: redactUrl(res.url) };
     if (location !== undefined) timingMeta.redirect = true;
     sink.timing(res.phases(), timingMeta);
-    const binary = !isTextualBody(res.headers['content-type'], body.preview);
-    sink.frame('in', body.preview, { size: body.size, binary, meta });
+    let payload: Uint8Array = body.preview;
+    let size = body.size;
+    const coding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (coding && coding !== 'identity') {
+      meta.contentEncoding = coding;
+      // Only a complete body can be decoded; a truncated one is shown as received.
+      const decoded = body.truncated ? undefined : decodeContent(coding, body.preview);
+      if (decoded) {
+        meta.encodedSize = body.size;
+        payload = decoded;
+        size = decoded.length;
+      }
+    }
+    const binary = !isTextualBody(res.headers['content-type'], payload);
+    sink.frame('in', payload, { size, binary, meta });
   }
 
   private fail(message: string, code?: string): void {

@@ -113,19 +113,41 @@ class SseTransport implements Transport {
       this.sink.reconnect(this.attempt, delay, this.dropCause, meta);
     }
     const method = (this.options.method ?? 'GET').toUpperCase();
+    // The idle limit also bounds the wait for response headers; an idle timeout must reach the
+    // library as an ordinary error (it ignores aborts), so that it reconnects.
+    const limit = this.options.sse?.idleTimeoutMs ?? 0;
+    const own = new AbortController();
+    const outer = init.signal as AbortSignal | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    const headersLate =
+      limit > 0
+        ? new Promise<never>((_resolve, reject) => {
+            idle = setTimeout(() => {
+              own.abort();
+              reject(new HttpClientError(`idle timeout: no response headers within ${limit} ms`, 'ERR_IDLE_TIMEOUT'));
+            }, limit);
+          })
+        : undefined;
     let res: Response;
     try {
-      res = await this.nodeFetch(url, {
+      const fetching = this.nodeFetch(url, {
         method,
         headers,
         body: method === 'GET' || method === 'HEAD' ? undefined : this.options.body,
         redirect: 'follow',
-        signal: init.signal as AbortSignal | undefined,
+        signal: outer ? AbortSignal.any([outer, own.signal]) : own.signal,
       });
+      res = await (headersLate ? Promise.race([fetching, headersLate]) : fetching);
     } catch (err) {
       const e = err instanceof HttpClientError ? err : new HttpClientError(describeError(err, String(url)).message, describeError(err).code, err);
-      if (e.code !== 'ABORT_ERR') this.problem = { message: e.message, code: e.code };
+      if (e.code !== 'ABORT_ERR') {
+        this.problem = { message: e.message, code: e.code };
+        // A first connection's failure is reported when the session fails; later ones here.
+        if (e.code === 'ERR_IDLE_TIMEOUT' && this.everOpened) this.sink.error(e.message, e.code);
+      }
       throw e;
+    } finally {
+      clearTimeout(idle);
     }
     return this.vet(res);
   };

@@ -288,6 +288,36 @@ describe('http transport', () => {
     }
   });
 
+  it('decodes a gzip or br body for display and keeps the encoded size', async () => {
+    const zlib = await import('node:zlib');
+    const text = '{"msg":"' + 'compressible '.repeat(200) + '"}';
+    const srv = await httpServer((req, res) => {
+      if (req.url === '/gz') res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(zlib.gzipSync(text));
+      else if (req.url === '/br') res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'br' }).end(zlib.brotliCompressSync(text));
+      else res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end('not gzip at all');
+    });
+    try {
+      for (const [path, coding, encoded] of [
+        ['/gz', 'gzip', zlib.gzipSync(text).length],
+        ['/br', 'br', zlib.brotliCompressSync(text).length],
+      ] as const) {
+        const events = await runSession({ pattern: 'http', url: srv.url + path, headers: { 'Accept-Encoding': 'gzip, br' } });
+        checkInvariants(events);
+        const f = frames(events, 'in')[0];
+        assert.equal(f.data, text, path);
+        assert.equal(f.encoding, 'utf8');
+        assert.equal(f.size, Buffer.byteLength(text));
+        assert.equal(f.meta?.encodedSize, encoded);
+        assert.equal(f.meta?.contentEncoding, coding);
+      }
+      const bad = frames(await runSession({ pattern: 'http', url: srv.url + '/bad' }), 'in')[0];
+      assert.equal(bad.data, 'not gzip at all', 'undecodable bytes are shown as received');
+      assert.equal(bad.meta?.encodedSize, undefined);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('logs error statuses as normal exchanges with their body', async () => {
     const srv = await httpServer((_req, res) => res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"title":"nope"}'));
     try {

@@ -350,6 +350,52 @@ describe('sse transport', () => {
     }
   });
 
+  it('bounds the wait for response headers by idleTimeoutMs too', async () => {
+    let n = 0;
+    const srv = await httpServer((_req, res) => {
+      n++;
+      if (n === 1) {
+        eventStream(res);
+        res.end('retry: 10\nid: 5\ndata: first\n\n');
+      } else if (n === 3) {
+        eventStream(res);
+        res.write('data: third\n\n');
+      }
+      // The second request gets no answer at all.
+    });
+    try {
+      const events = await runSession({ pattern: 'sse', url: srv.url, count: 2, sse: { idleTimeoutMs: 150 } });
+      checkInvariants(events);
+      assert.equal(n, 3);
+      assert.deepEqual(
+        dataFrames(events).map((f) => f.data),
+        ['first', 'third'],
+      );
+      const rc = ofKind(events, 'reconnect');
+      assert.deepEqual(
+        rc.map((r) => r.cause),
+        ['stream ended by the server', 'idle timeout: no response headers within 150 ms'],
+      );
+      assert.equal(ofKind(events, 'error')[0].code, 'ERR_IDLE_TIMEOUT');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('fails at once when the first connection gets no headers within idleTimeoutMs', async () => {
+    const srv = await httpServer(() => undefined);
+    try {
+      const events = await runSession({ pattern: 'sse', url: srv.url, sse: { idleTimeoutMs: 100 } });
+      checkInvariants(events);
+      const errs = ofKind(events, 'error');
+      assert.equal(errs.length, 1);
+      assert.equal(errs[0].message, 'idle timeout: no response headers within 100 ms');
+      assert.equal(lastState(events).state, 'failed');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('closes idempotently and stops the stream', async () => {
     let closedByClient = false;
     const srv = await httpServer((req, res) => {
