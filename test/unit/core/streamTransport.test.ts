@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { WireEvent } from '../../../src/shared/events';
 import { incompleteUtf8Tail, isLineDelimited } from '../../../src/core/transports/streamTransport';
 import { checkInvariants, httpServer, ofKind, runSession } from '../../helpers/servers';
+import { httpsServer, makeTestCerts } from '../../helpers/tlsCerts';
 
 const ins = (events: WireEvent[]) => ofKind(events, 'frame').filter((f) => f.dir === 'in');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,6 +183,25 @@ describe('stream transport', () => {
       assert.equal(f.data, 'no such feed');
       assert.equal(ofKind(events, 'error')[0].message, 'The stream endpoint answered HTTP 404 Not Found');
       assert.equal(ofKind(events, 'state').pop()!.state, 'failed');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('over https: a self-signed certificate fails with one TLS line, and streams with insecure TLS', async () => {
+    const srv = await httpsServer(makeTestCerts().selfSigned, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end('{"secure":true}\n');
+    });
+    try {
+      const bad = await runSession({ pattern: 'stream', url: srv.url });
+      checkInvariants(bad);
+      assert.match(ofKind(bad, 'error')[0].message, /^TLS failure .*self-signed/);
+      assert.equal(ofKind(bad, 'state').pop()!.state, 'failed');
+      const good = await runSession({ pattern: 'stream', url: srv.url, tls: { insecure: true } });
+      checkInvariants(good);
+      assert.deepEqual(ins(good).map((f) => f.data), ['{"secure":true}']);
+      const tls = ofKind(good, 'timing')[0].phases.tls;
+      assert.ok(tls !== null && tls > 0, `tls phase ${tls}`);
     } finally {
       await srv.close();
     }
