@@ -410,6 +410,32 @@ describe('mqtt transport: broker restarts', () => {
     }
   });
 
+  it('close() while reconnecting ends the session at once, and a second close() is harmless', async () => {
+    const broker = await startMosquitto();
+    try {
+      let closedAt = 0;
+      const events = await runSession(
+        { pattern: 'mqtt', url: broker.url, reconnect: { initialDelayMs: 50, jitter: 0, maxAttempts: 0 } },
+        async (s, ev) => {
+          await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
+          await broker.halt();
+          await waitFor(ev, (es) => ofKind(es, 'reconnect').length >= 2);
+          const started = Date.now();
+          const [a, b] = await Promise.all([s.close('user gave up'), s.close('again')]);
+          closedAt = Date.now() - started;
+          assert.equal(a, b, 'both calls resolve with the same summary');
+        },
+      );
+      checkInvariants(events);
+      assert.ok(closedAt < 1000, `close took ${closedAt} ms`);
+      const last = ofKind(events, 'state').at(-1)!;
+      assert.equal(last.state, 'closed');
+      assert.equal(last.reason, 'user gave up');
+    } finally {
+      await broker.stop();
+    }
+  });
+
   it('gives up after the maximum number of attempts', async () => {
     const broker = await startMosquitto();
     try {
