@@ -159,7 +159,7 @@ export class WebhookReceiver {
         body: Buffer.concat(kept, keptBytes),
         size,
       };
-      if (hmac && mac) received.signature = verdict(headers[hmac.header.toLowerCase()], mac.digest(), hmac.prefix);
+      if (hmac && mac) received.signature = verdict(headers[hmac.header.toLowerCase()], mac.digest(), hmac.algorithm, hmac.prefix);
       const meta: Record<string, unknown> = { method: received.method, path: received.path, headers };
       if (Object.keys(query).length > 0) meta.query = query;
       if (received.signature) meta.signature = received.signature;
@@ -241,12 +241,15 @@ export class WebhookReceiver {
 }
 
 /** Constant-time comparison of the received signature with the expected digest (hex or base64). */
-function verdict(received: string | undefined, expected: Buffer, prefix: string | undefined): SignatureVerdict {
+function verdict(received: string | undefined, expected: Buffer, algorithm: string, prefix: string | undefined): SignatureVerdict {
   if (received === undefined || received.trim() === '') return 'missing';
   let sig = received.trim();
-  if (prefix) {
-    if (!sig.toLowerCase().startsWith(prefix.toLowerCase())) return 'invalid';
-    sig = sig.slice(prefix.length);
+  // Senders differ on the `sha256=` prefix; the digest is what is checked, so take it with or without.
+  for (const p of [prefix, `${algorithm}=`]) {
+    if (p && sig.toLowerCase().startsWith(p.toLowerCase())) {
+      sig = sig.slice(p.length);
+      break;
+    }
   }
   const candidates: Buffer[] = [];
   if (/^[0-9a-f]+$/i.test(sig) && sig.length % 2 === 0) candidates.push(Buffer.from(sig, 'hex'));

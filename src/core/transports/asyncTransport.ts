@@ -10,6 +10,8 @@ export const createAsyncTransport: TransportFactory = ({ options, sink }) => new
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_POLL_INTERVAL_MS = 1000;
+/** Where the operation's state is read when no status field is configured. */
+const DEFAULT_STATUS_PATH = parseJsonPath('$.status');
 /** Terminal values of the status field when none are configured. */
 export const DEFAULT_DONE_VALUES = ['done', 'succeeded', 'success', 'failed', 'completed', 'complete', 'error', 'cancelled', 'canceled'];
 /** Header that tells the server where to call back. */
@@ -21,7 +23,8 @@ type Verdict = { done: true; result?: string; resultUrl?: string } | { done: fal
 /**
  * Asynchronous request-response: the first request (POST by default) is answered with 202 and an
  * operation URL (Location, or a JSON field of the body). That URL is polled, honouring Retry-After,
- * until a terminal state: a status field with a done value, or any non-202 answer. In callback mode
+ * until a terminal state: a done value in the status field (`$.status` unless configured), or, when the
+ * body carries no status, any non-202 answer. In callback mode
  * a loopback webhook receiver waits for the server's call instead. The final in frame has
  * `meta.done: true` and `meta.latencyMs` for the whole operation; `async.timeoutMs` bounds it.
  */
@@ -29,7 +32,9 @@ class AsyncTransport implements Transport {
   private readonly stop = new AbortController();
   private readonly ao: AsyncOptions;
   private ended = false;
-  private statusPath: JsonPathStep[] | undefined;
+  private statusPath: JsonPathStep[] = DEFAULT_STATUS_PATH;
+  /** The status field was configured: only its done values end the operation. */
+  private statusExplicit = false;
   private operationPath: JsonPathStep[] | undefined;
   private receiver: WebhookReceiver | undefined;
   private startedAt: number | undefined;
@@ -49,7 +54,10 @@ class AsyncTransport implements Transport {
     const problem = checkUrl(this.options.url, ['http', 'https']);
     if (problem) return this.fail(problem, 'ERR_INVALID_URL');
     try {
-      if (this.ao.statusField) this.statusPath = parseJsonPath(this.ao.statusField);
+      if (this.ao.statusField) {
+        this.statusPath = parseJsonPath(this.ao.statusField);
+        this.statusExplicit = true;
+      }
       if (this.ao.operationUrlField) this.operationPath = parseJsonPath(this.ao.operationUrlField);
     } catch (err) {
       return this.fail(describeError(err).message, 'ERR_BAD_OPTION');
@@ -149,7 +157,7 @@ class AsyncTransport implements Transport {
   }
 
   private statusValue(text: string | undefined): string | undefined {
-    return this.statusPath && text !== undefined ? scalarText(readJsonPath(text, this.statusPath)) : undefined;
+    return text !== undefined ? scalarText(readJsonPath(text, this.statusPath)) : undefined;
   }
 
   /** Read a status response: done, not yet (maybe with a new URL), or an error. */
@@ -160,12 +168,14 @@ class AsyncTransport implements Transport {
     const location = res.headers.location ? resolveUrl(res.headers.location, this.operationUrl ?? this.options.url) : undefined;
     if (s >= 300) return { done: true, resultUrl: location };
     const value = this.statusValue(text);
-    if (this.statusPath) {
-      if (value !== undefined && this.doneValues.has(value.toLowerCase())) return { done: true, result: value };
-      return { done: false, result: value, next: s === 202 ? location : undefined };
+    const next = s === 202 ? location : undefined;
+    if (value !== undefined) {
+      if (this.doneValues.has(value.toLowerCase())) return { done: true, result: value };
+      return { done: false, result: value, next };
     }
-    if (s === 202) return { done: false, next: location };
-    return { done: true, result: value };
+    // No status value: a configured field must still appear; otherwise any non-202 answer is the end.
+    if (this.statusExplicit || s === 202) return { done: false, next };
+    return { done: true };
   }
 
   private waitAfter(res: HttpResponse): number {

@@ -93,6 +93,24 @@ describe('async transport', () => {
     }
   });
 
+  it('reads $.status by default: a 200 that says running is not the end', async () => {
+    let polls = 0;
+    const srv = await httpServer((req, res) => {
+      if (req.method === 'POST') return void res.writeHead(202, { location: '/op' }).end();
+      polls++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: polls < 3 ? 'running' : 'completed' }));
+    });
+    try {
+      const events = await runSession({ pattern: 'async', url: srv.url, async: { pollIntervalMs: 20 } });
+      checkInvariants(events);
+      const ins = frames(events, 'in');
+      assert.deepEqual(ins.map((f) => f.meta?.operationStatus), [undefined, 'running', 'running', 'completed']);
+      assert.deepEqual(ins.map((f) => f.meta?.done), [undefined, undefined, undefined, true]);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('fails with a clear error when the job never finishes (overall timeout)', async () => {
     const srv = await httpServer((req, res) => {
       if (req.method === 'POST') res.writeHead(202, { location: '/jobs/forever' }).end();

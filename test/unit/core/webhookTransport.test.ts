@@ -99,6 +99,21 @@ describe('webhook transport', () => {
     assert.equal(states[states.length - 1], 'closed', 'count reached ends the session cleanly');
   });
 
+  it('accepts a signature with or without the configured prefix', async () => {
+    const secret = 'p';
+    const body = '{"x":1}';
+    const hex = createHmac('sha256', secret).update(body).digest('hex');
+    const events = await runSession(
+      { pattern: 'webhook', url: '', count: 3, webhook: { hmac: { header: 'x-sig', algorithm: 'sha256', secret, prefix: 'sha256=' } } },
+      async (_s, ev) => {
+        await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
+        for (const sig of [hex, 'sha256=' + hex, 'sha256=' + hex.replace(/^./, (c) => (c === '0' ? '1' : '0'))]) await post(openUrl(ev), body, { 'x-sig': sig });
+      },
+    );
+    checkInvariants(events);
+    assert.deepEqual(ofKind(events, 'frame').filter((f) => f.dir === 'in').map((f) => f.meta?.signature), ['valid', 'valid', 'invalid']);
+  });
+
   it('fails with a one-line error when the port is in use', async () => {
     const blocker = http.createServer();
     const port = await listen(blocker);
