@@ -102,6 +102,17 @@ function toHttpError(err: unknown, target: string): HttpClientError {
   if (err instanceof HttpClientError) return err;
   const e = err as { name?: unknown; code?: unknown } | null;
   if (e && (e.name === 'AbortError' || e.code === 'ABORT_ERR')) return new HttpClientError('Request aborted', 'ABORT_ERR', err);
+  if (e && e.code === 'EPROTO') {
+    // OpenSSL's text for a failed handshake is long and internal; keep its reason only.
+    const reason = (err as { reason?: unknown }).reason;
+    const raw = String((err as { message?: unknown }).message ?? '');
+    if (/wrong version number/i.test(raw) || reason === 'wrong version number') {
+      const d = describeError({ code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: raw }, target);
+      return new HttpClientError(d.message, d.code, err);
+    }
+    const why = typeof reason === 'string' && reason ? reason : 'the TLS handshake failed';
+    return new HttpClientError(`TLS failure (${target}): ${why}`, 'EPROTO', err);
+  }
   const d = describeError(err, target);
   return new HttpClientError(d.message, d.code, err);
 }

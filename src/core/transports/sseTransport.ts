@@ -43,6 +43,8 @@ class SseTransport implements Transport {
   private closeWaiters: Array<() => void> = [];
   private lastResponseInfo: { status: number; statusText: string; headers: Record<string, string>; url: string } | undefined;
   private readonly nodeFetch: NodeFetch;
+  /** Keeps the process alive while the library waits to reconnect (its own timer is unref'd). */
+  private waitHold: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -100,6 +102,7 @@ class SseTransport implements Transport {
 
   /** The `fetch` handed to `eventsource`: adds our headers, logs attempts, and vets responses. */
   private readonly fetchForLibrary: FetchLike = async (url, init) => {
+    this.releaseHold();
     if (this.ended) throw new HttpClientError('Request aborted', 'ABORT_ERR');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -269,6 +272,13 @@ class SseTransport implements Transport {
       return;
     }
     this.sink.state('reconnecting', { reason: problem.message });
+    this.releaseHold();
+    this.waitHold = setInterval(() => undefined, 60_000);
+  }
+
+  private releaseHold(): void {
+    clearInterval(this.waitHold);
+    this.waitHold = undefined;
   }
 
   private armIdle(): void {
@@ -310,6 +320,7 @@ class SseTransport implements Transport {
     if (this.ended) return;
     this.ended = true;
     this.disarmIdle();
+    this.releaseHold();
     this.es?.close();
     this.current?.destroy();
     this.current = undefined;

@@ -158,6 +158,14 @@ describe('httpRequest', () => {
     assert.match(refused.message, /^Connection refused \(127\.0\.0\.1:\d+\): nothing is listening there$/);
     const dns = await rejection(httpRequest({ url: 'http://x.invalid/' }));
     assert.equal(dns.code, 'ENOTFOUND');
+    const plain = await httpServer((_req, res) => res.end('plain'));
+    try {
+      const wrong = await rejection(httpRequest({ url: `https://127.0.0.1:${plain.port}/` }));
+      assert.equal(wrong.code, 'ERR_SSL_WRONG_VERSION_NUMBER');
+      assert.match(wrong.message, /^TLS failure .*did not answer with TLS/);
+    } finally {
+      await plain.close();
+    }
     const bad = await rejection(httpRequest({ url: 'nope' }));
     assert.equal(bad.code, 'ERR_INVALID_URL');
     const scheme = await rejection(httpRequest({ url: 'ws://127.0.0.1/' }));

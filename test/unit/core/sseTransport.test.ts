@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { FrameEvent, StateEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession, waitFor } from '../../helpers/servers';
 import { httpsServer, makeTestCerts } from '../../helpers/tlsCerts';
+import { parseNdjson, runCli } from '../cli/runCli';
 
 const dataFrames = (events: WireEvent[]) => ofKind(events, 'frame').filter((f) => f.dir === 'in' && !f.meta?.control) as FrameEvent[];
 const lastState = (events: WireEvent[]) => ofKind(events, 'state').at(-1) as StateEvent;
@@ -391,6 +392,31 @@ describe('sse transport', () => {
       assert.equal(errs.length, 1);
       assert.equal(errs[0].message, 'idle timeout: no response headers within 100 ms');
       assert.equal(lastState(events).state, 'failed');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('keeps the CLI process alive while it waits to reconnect', async () => {
+    let n = 0;
+    const srv = await httpServer((req, res) => {
+      n++;
+      eventStream(res);
+      if (n === 1) {
+        res.write('retry: 300\nid: 1\ndata: one\n\n');
+        setTimeout(() => req.socket.destroy(), 30);
+      } else res.write('id: 2\ndata: two\n\n');
+    });
+    try {
+      const r = await runCli(['connect', srv.url, '--pattern', 'sse', '--count', '2', '--format', 'ndjson'], { timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const events = parseNdjson(r.stdout);
+      checkInvariants(events);
+      assert.deepEqual(
+        dataFrames(events).map((f) => f.data),
+        ['one', 'two'],
+      );
+      assert.equal(ofKind(events, 'reconnect')[0].meta?.lastEventId, '1');
     } finally {
       await srv.close();
     }
