@@ -80,6 +80,16 @@ function fileText(flag: string, path: string, env: ArgsEnvironment): string {
   }
 }
 
+function jsonPathValue(flag: string, raw: string): string {
+  if (!/^\$(\.|\[|$)/.test(raw)) throw new UsageError(`--${flag} needs a JSON path starting with $, like $.cursor; got "${raw}"`);
+  return raw;
+}
+
+function headerName(flag: string, raw: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new UsageError(`--${flag} needs a header name, got "${raw}"`);
+  return raw;
+}
+
 // ---------- connect ----------
 
 /** Connect flags as parsed, before the pattern-dependent checks. */
@@ -186,6 +196,31 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     if (t.options.pattern === 'async') (t.options.async ??= {}).pollIntervalMs = ms;
     else (t.options.poll ??= {}).intervalMs = ms;
   } },
+
+  // Pattern details
+  { name: 'change', value: 'auto|etag|last-modified|hash', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: 'poll: how a change is detected (default auto: ETag, then Last-Modified, then a body hash).', apply: (t, v) => {
+    if (v !== 'auto' && v !== 'etag' && v !== 'last-modified' && v !== 'hash') throw new UsageError(`--change must be auto, etag, last-modified or hash; got "${v}"`);
+    (t.options.poll ??= {}).change = v;
+  } },
+  { name: 'timestamp-field', value: '$.path', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: JSON path to the server's change time, for staleness ($.changedAt on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampField = jsonPathValue('timestamp-field', v)) },
+  { name: 'timestamp-header', value: 'name', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: header with the server's change time (X-Changed-At on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampHeader = headerName('timestamp-header', v)) },
+  { name: 'cursor-field', value: '$.path', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: JSON path in the response to the next cursor ($.cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorField = jsonPathValue('cursor-field', v)) },
+  { name: 'cursor-header', value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: response header with the next cursor (X-Cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorHeader = headerName('cursor-header', v)) },
+  { name: 'cursor-param', value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: query parameter that carries the cursor (default cursor).', apply: (t, v) => {
+    if (!/^[A-Za-z0-9._~-]+$/.test(v)) throw new UsageError(`--cursor-param needs a query parameter name, got "${v}"`);
+    (t.options.longPoll ??= {}).cursorParam = v;
+  } },
+  { name: 'use-etag', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: carry the ETag as If-None-Match instead of a cursor.', apply: (t) => ((t.options.longPoll ??= {}).useEtag = true) },
+  { name: 'split', value: 'auto|lines|chunks', patterns: ['stream'], group: 'Polling, long polling, streaming, async', help: 'stream: one frame per line or per chunk (default auto: lines for NDJSON/JSON Lines).', apply: (t, v) => {
+    if (v !== 'auto' && v !== 'lines' && v !== 'chunks') throw new UsageError(`--split must be auto, lines or chunks; got "${v}"`);
+    (t.options.stream ??= {}).split = v;
+  } },
+  { name: 'status-field', value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path of the status field (default $.status).', apply: (t, v) => ((t.options.async ??= {}).statusField = jsonPathValue('status-field', v)) },
+  { name: 'done-value', value: 'text', repeat: true, patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: a terminal value of the status field; repeat for several (default done, succeeded, failed, completed, error).', apply: (t, v) => {
+    const a = (t.options.async ??= {});
+    a.doneValues = [...(a.doneValues ?? []), v];
+  } },
+  { name: 'operation-url-field', value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path in the 202 body to the status URL when there is no Location header.', apply: (t, v) => ((t.options.async ??= {}).operationUrlField = jsonPathValue('operation-url-field', v)) },
 
   // TLS
   { name: 'insecure', short: 'k', group: 'TLS', help: 'Accept TLS certificates that do not verify (self-signed, expired, wrong host).', apply: (t) => (t.options.tls = { ...t.options.tls, insecure: true }) },

@@ -30,8 +30,12 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
       onLog: (line) => io.write(`  ${line}\n`),
     });
   } catch (err) {
-    const d = describeError(err, `${cmd.host}:${cmd.port}`);
-    io.error(d.code === 'EADDRINUSE' ? `${d.message}; choose another with --port (0 picks a free one)` : d.message);
+    // Listen errors say which address failed: the HTTP port or the MQTT port.
+    const e = err as { address?: unknown; port?: unknown };
+    const target = typeof e?.port === 'number' ? `${typeof e.address === 'string' ? e.address : cmd.host}:${e.port}` : `${cmd.host}:${cmd.port}`;
+    const d = describeError(err, target);
+    const flag = typeof e?.port === 'number' && e.port === cmd.mqttPort && e.port !== cmd.port ? '--mqtt-port' : '--port';
+    io.error(d.code === 'EADDRINUSE' ? `${d.message}; choose another with ${flag} (0 picks a free one)` : d.message);
     return EXIT.failed;
   }
   const urls = demo.urls;

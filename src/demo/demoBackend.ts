@@ -68,13 +68,13 @@ interface MqttSide {
 }
 
 /**
- * MQTT integration point. The embedded broker lives in src/demo/mqttBroker.ts (aedes, publishing
- * the feed on feed/# and answering MQTT 5 requests). Until that module exists the demo runs
- * without MQTT and lists no MQTT URL; once it does, load it here lazily so HTTP-only users never
- * evaluate aedes.
+ * The embedded MQTT broker (src/demo/mqttBroker.ts: aedes, publishing the feed on feed/# and
+ * answering MQTT 5 requests), loaded lazily so that HTTP-only users never evaluate aedes.
  */
-async function startMqttSide(_feed: Feed, _host: string, _port: number): Promise<MqttSide | undefined> {
-  return undefined;
+async function startMqttSide(feed: Feed, host: string, port: number): Promise<MqttSide> {
+  const { startMqttBroker } = await import('./mqttBroker');
+  const broker = await startMqttBroker({ host, port, feed });
+  return { url: broker.url, close: () => broker.close() };
 }
 
 function hostForUrl(host: string): string {

@@ -60,6 +60,16 @@ describe('connect arguments', () => {
     assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'stream', '--idle-timeout', '5000'], env()).options.stream, { idleTimeoutMs: 5000 });
   });
 
+  it('maps the polling, long-polling, streaming and async detail flags', () => {
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'poll', '--change', 'hash', '--timestamp-field', '$.changedAt', '--timestamp-header', 'X-Changed-At'], env()).options.poll, { change: 'hash', timestampField: '$.changedAt', timestampHeader: 'X-Changed-At' });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'long-poll', '--cursor-field', '$.cursor', '--cursor-header', 'X-Cursor', '--cursor-param', 'after', '--use-etag'], env()).options.longPoll, { cursorField: '$.cursor', cursorHeader: 'X-Cursor', cursorParam: 'after', useEtag: true });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'stream', '--split', 'chunks'], env()).options.stream, { split: 'chunks' });
+    assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'async', '--status-field', '$.state', '--done-value', 'ok', '--done-value', 'bad', '--operation-url-field', '$.href'], env()).options.async, { statusField: '$.state', doneValues: ['ok', 'bad'], operationUrlField: '$.href' });
+    usageError(['http://h/', '--pattern', 'long-poll', '--cursor-field', 'cursor'], /needs a JSON path starting with \$/);
+    usageError(['http://h/', '--pattern', 'poll', '--change', 'magic'], /--change must be/);
+    usageError(['http://h/', '--pattern', 'poll', '--cursor-field', '$.c'], /--cursor-field applies to the long-poll pattern, not poll/);
+  });
+
   it('maps the MQTT flags, applying --qos and --retain whatever their position', () => {
     const o = parseConnectArgs(
       ['mqtt://h:1883', '--subscribe', 'feed/#', '--subscribe', 'a/b:2', '--publish', 'x/y=hello=world', '--qos', '1', '--retain', '--mqtt-version', '4', '--client-id', 'me', '--username', 'u', '--password-env', 'MQTT_PW'],

@@ -297,3 +297,26 @@ describe('startDemo', () => {
     await new Promise<void>((r) => srv.close(() => r()));
   });
 });
+
+describe('demo MQTT broker', () => {
+  it('is started by startDemo, listed in the URLs, and publishes the feed on feed/#', async () => {
+    const demo = await startDemo({ port: 0, mqttPort: 0, rate: 0 });
+    const { connectAsync } = await import('mqtt');
+    const client = await connectAsync(demo.urls.mqtt!, { reconnectPeriod: 0, connectTimeout: 5000 });
+    try {
+      assert.match(demo.urls.mqtt ?? '', /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      const index = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { urls: Record<string, string> };
+      assert.equal(index.urls.mqtt, demo.urls.mqtt);
+      const got: Array<{ topic: string; body: string }> = [];
+      client.on('message', (topic, payload) => got.push({ topic, body: payload.toString('utf8') }));
+      await client.subscribeAsync('feed/ticks');
+      const e = demo.feed.tick();
+      const until = Date.now() + 5000;
+      while (got.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got[0], { topic: 'feed/ticks', body: JSON.stringify(e) });
+    } finally {
+      await client.endAsync(true);
+      await demo.close();
+    }
+  });
+});
