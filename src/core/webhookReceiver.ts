@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookOptions } from '../shared/connect';
 import { describeError } from './errors';
+import { redactHeaders } from './httpClient';
 import { flatHeaders } from './tlsOptions';
 import type { TransportSink } from './transport';
 
@@ -160,7 +161,8 @@ export class WebhookReceiver {
         size,
       };
       if (hmac && mac) received.signature = verdict(headers[hmac.header.toLowerCase()], mac.digest(), hmac.algorithm, hmac.prefix);
-      const meta: Record<string, unknown> = { method: received.method, path: received.path, headers };
+      // Credentials a caller sends (Authorization, cookies) are not written to the log.
+      const meta: Record<string, unknown> = { method: received.method, path: received.path, headers: redactHeaders(headers) };
       if (Object.keys(query).length > 0) meta.query = query;
       if (received.signature) meta.signature = received.signature;
       const extra = this.opts.onRequest?.(received);

@@ -38,7 +38,7 @@ describe('webhook transport', () => {
         await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
         const url = openUrl(ev);
         const body = JSON.stringify({ event: 'push', n: 1 });
-        replies.push(await post(url + 'hooks/github?x=1&x=2', body, { 'x-hub-signature-256': sign(body) }));
+        replies.push(await post(url + 'hooks/github?x=1&x=2', body, { 'x-hub-signature-256': sign(body), authorization: 'Bearer caller-token' }));
         replies.push(await post(url + 'hooks/github', body, { 'x-hub-signature-256': sign(body + 'tampered') }));
         replies.push(await post(url + 'hooks/github', body));
         await waitFor(ev, (es) => es.filter((e) => e.kind === 'frame' && e.dir === 'out').length === 3);
@@ -69,6 +69,7 @@ describe('webhook transport', () => {
     assert.equal(outs[0].meta?.status, 503);
     assert.equal(outs[0].data, 'try later');
     assert.ok(!JSON.stringify(events).includes(secret), 'the secret never appears in events');
+    assert.equal((first.meta?.headers as Record<string, string>).authorization, 'Bearer ***', 'caller credentials are redacted');
     const summary = events[events.length - 1];
     assert.equal(summary.kind === 'summary' && summary.frames.in, 3);
     // After close() the port no longer accepts connections.
