@@ -38,6 +38,8 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** halt() then start(). */
   restart(): Promise<void>;
+  /** Restart on the same ports, now requiring these credentials (credentials revoked mid-session). */
+  requireUsers(users: Record<string, string>): Promise<void>;
 }
 
 /** A port that was free a moment ago (Mosquitto needs a fixed port in its config). */
@@ -69,36 +71,40 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const port = await freePort();
   const wsPort = opts.websockets ? await freePort() : undefined;
   const tlsPort = opts.tls ? await freePort() : undefined;
-  const lines = [
-    // Stay root when the tests run as root, so the broker can read the temp dir.
-    'user root',
-    'persistence false',
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    // Round-trip assertions should not include Nagle's algorithm delaying small packets.
-    'set_tcp_nodelay true',
-    `listener ${port} 127.0.0.1`,
-  ];
-  if (opts.users) {
-    const pwFile = join(dir, 'passwords');
-    writeFileSync(pwFile, '', { mode: 0o600 });
-    for (const [user, password] of Object.entries(opts.users)) {
-      const r = spawnSync(MOSQUITTO_PASSWD_BIN, ['-b', pwFile, user, password], { encoding: 'utf8', timeout: 10_000 });
-      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr || r.error?.message}`);
-    }
-    lines.push('allow_anonymous false', `password_file ${pwFile}`);
-  } else {
-    lines.push('allow_anonymous true');
-  }
-  if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
-  if (opts.tls && tlsPort !== undefined) {
-    writeFileSync(join(dir, 'server.crt'), opts.tls.cert);
-    writeFileSync(join(dir, 'server.key'), opts.tls.key, { mode: 0o600 });
-    lines.push(`listener ${tlsPort} 127.0.0.1`, `certfile ${join(dir, 'server.crt')}`, `keyfile ${join(dir, 'server.key')}`);
-  }
   const confFile = join(dir, 'mosquitto.conf');
-  writeFileSync(confFile, lines.join('\n') + '\n');
+  /** (Re)write the config; `users` switches between anonymous access and a password file. */
+  const writeConfig = (users: Record<string, string> | undefined): void => {
+    const lines = [
+      // Stay root when the tests run as root, so the broker can read the temp dir.
+      'user root',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      // Round-trip assertions should not include Nagle's algorithm delaying small packets.
+      'set_tcp_nodelay true',
+      `listener ${port} 127.0.0.1`,
+    ];
+    if (users) {
+      const pwFile = join(dir, 'passwords');
+      writeFileSync(pwFile, '', { mode: 0o600 });
+      for (const [user, password] of Object.entries(users)) {
+        const r = spawnSync(MOSQUITTO_PASSWD_BIN, ['-b', pwFile, user, password], { encoding: 'utf8', timeout: 10_000 });
+        if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr || r.error?.message}`);
+      }
+      lines.push('allow_anonymous false', `password_file ${pwFile}`);
+    } else {
+      lines.push('allow_anonymous true');
+    }
+    if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
+    if (opts.tls && tlsPort !== undefined) {
+      writeFileSync(join(dir, 'server.crt'), opts.tls.cert);
+      writeFileSync(join(dir, 'server.key'), opts.tls.key, { mode: 0o600 });
+      lines.push(`listener ${tlsPort} 127.0.0.1`, `certfile ${join(dir, 'server.crt')}`, `keyfile ${join(dir, 'server.key')}`);
+    }
+    writeFileSync(confFile, lines.join('\n') + '\n');
+  };
+  writeConfig(opts.users);
 
   let proc: ChildProcess | undefined;
   let stderr = '';
@@ -164,6 +170,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     restart: async () => {
       if (removed) throw new Error('the broker was stopped for good');
       await stopProcess();
+      await launch();
+    },
+    requireUsers: async (users) => {
+      if (removed) throw new Error('the broker was stopped for good');
+      await stopProcess();
+      writeConfig(users);
       await launch();
     },
   };

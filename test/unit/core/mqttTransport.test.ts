@@ -410,6 +410,27 @@ describe('mqtt transport: broker restarts', () => {
     }
   });
 
+  it('a broker that starts refusing the credentials mid-session fails it with the reason, without a loop', async () => {
+    const broker = await startMosquitto();
+    try {
+      const events = await runSession(
+        { pattern: 'mqtt', url: broker.url, reconnect: { initialDelayMs: 50, jitter: 0, maxAttempts: 0 }, mqtt: { protocolVersion: 5 } },
+        async (_s, ev) => {
+          await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
+          await broker.requireUsers({ bob: 'only-bob' });
+        },
+      );
+      checkInvariants(events);
+      const last = ofKind(events, 'state').at(-1)!;
+      assert.equal(last.state, 'failed');
+      assert.match(last.reason!, /^Connection refused by the broker: Not authorized \(code 135\)$/);
+      assert.equal(packets(events, 'in', 'connack').length, 2, 'one accepted, one refused: then no more attempts');
+      assert.ok(ofKind(events, 'reconnect').length >= 1);
+    } finally {
+      await broker.stop();
+    }
+  });
+
   it('close() while reconnecting ends the session at once, and a second close() is harmless', async () => {
     const broker = await startMosquitto();
     try {
