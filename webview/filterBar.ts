@@ -3,20 +3,11 @@
  * search over a million frames never crosses postMessage.
  */
 import type { LogFilter } from '../src/shared/protocol';
+import { regexProblem } from './format';
 import { h } from './ui/dom';
 import { checkbox, dropdown, textField } from './ui/toolkit';
 
 const TEXT_DEBOUNCE_MS = 200;
-
-/** Check a regex the way the host will compile it; returns a one-line problem or undefined. */
-export function regexProblem(source: string): string | undefined {
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (err) {
-    return `Invalid regular expression: ${(err instanceof Error ? err.message : String(err)).replace(/^Invalid regular expression: /, '')}`;
-  }
-}
 
 /** The filter bar: direction, channel, text (+regex), hide control frames, only anomalies. */
 export class FilterBar {

@@ -228,3 +228,13 @@ export function rowText(e: WireEvent): RowText {
       return { dir: '?', channel: '', size: '', preview: '', cls: 'unknown' };
   }
 }
+
+/** Check a regex the way the host will compile it; returns a one-line problem or undefined. */
+export function regexProblem(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (err) {
+    return `Invalid regular expression: ${(err instanceof Error ? err.message : String(err)).replace(/^Invalid regular expression: /, '')}`;
+  }
+}

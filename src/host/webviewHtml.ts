@@ -16,9 +16,9 @@ export interface InspectorHtmlOptions {
   sessionId?: string;
 }
 
-/** Escape text for an HTML attribute value or text node. */
+/** Escape text for a double-quoted HTML attribute value. */
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** CSP hash source of the empty string (sha256, base64). */

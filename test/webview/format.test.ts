@@ -1,0 +1,75 @@
+// Text helpers of the webview (pure functions, run in Node).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkBase64, formatSize, hexDump, parseHex, prettyJson, regexProblem, reveal, rowText } from '../../webview/format';
+import { buildTimeline } from '../../webview/timelineView';
+import type { WireEvent } from '../../src/shared/events';
+
+test('reveal shows control, bidi, zero-width and tag characters as code points', () => {
+  assert.equal(reveal('a\u202Eb\u200Bc\uFEFFd\u2066e\u2069'), 'a⟨U+202E⟩b⟨U+200B⟩c⟨U+FEFF⟩d⟨U+2066⟩e⟨U+2069⟩');
+  assert.equal(reveal('x\u0000y\u001Bz\u007F\u0085'), 'x⟨U+0000⟩y⟨U+001B⟩z⟨U+007F⟩⟨U+0085⟩');
+  assert.equal(reveal('line1\nline2\tend'), 'line1⏎line2⇥end');
+  assert.equal(reveal('line1\r\nline2\tend', true), 'line1\nline2\tend');
+  assert.equal(reveal('tag\u{E0041}x'), 'tag⟨U+E0041⟩x');
+  assert.equal(reveal('emoji 😀 and 한국어 stay'), 'emoji 😀 and 한국어 stay');
+  assert.equal(reveal('lone \uD800 surrogate'), 'lone \uFFFD surrogate');
+  const plain = 'plain ascii text';
+  assert.equal(reveal(plain), plain);
+});
+
+test('hex dump has offset, hex and ASCII columns', () => {
+  const bytes = new Uint8Array(20).map((_, i) => (i === 0 ? 0x48 : i === 1 ? 0x69 : i));
+  const lines = hexDump(bytes);
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], '00000000  48 69 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |Hi..............|');
+  assert.match(lines[1], /^00000010 {2}10 11 12 13 +\|\.\.\.\.\|$/);
+  assert.deepEqual(hexDump(new Uint8Array(40), 16).at(-1), '… 24 more bytes');
+});
+
+test('hex and base64 input are checked with one-line messages', () => {
+  assert.deepEqual(Array.from((parseHex('de ad BE EF') as { bytes: Uint8Array }).bytes), [0xde, 0xad, 0xbe, 0xef]);
+  assert.deepEqual(Array.from((parseHex('0x01,0x02') as { bytes: Uint8Array }).bytes), [1, 2]);
+  assert.match((parseHex('abc') as { error: string }).error, /even number/);
+  assert.match((parseHex('zz') as { error: string }).error, /only 0-9/);
+  assert.equal(checkBase64('3q2+7w=='), undefined);
+  assert.equal(checkBase64('not base64!'), 'Not valid base64');
+});
+
+test('JSON pretty-printing, sizes, regex problems', () => {
+  assert.equal(prettyJson('{"a":[1,2]}'), '{\n  "a": [\n    1,\n    2\n  ]\n}');
+  assert.equal(prettyJson('{"a":'), null);
+  assert.equal(prettyJson('42'), null);
+  assert.equal(formatSize(512), '512 B');
+  assert.equal(formatSize(1536), '1.5 KiB');
+  assert.match(regexProblem('([') ?? '', /^Invalid regular expression: /);
+  assert.equal(regexProblem('a+b'), undefined);
+});
+
+test('row text reveals server strings and marks event kinds', () => {
+  const base = { seq: 1, t: 1, ts: 0 };
+  const r = rowText({ ...base, kind: 'frame', dir: 'in', size: 5, encoding: 'utf8', data: 'a\u202Eb\nc', channel: 'to\u200Bpic' });
+  assert.equal(r.preview, 'a⟨U+202E⟩b⏎c');
+  assert.equal(r.channel, 'to⟨U+200B⟩pic');
+  assert.equal(r.dir, '↓');
+  assert.equal(rowText({ ...base, kind: 'reconnect', attempt: 2, delayMs: 250, cause: 'close 1006' }).cls, 'reconnect');
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'out', size: 2, encoding: 'utf8', data: 'hi', meta: { control: true, opcode: 9 } }).cls, 'frame-out control');
+});
+
+test('the timeline groups a disconnect with its attempts, resume token and downtime', () => {
+  const ev = (seq: number, t: number, body: Record<string, unknown>) => ({ seq, t, ts: 0, ...body }) as unknown as WireEvent;
+  const entries = buildTimeline([
+    ev(1, 0, { kind: 'state', state: 'open' }),
+    ev(2, 100, { kind: 'state', state: 'reconnecting', code: 1006 }),
+    ev(3, 101, { kind: 'reconnect', attempt: 1, delayMs: 200, cause: 'close', meta: { sessionPresent: true } }),
+    ev(4, 400, { kind: 'state', state: 'open' }),
+    ev(5, 500, { kind: 'anomaly', type: 'gap', key: 'k', expected: 3, got: 5 }),
+  ]);
+  assert.equal(entries.length, 2);
+  assert.equal(entries[0].kind, 'outage');
+  const o = (entries[0] as { outage: { cause: string; attempts: unknown[]; resumeToken?: string; downtimeMs?: number } }).outage;
+  assert.equal(o.cause, 'reconnecting · code 1006');
+  assert.equal(o.attempts.length, 1);
+  assert.equal(o.resumeToken, 'MQTT sessionPresent: true');
+  assert.equal(o.downtimeMs, 300);
+  assert.equal(entries[1].kind, 'anomaly');
+});
