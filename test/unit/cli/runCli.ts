@@ -14,6 +14,8 @@ export interface CliResult {
 
 export interface CliRun {
   child: ChildProcess;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
   /** Resolves when some stdout satisfies `pred` (bounded). */
   waitForStdout(pred: (out: string) => boolean, timeoutMs?: number): Promise<void>;
   result: Promise<CliResult>;
@@ -39,6 +41,7 @@ export function startCli(args: string[], opts: { env?: Record<string, string>; t
   });
   return {
     child,
+    stdout: () => stdout,
     result,
     waitForStdout: async (pred, timeoutMs = 15_000) => {
       const until = Date.now() + timeoutMs;
