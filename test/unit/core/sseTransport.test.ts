@@ -422,6 +422,51 @@ describe('sse transport', () => {
     }
   });
 
+  it('ends closed on a drop when reconnecting is disabled', async () => {
+    let n = 0;
+    const srv = await httpServer((_req, res) => {
+      n++;
+      eventStream(res);
+      res.end('retry: 10\ndata: once\n\n');
+    });
+    try {
+      const events = await runSession({ pattern: 'sse', url: srv.url, reconnect: { enabled: false } });
+      checkInvariants(events);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(n, 1);
+      assert.equal(ofKind(events, 'reconnect').length, 0);
+      assert.equal(lastState(events).state, 'closed');
+      assert.equal(lastState(events).reason, 'disconnected: stream ended by the server');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reconnects on demand, sending the last id', async () => {
+    const ids: Array<string | undefined> = [];
+    const srv = await httpServer((req, res) => {
+      ids.push(req.headers['last-event-id'] as string | undefined);
+      eventStream(res);
+      res.write(`retry: 10\nid: c${ids.length}\ndata: hello ${ids.length}\n\n`);
+    });
+    try {
+      const events = await runSession({ pattern: 'sse', url: srv.url }, async (s, ev) => {
+        await waitFor(ev, (es) => dataFrames(es).length === 1);
+        s.reconnect();
+        await waitFor(ev, (es) => dataFrames(es).length === 2);
+        await s.close();
+      });
+      checkInvariants(events);
+      assert.deepEqual(ids, [undefined, 'c1']);
+      const rc = ofKind(events, 'reconnect');
+      assert.equal(rc.length, 1);
+      assert.equal(rc[0].cause, 'reconnect requested by user');
+      assert.equal(rc[0].meta?.lastEventId, 'c1');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('closes idempotently and stops the stream', async () => {
     let closedByClient = false;
     const srv = await httpServer((req, res) => {
