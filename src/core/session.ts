@@ -151,14 +151,40 @@ export class Session {
 
   /** Stamp and dispatch one event. */
   private push<E extends WireEvent>(body: EventBody<E>): E {
-    const t = this.clock.now();
+    this.stampTime();
     const e = body as unknown as Record<string, unknown>;
     // Stamped fields go first so that serialised events read naturally.
-    const stamped = { seq: ++this.seq, t: Math.round(t * 1000) / 1000, ts: this.clock.epochAt(t), ...e } as E;
-    for (let i = 0; i < this.observers.length; i++) this.observers[i].onEvent(stamped, this);
-    this.emitter.fire(stamped);
+    const stamped = { seq: ++this.seq, t: this.tickT, ts: this.tickTs, ...e } as E;
+    this.dispatch(stamped);
     return stamped;
   }
+
+  private dispatch(e: WireEvent): void {
+    const obs = this.observers;
+    for (let i = 0; i < obs.length; i++) obs[i].onEvent(e, this);
+    this.emitter.fire(e);
+  }
+
+  /**
+   * Read the clock once per macrotask: every event of one socket read gets the same receive time
+   * (they did arrive together), and a burst of thousands of frames costs one clock read.
+   * Events stay ordered in time because the reading is only reused within the same task.
+   */
+  private stampTime(): void {
+    if (this.tickRaw >= 0) return;
+    const t = this.clock.now();
+    this.tickRaw = t;
+    this.tickT = Math.round(t * 1000) / 1000;
+    this.tickTs = this.clock.epochAt(t);
+    queueMicrotask(this.endTick);
+  }
+
+  private readonly endTick = (): void => {
+    this.tickRaw = -1;
+  };
+  private tickRaw = -1;
+  private tickT = 0;
+  private tickTs = 0;
 
   /** Emit an event on behalf of an observer (anomalies). */
   emitExtra(body: EventBody): void {
@@ -266,21 +292,17 @@ export class Session {
     } else {
       size = opts?.size ?? payload.byteLength;
       const n = Math.min(limit, payload.byteLength);
-      const buf = Buffer.from(payload.buffer, payload.byteOffset, n);
+      // Transports mostly hand over Buffers: decode in place rather than making a view per frame.
+      const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, n);
       truncated = size > n;
       if (opts?.binary) {
         encoding = 'base64';
-        data = buf.toString('base64');
+        data = buf.toString('base64', 0, n);
       } else {
         encoding = 'utf8';
-        data = buf.toString('utf8');
+        data = buf.toString('utf8', 0, n);
       }
     }
-    const body: Record<string, unknown> = { kind: 'frame', dir, size, encoding, data };
-    if (truncated) body.truncated = true;
-    if (opts?.channel !== undefined) body.channel = opts.channel;
-    if (opts?.control) body.meta = { ...(opts.meta ?? {}), control: true };
-    else if (opts?.meta !== undefined) body.meta = opts.meta;
     if (dir === 'in') {
       this.framesIn++;
       this.bytesIn += size;
@@ -288,7 +310,16 @@ export class Session {
       this.framesOut++;
       this.bytesOut += size;
     }
-    this.push(body as unknown as EventBody<FrameEvent>);
+    // The hot path: build the stamped event in one literal (no body object, no spread).
+    this.stampTime();
+    const e: FrameEvent = { seq: ++this.seq, t: this.tickT, ts: this.tickTs, kind: 'frame', dir, size, encoding, data };
+    if (truncated) e.truncated = true;
+    if (opts !== undefined) {
+      if (opts.channel !== undefined) e.channel = opts.channel;
+      if (opts.control) e.meta = { ...(opts.meta ?? {}), control: true };
+      else if (opts.meta !== undefined) e.meta = opts.meta;
+    }
+    this.dispatch(e);
     if (dir === 'in' && !opts?.control) {
       this.dataIn++;
       const count = this.options.count;
