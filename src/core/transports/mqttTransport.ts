@@ -379,6 +379,8 @@ class MqttTransport implements Transport {
 
   private onClose(): void {
     if (this.ended) return;
+    // SUBSCRIBEs are not resent on a new connection (resubscription uses new message ids).
+    this.pendingSubs.clear();
     if (this.userClosed) {
       this.end('closed', this.closeReason ?? 'closed by user');
       return;
@@ -432,6 +434,7 @@ class MqttTransport implements Transport {
 
   close(reason?: string): Promise<void> {
     if (this.ended) return Promise.resolve();
+    if (this.userClosed) return new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     this.userClosed = true;
     this.closeReason = reason ?? 'closed by user';
     this.requester?.stop();
