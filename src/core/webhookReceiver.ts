@@ -139,7 +139,8 @@ export class WebhookReceiver {
     const pending = new Promise<void>((r) => (replied = r));
     this.inFlight.add(pending);
     void pending.then(() => this.inFlight.delete(pending));
-    req.on('close', () => replied());
+    // The response's close (sent, or the caller went away) settles it; the request's close comes as soon as its body is read.
+    res.on('close', () => replied());
     req.on('end', () => {
       if (this.closed) {
         replied();
