@@ -128,7 +128,10 @@ function secretBase(name: string): string {
  * --url, ws:// and wss:// URLs, -L, -I, -G, and ignores output-only flags such as --compressed.
  */
 export function parseCurl(commandLine: string, opts: { name?: string } = {}): CurlImport {
-  const words = shellWords(commandLine.trim());
+  // A multi-line command pasted into a one-line input box arrives with its line breaks turned into
+  // spaces, leaving each continuation backslash alone between spaces: drop those.
+  const flattened = commandLine.trim().replace(/(^|[ \t])\\[ \t]+(?=\S)/g, '$1');
+  const words = shellWords(flattened);
   if (words[0] === '$') words.shift();
   if (!words.length || !/(^|[\\/])curl(\.exe)?$/i.test(words[0])) throw new CurlImportError('Not a curl command: it must start with "curl"');
   const warnings: string[] = [];

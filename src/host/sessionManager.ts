@@ -288,6 +288,11 @@ export class SessionManager implements Disposable {
     });
   }
 
+  /** Announce a change made outside the manager (for example a session's templates). */
+  notifyChanged(): void {
+    this.changeEmitter.fire();
+  }
+
   clear(id: string): void {
     const m = this.require(id);
     m.log.clear();

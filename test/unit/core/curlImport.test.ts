@@ -65,6 +65,13 @@ describe('curl import', () => {
     assert.equal(parseCurl('$ curl -XDELETE http://h.test/1').profile.method, 'DELETE');
   });
 
+  it('accepts a multi-line command flattened into one line by an input box', () => {
+    const r = parseCurl(`curl 'http://h.test/a' \\ -H 'X-A: 1' \\   --data-raw 'x=1'`);
+    assert.equal(r.profile.url, 'http://h.test/a');
+    assert.deepEqual(r.profile.headers, { 'X-A': '1', 'Content-Type': 'application/x-www-form-urlencoded' });
+    assert.equal(r.profile.body, 'x=1');
+  });
+
   it('warns about what it cannot import, and rejects what is not a curl command', () => {
     const r = parseCurl('curl --data-binary @file.bin --frobnicate http://h.test/');
     assert.ok(r.warnings.some((w) => /Body from file file\.bin/.test(w)));

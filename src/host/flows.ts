@@ -1,0 +1,257 @@
+/**
+ * Quick-pick and input-box flows, so that everything can be done from the command palette alone.
+ * Each returns undefined when the user cancels at any step.
+ */
+import * as vscode from 'vscode';
+import { parseCurl, type CurlImport } from '../core/curlImport';
+import { checkUrl, describeError } from '../core/errors';
+import { isPatternAvailable } from '../core/registry';
+import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connect';
+import { PATTERN_SCHEMES, type Profile, type TemplateEncoding } from '../shared/profile';
+import type { PayloadInputEncoding } from '../shared/protocol';
+import { checkPayload, type ManagedSession } from './sessionManager';
+import { stateIcon } from './trees';
+
+const EXAMPLE_URLS: Record<PatternId, string> = {
+  http: 'http://127.0.0.1:8080/items',
+  ws: 'ws://127.0.0.1:8080/ws',
+  sse: 'http://127.0.0.1:8080/sse',
+  poll: 'http://127.0.0.1:8080/poll',
+  'long-poll': 'http://127.0.0.1:8080/long-poll',
+  stream: 'http://127.0.0.1:8080/stream',
+  mqtt: 'mqtt://127.0.0.1:1883',
+  webhook: 'http://127.0.0.1:0',
+  async: 'http://127.0.0.1:8080/jobs',
+};
+
+/** Validate a URL for a pattern as the user types (checkUrl with the pattern's schemes). */
+export function validateUrlFor(pattern: PatternId, value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return 'Enter a URL';
+  if (v.includes('${')) return undefined;
+  return checkUrl(v, PATTERN_SCHEMES[pattern]);
+}
+
+function validateListen(value: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
+  if (!m) return 'Enter host:port, for example 127.0.0.1:0 (0 picks a free port)';
+  if (Number(m[2]) > 65535) return `Invalid port ${m[2]}`;
+  return undefined;
+}
+
+function validateMs(value: string): string | undefined {
+  return /^\d{1,9}$/.test(value.trim()) && Number(value) > 0 ? undefined : 'Enter a whole number of milliseconds';
+}
+
+function nameFor(pattern: PatternId, url: string): string {
+  try {
+    const u = new URL(url);
+    return `${pattern} ${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return `${pattern} ${url}`.slice(0, 80);
+  }
+}
+
+/** New Connection: pick a pattern, enter a URL (validated as you type), answer pattern-specific prompts. */
+export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, string>>): Promise<Profile | undefined> {
+  const items = PATTERNS.map((p) => ({
+    label: PATTERN_LABELS[p],
+    description: p,
+    detail: isPatternAvailable(p) ? undefined : 'Not available in this build',
+    pattern: p,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Wirescope: New Connection (1/3) — pattern', placeHolder: 'Which communication pattern?', ignoreFocusOut: true });
+  if (!picked) return undefined;
+  const pattern = picked.pattern;
+  if (pattern === 'webhook') {
+    const listen = await vscode.window.showInputBox({
+      title: 'Wirescope: New Connection (2/3) — webhook receiver address',
+      prompt: 'Where the receiver listens. 127.0.0.1 keeps it private to this machine; another address exposes it to the network.',
+      value: '127.0.0.1:0',
+      validateInput: validateListen,
+      ignoreFocusOut: true,
+    });
+    if (listen === undefined) return undefined;
+    const status = await vscode.window.showInputBox({ title: 'Wirescope: New Connection (3/3) — reply status', value: '200', validateInput: (v) => (/^[1-5]\d\d$/.test(v.trim()) ? undefined : 'An HTTP status, 100-599'), ignoreFocusOut: true });
+    if (status === undefined) return undefined;
+    const host = listen.trim();
+    return { name: `webhook ${host}`, pattern, url: `http://${host}`, webhook: { listen: host, reply: { status: Number(status) } } };
+  }
+  const url = await vscode.window.showInputBox({
+    title: `Wirescope: New Connection (2/3) — ${PATTERN_LABELS[pattern]} URL`,
+    prompt: `${PATTERN_SCHEMES[pattern].map((s) => s + '://').join(' or ')} URL; \${env:NAME} works too`,
+    value: defaultUrls[pattern] ?? EXAMPLE_URLS[pattern],
+    validateInput: (v) => validateUrlFor(pattern, v),
+    ignoreFocusOut: true,
+  });
+  if (url === undefined) return undefined;
+  const profile: Profile = { name: nameFor(pattern, url.trim()), pattern, url: url.trim() };
+  const step3 = `Wirescope: New Connection (3/3) — ${PATTERN_LABELS[pattern]}`;
+  switch (pattern) {
+    case 'http':
+    case 'async': {
+      const methods = pattern === 'async' ? ['POST', 'PUT', 'GET', 'DELETE'] : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+      const method = await vscode.window.showQuickPick(methods, { title: step3, placeHolder: 'HTTP method', ignoreFocusOut: true });
+      if (!method) return undefined;
+      profile.method = method;
+      if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
+        const body = await vscode.window.showInputBox({ title: step3, prompt: 'Request body (JSON is sent as application/json); leave empty for none', ignoreFocusOut: true });
+        if (body === undefined) return undefined;
+        if (body) {
+          profile.body = body;
+          let json = false;
+          try {
+            JSON.parse(body);
+            json = true;
+          } catch {
+            // Not JSON: sent as plain text.
+          }
+          profile.headers = { 'Content-Type': json ? 'application/json' : 'text/plain' };
+        }
+      }
+      break;
+    }
+    case 'poll': {
+      const every = await vscode.window.showInputBox({ title: step3, prompt: 'Poll interval (ms)', value: '2000', validateInput: validateMs, ignoreFocusOut: true });
+      if (every === undefined) return undefined;
+      profile.poll = { intervalMs: Number(every) };
+      break;
+    }
+    case 'long-poll': {
+      const hold = await vscode.window.showInputBox({ title: step3, prompt: 'Client-side hold limit per request (ms)', value: '30000', validateInput: validateMs, ignoreFocusOut: true });
+      if (hold === undefined) return undefined;
+      profile.longPoll = { timeoutMs: Number(hold) };
+      break;
+    }
+    case 'mqtt': {
+      const topic = await vscode.window.showInputBox({ title: step3, prompt: 'Topic filter to subscribe to (wildcards + and # allowed); empty for none', value: 'feed/#', ignoreFocusOut: true });
+      if (topic === undefined) return undefined;
+      profile.mqtt = { protocolVersion: 5, ...(topic.trim() ? { subscribe: [{ topic: topic.trim(), qos: 0 as const }] } : {}) };
+      break;
+    }
+    default:
+      break;
+  }
+  return profile;
+}
+
+/** Pick a session: the given one, else the selected one if it fits, else ask. */
+export async function pickSession(sessions: ManagedSession[], preferred: string | undefined, title: string, fits: (m: ManagedSession) => boolean = () => true): Promise<ManagedSession | undefined> {
+  const candidates = sessions.filter(fits);
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(`Wirescope: no session for "${title}"`);
+    return undefined;
+  }
+  const pref = candidates.find((m) => m.id === preferred);
+  if (pref) return pref;
+  if (candidates.length === 1) return candidates[0];
+  const picked = await vscode.window.showQuickPick(
+    [...candidates].reverse().map((m) => ({ label: m.name, description: `${m.pattern} · ${m.session.state}`, detail: m.url, iconPath: stateIcon(m.session.state), m })),
+    { title: `Wirescope: ${title}`, placeHolder: 'Which session?' },
+  );
+  return picked?.m;
+}
+
+export interface OutgoingMessage {
+  data: string;
+  encoding: PayloadInputEncoding;
+  channel?: string;
+}
+
+/** Send Message: a saved template, or text / hex / base64 typed in and validated as you type. */
+export async function sendMessageFlow(m: ManagedSession, lastTopic: string | undefined): Promise<OutgoingMessage | undefined> {
+  type Item = vscode.QuickPickItem & { encoding?: PayloadInputEncoding; template?: { data: string; encoding?: TemplateEncoding; channel?: string } };
+  const items: Item[] = [
+    { label: '$(edit) Text…', encoding: 'text' },
+    { label: '$(symbol-number) Hex…', description: 'bytes as hex pairs, e.g. 48 69', encoding: 'hex' },
+    { label: '$(file-binary) Base64…', encoding: 'base64' },
+  ];
+  const templates = m.profile.templates ?? [];
+  if (templates.length) {
+    items.push({ label: 'Templates', kind: vscode.QuickPickItemKind.Separator });
+    for (const t of templates) items.push({ label: `$(bookmark) ${t.name}`, description: t.encoding ?? 'text', detail: t.data.length > 120 ? t.data.slice(0, 117) + '…' : t.data, template: t });
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: `Wirescope: Send Message to ${m.name}`, placeHolder: 'Payload kind or a saved template' });
+  if (!picked) return undefined;
+  let out: OutgoingMessage;
+  if (picked.template) {
+    out = { data: picked.template.data, encoding: picked.template.encoding ?? 'text', ...(picked.template.channel ? { channel: picked.template.channel } : {}) };
+  } else {
+    const encoding = picked.encoding ?? 'text';
+    const data = await vscode.window.showInputBox({
+      title: `Wirescope: Send ${encoding} to ${m.name}`,
+      prompt: encoding === 'text' ? 'Message text' : encoding === 'hex' ? 'Bytes as hex (spaces allowed)' : 'Bytes as base64',
+      validateInput: (v) => (encoding === 'text' ? undefined : checkPayload(v, encoding)),
+      ignoreFocusOut: true,
+    });
+    if (data === undefined) return undefined;
+    out = { data, encoding };
+  }
+  if (m.pattern === 'mqtt' && !out.channel) {
+    const fallback = lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.mqtt?.subscribe?.[0]?.topic.replace(/[#+].*$/, 'test') ?? 'wirescope/test';
+    const topic = await vscode.window.showInputBox({ title: 'Wirescope: MQTT topic', prompt: 'Publish to this topic', value: fallback, validateInput: (v) => (v && !/[#+]/.test(v) ? undefined : 'A topic without wildcards'), ignoreFocusOut: true });
+    if (topic === undefined) return undefined;
+    out.channel = topic;
+  }
+  return out;
+}
+
+/** Ask for a curl command line (prefilled from the clipboard when it holds one), parsed as you type. */
+export async function curlInputFlow(): Promise<CurlImport | undefined> {
+  let clip = '';
+  try {
+    clip = (await vscode.env.clipboard.readText()).trim();
+  } catch {
+    // No clipboard access: start empty.
+  }
+  let parsed: CurlImport | undefined;
+  const line = await vscode.window.showInputBox({
+    title: 'Wirescope: Import Profile from curl',
+    prompt: 'Paste a curl command line (e.g. from DevTools "Copy as cURL"). Passwords and tokens go to the secret store.',
+    value: /^curl\s/.test(clip) ? clip : '',
+    validateInput: (v) => {
+      if (!v.trim()) return 'Paste a curl command';
+      try {
+        parsed = parseCurl(v);
+        return undefined;
+      } catch (err) {
+        parsed = undefined;
+        return describeError(err).message;
+      }
+    },
+    ignoreFocusOut: true,
+  });
+  if (line === undefined) return undefined;
+  return parsed ?? parseCurl(line);
+}
+
+/** Ask for a profile name (unique among `taken`). */
+export async function profileNameFlow(title: string, value: string, taken: (name: string) => boolean): Promise<string | undefined> {
+  const name = await vscode.window.showInputBox({
+    title,
+    prompt: 'Profile name',
+    value,
+    validateInput: (v) => {
+      if (!v.trim()) return 'Enter a name';
+      if (v.trim().length > 200) return 'At most 200 characters';
+      // Informational only: accepting updates that profile.
+      if (taken(v.trim())) return { message: `A profile named "${v.trim()}" exists: it will be updated`, severity: vscode.InputBoxValidationSeverity.Info };
+      return undefined;
+    },
+    ignoreFocusOut: true,
+  });
+  return name?.trim() || undefined;
+}
+
+/** Where to save a profile: the workspace file (shared) or user profiles (private). */
+export async function scopeFlow(hasFolder: boolean): Promise<'workspace' | 'user' | undefined> {
+  if (!hasFolder) return 'user';
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: '$(folder) Workspace', description: '.vscode/wirescope.json — shared with the repository', scope: 'workspace' as const },
+      { label: '$(account) User', description: 'only for you, in all workspaces', scope: 'user' as const },
+    ],
+    { title: 'Wirescope: save the profile where?' },
+  );
+  return picked?.scope;
+}

@@ -1,0 +1,135 @@
+/** The Profiles tree (grouped by pattern) and the Sessions tree (state icons). */
+import * as vscode from 'vscode';
+import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connect';
+import type { SessionState } from '../shared/events';
+import type { ProfileStore, StoredProfile } from './profileStore';
+import type { ManagedSession, SessionManager } from './sessionManager';
+
+type ProfileNode =
+  | { kind: 'fileError'; uri: vscode.Uri; message: string }
+  | { kind: 'group'; pattern: PatternId; items: StoredProfile[] }
+  | { kind: 'profile'; sp: StoredProfile };
+
+const SCOPE_ICON: Record<StoredProfile['scope'], string> = { workspace: 'folder', user: 'account', demo: 'beaker' };
+const SCOPE_LABEL: Record<StoredProfile['scope'], string> = { workspace: 'workspace (.vscode/wirescope.json)', user: 'user profile', demo: 'demo backend' };
+
+export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<ProfileNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly sub: { dispose(): void };
+
+  constructor(private readonly store: ProfileStore) {
+    this.sub = store.onDidChange(() => this.emitter.fire(undefined));
+  }
+
+  getChildren(node?: ProfileNode): ProfileNode[] {
+    if (node?.kind === 'group') return node.items.map((sp) => ({ kind: 'profile', sp }));
+    if (node) return [];
+    const out: ProfileNode[] = [];
+    for (const f of this.store.fileStates()) if (f.syntaxError) out.push({ kind: 'fileError', uri: f.uri, message: f.syntaxError });
+    const all = this.store.all();
+    for (const pattern of PATTERNS) {
+      const items = all.filter((sp) => sp.profile.pattern === pattern);
+      if (items.length) out.push({ kind: 'group', pattern, items });
+    }
+    // Profiles whose pattern is not valid still show, so that their problem can be seen.
+    const odd = all.filter((sp) => !(PATTERNS as readonly string[]).includes(sp.profile.pattern));
+    for (const sp of odd) out.push({ kind: 'profile', sp });
+    return out;
+  }
+
+  getTreeItem(node: ProfileNode): vscode.TreeItem {
+    if (node.kind === 'fileError') {
+      const item = new vscode.TreeItem('Profiles file has a problem', vscode.TreeItemCollapsibleState.None);
+      item.id = `fileError:${node.uri.toString()}`;
+      item.description = node.message;
+      item.tooltip = `${node.message}\nFix the file to load its profiles. Click to open it.`;
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.contextValue = 'profilesFileError';
+      item.command = { command: 'vscode.open', title: 'Open', arguments: [node.uri] };
+      return item;
+    }
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(PATTERN_LABELS[node.pattern], vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `group:${node.pattern}`;
+      item.description = `${node.items.length}`;
+      item.contextValue = 'patternGroup';
+      return item;
+    }
+    const { sp } = node;
+    const item = new vscode.TreeItem(sp.profile.name || '(unnamed)', vscode.TreeItemCollapsibleState.None);
+    item.id = sp.id;
+    item.description = typeof sp.profile.url === 'string' ? sp.profile.url : '';
+    const tip = new vscode.MarkdownString(undefined, false);
+    tip.appendText(`${sp.profile.name} — ${PATTERN_LABELS[sp.profile.pattern] ?? sp.profile.pattern}\n${sp.profile.url}\n${SCOPE_LABEL[sp.scope]}`);
+    if (sp.problems.length) tip.appendText(`\n\nProblems:\n${sp.problems.join('\n')}`);
+    item.tooltip = tip;
+    item.iconPath = sp.valid ? new vscode.ThemeIcon(SCOPE_ICON[sp.scope]) : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    item.contextValue = `profile.${sp.scope}${sp.valid ? '' : '.invalid'}`;
+    item.accessibilityInformation = { label: `Profile ${sp.profile.name}, ${sp.profile.pattern}, ${sp.profile.url}${sp.valid ? '' : ', has problems'}` };
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}
+
+/** The state icon of a session, as shown in trees and quick picks. */
+export function stateIcon(state: SessionState | 'idle'): vscode.ThemeIcon {
+  switch (state) {
+    case 'connecting':
+      return new vscode.ThemeIcon('loading~spin');
+    case 'open':
+      return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
+    case 'reconnecting':
+      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('testing.iconQueued'));
+    case 'closing':
+      return new vscode.ThemeIcon('loading~spin');
+    case 'closed':
+      return new vscode.ThemeIcon('debug-disconnect');
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    default:
+      return new vscode.ThemeIcon('circle-outline');
+  }
+}
+
+export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSession>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<ManagedSession | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly sub: { dispose(): void };
+
+  constructor(private readonly manager: SessionManager) {
+    this.sub = manager.onDidChangeSessions(() => this.emitter.fire(undefined));
+  }
+
+  getChildren(node?: ManagedSession): ManagedSession[] {
+    return node ? [] : [...this.manager.list()].reverse();
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  getTreeItem(m: ManagedSession): vscode.TreeItem {
+    const state = m.session.state;
+    const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
+    item.id = m.id;
+    const stats = m.log.stats();
+    item.description = `${m.pattern} · ${state} · ${stats.framesIn}↓ ${stats.framesOut}↑`;
+    item.tooltip = `${m.name}\n${m.url}\nstate: ${state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
+    item.iconPath = stateIcon(state);
+    const live = !m.session.ended;
+    item.contextValue = `session.${live ? 'live' : 'ended'}${live && m.session.canSend ? '.send' : ''}${live && m.session.canPing ? '.ping' : ''}`;
+    item.command = { command: 'wirescope.openInspector', title: 'Show in Inspector', arguments: [m] };
+    item.accessibilityInformation = { label: `Session ${m.name}, ${m.pattern}, ${state}` };
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}
