@@ -199,8 +199,12 @@ describe('mqtt transport against Mosquitto', () => {
   });
 
   it('publishes the last will when the client connection dies', async () => {
-    const watcher = runSession({ pattern: 'mqtt', url: broker.url, count: 1, mqtt: { subscribe: [{ topic: 'wills/#', qos: 1 }] } });
-    // Give the watcher time to subscribe before the will is triggered.
+    let watcherSubscribed!: () => void;
+    const subscribed = new Promise<void>((r) => (watcherSubscribed = r));
+    const watcher = runSession({ pattern: 'mqtt', url: broker.url, count: 1, mqtt: { subscribe: [{ topic: 'wills/#', qos: 1 }] } }, async (_s, ev) => {
+      await waitFor(ev, (es) => packets(es, 'in', 'suback').length === 1);
+      watcherSubscribed();
+    });
     const dying = await runSession(
       {
         pattern: 'mqtt',
@@ -210,7 +214,8 @@ describe('mqtt transport against Mosquitto', () => {
       },
       async (s, ev) => {
         await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
-        await new Promise((r) => setTimeout(r, 200));
+        // The will must have a subscriber before it is triggered.
+        await subscribed;
         // Drop the socket without a DISCONNECT, as a crashed client would.
         s.reconnect();
       },
