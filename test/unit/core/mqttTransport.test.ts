@@ -185,7 +185,7 @@ describe('mqtt transport against Mosquitto', () => {
     await publishFrom(broker.url, 'retained/one', 'kept', { qos: 1, retain: true });
     const events = await runSession({ pattern: 'mqtt', url: broker.url, count: 2, mqtt: { subscribe: [{ topic: 'retained/+', qos: 1 }] } }, async (s, ev) => {
       await waitFor(ev, (es) => dataFrames(es, 'in').length === 1);
-      await s.send({ data: 'live', channel: 'retained/two', meta: { qos: 1 } });
+      await s.send({ data: 'live', channel: 'retained/two', meta: { qos: 1, properties: { contentType: 'text/plain', userProperties: { from: 'send' } } } });
     });
     const [old, live] = dataFrames(events, 'in');
     assert.equal(old.channel, 'retained/one');
@@ -193,6 +193,7 @@ describe('mqtt transport against Mosquitto', () => {
     assert.equal(old.meta?.retain, true);
     assert.equal(live.channel, 'retained/two');
     assert.equal(live.meta?.retain, false, 'a live delivery is not flagged retained');
+    assert.deepEqual(live.meta?.properties, { contentType: 'text/plain', userProperties: { from: 'send' } });
     const out = dataFrames(events, 'out')[0];
     assert.equal(out.channel, 'retained/two');
     assert.equal(out.meta?.qos, 1);
