@@ -1,4 +1,4 @@
-import { Session } from '../core/session';
+import { Session, type SessionObserver } from '../core/session';
 import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
 import type { ConnectCommand } from './args';
 import { createPrinter, shouldColor } from './format';
@@ -31,10 +31,11 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
   return events.terminal?.reason ?? events.lastError ?? 'connection failed';
 }
 
-/** Run `wirescope connect` to the end; resolves with the exit code. */
-export async function runConnect(cmd: ConnectCommand, io: CliIo): Promise<number> {
+/** Run `wirescope connect` to the end; resolves with the exit code. `observers` see every event first (sequence checks, stats). */
+export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = []): Promise<number> {
   const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
   const session = new Session(cmd.options);
+  for (const o of observers) session.observe(o);
   let lastError: string | undefined;
   let terminal: StateEvent | undefined;
   session.onEvent((e: WireEvent) => {
