@@ -38,7 +38,10 @@ class PollTransport implements Transport {
   private readonly poll: PollOptions;
   private ended = false;
   private everAnswered = false;
+  /** Failed polls in a row (any cause): drives the backoff. */
   private failures = 0;
+  /** Network failures in a row: past `reconnect.maxAttempts` the session fails. */
+  private networkFailures = 0;
   private etag: string | undefined;
   private lastModified: string | undefined;
   private hash: string | undefined;
@@ -126,12 +129,14 @@ class PollTransport implements Transport {
         return 'fatal';
       }
       this.failures++;
-      if (this.policy.maxAttempts > 0 && this.failures > this.policy.maxAttempts) {
-        this.fail(`Gave up after ${this.failures} failed polls in a row: ${d.message}`, d.code);
+      this.networkFailures++;
+      if (this.policy.maxAttempts > 0 && this.networkFailures > this.policy.maxAttempts) {
+        this.fail(`Gave up after ${this.networkFailures} failed polls in a row: ${d.message}`, d.code);
         return 'fatal';
       }
       return { message: `Poll ${this.requests} failed: ${d.message}`, code: d.code };
     }
+    this.networkFailures = 0;
     if (!this.everAnswered) {
       this.everAnswered = true;
       sink.state('open', { url: redactUrl(options.url), meta: { status: res.status } });

@@ -174,6 +174,26 @@ describe('poll transport', () => {
     }
   });
 
+  it('gives up after reconnect.maxAttempts network failures in a row once the server has gone', async () => {
+    const srv = await httpServer((_req, reply) => {
+      reply.writeHead(200, { 'content-type': 'text/plain', connection: 'close' }).end('once');
+      // Stop listening after the first answer: every later poll is refused.
+      srv.server.close();
+    });
+    try {
+      const events = await runSession({ pattern: 'poll', url: srv.url, poll: { intervalMs: 10 }, reconnect: { initialDelayMs: 10, jitter: 0, maxAttempts: 2 } });
+      checkInvariants(events);
+      const errors = ofKind(events, 'error');
+      assert.equal(errors.length, 3, 'two failures with backoff, then the one that gives up');
+      assert.match(errors[0].message, /^Poll 2 failed: Connection refused \(127\.0\.0\.1:\d+\): nothing is listening there; next poll in \d+ ms \(backing off\)$/);
+      const last = ofKind(events, 'state').pop()!;
+      assert.equal(last.state, 'failed');
+      assert.match(last.reason!, /^Gave up after 3 failed polls in a row: Connection refused/);
+    } finally {
+      srv.server.closeAllConnections();
+    }
+  });
+
   it('fails with one line when the endpoint never answered, and rejects a bad URL', async () => {
     const srv = await httpServer((_req, reply) => reply.end());
     const url = srv.url;
