@@ -12,7 +12,8 @@ import { h, setText } from './ui/dom';
 export const ROW_HEIGHT = 22;
 const OVERSCAN = 20;
 const MAX_FETCH = 500;
-const FETCH_DEBOUNCE_MS = 30;
+// Coalesces a scroll burst into one GetRows without delaying a single jump by more than a frame.
+const FETCH_DEBOUNCE_MS = 16;
 /** Rows kept in memory; beyond this the rows farthest from the viewport are dropped. */
 export const MAX_CACHED_ROWS = 3000;
 // Browsers cap element heights (~33M px in Chromium); past this the scrollbar maps proportionally.

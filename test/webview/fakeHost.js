@@ -14,6 +14,15 @@
   let nextFilterId = 1;
   const sent = [];
   const STATE_KEY = 'wirescope-harness-state';
+  // Synthetic sessions hold only a count; rows are made on demand from their index, so a
+  // million-row log costs the page nothing and memory figures measure the webview alone.
+  const synthetic = Object.assign({}, config.synthetic || {});
+  const T0 = Date.UTC(2026, 0, 1);
+  function synth(i) {
+    const seq = i + 1;
+    const data = `{"n":${seq},"msg":"hello ${seq}"}`;
+    return { seq, t: seq * 0.02, ts: T0 + Math.floor(seq / 50), kind: 'frame', dir: 'in', size: data.length, encoding: 'utf8', data, channel: 'tick' };
+  }
 
   function matches(e, f, re) {
     if (f.anomaliesOnly && e.kind !== 'anomaly') return false;
@@ -56,6 +65,12 @@
   const handlers = {
     'webview/ready': () => ({ sessions, selected: config.selected }),
     'log/setFilter': (p) => {
+      if (p.sessionId in synthetic) {
+        const filterId = nextFilterId++;
+        views.set(filterId, { sessionId: p.sessionId, synthetic: true });
+        currentView[p.sessionId] = filterId;
+        return { filterId, total: synthetic[p.sessionId] };
+      }
       const list = events[p.sessionId];
       if (!list) throw new Error('unknown session');
       const re = compile(p.filter);
@@ -69,11 +84,17 @@
     'log/getRows': (p) => {
       const v = views.get(p.filterId);
       if (!v) throw new Error('unknown filter');
+      if (v.synthetic) {
+        const total = synthetic[v.sessionId];
+        const rows = [];
+        for (let i = p.start; i < Math.min(total, p.start + p.count); i++) rows.push(synth(i));
+        return { filterId: p.filterId, total, start: p.start, rows };
+      }
       const list = events[v.sessionId];
       const rows = v.indices.slice(p.start, p.start + p.count).map((i) => list[i]);
       return { filterId: p.filterId, total: v.indices.length, start: p.start, rows };
     },
-    'log/getEvent': (p) => ({ event: (events[p.sessionId] || []).find((e) => e.seq === p.seq) || null }),
+    'log/getEvent': (p) => p.sessionId in synthetic ? { event: p.seq <= synthetic[p.sessionId] ? synth(p.seq - 1) : null } : ({ event: (events[p.sessionId] || []).find((e) => e.seq === p.seq) || null }),
     'log/getTimeline': (p) => ({ events: (events[p.sessionId] || []).filter((e) => e.kind !== 'frame' && e.kind !== 'summary') }),
     'session/send': () => {
       if (config.sendFails) throw new Error(config.sendFails);
@@ -114,7 +135,37 @@
     else for (const e of batch) list.push(e);
   }
 
+  /** Grow a synthetic session by `n` rows and push one DidAppend with the newest 200. */
+  function grow(sid, n) {
+    const from = synthetic[sid];
+    synthetic[sid] = from + n;
+    const total = synthetic[sid];
+    const tail = [];
+    for (let i = Math.max(from, total - 200); i < total; i++) tail.push(synth(i));
+    const stats = { events: total, dropped: 0, framesIn: total, framesOut: 0, bytesIn: total * 30, bytesOut: 0, reconnects: 0, anomalies: 0, msgsPerSec: 0, bytesPerSec: 0, interArrivalMs: 0.02 };
+    post({ type: 'note', method: 'log/didAppend', params: { sessionId: sid, filterId: currentView[sid], total, stats, tail } });
+  }
+
+  /** Feed a synthetic session at `rate` rows/s for `seconds`, one batch per `batchMs` like the host. */
+  function feed(sid, rate, seconds, batchMs) {
+    return new Promise((resolve) => {
+      const perBatch = Math.max(1, Math.round((rate * batchMs) / 1000));
+      const batches = Math.round((seconds * 1000) / batchMs);
+      let done = 0;
+      const timer = setInterval(() => {
+        grow(sid, perBatch);
+        if (++done >= batches) {
+          clearInterval(timer);
+          resolve(synthetic[sid]);
+        }
+      }, batchMs);
+    });
+  }
+
   window.__host = {
+    grow,
+    feed,
+    syntheticCount: (sid) => synthetic[sid],
     sent,
     events,
     append,

@@ -102,6 +102,8 @@ export interface HarnessConfig {
   events?: Record<string, WireEvent[]>;
   selected?: string;
   sendFails?: string;
+  /** Sessions whose rows are generated from their index (count of rows now). */
+  synthetic?: Record<string, number>;
 }
 
 export interface OpenOptions {
