@@ -14,7 +14,8 @@ import {
   type FormattingOptions,
   type Node as JsonNode,
   type ParseError,
-} from 'jsonc-parser';
+} from 'jsonc-parser/lib/esm/main.js';
+// The ESM build on purpose: the package's UMD main hides its requires from bundlers.
 import type { ConnectOptions, TlsOptions } from '../shared/connect';
 import {
   PATTERN_OPTION_KEY,
