@@ -153,7 +153,8 @@ class HttpTransport implements Transport {
       }
     }
     const binary = !isTextualBody(res.headers['content-type'], payload);
-    sink.frame('in', payload, { size, binary, meta });
+    // A redirect hop is a control frame: --count counts answers, and must not stop the chain early.
+    sink.frame('in', payload, { size, binary, meta, control: location !== undefined });
   }
 
   private fail(message: string, code?: string): void {

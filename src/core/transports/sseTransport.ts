@@ -185,7 +185,9 @@ class SseTransport implements Transport {
       };
     }
     const { preview, size } = await readSome(res, sink.previewLimit, REJECTED_BODY_WAIT_MS);
-    sink.frame('in', preview, { size, binary: !isTextualBody(contentType, preview), meta: { ...info, handshake: true } });
+    // A control frame, like the request: it must not count towards --count and end the session
+    // as "count reached" before the failure is reported.
+    sink.frame('in', preview, { size, binary: !isTextualBody(contentType, preview), control: true, meta: { ...info, handshake: true } });
     // The library reads status and content type only; the body has been consumed here.
     return { url: res.url, status, redirected: res.redirected, headers: res.headers, body: null };
   }

@@ -190,6 +190,10 @@ describe('http transport', () => {
       checkInvariants(events);
       const inn = frames(events, 'in');
       assert.deepEqual(
+        inn.map((f) => f.meta?.control ?? false),
+        [true, true, false],
+      );
+      assert.deepEqual(
         inn.map((f) => [f.meta?.status, f.meta?.redirect ?? false, f.meta?.location]),
         [
           [301, true, srv.url + '/b'],
@@ -215,6 +219,14 @@ describe('http transport', () => {
         ['connecting', 'open', 'closed'],
       );
       assert.equal(lastState(events).code, 200);
+
+      // --count 1 counts the answer, not the hops before it.
+      const counted = await runSession({ pattern: 'http', url: srv.url + '/a', count: 1 });
+      checkInvariants(counted);
+      assert.deepEqual(
+        frames(counted, 'in').map((f) => f.meta?.status),
+        [301, 302, 200],
+      );
     } finally {
       await srv.close();
     }

@@ -203,7 +203,8 @@ describe('sse transport', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"not":"a stream"}');
     });
     try {
-      const events = await runSession({ pattern: 'sse', url: srv.url });
+      // --count 1 must not turn the logged body into a "count reached" success.
+      const events = await runSession({ pattern: 'sse', url: srv.url, count: 1 });
       checkInvariants(events);
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(hits, 1, 'no retry');
