@@ -264,6 +264,31 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     const m5 = mqtt(t);
     m5.publish = [...(m5.publish ?? []), { topic: v.slice(0, at), payload: v.slice(at + 1) }];
   } },
+  { name: 'request-topic', value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'MQTT 5 request/response: send requests here with a response topic and correlation data, and match the answers.', apply: (t, v) => {
+    if (!v) throw new UsageError('--request-topic needs a topic');
+    const m5 = mqtt(t);
+    m5.request = { ...m5.request, topic: v };
+  } },
+  { name: 'request-payload', value: 'text', patterns: ['mqtt'], group: 'MQTT', help: 'Payload of each request.', apply: (t, v) => {
+    const m5 = mqtt(t);
+    m5.request = { topic: '', ...m5.request, payload: v };
+  } },
+  { name: 'response-topic', value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'Topic the answers come back on (default: one made from the client id).', apply: (t, v) => {
+    const m5 = mqtt(t);
+    m5.request = { topic: '', ...m5.request, responseTopic: v };
+  } },
+  { name: 'requests', value: 'n', patterns: ['mqtt'], group: 'MQTT', help: 'How many requests to send (default 1).', apply: (t, v) => {
+    const m5 = mqtt(t);
+    m5.request = { topic: '', ...m5.request, count: intValue('requests', v, 1) };
+  } },
+  { name: 'request-interval', value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'Time between requests.', apply: (t, v) => {
+    const m5 = mqtt(t);
+    m5.request = { topic: '', ...m5.request, intervalMs: intValue('request-interval', v, 0) };
+  } },
+  { name: 'request-timeout', value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'How long each request waits for its answer.', apply: (t, v) => {
+    const m5 = mqtt(t);
+    m5.request = { topic: '', ...m5.request, timeoutMs: intValue('request-timeout', v, 1) };
+  } },
   { name: 'qos', value: '0|1|2', patterns: ['mqtt'], group: 'MQTT', help: 'QoS of publishes and of subscriptions without their own.', apply: (t, v) => (t.mqttQos = qosValue('qos', v)) },
   { name: 'retain', patterns: ['mqtt'], group: 'MQTT', help: 'Publish with the retain flag.', apply: (t) => (t.mqttRetain = true) },
   { name: 'mqtt-version', value: '4|5', patterns: ['mqtt'], group: 'MQTT', help: 'Protocol version: 4 is MQTT 3.1.1, 5 is MQTT 5 (default).', apply: (t, v) => {
@@ -399,6 +424,8 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     m.publish = m.publish?.map((p) => ({ ...p, qos: t.mqttQos ?? p.qos, ...(t.mqttRetain ? { retain: true } : {}) }));
     m.subscribe = m.subscribe?.map((s) => ({ ...s, qos: s.qos ?? t.mqttQos }));
   }
+  if (t.options.mqtt?.request && !t.options.mqtt.request.topic) throw new UsageError('--request-payload, --response-topic, --requests, --request-interval and --request-timeout need --request-topic');
+  if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
   if ((t.options.send?.length ?? 0) > 0 && pattern !== 'ws') throw new UsageError(`--send applies to the ws pattern, not ${pattern}`);
 
   return { options: t.options, format: t.format, failOn: t.failOn, help: false };

@@ -92,6 +92,13 @@ describe('connect arguments', () => {
     usageError(['mqtt://h', '--publish', 'no-equals'], /--publish needs topic=payload/);
   });
 
+  it('maps the MQTT 5 request/response flags', () => {
+    const o = parseConnectArgs(['mqtt://h', '--request-topic', 'demo/request', '--request-payload', 'ping', '--response-topic', 'me/answers', '--requests', '3', '--request-interval', '50', '--request-timeout', '900'], env()).options;
+    assert.deepEqual(o.mqtt?.request, { topic: 'demo/request', payload: 'ping', responseTopic: 'me/answers', count: 3, intervalMs: 50, timeoutMs: 900 });
+    usageError(['mqtt://h', '--requests', '2'], /need --request-topic/);
+    usageError(['mqtt://h', '--request-topic', 't', '--mqtt-version', '4'], /needs MQTT 5/);
+  });
+
   it('maps the webhook flags, with the secret from the environment', () => {
     const cmd = parseConnectArgs(
       ['--pattern', 'webhook', '--listen', '127.0.0.1:0', '--reply-status', '503', '--reply-body', 'busy', '--reply-delay', '100', '--hmac-secret-env', 'HOOK_SECRET', '--hmac-alg', 'sha1', '--hmac-header', 'X-Hub-Signature'],
@@ -151,6 +158,15 @@ describe('demo arguments', () => {
 });
 
 describe('help text', () => {
+  it('gives every flag a unique long and short name', () => {
+    for (const table of [CONNECT_FLAGS, DEMO_FLAGS] as const) {
+      const names = table.map((f) => f.name);
+      assert.equal(new Set(names).size, names.length, `duplicate names: ${names.filter((n, i) => names.indexOf(n) !== i).join(', ')}`);
+      const shorts = table.flatMap((f) => (f.short ? [f.short] : []));
+      assert.equal(new Set(shorts).size, shorts.length);
+    }
+  });
+
   it('lists every flag of both tables', () => {
     const connect = flagHelp(CONNECT_FLAGS);
     for (const f of CONNECT_FLAGS) assert.ok(connect.includes(`--${f.name}`), f.name);

@@ -67,6 +67,17 @@ describe('wirescope connect over every demo pattern', () => {
     const seqs = ins.map((f) => (JSON.parse(f.data) as FeedEvent).seq);
     assert.equal(seqs[1], seqs[0] + 1);
   });
+
+  it('mqtt: MQTT 5 requests to the demo are answered and matched by correlation data', async () => {
+    const r = await runCli(['connect', demo.urls.mqtt!, '--request-topic', 'demo/request', '--request-payload', 'hello', '--requests', '2', '--request-timeout', '5000', '--format', 'ndjson']);
+    assert.equal(r.code, 0, r.stderr);
+    const events = parseNdjson(r.stdout);
+    const answers = dataIn(events).filter((f) => f.channel !== undefined && !f.channel.startsWith('feed/'));
+    assert.equal(answers.length, 2);
+    for (const a of answers) assert.equal((JSON.parse(a.data) as { request: string }).request, 'hello');
+    const summary = events[events.length - 1] as SummaryEvent & { requestResponse: { sent: number; answered: number; timedOut: number } };
+    assert.deepEqual([summary.requestResponse.sent, summary.requestResponse.answered, summary.requestResponse.timedOut], [2, 2, 0]);
+  });
 });
 
 describe('wirescope connect --pattern webhook fed by the demo webhook sender', () => {
