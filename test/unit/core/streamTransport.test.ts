@@ -139,10 +139,11 @@ describe('stream transport', () => {
       res.write(`{"hello":${n}}\n`); // then silence
     });
     try {
-      const events = await runSession({ pattern: 'stream', url: srv.url, durationMs: 330, stream: { idleTimeoutMs: 100 }, reconnect: { initialDelayMs: 10, jitter: 0 } });
+      const events = await runSession({ pattern: 'stream', url: srv.url, durationMs: 450, stream: { idleTimeoutMs: 100 }, reconnect: { initialDelayMs: 10, jitter: 0 } });
       checkInvariants(events);
       const reconnects = ofKind(events, 'reconnect');
-      assert.ok(reconnects.length >= 2 && reconnects.length <= 3, `${reconnects.length} reconnects`);
+      // About one idle drop per 110 ms (100 ms idle + 10 ms backoff) in 450 ms; a busy machine gives fewer.
+      assert.ok(reconnects.length >= 2 && reconnects.length <= 4, `${reconnects.length} reconnects`);
       assert.ok(reconnects.every((r) => r.cause === 'idle timeout: nothing received for 100 ms' && r.attempt === 1));
       assert.deepEqual(ins(events).map((f) => f.data).slice(0, 2), ['{"hello":1}', '{"hello":2}']);
       assert.equal(ofKind(events, 'state').pop()!.reason, 'duration reached');
