@@ -226,6 +226,9 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
         clearTimeout(connectTimer);
         opts.onConnected?.();
       });
+      // The first byte is when data arrives, not when the parser has built the response object
+      // (which, on cold code, takes a few ms that would otherwise move from ttfb to download).
+      socket.prependOnceListener('data', () => timing.markFirstByte());
     });
 
     req.on('error', fail);
