@@ -1,0 +1,181 @@
+/**
+ * Capture throughput: a real Session recording every frame into a SessionLog, against the bare
+ * client library reading the same feed from the same server process. Both count only the N data
+ * messages; the clock runs from before connecting to the N-th message.
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { isPatternAvailable } from '../src/core/registry';
+import { Session } from '../src/core/session';
+import { SessionLog } from '../src/core/sessionLog';
+import type { ConnectOptions } from '../src/shared/connect';
+import type { WireEvent } from '../src/shared/events';
+import { sideBySide, type BenchContext } from './lib';
+
+const RUN_TIMEOUT_MS = 60_000;
+const MESSAGE_SIZE = 100;
+
+/** Run one Wirescope session until `n` inbound data frames were recorded; returns messages/s. */
+export async function captureWithSession(options: ConnectOptions, n: number): Promise<number> {
+  const log = new SessionLog({ maxEvents: n + 10_000 });
+  const session = new Session({ ...options, count: n });
+  let got = 0;
+  let end = 0;
+  const t0 = performance.now();
+  session.onEvent((e: WireEvent) => {
+    log.append(e);
+    if (e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && ++got === n) end = performance.now();
+  });
+  const guard = setTimeout(() => void session.close('bench timeout'), RUN_TIMEOUT_MS);
+  await session.start();
+  const summary = await session.done;
+  clearTimeout(guard);
+  if (got < n) throw new Error(`${options.pattern}: got ${got} of ${n} frames (${String(summary.state)})`);
+  if (log.stats().framesIn < n) throw new Error('the log missed frames');
+  return n / ((end - t0) / 1000);
+}
+
+function bareWs(url: string, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const ws = new WebSocket(url);
+    let got = 0;
+    const guard = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`bare ws: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    ws.on('message', () => {
+      if (++got === n) {
+        const rate = n / ((performance.now() - t0) / 1000);
+        clearTimeout(guard);
+        ws.once('close', () => resolve(rate));
+        ws.close(1000);
+      }
+    });
+    ws.on('error', (err) => {
+      clearTimeout(guard);
+      reject(err);
+    });
+  });
+}
+
+async function bareSse(url: string, n: number): Promise<number> {
+  const { EventSource } = await import('eventsource');
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const es = new EventSource(url);
+    let got = 0;
+    const guard = setTimeout(() => {
+      es.close();
+      reject(new Error(`bare eventsource: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    es.onmessage = () => {
+      if (++got === n) {
+        clearTimeout(guard);
+        es.close();
+        resolve(n / ((performance.now() - t0) / 1000));
+      }
+    };
+    es.onerror = (err) => {
+      if (got < n && es.readyState === es.CLOSED) {
+        clearTimeout(guard);
+        reject(new Error(`bare eventsource failed: ${String((err as { message?: string }).message ?? 'error')}`));
+      }
+    };
+  });
+}
+
+async function bareMqtt(brokerUrl: string, topic: string, n: number): Promise<number> {
+  const mqtt = await import('mqtt');
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const client = mqtt.connect(brokerUrl, { reconnectPeriod: 0 });
+    let got = 0;
+    const guard = setTimeout(() => {
+      client.end(true);
+      reject(new Error(`bare mqtt: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    client.on('connect', () => client.subscribe(topic, { qos: 0 }));
+    client.on('message', () => {
+      if (++got === n) {
+        clearTimeout(guard);
+        const rate = n / ((performance.now() - t0) / 1000);
+        client.end(false, {}, () => resolve(rate));
+      }
+    });
+    client.on('error', (err) => {
+      clearTimeout(guard);
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+/** Record one pair in the results; `targeted` pairs carry the issue's >= 0.9 goal, the others are informational. */
+async function pair(
+  ctx: BenchContext,
+  id: string,
+  what: string,
+  ours: () => Promise<number>,
+  bare: () => Promise<number>,
+  reps: number,
+  targeted: boolean,
+): Promise<void> {
+  ctx.log(`  ${what} ...`);
+  const r = await sideBySide(ours, bare, reps);
+  ctx.add({
+    id,
+    what,
+    value: r.ours,
+    unit: 'msg/s',
+    baseline: r.bare,
+    ratio: r.ratio,
+    target: targeted ? 'ratio >= 0.9' : 'headroom',
+    met: targeted ? r.ratio >= 0.9 : null,
+    note: targeted ? undefined : `per-message cost: Wirescope ${(1e6 / r.ours).toFixed(2)} us, bare ${(1e6 / r.bare).toFixed(2)} us`,
+    runs: { ours: r.oursRuns.map(Math.round), bare: r.bareRuns.map(Math.round) },
+  });
+}
+
+export async function benchCapture(ctx: BenchContext): Promise<void> {
+  const reps = ctx.quick ? 3 : 5;
+  const http = `127.0.0.1:${ctx.feed.httpPort}`;
+
+  // Each pattern twice: against a server written the ordinary way (the library's send per message:
+  // the issue's pairing, the >= 0.9 target) and against pre-built bytes written in big chunks,
+  // where the client alone limits the rate (shows the per-message cost; no target).
+  const nWs = ctx.quick ? 50_000 : 200_000;
+  for (const [path, targeted] of [['ws-lib', true], ['ws', false]] as const) {
+    const url = `ws://${http}/${path}?n=${nWs}&size=${MESSAGE_SIZE}`;
+    const what = `WebSocket ${nWs / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'ws server' : 'pre-built feed'}`;
+    await pair(ctx, `capture.${path}`, what, () => captureWithSession({ pattern: 'ws', url }, nWs), () => bareWs(url, nWs), reps, targeted);
+  }
+
+  const nSse = ctx.quick ? 30_000 : 100_000;
+  if (isPatternAvailable('sse')) {
+    for (const [path, targeted] of [['sse-lib', true], ['sse', false]] as const) {
+      const url = `http://${http}/${path}?n=${nSse}&size=${MESSAGE_SIZE}`;
+      const what = `SSE ${nSse / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'write per event' : 'pre-built feed'}`;
+      await pair(ctx, `capture.${path}`, what, () => captureWithSession({ pattern: 'sse', url }, nSse), () => bareSse(url, nSse), reps, targeted);
+    }
+  } else {
+    ctx.log('  SSE: the sse pattern is not registered in this build; skipped');
+  }
+
+  const nMqtt = ctx.quick ? 20_000 : 100_000;
+  const topic = `bench/${nMqtt}/${MESSAGE_SIZE}`;
+  const brokerUrl = `mqtt://127.0.0.1:${ctx.feed.mqttPort}`;
+  if (isPatternAvailable('mqtt')) {
+    await pair(
+      ctx,
+      'capture.mqtt',
+      `MQTT QoS 0 ${nMqtt / 1000}k x ${MESSAGE_SIZE} B, aedes broker`,
+      () => captureWithSession({ pattern: 'mqtt', url: brokerUrl, mqtt: { protocolVersion: 4, subscribe: [{ topic, qos: 0 }] } }, nMqtt),
+      () => bareMqtt(brokerUrl, topic, nMqtt),
+      reps,
+      true,
+    );
+  } else {
+    ctx.log('  MQTT: the mqtt pattern is not registered in this build; skipped');
+  }
+}

@@ -1,0 +1,202 @@
+// The benchmarks' feed server, run as its own process so that serving never competes with the
+// client being measured for the same event loop. Listens on 127.0.0.1 only and prints one JSON
+// line {"http":port,"mqtt":port} when ready; exits when its parent closes stdin.
+//
+// WebSocket and SSE feeds are pre-built byte streams written in large chunks, so the server side
+// costs almost nothing and the client is what limits throughput. Endpoints:
+//   GET /ws?n=N&size=S      WebSocket upgrade, then N text frames of S bytes (pre-built bytes)
+//   GET /sse?n=N&size=S     text/event-stream with N events whose data is S bytes (pre-built bytes)
+//   GET /ws-lib, /sse-lib   the same feeds served the ordinary way: the `ws` server's send() and
+//                           res.write() per message, as a real backend does
+//   GET /slow?head=MS&chunks=K&gap=MS&size=S  headers after `head` ms, then K chunks `gap` ms apart
+//   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import { WebSocketServer } from 'ws';
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const cache = new Map();
+
+/** Message i padded to exactly `size` bytes: realistic small JSON, unique per message. */
+function message(i, size) {
+  const head = `{"seq":${i},"price":${(i * 7919) % 100000},"pad":"`;
+  const tail = '"}';
+  const pad = Math.max(0, size - head.length - tail.length);
+  return head + 'x'.repeat(pad) + tail;
+}
+
+function wsStream(n, size) {
+  const key = `ws:${n}:${size}`;
+  if (cache.has(key)) return cache.get(key);
+  const parts = [];
+  for (let i = 1; i <= n; i++) {
+    const payload = Buffer.from(message(i, size));
+    let header;
+    if (payload.length < 126) header = Buffer.from([0x81, payload.length]);
+    else if (payload.length < 65536) header = Buffer.from([0x81, 126, payload.length >> 8, payload.length & 255]);
+    else throw new Error('bench frames are small');
+    parts.push(header, payload);
+  }
+  const buf = Buffer.concat(parts);
+  cache.set(key, buf);
+  return buf;
+}
+
+function sseStream(n, size) {
+  const key = `sse:${n}:${size}`;
+  if (cache.has(key)) return cache.get(key);
+  const parts = [];
+  for (let i = 1; i <= n; i++) parts.push(`id: ${i}\ndata: ${message(i, size)}\n\n`);
+  const buf = Buffer.from(parts.join(''));
+  cache.set(key, buf);
+  return buf;
+}
+
+/** Write a big buffer in 256 KiB chunks, respecting back-pressure. */
+function blast(stream, buf, done) {
+  const CHUNK = 256 * 1024;
+  let off = 0;
+  const next = () => {
+    while (off < buf.length) {
+      const end = Math.min(buf.length, off + CHUNK);
+      const ok = stream.write(buf.subarray(off, end));
+      off = end;
+      if (!ok) {
+        stream.once('drain', next);
+        return;
+      }
+    }
+    done?.();
+  };
+  next();
+}
+
+const intParam = (u, k, dflt, max) => {
+  const v = Number(u.searchParams.get(k) ?? dflt);
+  return Number.isInteger(v) && v >= 0 && v <= max ? v : dflt;
+};
+
+const server = http.createServer((req, res) => {
+  const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (u.pathname === '/sse') {
+    const buf = sseStream(intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    blast(res, buf);
+    req.on('close', () => res.destroy());
+    return;
+  }
+  if (u.pathname === '/sse-lib') {
+    const n = intParam(u, 'n', 1000, 2_000_000);
+    const size = intParam(u, 'size', 100, 60_000);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let i = 1;
+    const pump = () => {
+      while (i <= n && !res.destroyed) {
+        const ok = res.write(`id: ${i}\ndata: ${message(i, size)}\n\n`);
+        i++;
+        if (!ok) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+    req.on('close', () => res.destroy());
+    return;
+  }
+  if (u.pathname === '/slow') {
+    const head = intParam(u, 'head', 50, 10_000);
+    const chunks = intParam(u, 'chunks', 5, 1000);
+    const gap = intParam(u, 'gap', 30, 10_000);
+    const size = intParam(u, 'size', 1000, 1_000_000);
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.flushHeaders();
+      let sent = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        res.write('c'.repeat(size));
+        if (++sent >= chunks) res.end();
+        else setTimeout(tick, gap);
+      };
+      setTimeout(tick, gap);
+    }, head);
+    return;
+  }
+  res.writeHead(404).end();
+});
+
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+/** Send with ws's send(), in batches: the last send of a batch calls back once flushed. */
+function feedWithLibrary(ws, n, size) {
+  let i = 1;
+  const BATCH = 1000;
+  const batch = () => {
+    if (ws.readyState !== ws.OPEN) return;
+    const until = Math.min(n, i + BATCH - 1);
+    for (; i < until; i++) ws.send(message(i, size));
+    if (i <= n) {
+      ws.send(message(i, size), () => batch());
+      i++;
+    }
+  };
+  // Two batches in flight, so the socket never runs dry while the next one is queued.
+  batch();
+  batch();
+  ws.on('error', () => ws.terminate());
+}
+
+server.on('upgrade', (req, socket, head) => {
+  const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (u.pathname === '/ws-lib') {
+    wss.handleUpgrade(req, socket, head, (ws) => feedWithLibrary(ws, intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000)));
+    return;
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (u.pathname !== '/ws' || typeof key !== 'string') {
+    socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+    return;
+  }
+  const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+  socket.setNoDelay(true);
+  socket.on('error', () => socket.destroy());
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  blast(socket, wsStream(intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000)));
+  // Whatever the client sends next is its close frame: answer with a normal closure and end.
+  socket.once('data', () => {
+    socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+  });
+});
+
+const broker = await Aedes.createBroker();
+broker.on('subscribe', (subs, client) => {
+  for (const s of subs) {
+    const m = /^bench\/(\d+)\/(\d+)$/.exec(s.topic);
+    if (!m || !client) continue;
+    const n = Math.min(2_000_000, Number(m[1]));
+    const size = Math.min(60_000, Number(m[2]));
+    let i = 0;
+    // Publish in slices so the broker's queues stay short and the process stays responsive.
+    const slice = () => {
+      const until = Math.min(n, i + 2000);
+      for (; i < until; i++) broker.publish({ cmd: 'publish', topic: s.topic, payload: Buffer.from(message(i + 1, size)), qos: 0, retain: false, dup: false }, () => undefined);
+      if (i < n) setImmediate(slice);
+    };
+    setImmediate(slice);
+  }
+});
+const mqttServer = net.createServer(broker.handle);
+
+server.listen(0, '127.0.0.1', () => {
+  mqttServer.listen(0, '127.0.0.1', () => {
+    process.stdout.write(JSON.stringify({ http: server.address().port, mqtt: mqttServer.address().port }) + '\n');
+  });
+});
+
+// The parent owns this process: when its end of stdin closes, stop.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
