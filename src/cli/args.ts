@@ -455,7 +455,7 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
   { name: 'rate', value: 'n/s', group: 'Demo', help: 'Feed events per second (default 1; fractions allowed; 0 pauses the feed).', apply: (d, v) => {
     const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(v.trim());
     const n = m ? Number(m[1]) : NaN;
-    if (!m || n > 1000) throw new UsageError(`--rate needs events per second from 0 to 1000, like 5 or 0.5/s; got "${v}"`);
+    if (!m || n > 100_000) throw new UsageError(`--rate needs events per second from 0 to 100000, like 5 or 0.5/s; got "${v}"`);
     d.rate = n;
   } },
   { name: 'webhook-url', value: 'URL', group: 'Demo', help: 'POST every feed event to this URL, signed with X-Signature-256.', apply: (d, v) => {

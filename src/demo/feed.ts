@@ -13,7 +13,7 @@ export interface FeedEvent {
 }
 
 export interface FeedOptions {
-  /** Events per second; 0 pauses the timer (events can still be produced with `tick()`). */
+  /** Events per second (any rate, fractions allowed); 0 pauses the timer (events can still be produced with `tick()`). */
   rate?: number;
   /** How many recent events are kept for resuming (Last-Event-ID, cursors). */
   historySize?: number;
@@ -45,7 +45,20 @@ export class Feed {
   /** Start producing events at the configured rate. */
   start(): void {
     if (this.timer || this.rate === 0) return;
-    this.timer = setInterval(() => this.tick(), Math.max(1, Math.round(1000 / this.rate)));
+    if (this.rate <= 100) {
+      this.timer = setInterval(() => this.tick(), Math.round(1000 / this.rate));
+    } else {
+      // Timers cannot fire more than about once per millisecond, so fast feeds catch up in bursts
+      // from the elapsed time; a stalled loop produces at most one second's worth at once.
+      const startedAt = performance.now();
+      let produced = 0;
+      this.timer = setInterval(() => {
+        const due = Math.floor(((performance.now() - startedAt) * this.rate) / 1000) - produced;
+        const n = Math.min(due, Math.ceil(this.rate));
+        for (let i = 0; i < n; i++) this.tick();
+        produced += due;
+      }, 10);
+    }
     this.timer.unref?.();
   }
 

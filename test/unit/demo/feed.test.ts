@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Feed, type FeedEvent } from '../../../src/demo';
+
+describe('demo feed', () => {
+  it('numbers events from 1 with server timestamps and keeps a bounded history', () => {
+    const feed = new Feed({ rate: 0, historySize: 5 });
+    const before = Date.now();
+    const events = Array.from({ length: 8 }, () => feed.tick());
+    assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const e of events) {
+      assert.ok(e.at >= before && e.at <= Date.now());
+      assert.ok(e.value >= 0 && e.value <= 100);
+    }
+    assert.equal(feed.cursor, 8);
+    assert.equal(feed.oldestKept, 4);
+    assert.deepEqual(feed.since(6).map((e) => e.seq), [7, 8]);
+    assert.deepEqual(feed.since(0).map((e) => e.seq), [4, 5, 6, 7, 8], 'older events are gone');
+    assert.deepEqual(feed.since(8), []);
+    assert.equal(feed.latest, events[7]);
+  });
+
+  it('produces events at the configured rate, including rates above the timer resolution', async () => {
+    for (const rate of [50, 2000]) {
+      const feed = new Feed({ rate });
+      const got: FeedEvent[] = [];
+      feed.subscribe((e) => got.push(e));
+      feed.start();
+      await new Promise((r) => setTimeout(r, 500));
+      feed.stop();
+      const expected = rate / 2;
+      // Loose bounds: a loaded machine delays timers, but the order of magnitude must hold.
+      assert.ok(got.length >= expected * 0.5 && got.length <= expected * 1.2, `rate ${rate}: ${got.length} events in 500 ms`);
+      const cursor = feed.cursor;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(feed.cursor, cursor, 'stop() stops the feed');
+    }
+  });
+});
