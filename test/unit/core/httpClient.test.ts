@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import https from 'node:https';
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
 import { EventSource } from 'eventsource';
 import {
@@ -255,10 +258,8 @@ describe('httpRequest', () => {
 describe('httpRequest with a client certificate', () => {
   it('presents the client certificate from the TLS options', async () => {
     const certs = makeTestCerts();
-    const https = await import('node:https');
-    const { once } = await import('node:events');
     const server = https.createServer({ cert: certs.selfSigned.cert, key: certs.selfSigned.key, requestCert: true, rejectUnauthorized: true, ca: certs.wrongHost.cert }, (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
       res.end(`client ${peer.subject?.CN}`);
     });
     server.on('tlsClientError', () => undefined);
