@@ -11,10 +11,16 @@ export type MqttRequestOptions = NonNullable<MqttOptions['request']>;
 
 /** What the requester needs from the MQTT connection. */
 export interface RequestChannel {
-  /** Subscribe; resolves once the SUBACK granted it, rejects with a one-line reason otherwise. */
+  /**
+   * Subscribe; resolves once the SUBACK granted it. Rejects with a one-line reason: a
+   * `SubscriptionRefused` when the broker refused, any other error when the connection went away first.
+   */
   subscribe(topic: string, qos: 0 | 1 | 2): Promise<void>;
   publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, properties: Record<string, unknown>): void;
 }
+
+/** The broker refused a subscription in its SUBACK. */
+export class SubscriptionRefused extends Error {}
 
 /** Summary figures, as `summary.requestResponse`. */
 export interface RequestStats {
@@ -59,8 +65,8 @@ export class MqttRequester {
     clientId: string,
     private readonly sink: TransportSink,
     private readonly channel: RequestChannel,
-    /** Called once every request is answered or timed out. */
-    private readonly onSettled: () => void,
+    /** Called once when there is nothing left to do: every request answered or timed out, or no way to get answers. */
+    private readonly onSettled: (reason: string) => void,
   ) {
     this.responseTopic = options.responseTopic || `wirescope/responses/${clientId}`;
     this.count = Math.max(1, Math.floor(options.count ?? 1));
@@ -70,7 +76,10 @@ export class MqttRequester {
     this.publishStats();
   }
 
-  /** Subscribe to the response topic, then send the requests (once; later connections reuse it). */
+  /**
+   * Subscribe to the response topic, then send the requests. Called on every CONNACK: it acts once,
+   * unless the connection was lost before the SUBACK, in which case the next connection tries again.
+   */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
@@ -78,10 +87,14 @@ export class MqttRequester {
       () => this.sendNext(),
       (err: unknown) => {
         if (this.stopped) return;
-        const why = err instanceof Error ? err.message : String(err);
-        this.sink.error(`cannot subscribe to the response topic ${this.responseTopic}: ${why}`, 'ERR_MQTT_SUBSCRIBE');
+        if (!(err instanceof SubscriptionRefused)) {
+          this.started = false;
+          return;
+        }
+        const why = `cannot subscribe to the response topic ${this.responseTopic}: ${err.message}`;
+        this.sink.error(why, 'ERR_MQTT_SUBSCRIBE');
         this.stop();
-        this.onSettled();
+        this.onSettled(why);
       },
     );
   }
@@ -156,7 +169,7 @@ export class MqttRequester {
   private checkSettled(): void {
     if (this.sent >= this.count && this.answered + this.timedOut >= this.count && !this.options.keepOpen) {
       this.stop();
-      this.onSettled();
+      this.onSettled('all requests answered or timed out');
     }
   }
 

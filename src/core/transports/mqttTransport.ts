@@ -14,7 +14,7 @@ import {
   reasonText,
   type AnyPacket,
 } from '../mqttPackets';
-import { MqttRequester } from '../mqttRequests';
+import { MqttRequester, SubscriptionRefused } from '../mqttRequests';
 import { RequestTiming } from '../netTiming';
 import { nodeTlsOptions } from '../tlsOptions';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../transport';
@@ -100,8 +100,8 @@ class MqttTransport implements Transport {
     }
     this.client = client;
     if (this.mqttOptions.request) {
-      this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), () =>
-        void this.close('all requests answered or timed out'),
+      this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), (why) =>
+        void this.close(why),
       );
     }
     this.wire(client);
@@ -164,7 +164,12 @@ class MqttTransport implements Transport {
 
     client.on('connect', () => {
       // The library has flushed its queue and restored subscriptions where needed; first-connection work goes here.
-      if (this.ended || this.firstConnectDone) return;
+      if (this.ended) return;
+      if (this.firstConnectDone) {
+        // Request/response that lost its connection before the response topic's SUBACK starts again.
+        this.requester?.start();
+        return;
+      }
       this.firstConnectDone = true;
       this.afterFirstConnect();
     });
@@ -319,13 +324,12 @@ class MqttTransport implements Transport {
     if (m.subscribe && m.subscribe.length > 0) {
       const map: Record<string, { qos: 0 | 1 | 2 }> = {};
       for (const s of m.subscribe) map[s.topic] = { qos: s.qos ?? 0 };
-      client.subscribe(map, (err, granted) => {
+      client.subscribe(map, (_err, requested, suback) => {
         if (this.ended) return;
-        if (err) this.sink.error(`subscribe failed: ${describeError(err).message}`, 'ERR_MQTT_SUBSCRIBE');
-        for (const g of granted ?? []) {
-          if (g.qos === 128 || g.qos > 2) {
-            this.sink.error(`the broker refused the subscription to ${g.topic}: ${reasonText('suback', g.qos, this.protocolVersion)}`, 'ERR_MQTT_SUBSCRIBE');
-          }
+        // A SUBACK names no topics: its codes follow the order of the SUBSCRIBE. Without a SUBACK the
+        // connection went away first; that drop is reported with its cause and MQTT.js subscribes again.
+        for (const r of refusedSubscriptions(requested, suback)) {
+          this.sink.error(`the broker refused the subscription to ${r.topic}: ${reasonText('suback', r.code, this.protocolVersion)}`, 'ERR_MQTT_SUBSCRIBE');
         }
       });
     }
@@ -364,10 +368,10 @@ class MqttTransport implements Transport {
         new Promise<void>((resolve, reject) => {
           const client = this.client;
           if (!client) return reject(new Error('not connected'));
-          client.subscribe(topic, { qos }, (err, granted) => {
+          client.subscribe(topic, { qos }, (err, requested, suback) => {
+            const refused = refusedSubscriptions(requested, suback)[0];
+            if (refused) return reject(new SubscriptionRefused(reasonText('suback', refused.code, this.protocolVersion)));
             if (err) return reject(new Error(describeError(err).message));
-            const g = granted?.[0];
-            if (g && (g.qos === 128 || g.qos > 2)) return reject(new Error(reasonText('suback', g.qos, this.protocolVersion)));
             resolve();
           });
         }),
@@ -468,6 +472,19 @@ class MqttTransport implements Transport {
     this.sink.state(state, { reason });
     for (const w of this.closeWaiters.splice(0)) w();
   }
+}
+
+/** Topics a SUBACK refused (reason code 0x80 or above), matched to the SUBSCRIBE's order. */
+function refusedSubscriptions(
+  requested: ReadonlyArray<{ topic: string }> | undefined,
+  suback: { granted?: unknown } | undefined,
+): Array<{ topic: string; code: number }> {
+  const codes = Array.isArray(suback?.granted) ? (suback.granted as unknown[]) : [];
+  const out: Array<{ topic: string; code: number }> = [];
+  codes.forEach((code, i) => {
+    if (typeof code === 'number' && code >= 0x80) out.push({ topic: requested?.[i]?.topic ?? '?', code });
+  });
+  return out;
 }
 
 /** The URL without user info, for logs and for MQTT.js (credentials go in options instead). */

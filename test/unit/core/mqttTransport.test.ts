@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import type { ConnectOptions } from '../../../src/shared/connect';
@@ -480,6 +481,45 @@ describe('mqtt transport: broker restarts', () => {
       assert.deepEqual(ofKind(events, 'reconnect').map((r) => r.attempt), [1, 2]);
     } finally {
       await broker.stop();
+    }
+  });
+});
+
+describe('mqtt transport: SUBACK refusals (aedes with an authorizer)', () => {
+  it('names each refused subscription with its reason, while the granted ones work', async () => {
+    const broker = await Aedes.createBroker({
+      // A null subscription is aedes' way to refuse one topic in the SUBACK (0x80) and keep the connection.
+      authorizeSubscribe: (_client, sub, done) => (sub.topic.startsWith('secret/') ? done(null, null) : done(null, sub)),
+    });
+    const server = net.createServer((socket) => broker.handle(socket));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      const events = await runSession({
+        pattern: 'mqtt',
+        url,
+        count: 1,
+        mqtt: {
+          protocolVersion: 4,
+          subscribe: [{ topic: 'open/#', qos: 1 }, { topic: 'secret/#', qos: 1 }],
+          publish: [{ topic: 'secret/x', payload: 'hidden', qos: 1 }, { topic: 'open/x', payload: 'visible', qos: 1 }],
+        },
+      });
+      checkInvariants(events);
+      const suback = packets(events, 'in', 'suback')[0];
+      assert.deepEqual(
+        (suback.meta?.granted as Array<Record<string, unknown>>).map((g) => [g.topic, g.reasonCode, g.reason]),
+        [
+          ['open/#', 1, 'Granted QoS 1'],
+          ['secret/#', 128, 'Failure'],
+        ],
+      );
+      const errors = ofKind(events, 'error');
+      assert.deepEqual(errors.map((e) => [e.message, e.code]), [['the broker refused the subscription to secret/#: Failure', 'ERR_MQTT_SUBSCRIBE']]);
+      assert.deepEqual(dataFrames(events, 'in').map((f) => f.data), ['visible']);
+    } finally {
+      server.close();
+      await new Promise<void>((r) => broker.close(() => r()));
     }
   });
 });
