@@ -31,6 +31,8 @@ interface Job {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** Bytes queued for one streaming client past which it is dropped (SSE clients resume with Last-Event-ID). */
+const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
 const MAX_JOBS = 1000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
@@ -222,7 +224,9 @@ export class HttpRoutes {
     }
     if (res.writableEnded) return;
     const unsubscribe = this.o.feed.subscribe((e) => {
-      if (!res.writableEnded) write(e);
+      if (res.writableEnded) return;
+      if (res.writableLength > SLOW_CLIENT_BYTES) res.destroy();
+      else write(e);
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), this.o.keepAliveMs);
     keepAlive.unref?.();
@@ -311,7 +315,9 @@ export class HttpRoutes {
     }
     if (res.writableEnded) return;
     const unsubscribe = this.o.feed.subscribe((e) => {
-      if (!res.writableEnded) write(e);
+      if (res.writableEnded) return;
+      if (res.writableLength > SLOW_CLIENT_BYTES) res.destroy();
+      else write(e);
     });
     this.hold(res, unsubscribe);
   }

@@ -3,6 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Feed } from './feed';
 
+/** Bytes queued for one client past which it is dropped. */
+const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
+
 export interface WsRouteOptions {
   feed: Feed;
   /** Server pings keep idle connections alive and show up as control frames. */
@@ -39,7 +42,10 @@ export class WsRoute {
       if (ws.readyState === ws.OPEN) ws.send(data, { binary: isBinary });
     });
     const unsubscribe = this.o.feed.subscribe((e) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(e));
+      if (ws.readyState !== ws.OPEN) return;
+      // A client that cannot keep up would make the server buffer without bound: drop it instead.
+      if (ws.bufferedAmount > SLOW_CLIENT_BYTES) ws.close(1013, 'client too slow for the feed');
+      else ws.send(JSON.stringify(e));
     });
     const ping = setInterval(() => {
       if (ws.readyState === ws.OPEN) ws.ping();
