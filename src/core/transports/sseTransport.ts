@@ -109,10 +109,12 @@ class SseTransport implements Transport {
     for (const [k, v] of Object.entries(init.headers)) headers[k.toLowerCase()] = v;
     // The library only knows ids it has seen; a configured resume point stands in until then.
     const configured = this.options.sse?.lastEventId;
-    if (!headers['last-event-id'] && configured && this.lastEventId === undefined) headers['last-event-id'] = configured;
+    // Header values are byte strings: an id travels as its UTF-8 bytes, as the library sends it.
+    if (!headers['last-event-id'] && configured && this.lastEventId === undefined) headers['last-event-id'] = Buffer.from(configured, 'utf8').toString('latin1');
     if (this.droppedAt !== undefined) {
       const delay = this.scheduledAt !== undefined ? Math.round(this.sink.now() - this.scheduledAt) : 0;
-      const meta: Record<string, unknown> = { lastEventId: headers['last-event-id'] ?? null };
+      const sentId = headers['last-event-id'];
+      const meta: Record<string, unknown> = { lastEventId: sentId === undefined ? null : Buffer.from(sentId, 'latin1').toString('utf8') };
       this.sink.reconnect(this.attempt, delay, this.dropCause, meta);
     }
     const method = (this.options.method ?? 'GET').toUpperCase();
@@ -142,7 +144,12 @@ class SseTransport implements Transport {
       });
       res = await (headersLate ? Promise.race([fetching, headersLate]) : fetching);
     } catch (err) {
-      const e = err instanceof HttpClientError ? err : new HttpClientError(describeError(err, String(url)).message, describeError(err).code, err);
+      let e: HttpClientError;
+      if (err instanceof HttpClientError) e = err;
+      else {
+        const d = describeError(err, String(url));
+        e = new HttpClientError(d.message, d.code, err);
+      }
       if (e.code !== 'ABORT_ERR') {
         this.problem = { message: e.message, code: e.code };
         // A first connection's failure is reported when the session fails; later ones here.
@@ -248,7 +255,7 @@ class SseTransport implements Transport {
         return;
       }
       this.sink.error(rejection.message, rejection.code);
-      this.end('failed', rejection.message, ev.code);
+      this.end('failed', rejection.message, ev.code !== undefined && ev.code !== 200 ? ev.code : undefined);
       return;
     }
     if (!this.everOpened) {

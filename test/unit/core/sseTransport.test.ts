@@ -184,10 +184,11 @@ describe('sse transport', () => {
         url: srv.url,
         count: 1,
         headers: { Authorization: 'Bearer tok-123' },
-        sse: { lastEventId: 'resume-9' },
+        sse: { lastEventId: 'résumé-9' },
       });
       checkInvariants(events);
-      assert.equal(got['last-event-id'], 'resume-9');
+      // Header bytes are UTF-8; Node hands them to the server as latin1 characters.
+      assert.equal(Buffer.from(got['last-event-id'] as string, 'latin1').toString('utf8'), 'résumé-9');
       assert.equal(got.authorization, 'Bearer tok-123');
       assert.equal(got.accept, 'text/event-stream');
       assert.ok(!JSON.stringify(events).includes('tok-123'), 'the token is not logged');
@@ -446,9 +447,10 @@ describe('sse transport', () => {
   it('reconnects on demand, sending the last id', async () => {
     const ids: Array<string | undefined> = [];
     const srv = await httpServer((req, res) => {
-      ids.push(req.headers['last-event-id'] as string | undefined);
+      const raw = req.headers['last-event-id'] as string | undefined;
+      ids.push(raw === undefined ? undefined : Buffer.from(raw, 'latin1').toString('utf8'));
       eventStream(res);
-      res.write(`retry: 10\nid: c${ids.length}\ndata: hello ${ids.length}\n\n`);
+      res.write(`retry: 10\nid: ç${ids.length}\ndata: hello ${ids.length}\n\n`);
     });
     try {
       const events = await runSession({ pattern: 'sse', url: srv.url }, async (s, ev) => {
@@ -458,11 +460,12 @@ describe('sse transport', () => {
         await s.close();
       });
       checkInvariants(events);
-      assert.deepEqual(ids, [undefined, 'c1']);
+      assert.deepEqual(ids, [undefined, 'ç1'], 'a non-ASCII id goes back as its UTF-8 bytes');
       const rc = ofKind(events, 'reconnect');
       assert.equal(rc.length, 1);
       assert.equal(rc[0].cause, 'reconnect requested by user');
-      assert.equal(rc[0].meta?.lastEventId, 'c1');
+      assert.equal(rc[0].meta?.lastEventId, 'ç1');
+      assert.equal(dataFrames(events)[0].meta?.id, 'ç1');
     } finally {
       await srv.close();
     }
