@@ -82,6 +82,10 @@ function formatMs(ms: number | null): string {
   return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 const WS_OPCODES: Record<number, string> = { 8: 'close', 9: 'ping', 10: 'pong' };
 
 /** Width of the timing waterfall bar in characters. */
@@ -200,9 +204,9 @@ export class PrettyPrinter implements EventPrinter {
     const lines = [
       c.bold('── summary') +
         `  ${e.state ?? 'closed'} after ${e.durationMs} ms` +
-        `  in ${e.frames.in} frames (${formatBytes(e.bytes.in)})` +
-        `  out ${e.frames.out} frames (${formatBytes(e.bytes.out)})` +
-        `  ${e.reconnects} reconnect${e.reconnects === 1 ? '' : 's'}`,
+        `  in ${plural(e.frames.in, 'frame')} (${formatBytes(e.bytes.in)})` +
+        `  out ${plural(e.frames.out, 'frame')} (${formatBytes(e.bytes.out)})` +
+        `  ${plural(e.reconnects, 'reconnect')}`,
     ];
     if (e.anomalies) {
       const a = e.anomalies;

@@ -59,7 +59,7 @@ describe('output formats', () => {
     const rec = plain.print({ ...base, kind: 'reconnect', attempt: 2, delayMs: 1000, cause: 'connection lost' });
     assert.match(rec, /↻ reconnect #2 in 1000 ms: connection lost/);
     const summary = plain.print({ ...base, kind: 'summary', frames: { in: 3, out: 1 }, bytes: { in: 30, out: 2 }, reconnects: 1, durationMs: 900, state: 'closed', poll: { requestsPerChange: 2 } });
-    assert.match(summary, /── summary {2}closed after 900 ms {2}in 3 frames \(30 B\) {2}out 1 frames \(2 B\) {2}1 reconnect\n/);
+    assert.match(summary, /── summary {2}closed after 900 ms {2}in 3 frames \(30 B\) {2}out 1 frame \(2 B\) {2}1 reconnect\n/);
     assert.match(summary, /poll: \{"requestsPerChange":2\}/, 'pattern-specific summary fields are shown');
     for (const s of [out, tick, bin, err, rec, summary]) assert.ok(!s.includes('\x1b'), 'no ANSI codes without colour');
 
