@@ -235,3 +235,22 @@ export function publishMeta(packet: AnyPacket): Record<string, unknown> {
   if (props) meta.properties = props;
   return meta;
 }
+
+/** Why a subscription topic filter is invalid (MQTT 4.7.1), or undefined when it is fine. */
+export function topicFilterProblem(filter: string): string | undefined {
+  if (filter.length === 0) return 'an empty topic filter';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return `"${filter}": # must be a whole last level`;
+    if (level.includes('+') && level !== '+') return `"${filter}": + must be a whole level`;
+  }
+  return undefined;
+}
+
+/** Why a topic name to publish to is invalid, or undefined when it is fine. */
+export function topicNameProblem(topic: string): string | undefined {
+  if (topic.length === 0) return 'an empty topic';
+  if (/[+#]/.test(topic)) return `"${topic}": wildcards are for subscriptions, not for publishing`;
+  return undefined;
+}

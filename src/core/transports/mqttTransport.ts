@@ -12,6 +12,8 @@ import {
   publishMeta,
   publishProperties,
   reasonText,
+  topicFilterProblem,
+  topicNameProblem,
   type AnyPacket,
 } from '../mqttPackets';
 import { MqttRequester, SubscriptionRefused } from '../mqttRequests';
@@ -89,6 +91,8 @@ class MqttTransport implements Transport {
     if (this.mqttOptions.request && !this.mqttOptions.request.topic) {
       return this.failAtStart('MQTT request/response needs a request topic', 'ERR_MQTT_TOPIC');
     }
+    const topicProblem = this.topicProblem();
+    if (topicProblem) return this.failAtStart(topicProblem, 'ERR_MQTT_TOPIC');
     this.sink.state('connecting', { url: this.displayUrl });
     let client: MqttClient;
     try {
@@ -111,6 +115,28 @@ class MqttTransport implements Transport {
       const d = describeError(err, this.displayUrl);
       this.failAtStart(d.message, d.code);
     }
+  }
+
+  /** A one-line problem with a configured topic, caught before connecting (MQTT.js would only call back). */
+  private topicProblem(): string | undefined {
+    const m = this.mqttOptions;
+    for (const sub of m.subscribe ?? []) {
+      const p = topicFilterProblem(sub.topic);
+      if (p) return `Invalid MQTT subscription: ${p}`;
+    }
+    const names: Array<[string, string | undefined]> = [
+      ...(m.publish ?? []).map((p): [string, string] => ['publish topic', p.topic]),
+      ['will topic', m.will?.topic],
+      ['publish topic', m.publishTopic],
+      ['request topic', m.request?.topic],
+      ['response topic', m.request?.responseTopic],
+    ];
+    for (const [what, topic] of names) {
+      if (topic === undefined) continue;
+      const p = topicNameProblem(topic);
+      if (p) return `Invalid MQTT ${what}: ${p}`;
+    }
+    return undefined;
   }
 
   private failAtStart(message: string, code?: string): void {
@@ -419,6 +445,8 @@ class MqttTransport implements Transport {
     if (this.ended || !this.client) throw new Error('The MQTT session is not connected');
     const topic = msg.channel ?? this.mqttOptions.publishTopic;
     if (!topic) throw new Error('An MQTT message needs a topic');
+    const problem = topicNameProblem(topic);
+    if (problem) throw new Error(`Invalid MQTT topic: ${problem}`);
     const meta = (msg.meta ?? {}) as { qos?: unknown; retain?: unknown; properties?: unknown };
     const qos = meta.qos === 1 || meta.qos === 2 ? meta.qos : 0;
     const payload = typeof msg.data === 'string' ? Buffer.from(msg.data, 'utf8') : Buffer.from(msg.data);

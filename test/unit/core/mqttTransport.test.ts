@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
-import type { ConnectOptions } from '../../../src/shared/connect';
+import type { ConnectOptions, MqttOptions } from '../../../src/shared/connect';
 import { startMosquitto, freePort, type Mosquitto } from '../../helpers/mosquitto';
 import { makeTestCerts } from '../../helpers/tlsCerts';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
@@ -296,6 +296,29 @@ describe('mqtt transport against Mosquitto', () => {
       web.closeAllConnections();
       web.close();
     }
+  });
+
+  it('rejects invalid topic filters and wildcard publish topics before connecting, and in send()', async () => {
+    const cases: Array<[MqttOptions, string]> = [
+      [{ subscribe: [{ topic: 'a/#/b' }] }, 'Invalid MQTT subscription: "a/#/b": # must be a whole last level'],
+      [{ subscribe: [{ topic: 'a/b+' }] }, 'Invalid MQTT subscription: "a/b+": + must be a whole level'],
+      [{ subscribe: [{ topic: '' }] }, 'Invalid MQTT subscription: an empty topic filter'],
+      [{ publish: [{ topic: 'a/+', payload: 'x' }] }, 'Invalid MQTT publish topic: "a/+": wildcards are for subscriptions, not for publishing'],
+      [{ will: { topic: 'w/#', payload: 'x' } }, 'Invalid MQTT will topic: "w/#": wildcards are for subscriptions, not for publishing'],
+    ];
+    for (const [mqttOptions, expected] of cases) {
+      const events = await runSession({ pattern: 'mqtt', url: broker.url, mqtt: mqttOptions });
+      checkInvariants(events);
+      assert.equal(ofKind(events, 'error')[0].message, expected);
+      assert.equal(ofKind(events, 'state').at(-1)!.state, 'failed');
+      assert.equal(ofKind(events, 'frame').length, 0, 'nothing was sent');
+    }
+    await runSession({ pattern: 'mqtt', url: broker.url }, async (s, ev) => {
+      await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
+      await assert.rejects(s.send({ data: 'x', channel: 'bad/#' }), /^Error: Invalid MQTT topic: "bad\/#": wildcards/);
+      await assert.rejects(s.send({ data: 'x' }), /needs a topic/);
+      await s.close();
+    });
   });
 
   it('refuses request/response on MQTT 3.1.1 with a clear line', async () => {
