@@ -140,6 +140,9 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     name: 'no-reconnect', group: 'General', help: 'Do not reconnect; a drop ends the session.',
     apply: (t) => (t.options.reconnect = { ...t.options.reconnect, enabled: false }),
   },
+  { name: 'reconnect-attempts', value: 'n', group: 'General', help: 'Give up after n failed reconnect attempts in a row (0 = never; default 10).', apply: (t, v) => (t.options.reconnect = { ...t.options.reconnect, maxAttempts: intValue('reconnect-attempts', v, 0) }) },
+  { name: 'reconnect-delay', value: 'ms', group: 'General', help: 'First backoff delay (default 500); it doubles per attempt, with jitter.', apply: (t, v) => (t.options.reconnect = { ...t.options.reconnect, initialDelayMs: intValue('reconnect-delay', v, 0) }) },
+  { name: 'reconnect-max-delay', value: 'ms', group: 'General', help: 'Cap on any one backoff delay (default 30000).', apply: (t, v) => (t.options.reconnect = { ...t.options.reconnect, maxDelayMs: intValue('reconnect-max-delay', v, 0) }) },
   { name: 'preview-limit', value: 'bytes', group: 'General', help: 'Bytes of each payload kept in `data` (the size still counts all of it).', apply: (t, v) => (t.options.previewLimit = intValue('preview-limit', v, 0)) },
   {
     name: 'timeout', value: 'ms', group: 'General',

@@ -52,6 +52,10 @@ describe('connect arguments', () => {
     assert.deepEqual(http.options.reconnect, { enabled: true });
   });
 
+  it('maps the reconnect policy flags', () => {
+    assert.deepEqual(parseConnectArgs(['ws://h/', '--reconnect-attempts', '3', '--reconnect-delay', '100', '--reconnect-max-delay', '2000', '--reconnect'], env()).options.reconnect, { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 2000, enabled: true });
+  });
+
   it('routes --timeout, --interval and --idle-timeout by pattern', () => {
     assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'long-poll', '--timeout', '30000', '--idle-timeout', '60000'], env()).options.longPoll, { timeoutMs: 30000, idleTimeoutMs: 60000 });
     assert.deepEqual(parseConnectArgs(['http://h/', '--pattern', 'async', '--timeout', '9000', '--interval', '250'], env()).options.async, { timeoutMs: 9000, pollIntervalMs: 250 });

@@ -188,6 +188,23 @@ describe('wirescope connect failures', () => {
     }
   });
 
+  it('shows reconnects after a drop, then gives up with exit 1 and one line', async () => {
+    const srv = await wsServer((wss) =>
+      wss.on('connection', (s) => {
+        // Drop the only connection ever accepted, and stop listening, so every reconnect is refused.
+        void srv.close();
+        s.terminate();
+      }),
+    );
+    const r = await runCli(['connect', srv.url, '--reconnect-attempts', '2', '--reconnect-delay', '50', '--format', 'pretty']);
+    assert.equal(r.code, 1);
+    assert.match(assertOneLineError(r.stderr), /gave up after 2 reconnect attempts/);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.filter((l) => /↻ reconnect #\d in \d+ ms: /.test(l)).length, 2, r.stdout);
+    assert.ok(lines.some((l) => /● reconnecting/.test(l)));
+    assert.match(r.stdout, /── summary {2}failed after \d+ ms .* 2 reconnects/);
+  });
+
   it('exits 0 when the server closes cleanly', async () => {
     const srv = await wsServer((wss) => wss.on('connection', (s) => setTimeout(() => s.close(1000, 'done'), 20)));
     try {
