@@ -430,6 +430,8 @@ describe('inspector webview in Chromium', () => {
 
       await page.click('#tab-timing');
       await page.waitForSelector('#timing-waterfall .wf-row');
+      // Wait for layout of the newly shown tab before measuring bars.
+      await page.waitForFunction(() => (document.querySelector('#timing-waterfall .wf-bar')?.getBoundingClientRect().width ?? 0) > 100);
       assert.equal(await page.$$eval('#timing-waterfall .wf-seg', (s) => s.length), 5);
       assert.match((await page.textContent('#timing-waterfall .wf-numbers')) ?? '', /dns 0\.20 ms · connect 0\.50 ms · tls 1\.50 ms · ttfb 2\.10 ms · download 0\.30 ms · total 4\.60 ms/);
       // Bars are scaled: the tls segment is three times as wide as connect.
