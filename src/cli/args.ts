@@ -7,6 +7,7 @@ import { checkUrl, describeError } from '../core/errors';
 import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
 import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connect';
+import { checkIdField } from '../core/sequenceCheck';
 
 /** Bad arguments: exit code 2 with one line on stderr. */
 export class UsageError extends Error {}
@@ -164,7 +165,11 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
     },
   },
-  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name).', apply: (t, v) => (t.options.idField = v) },
+  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name).', apply: (t, v) => {
+      const problem = checkIdField(v);
+      if (problem) throw new UsageError(problem);
+      t.options.idField = v;
+    } },
   {
     name: 'fail-on', value: 'anomaly', group: 'General', help: 'Exit with code 3 when any sequence anomaly was seen.',
     apply: (t, v) => {

@@ -5,6 +5,7 @@ import { createClock, type Clock } from './clock';
 import { Emitter } from './emitter';
 import { describeError } from './errors';
 import { loadTransport, type TransportLoader } from './registry';
+import { SequenceCheck } from './sequenceCheck';
 import type { FrameOptions, OutboundMessage, Transport, TransportSink } from './transport';
 
 export interface SessionDeps {
@@ -81,6 +82,8 @@ export class Session {
     if (this.current !== 'idle') return;
     this.current = 'connecting';
     try {
+      // The sequence check comes first, so a bad id field fails the session before connecting.
+      if (this.options.idField) this.observe(new SequenceCheck(this.options.idField));
       const factory = await (this.deps.loadTransport ?? loadTransport)(this.options.pattern);
       if (this.finished) return;
       this.transport = factory({ options: this.options, sink: this.sink });
@@ -161,9 +164,27 @@ export class Session {
 
   private dispatch(e: WireEvent): void {
     const obs = this.observers;
-    for (let i = 0; i < obs.length; i++) obs[i].onEvent(e, this);
+    if (obs.length === 0) {
+      this.emitter.fire(e);
+      return;
+    }
+    this.observing++;
+    try {
+      for (let i = 0; i < obs.length; i++) obs[i].onEvent(e, this);
+    } finally {
+      this.observing--;
+    }
     this.emitter.fire(e);
+    // Events an observer added about `e` come after it, so listeners see seq in order.
+    if (this.observing === 0 && this.pendingExtra.length > 0) {
+      const extra = this.pendingExtra.splice(0);
+      for (const body of extra) if (!this.finished) this.push(body);
+    }
   }
+
+  /** Depth of observer calls in progress, and the events they asked to add meanwhile. */
+  private observing = 0;
+  private pendingExtra: EventBody[] = [];
 
   /**
    * Read the clock once per macrotask: every event of one socket read gets the same receive time
@@ -188,7 +209,9 @@ export class Session {
 
   /** Emit an event on behalf of an observer (anomalies). */
   emitExtra(body: EventBody): void {
-    if (!this.finished) this.push(body);
+    if (this.finished) return;
+    if (this.observing > 0) this.pendingExtra.push(body);
+    else this.push(body);
   }
 
   private finish(state: 'closed' | 'failed', reason?: string, extra?: { code?: number; url?: string; meta?: Record<string, unknown> }): void {

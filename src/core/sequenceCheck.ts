@@ -1,0 +1,262 @@
+/**
+ * The idempotent consumer's check, run by the engine: every inbound data frame is identified by a
+ * user-named field, and duplicates, gaps and out-of-order arrivals become `anomaly` events.
+ *
+ * Identity (`ConnectOptions.idField`):
+ * - `sse-id`: the SSE event id (`meta.id`);
+ * - a JSON path into the payload: `$.seq`, `$.id`, `$.data.items[0].id`;
+ * - `header:Name`: a header of the frame (`meta.headers`, any case), e.g. a webhook delivery id;
+ * - `prop:name`: an MQTT 5 user property (`meta.properties.userProperties`).
+ *
+ * Memory is bounded: duplicates are found among the last `window` keys (default 10,000); a key
+ * older than that which comes back reads as out-of-order (numeric keys) or goes unnoticed (others).
+ * Gap and order checks need only the highest numeric key so far, so they hold across any length.
+ */
+import type { AnomalyType, EventBody, WireEvent } from '../shared/events';
+import { getAtPath, parseJsonPath, type JsonPathStep } from './jsonPath';
+
+/** The part of a Session the check needs: a way to add events. */
+export interface AnomalySink {
+  emitExtra(body: EventBody): void;
+}
+
+export interface SequenceCheckOptions {
+  /** How many recent keys are remembered for duplicate detection. Default 10,000. */
+  window?: number;
+}
+
+/** What one reconnect cost, as the sequence check saw it once data flowed again. */
+export interface ReconnectAccount {
+  /** The reconnect event's attempt number (the first of a run of attempts). */
+  attempt: number;
+  /** The reconnect event's cause. */
+  cause: string;
+  /** Frames after the reconnect whose keys had been seen before it: the server's replay. */
+  replayed: number;
+  /** Numbers skipped between the last key before the drop and the first new key after it. */
+  missing: number;
+  /** The missing range, when there is one. */
+  range?: [number, number];
+}
+
+type Extractor = (e: Extract<WireEvent, { kind: 'frame' }>) => { key?: unknown; problem?: 'not-json' | 'absent' };
+
+export const DEFAULT_ID_WINDOW = 10_000;
+/** Most per-reconnect accounts kept for the summary (the latest). */
+const MAX_ACCOUNTS = 200;
+
+/** Check an idField before a session uses it; a one-line problem, or undefined when it is usable. */
+export function checkIdField(idField: string): string | undefined {
+  try {
+    makeExtractor(idField);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function makeExtractor(idField: string): Extractor {
+  const field = idField.trim();
+  if (field === 'sse-id') return (e) => ({ key: e.meta?.id, problem: e.meta?.id === undefined ? 'absent' : undefined });
+  if (/^header:/i.test(field)) {
+    const name = field.slice('header:'.length).trim().toLowerCase();
+    if (!name) throw new Error('Invalid id field "header:": name a header, e.g. header:X-Delivery-Id');
+    return (e) => {
+      const headers = e.meta?.headers;
+      if (headers && typeof headers === 'object') {
+        for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+          if (k.toLowerCase() === name) return { key: Array.isArray(v) ? v[0] : v };
+        }
+      }
+      return { problem: 'absent' };
+    };
+  }
+  if (/^prop:/i.test(field)) {
+    const name = field.slice('prop:'.length).trim();
+    if (!name) throw new Error('Invalid id field "prop:": name an MQTT user property, e.g. prop:seq');
+    return (e) => {
+      const props = (e.meta?.properties as { userProperties?: Record<string, unknown> } | undefined)?.userProperties;
+      const v = props?.[name];
+      const key = Array.isArray(v) ? v[0] : v;
+      return key === undefined ? { problem: 'absent' } : { key };
+    };
+  }
+  if (field.startsWith('$')) {
+    let steps: JsonPathStep[];
+    try {
+      steps = parseJsonPath(field);
+    } catch (err) {
+      throw new Error(`Invalid id field: ${(err as Error).message}`, { cause: err });
+    }
+    return (e) => {
+      if (e.encoding !== 'utf8') return { problem: 'not-json' };
+      let root: unknown;
+      try {
+        root = JSON.parse(e.data);
+      } catch {
+        return { problem: 'not-json' };
+      }
+      const key = getAtPath(root, steps);
+      return key === undefined || key === null ? { problem: 'absent' } : { key };
+    };
+  }
+  throw new Error(`Invalid id field "${idField}": use sse-id, a JSON path like $.seq, header:Name or prop:name`);
+}
+
+/** A key as a safe integer when it is one (numbers, or strings of digits), else undefined. */
+function asNumber(key: string | number): number | undefined {
+  if (typeof key === 'number') return Number.isSafeInteger(key) ? key : undefined;
+  if (!/^-?\d{1,15}$/.test(key)) return undefined;
+  return Number(key);
+}
+
+/**
+ * A SessionObserver that checks message identity (attach with `session.observe()`; Session.start()
+ * attaches one by itself when `options.idField` is set). Adds `anomalies` and `idCheck` to the summary.
+ */
+export class SequenceCheck {
+  readonly idField: string;
+  private readonly extract: Extractor;
+  private readonly window: number;
+  /** Recent keys, for duplicates; `order` evicts the oldest once `window` is reached. */
+  private readonly seen = new Set<string>();
+  private readonly order: string[] = [];
+  private orderHead = 0;
+  private highest: number | undefined;
+  private readonly counts: Record<AnomalyType, number> = { duplicate: 0, gap: 0, 'out-of-order': 0 };
+  private checked = 0;
+  private unidentified = 0;
+  private notJson = 0;
+  /** True while consecutive frames cannot be identified: one error per such burst. */
+  private inBadBurst = false;
+  /** The reconnect whose replay is being counted (until the first new key after it). */
+  private recovering: ReconnectAccount | undefined;
+  private readonly accounts: ReconnectAccount[] = [];
+  private outages = 0;
+
+  constructor(idField: string, opts: SequenceCheckOptions = {}) {
+    this.idField = idField.trim();
+    this.extract = makeExtractor(idField);
+    this.window = Math.max(1, Math.floor(opts.window ?? DEFAULT_ID_WINDOW));
+  }
+
+  /** Totals so far, by anomaly type. */
+  get anomalies(): Readonly<Record<AnomalyType, number>> {
+    return this.counts;
+  }
+
+  /** Per-reconnect replay/missing accounting so far. */
+  get reconnects(): readonly ReconnectAccount[] {
+    return this.accounts;
+  }
+
+  onEvent(e: WireEvent, session: AnomalySink): void {
+    if (e.kind === 'reconnect') {
+      // A run of failed attempts is one outage: account it once, against its first attempt.
+      if (!this.recovering) {
+        this.recovering = { attempt: e.attempt, cause: e.cause, replayed: 0, missing: 0 };
+        this.accounts.push(this.recovering);
+        this.outages++;
+        // Bounded like everything else: the latest outages are the ones worth reading.
+        if (this.accounts.length > MAX_ACCOUNTS) this.accounts.shift();
+      }
+      return;
+    }
+    if (e.kind !== 'frame' || e.dir !== 'in' || e.meta?.control === true) return;
+    const found = this.extract(e);
+    const raw = found.key;
+    if (found.problem || (typeof raw !== 'string' && typeof raw !== 'number') || raw === '') {
+      this.unidentified++;
+      const notJson = found.problem === 'not-json';
+      if (notJson) this.notJson++;
+      if (!this.inBadBurst) {
+        this.inBadBurst = true;
+        const why = notJson
+          ? e.truncated
+            ? `the payload is truncated at the preview limit, so ${this.idField} cannot be read`
+            : `the payload is not valid JSON, so ${this.idField} cannot be read`
+          : `it has no ${this.idField}`;
+        session.emitExtra({
+          kind: 'error',
+          message: `Sequence check: frame ${e.seq} is not checked: ${why} (further unidentified frames in a row are only counted)`,
+          code: notJson ? 'ERR_ID_NOT_JSON' : 'ERR_ID_MISSING',
+        });
+      }
+      return;
+    }
+    this.inBadBurst = false;
+    this.checked++;
+    const key = raw;
+    const text = typeof key === 'number' ? String(key) : key;
+    const afterReconnect = this.recovering !== undefined;
+    if (this.seen.has(text)) {
+      if (this.recovering) this.recovering.replayed++;
+      this.report(session, 'duplicate', key, undefined, undefined, afterReconnect ? { afterReconnect: true } : undefined);
+      return;
+    }
+    this.remember(text);
+    const recovering = this.recovering;
+    this.recovering = undefined;
+    const n = asNumber(key);
+    if (n === undefined) return;
+    const prev = this.highest;
+    if (prev === undefined || n === prev + 1) {
+      this.highest = n;
+      return;
+    }
+    if (n > prev + 1) {
+      const range: [number, number] = [prev + 1, n - 1];
+      const missing = n - prev - 1;
+      if (recovering) {
+        recovering.missing += missing;
+        recovering.range = range;
+      }
+      const meta: Record<string, unknown> = { range, missing };
+      if (afterReconnect) meta.afterReconnect = true;
+      this.report(session, 'gap', key, prev + 1, n, meta);
+      this.highest = n;
+      return;
+    }
+    // Below the highest key and not a recent duplicate: it arrived late.
+    this.report(session, 'out-of-order', key, prev + 1, n, afterReconnect ? { afterReconnect: true } : undefined);
+  }
+
+  private remember(text: string): void {
+    this.seen.add(text);
+    this.order.push(text);
+    if (this.order.length - this.orderHead > this.window) {
+      this.seen.delete(this.order[this.orderHead]);
+      this.orderHead++;
+      // Compact now and then, so the array does not grow with the session.
+      if (this.orderHead > this.window) {
+        this.order.splice(0, this.orderHead);
+        this.orderHead = 0;
+      }
+    }
+  }
+
+  private report(session: AnomalySink, type: AnomalyType, key: string | number, expected: number | undefined, got: number | undefined, meta: Record<string, unknown> | undefined): void {
+    this.counts[type]++;
+    const body: Record<string, unknown> = { kind: 'anomaly', type, key };
+    if (expected !== undefined) body.expected = expected;
+    if (got !== undefined) body.got = got;
+    if (meta) body.meta = meta;
+    session.emitExtra(body as EventBody);
+  }
+
+  /** Summary fields: `anomalies` by type and `idCheck` with the counts and per-reconnect accounting. */
+  summary(): Record<string, unknown> {
+    const idCheck: Record<string, unknown> = {
+      field: this.idField,
+      checked: this.checked,
+      unidentified: this.unidentified,
+      window: this.window,
+    };
+    if (this.notJson > 0) idCheck.notJson = this.notJson;
+    if (this.accounts.length > 0) {
+      idCheck.reconnects = this.accounts.map((a) => ({ ...a }));
+      idCheck.outages = this.outages;
+    }
+    return { anomalies: { ...this.counts }, idCheck };
+  }
+}
