@@ -37,7 +37,7 @@ export class Composer {
   private readonly message: HTMLElement;
 
   constructor(private readonly actions: ComposerActions) {
-    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send)', ariaLabel: 'Message to send', rows: 3, onInput: () => this.clearMessage() });
+    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send)', ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
     this.encoding = dropdown({
       id: 'composer-encoding',
       ariaLabel: 'Payload encoding',

@@ -137,7 +137,7 @@ export class TimelineView {
     return h('li', { cls: 'tl-entry tl-outage', attrs: { 'data-seq': String(o.startSeq) } },
       h('div', { cls: 'tl-head' },
         h('span', { cls: 'tl-time', text: formatMs(o.startT) }),
-        h('span', { cls: 'tl-kind', text: '⏻ disconnect' }),
+        h('span', { cls: 'tl-kind', text: '⊘ disconnect' }),
         h('span', { cls: 'tl-text tl-cause', text: o.cause }),
       ),
       o.attempts.length ? attempts : null,
