@@ -2,6 +2,9 @@
 // client being measured for the same event loop. Listens on 127.0.0.1 only and prints one JSON
 // line {"http":port,"mqtt":port} when ready; exits when its parent closes stdin.
 //
+// With BENCH_TLS_CERT and BENCH_TLS_KEY (PEM text of a throwaway test certificate) it also serves
+// the same endpoints over https ("https":port).
+//
 // WebSocket and SSE feeds are pre-built byte streams written in large chunks, so the server side
 // costs almost nothing and the client is what limits throughput. Endpoints:
 //   GET /ws?n=N&size=S      WebSocket upgrade, then N text frames of S bytes (pre-built bytes)
@@ -12,6 +15,7 @@
 //   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { Aedes } from 'aedes';
 import { WebSocketServer } from 'ws';
@@ -78,7 +82,7 @@ const intParam = (u, k, dflt, max) => {
   return Number.isInteger(v) && v >= 0 && v <= max ? v : dflt;
 };
 
-const server = http.createServer((req, res) => {
+function handle(req, res) {
   const u = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (u.pathname === '/sse') {
     const buf = sseStream(intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000));
@@ -126,7 +130,8 @@ const server = http.createServer((req, res) => {
     return;
   }
   res.writeHead(404).end();
-});
+}
+const server = http.createServer(handle);
 
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
@@ -190,11 +195,16 @@ broker.on('subscribe', (subs, client) => {
 });
 const mqttServer = net.createServer(broker.handle);
 
-server.listen(0, '127.0.0.1', () => {
-  mqttServer.listen(0, '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ http: server.address().port, mqtt: mqttServer.address().port }) + '\n');
-  });
-});
+const tlsServer =
+  process.env.BENCH_TLS_CERT && process.env.BENCH_TLS_KEY
+    ? https.createServer({ cert: process.env.BENCH_TLS_CERT, key: process.env.BENCH_TLS_KEY }, handle)
+    : undefined;
+tlsServer?.on('tlsClientError', () => undefined);
+
+const listening = (srv) => new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
+const ports = { http: await listening(server), mqtt: await listening(mqttServer) };
+if (tlsServer) ports.https = await listening(tlsServer);
+process.stdout.write(JSON.stringify(ports) + '\n');
 
 // The parent owns this process: when its end of stdin closes, stop.
 process.stdin.resume();

@@ -10,12 +10,15 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export interface FeedServer {
   httpPort: number;
   mqttPort: number;
+  /** Present when started with a certificate. */
+  httpsPort?: number;
   stop(): Promise<void>;
 }
 
 /** Start bench/feedServer.mjs as a separate process on 127.0.0.1 and wait for its ports. */
-export async function startFeedServer(): Promise<FeedServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'bench/feedServer.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startFeedServer(tls?: { cert: string; key: string }): Promise<FeedServer> {
+  const env = tls ? { ...process.env, BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key } : process.env;
+  const child = spawn(process.execPath, [join(ROOT, 'bench/feedServer.mjs')], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout! });
   const first = await Promise.race([
     once(lines, 'line').then(([l]) => String(l)),
@@ -24,8 +27,8 @@ export async function startFeedServer(): Promise<FeedServer> {
     }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the feed server did not start within 10 s')), 10_000).unref()),
   ]);
-  const ports = JSON.parse(first) as { http: number; mqtt: number };
-  return { httpPort: ports.http, mqttPort: ports.mqtt, stop: () => stopChild(child) };
+  const ports = JSON.parse(first) as { http: number; mqtt: number; https?: number };
+  return { httpPort: ports.http, mqttPort: ports.mqtt, httpsPort: ports.https, stop: () => stopChild(child) };
 }
 
 /** End a child we started: close its stdin, then kill it if it lingers. */
@@ -103,6 +106,8 @@ export interface ResultRow {
 
 export interface BenchContext {
   feed: FeedServer;
+  /** The throwaway certificate the feed server's https port uses (trust it as a CA). */
+  tlsCert?: string;
   /** Quick mode: fewer repetitions and smaller counts, for trying the bench out. */
   quick: boolean;
   add(row: ResultRow): void;

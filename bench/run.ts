@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { makeTestCerts } from '../test/helpers/tlsCerts';
 import { formatTable, startFeedServer, type BenchContext, type ResultRow } from './lib';
 
 const SECTIONS = ['capture', 'cli', 'memory', 'timing', 'bundle', 'ui'] as const;
@@ -31,9 +32,17 @@ async function main(): Promise<void> {
   const { quick, only } = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const rows: ResultRow[] = [];
-  const feed = await startFeedServer();
+  // A throwaway self-signed certificate (made with openssl) for the https timing comparison.
+  let cert: { cert: string; key: string } | undefined;
+  try {
+    cert = makeTestCerts().selfSigned;
+  } catch {
+    console.log('openssl is not available: the https timing comparison is skipped');
+  }
+  const feed = await startFeedServer(cert);
   const ctx: BenchContext = {
     feed,
+    tlsCert: cert?.cert,
     quick,
     add: (row) => {
       rows.push(row);

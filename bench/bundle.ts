@@ -1,0 +1,39 @@
+/** Bundle sizes of dist/*.js (built by the cli section or `node scripts/build.mjs`). */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { ROOT, type BenchContext } from './lib';
+
+function jsFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...jsFiles(p));
+    else if (name.endsWith('.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+export async function benchBundle(ctx: BenchContext): Promise<void> {
+  const dist = join(ROOT, 'dist');
+  if (jsFiles(dist).length === 0) {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    if (build.status !== 0) throw new Error(`build failed: ${(build.stderr || build.stdout).trim().split('\n')[0]}`);
+  }
+  for (const file of jsFiles(dist)) {
+    const raw = readFileSync(file);
+    const rel = file.slice(dist.length + 1);
+    ctx.add({
+      id: `bundle.${rel}`,
+      what: `Bundle dist/${rel}`,
+      value: Math.round(raw.length / 1024),
+      unit: 'KiB',
+      target: 'report',
+      met: null,
+      note: `gzip ${Math.round(gzipSync(raw).length / 1024)} KiB`,
+    });
+  }
+}

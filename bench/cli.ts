@@ -1,0 +1,94 @@
+/**
+ * The CLI as a whole process: `wirescope connect <url> --count N --format summary` (the built
+ * dist/cli.js) against a bare-client script process reading the same feed. Wall time from spawn
+ * to exit, so start-up and shutdown count too.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isPatternAvailable } from '../src/core/registry';
+import { ROOT, sideBySide, type BenchContext } from './lib';
+
+function timedProcess(args: string[], expectIn: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`${args[0].split('/').pop()} exited ${code}: ${(err || out).trim().split('\n')[0]}`));
+      // Both print a summary line; check that it saw every message, so a fast failure cannot pass.
+      const summary = out
+        .trim()
+        .split('\n')
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { kind?: string; frames?: { in?: number } };
+          } catch {
+            return undefined;
+          }
+        })
+        .find((e) => e?.kind === 'summary');
+      const got = summary?.frames?.in ?? 0;
+      if (got < expectIn) return reject(new Error(`${args[0].split('/').pop()} saw ${got} of ${expectIn} messages`));
+      resolve(expectIn / seconds);
+    });
+  });
+}
+
+export async function benchCli(ctx: BenchContext): Promise<void> {
+  ctx.log('  building dist/ ...');
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  if (build.status !== 0) throw new Error(`build failed: ${(build.stderr || build.stdout).trim().split('\n')[0]}`);
+  const cli = join(ROOT, 'dist/cli.js');
+  if (!existsSync(cli)) throw new Error('dist/cli.js was not built (no src/cli/main.ts yet?)');
+  const bare = join(ROOT, 'bench/bareClient.mjs');
+  const reps = ctx.quick ? 2 : 3;
+  const http = `127.0.0.1:${ctx.feed.httpPort}`;
+  const cases: Array<{ id: string; what: string; n: number; cliArgs: string[]; bareArgs: string[] }> = [];
+  const nWs = ctx.quick ? 50_000 : 200_000;
+  const wsUrl = `ws://${http}/ws-lib?n=${nWs}&size=100`;
+  cases.push({ id: 'cli.ws', what: `CLI process, WebSocket ${nWs / 1000}k`, n: nWs, cliArgs: [wsUrl], bareArgs: ['ws', wsUrl] });
+  if (isPatternAvailable('sse')) {
+    const nSse = ctx.quick ? 30_000 : 100_000;
+    const sseUrl = `http://${http}/sse-lib?n=${nSse}&size=100`;
+    cases.push({ id: 'cli.sse', what: `CLI process, SSE ${nSse / 1000}k`, n: nSse, cliArgs: [sseUrl, '--pattern', 'sse'], bareArgs: ['sse', sseUrl] });
+  }
+  if (isPatternAvailable('mqtt') && !ctx.quick) {
+    const nMqtt = 50_000;
+    const topic = `bench/${nMqtt}/100`;
+    const brokerUrl = `mqtt://127.0.0.1:${ctx.feed.mqttPort}`;
+    cases.push({
+      id: 'cli.mqtt',
+      what: `CLI process, MQTT QoS 0 ${nMqtt / 1000}k`,
+      n: nMqtt,
+      cliArgs: [brokerUrl, '--subscribe', `${topic}:0`, '--mqtt-version', '4'],
+      bareArgs: ['mqtt', brokerUrl, topic],
+    });
+  }
+  for (const c of cases) {
+    ctx.log(`  ${c.what} ...`);
+    const r = await sideBySide(
+      () => timedProcess([cli, 'connect', ...c.cliArgs, '--count', String(c.n), '--format', 'summary'], c.n),
+      () => timedProcess([bare, ...c.bareArgs.slice(0, 2), String(c.n), ...c.bareArgs.slice(2)], c.n),
+      reps,
+    );
+    ctx.add({
+      id: c.id,
+      what: c.what,
+      value: r.ours,
+      unit: 'msg/s',
+      baseline: r.bare,
+      ratio: r.ratio,
+      target: 'ratio >= 0.9',
+      met: r.ratio >= 0.9,
+      runs: { ours: r.oursRuns.map(Math.round), bare: r.bareRuns.map(Math.round) },
+    });
+  }
+}
