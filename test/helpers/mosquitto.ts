@@ -113,7 +113,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     const child = spawn(MOSQUITTO_BIN, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc = child;
     // A test runner that dies must not leave a broker behind.
-    const reap = () => child.kill('SIGKILL');
+    const reap = () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    };
     process.once('exit', reap);
     child.once('exit', () => process.removeListener('exit', reap));
     child.stderr?.setEncoding('utf8');
