@@ -110,9 +110,14 @@ export class FrameLog {
     this.scheduleRender();
   }
 
-  /** New rows arrived: `tail` are the newest rows of the filtered view ending at `total`. */
-  append(filterId: number, total: number, tail: WireEvent[]): void {
+  /**
+   * New rows arrived: `tail` are the newest rows of the filtered view ending at `total`.
+   * `shifted` says the host dropped old events (its cap), so row positions moved and every
+   * cached row but the fresh tail may now sit at the wrong index.
+   */
+  append(filterId: number, total: number, tail: WireEvent[], shifted = false): void {
     if (filterId !== this.filterId) return;
+    if (shifted) this.cache.clear();
     if (total !== this.total) {
       this.total = total;
       this.layout();

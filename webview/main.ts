@@ -63,6 +63,7 @@ class Inspector {
   private tab = 'detail';
   private timeMode: 'relative' | 'clock' = 'relative';
   private lastStats = { reconnects: -1, anomalies: -1 };
+  private lastDropped = -1;
   private timelineTimer: ReturnType<typeof setTimeout> | undefined;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -222,6 +223,7 @@ class Inspector {
       this.header.resetSessionFigures();
       this.timing.setStats(null);
       this.lastStats = { reconnects: -1, anomalies: -1 };
+      this.lastDropped = -1;
       void this.applyFilter(this.filters.current, firstIndex);
       void this.refreshTimeline();
     }
@@ -244,7 +246,10 @@ class Inspector {
 
   private onAppend(sessionId: string, filterId: number, total: number, stats: LogStats, tail: WireEvent[]): void {
     if (sessionId !== this.current?.id) return;
-    if (filterId === this.filterId) this.log.append(filterId, total, tail);
+    // Once the host's cap drops old events, row positions slide; the log must refetch.
+    const shifted = this.lastDropped >= 0 && stats.dropped !== this.lastDropped;
+    this.lastDropped = stats.dropped;
+    if (filterId === this.filterId) this.log.append(filterId, total, tail, shifted);
     this.timing.setStats(stats);
     this.header.observe(tail);
     if (stats.reconnects !== this.lastStats.reconnects || stats.anomalies !== this.lastStats.anomalies) {

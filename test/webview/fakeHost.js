@@ -43,9 +43,11 @@
     return f.text && f.regex ? new RegExp(f.text) : null;
   }
 
+  const droppedBy = {}; // sessionId -> events dropped by the (simulated) cap
+
   function statsOf(sid) {
     const list = events[sid];
-    const s = { events: list.length, dropped: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, anomalies: 0, msgsPerSec: 0, bytesPerSec: 0, interArrivalMs: null };
+    const s = { events: list.length, dropped: droppedBy[sid] || 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, anomalies: 0, msgsPerSec: 0, bytesPerSec: 0, interArrivalMs: null };
     for (const e of list) {
       if (e.kind === 'frame') {
         if (e.dir === 'in') { s.framesIn++; s.bytesIn += e.size; } else { s.framesOut++; s.bytesOut += e.size; }
@@ -120,6 +122,15 @@
     post({ type: 'note', method: 'log/didAppend', params: { sessionId: sid, filterId, total: v.indices.length, stats: statsOf(sid), tail: tail.slice(-200) } });
   }
 
+  /** Drop the n oldest events, as the host's cap does: positions of every view slide down. */
+  function dropOldest(sid, n) {
+    events[sid].splice(0, n);
+    droppedBy[sid] = (droppedBy[sid] || 0) + n;
+    for (const v of views.values()) {
+      if (v.sessionId === sid && v.indices) v.indices = v.indices.filter((i) => i >= n).map((i) => i - n);
+    }
+  }
+
   /** Generate n small inbound frames in the page (no huge transfer through the test driver). */
   function generate(sid, n, notify) {
     const list = events[sid];
@@ -170,6 +181,7 @@
     events,
     append,
     generate,
+    dropOldest,
     notify(method, params) {
       post({ type: 'note', method, params });
     },

@@ -402,6 +402,39 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('when the host cap drops old events, the paused view refetches the slid rows', async () => {
+    const p = await hs.open({ sessions: [session('a')], events: { a: [] } });
+    try {
+      const { page } = p;
+      await waitSent(page, 'log/setFilter', () => true);
+      await page.evaluate(() => (window as unknown as { __host: { generate(s: string, n: number, notify: boolean): void } }).__host.generate('a', 100, true));
+      await page.waitForSelector('#frame-log .row[data-seq="100"]');
+      await page.focus('#frame-log');
+      await page.keyboard.press('Home');
+      await page.waitForSelector('#frame-log .row[data-seq="1"]');
+      assert.equal((await visibleSeqs(page))[0], 1);
+      // The cap drops 10, 10 new arrive: the total stays 100 and position 0 is now seq 11.
+      await page.evaluate(() => {
+        const host = (window as unknown as { __host: { dropOldest(s: string, n: number): void; generate(s: string, n: number, notify: boolean): void } }).__host;
+        host.dropOldest('a', 10);
+        host.generate('a', 10, true);
+      });
+      const deadline = Date.now() + 5000;
+      let seqs = await visibleSeqs(page);
+      while (seqs[0] !== 11 && Date.now() < deadline) {
+        await page.waitForTimeout(25);
+        seqs = await visibleSeqs(page);
+      }
+      assert.equal(seqs[0], 11, `top row after the slide: ${seqs.join(',')}`);
+      assert.ok(seqs.length > 5);
+      seqs.forEach((s, i) => assert.equal(s, 11 + i, `rows in order: ${seqs.join(',')}`));
+      assert.equal(await page.getAttribute('#frame-log', 'aria-rowcount'), '100');
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the reconnect timeline and the timing waterfall tell the connection story', async () => {
     const events = stamp([
       { kind: 'state', state: 'connecting' },
