@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient, type Packet } from 'mqtt';
@@ -5,7 +6,6 @@ import type { ConnectOptions, MqttOptions, MqttPublish, ReconnectPolicy } from '
 import { backoffDelay, resolvePolicy } from '../backoff';
 import { checkUrl, describeError } from '../errors';
 import {
-  bytesAsText,
   controlMeta,
   isRefusal,
   payloadBytes,
@@ -260,7 +260,7 @@ class MqttTransport implements Transport {
       }
       const raw = packet.payload as Buffer | string | undefined;
       const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : (raw ?? Buffer.alloc(0));
-      const binary = bytesAsText(bytes).encoding === 'base64';
+      const binary = !isUtf8(bytes);
       sink.frame(dir, bytes, { channel: topic, meta, binary });
       after?.();
       return;
