@@ -29,6 +29,8 @@ export interface HttpRequestOptions {
   tls?: TlsOptions;
   /** Limit for TCP connect plus TLS handshake; default 10 s. 0 disables it. */
   connectTimeoutMs?: number;
+  /** Limit from connected to the response headers (time to first byte); none by default. */
+  responseTimeoutMs?: number;
   /** Aborts the request, or the response body once it is streaming. */
   signal?: AbortSignal;
   /** Clock for timing (ms, monotonic); pass the session clock to share its time base. */
@@ -181,8 +183,10 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
     let connectTimer: NodeJS.Timeout | undefined;
     let req: ClientRequest;
 
+    let ttfbTimer: NodeJS.Timeout | undefined;
     const fail = (err: unknown) => {
       clearTimeout(connectTimer);
+      clearTimeout(ttfbTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (settled) return;
       settled = true;
@@ -224,6 +228,15 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
       }
       socket.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(connectTimer);
+        const ttfbLimit = opts.responseTimeoutMs ?? 0;
+        if (ttfbLimit > 0 && !response) {
+          // A server that accepts and never answers must not hold the session forever.
+          ttfbTimer = setTimeout(() => {
+            const err = Object.assign(new Error(`No response within ${ttfbLimit} ms after connecting (time to first byte)`), { code: 'ERR_TTFB_TIMEOUT' });
+            req.destroy(err);
+          }, ttfbLimit);
+          ttfbTimer.unref?.();
+        }
         opts.onConnected?.();
       });
       // The first byte is when data arrives, not when the parser has built the response object
@@ -234,6 +247,7 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
     req.on('error', fail);
     req.on('response', (res) => {
       clearTimeout(connectTimer);
+      clearTimeout(ttfbTimer);
       response = res;
       timing.markFirstByte();
       const finish = () => {

@@ -31,6 +31,7 @@ export function sendLogged(options: ConnectOptions, sink: TransportSink, spec: E
     body,
     tls: options.tls,
     connectTimeoutMs: options.connectTimeoutMs,
+    responseTimeoutMs: options.responseTimeoutMs,
     signal: spec.signal,
     now: sink.now,
     onRequest: (sent) => {

@@ -73,6 +73,8 @@ export interface ConnectOptions {
   durationMs?: number;
   /** Give up on a connection attempt after this long. */
   connectTimeoutMs?: number;
+  /** HTTP-based patterns: give up when a connected request gets no response headers within this long (time to first byte). */
+  responseTimeoutMs?: number;
   /** HTTP: follow redirects (each hop is still logged). */
   followRedirects?: boolean;
   maxRedirects?: number;

@@ -79,6 +79,7 @@ class HttpTransport implements Transport {
           body,
           tls: options.tls,
           connectTimeoutMs: options.connectTimeoutMs,
+          responseTimeoutMs: options.responseTimeoutMs,
           signal: this.abort.signal,
           now: sink.now,
           onRequest: (sent) => this.logRequest(sent, body, hop),
