@@ -104,9 +104,12 @@ class MqttTransport implements Transport {
     }
     this.client = client;
     if (this.mqttOptions.request) {
-      this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), (why) =>
-        void this.close(why),
-      );
+      this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), (why) => {
+        // Ending by itself: announce it the way Session.close() would.
+        if (this.ended || this.userClosed) return;
+        this.sink.state('closing', { reason: why });
+        void this.close(why);
+      });
     }
     this.wire(client);
     try {
