@@ -1,0 +1,383 @@
+/**
+ * The per-pattern table of the conformance suite: for every registered pattern, a real server on
+ * 127.0.0.1 (port 0, or a real Mosquitto broker for MQTT), the session options that reach it, and how
+ * the shared rows apply. Where a pattern does not fit a row, the table says so with a reason and names
+ * the behaviour that is asserted instead; no row is skipped.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ConnectOptions, PatternId } from '../../../src/shared/connect';
+import type { StateEvent, WireEvent } from '../../../src/shared/events';
+import { listen } from '../../helpers/servers';
+import { startMosquitto } from '../../helpers/mosquitto';
+
+/** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
+const QUICK_RECONNECT = { initialDelayMs: 30, maxDelayMs: 200, jitter: 0, maxAttempts: 20 } as const;
+
+/** A server started for one row, and the session options that reach it. */
+export interface LiveServer {
+  /** A session that opens, receives data and stays open until it is closed. */
+  options: ConnectOptions;
+  /** For the `count: 1` row, when it needs other options (default: `options`). */
+  countOptions?: ConnectOptions;
+  /**
+   * Runs once the session is open: makes inbound data arrive where the server needs a nudge (the
+   * webhook receiver needs a caller), or waits until the server holds the request (plain HTTP).
+   */
+  provoke(open: StateEvent): Promise<void>;
+  /** The server side cuts the session's connection (or its next exchange; see the fixture's recovery). */
+  drop(): Promise<void>;
+  /** Requests or connections the server has seen (to check that nothing goes out after close). */
+  hits(): number;
+  close(): Promise<void>;
+}
+
+/** What a server drop does to a session of this pattern. */
+export type Recovery =
+  /** Long-lived connection: a `reconnect` event, then `open` again. */
+  | { kind: 'reconnect' }
+  /** Short polling has no connection to re-establish: the failed poll is an error, the next poll answers. */
+  | { kind: 'next-poll'; reason: string }
+  /** A single exchange (or one operation): a drop fails the session with one line, and nothing retries. */
+  | { kind: 'fails'; reason: string }
+  /** No outbound connection: a caller that hangs up mid-request leaves the receiver open for the next one. */
+  | { kind: 'stays-open'; reason: string };
+
+export interface Fixture {
+  pattern: PatternId;
+  start(): Promise<LiveServer>;
+  /** The session is established and has exchanged data (when it is safe to close or drop). */
+  established(events: WireEvent[]): boolean;
+  recovery: Recovery;
+  /**
+   * Where a session that finds nothing to talk to fails: a closed port, or (webhook, which listens
+   * instead of connecting) a port that is already taken.
+   */
+  noServer: { kind: 'closed-port'; url(port: number): string } | { kind: 'port-in-use'; reason: string };
+  /** Invalid target: a bad URL, or (webhook, which ignores the URL) a bad listen address. */
+  invalidTarget: { kind: 'url'; urls: string[] } | { kind: 'listen'; reason: string; listens: string[] };
+}
+
+const hasInData = (events: WireEvent[]) => events.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true);
+
+/** A node http server that remembers its sockets, counts requests, and can cut the next exchange. */
+async function trackedHttp(handler: http.RequestListener): Promise<{
+  url: string;
+  hits(): number;
+  destroyAll(): void;
+  dropNext(): void;
+  close(): Promise<void>;
+}> {
+  let hits = 0;
+  let dropNext = false;
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    hits++;
+    if (dropNext) {
+      dropNext = false;
+      req.socket.destroy();
+      return;
+    }
+    handler(req, res);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: () => hits,
+    destroyAll: () => {
+      for (const s of sockets) s.destroy();
+    },
+    dropNext: () => {
+      dropNext = true;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** POST `body` on a fresh connection (no pooled socket is left behind) and read the reply. */
+export function post(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'text/plain' } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** A caller that announces a body, sends part of it, and hangs up. */
+function hangUpMidRequest(url: string): Promise<void> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
+      sock.write(`POST /hook HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial`);
+      setTimeout(() => sock.destroy(), 20);
+    });
+    sock.once('close', () => resolve());
+    sock.once('error', () => undefined);
+  });
+}
+
+const noop = async () => undefined;
+
+/** Poll `pred` every 5 ms for at most 5 s. */
+async function until(pred: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+const httpUrl = (port: number) => `http://127.0.0.1:${port}/`;
+const INVALID_HTTP_URLS = ['not a url', 'http://'];
+
+export const FIXTURES: Fixture[] = [
+  {
+    pattern: 'http',
+    async start() {
+      const srv = await trackedHttp((req, res) => {
+        // `/hold` accepts the request and never answers, so the session stays open until closed.
+        if (req.url === '/hold') return;
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+      });
+      return {
+        options: { pattern: 'http', url: `${srv.url}/hold` },
+        countOptions: { pattern: 'http', url: `${srv.url}/answer` },
+        // The out frame is logged as the request leaves; the server has it a moment later.
+        provoke: () => until(() => srv.hits() > 0, 'the server received the held request'),
+        drop: async () => srv.destroyAll(),
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    // A held request has sent its out frame and is waiting for an answer.
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'out'),
+    recovery: { kind: 'fails', reason: 'one request, one response: a cut exchange is the answer, and is not retried' },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'ws',
+    async start() {
+      let connections = 0;
+      const server = http.createServer((_req, res) => res.writeHead(404).end());
+      const wss = new WebSocketServer({ server });
+      const clients = new Set<WebSocket>();
+      wss.on('connection', (sock) => {
+        connections++;
+        clients.add(sock);
+        sock.once('close', () => clients.delete(sock));
+        sock.on('message', (m, isBinary) => sock.send(m, { binary: isBinary }));
+        sock.send('hello');
+      });
+      const port = await listen(server);
+      return {
+        options: { pattern: 'ws', url: `ws://127.0.0.1:${port}/`, reconnect: QUICK_RECONNECT },
+        provoke: noop,
+        drop: async () => {
+          for (const c of clients) c.terminate();
+        },
+        hits: () => connections,
+        close: async () => {
+          for (const c of wss.clients) c.terminate();
+          wss.close();
+          server.closeAllConnections();
+          await new Promise<void>((r) => server.close(() => r()));
+        },
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'reconnect' },
+    noServer: { kind: 'closed-port', url: (port) => `ws://127.0.0.1:${port}/` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'ws://'] },
+  },
+  {
+    pattern: 'sse',
+    async start() {
+      let n = 0;
+      const srv = await trackedHttp((_req, res) => {
+        n++;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        // retry: keeps the library's reconnect quick, and is what the reconnect event reports.
+        res.write(`retry: 40\nid: ${n}\ndata: hello ${n}\n\n`);
+      });
+      return {
+        options: { pattern: 'sse', url: `${srv.url}/events`, reconnect: QUICK_RECONNECT },
+        provoke: noop,
+        drop: async () => srv.destroyAll(),
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'reconnect' },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'poll',
+    async start() {
+      let version = 0;
+      const srv = await trackedHttp((_req, res) => {
+        version++;
+        res.writeHead(200, { 'content-type': 'application/json', etag: `"v${version}"` }).end(JSON.stringify({ version }));
+      });
+      return {
+        options: { pattern: 'poll', url: `${srv.url}/resource`, poll: { intervalMs: 25 }, reconnect: QUICK_RECONNECT },
+        provoke: noop,
+        drop: async () => srv.dropNext(),
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    established: hasInData,
+    recovery: {
+      kind: 'next-poll',
+      reason: 'short polling holds no connection: a failed poll is logged as an error and the next poll is the recovery',
+    },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'long-poll',
+    async start() {
+      let cursor = 0;
+      const srv = await trackedHttp((_req, res) => {
+        // Hold each request briefly, as a long-poll server does until data arrives.
+        const timer = setTimeout(() => {
+          cursor++;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cursor: String(cursor), items: [cursor] }));
+        }, 20);
+        res.once('close', () => clearTimeout(timer));
+      });
+      return {
+        options: { pattern: 'long-poll', url: `${srv.url}/updates`, longPoll: { cursorField: '$.cursor' }, reconnect: QUICK_RECONNECT },
+        provoke: noop,
+        drop: async () => {
+          // Cut the request being held now, and the next one too if it was between requests.
+          srv.dropNext();
+          srv.destroyAll();
+        },
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'reconnect' },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'stream',
+    async start() {
+      let n = 0;
+      const srv = await trackedHttp((_req, res) => {
+        n++;
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write(`{"n":${n}}\n`); // then held open
+      });
+      return {
+        options: { pattern: 'stream', url: `${srv.url}/stream`, reconnect: QUICK_RECONNECT },
+        provoke: noop,
+        drop: async () => srv.destroyAll(),
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'reconnect' },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'mqtt',
+    async start() {
+      const broker = await startMosquitto();
+      const options: ConnectOptions = {
+        pattern: 'mqtt',
+        url: broker.url,
+        reconnect: QUICK_RECONNECT,
+        mqtt: {
+          subscribe: [{ topic: 'conformance/#', qos: 1 }],
+          // Published once connected; the broker sends it back through the subscription.
+          publish: [{ topic: 'conformance/hello', payload: 'hello', qos: 1 }],
+        },
+      };
+      return {
+        options,
+        provoke: noop,
+        drop: () => broker.restart(),
+        hits: () => 0,
+        close: () => broker.stop(),
+      };
+    },
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.channel === 'conformance/hello'),
+    recovery: { kind: 'reconnect' },
+    noServer: { kind: 'closed-port', url: (port) => `mqtt://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'mqtt://'] },
+  },
+  {
+    pattern: 'webhook',
+    async start() {
+      let calls = 0;
+      let receiverUrl = '';
+      return {
+        // The URL is not used: the receiver binds where `webhook.listen` says (loopback, any free port).
+        options: { pattern: 'webhook', url: '', webhook: { listen: '127.0.0.1:0', reply: { status: 202, body: 'ok' } } },
+        provoke: async (open) => {
+          receiverUrl = open.url ?? '';
+          calls++;
+          await post(receiverUrl, `{"event":${calls}}`);
+        },
+        drop: async () => {
+          calls++;
+          await hangUpMidRequest(receiverUrl);
+        },
+        hits: () => calls,
+        close: noop,
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'stays-open', reason: 'the receiver makes no outbound connection; callers come and go on their own' },
+    noServer: { kind: 'port-in-use', reason: 'the receiver listens instead of connecting: its "nothing there" is a port it cannot have' },
+    invalidTarget: {
+      kind: 'listen',
+      reason: 'the receiver ignores the session URL; its target is the listen address',
+      listens: ['127.0.0.1:99999', 'localhost:port', '::1:80'],
+    },
+  },
+  {
+    pattern: 'async',
+    async start() {
+      const srv = await trackedHttp((req, res) => {
+        if (req.method === 'POST') {
+          res.writeHead(202, { location: '/operations/1', 'content-type': 'application/json' }).end('{"status":"accepted"}');
+          return;
+        }
+        // The operation never finishes, so the session polls until it is closed.
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"running"}');
+      });
+      return {
+        options: { pattern: 'async', url: `${srv.url}/jobs`, async: { pollIntervalMs: 25 } },
+        provoke: noop,
+        drop: async () => srv.dropNext(),
+        hits: srv.hits,
+        close: srv.close,
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'fails', reason: 'one operation: a status poll whose connection is cut fails it with one line, and nothing retries' },
+    noServer: { kind: 'closed-port', url: httpUrl },
+    invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+];
