@@ -122,13 +122,25 @@ async function settleTo(base: Map<string, number>, ms: number): Promise<string[]
   }
 }
 
-async function withServer<T>(fx: Fixture, body: (srv: LiveServer) => Promise<T>): Promise<T> {
+/**
+ * Run a row against a fresh server. Every row, whatever its path (closed, failed, reconnected), must also
+ * leave no handle of its own behind once the session has ended.
+ */
+async function withServer(fx: Fixture, body: (srv: LiveServer) => Promise<void>): Promise<void> {
   const srv = await fx.start();
   try {
-    return await body(srv);
+    await noHandlesLeft(() => body(srv));
   } finally {
     await srv.close();
   }
+}
+
+/** Run `body` and then check that the handles it opened are gone (bounded wait). */
+async function noHandlesLeft(body: () => Promise<void>): Promise<void> {
+  const base = resources();
+  await body();
+  const left = await settleTo(base, 3000);
+  assert.deepEqual(left, [], `handles left after the session ended: ${left.join(', ')}`);
 }
 
 describe('conformance: the fixture table covers every pattern', () => {
@@ -319,18 +331,20 @@ for (const fx of FIXTURES) {
     if (noServer.kind === 'closed-port') {
       it('a first connection to a closed port fails with one line, no stack, no retry', async () => {
         const port = await freePort();
-        const run = open({ pattern: fx.pattern, url: noServer.url(port), reconnect: { initialDelayMs: 10, jitter: 0 } });
-        await run.session.start();
-        const summary = await within(10_000, run.session.done, 'a refused connection ends the session');
-        assertFinished(run.events);
-        assertCounts(run.events, summary);
-        assert.equal(summary.state, 'failed');
-        assert.equal(ofKind(run.events, 'reconnect').length, 0, 'a first connection that fails is not retried');
-        const errors = ofKind(run.events, 'error');
-        assert.ok(errors.length >= 1, 'an error event');
-        for (const e of errors) assertOneLine(e.message, 'error message');
-        assert.match(errors[0].message, /refused/i);
-        assertOneLine(ofKind(run.events, 'state').at(-1)!.reason, 'failed reason');
+        await noHandlesLeft(async () => {
+          const run = open({ pattern: fx.pattern, url: noServer.url(port), reconnect: { initialDelayMs: 10, jitter: 0 } });
+          await run.session.start();
+          const summary = await within(10_000, run.session.done, 'a refused connection ends the session');
+          assertFinished(run.events);
+          assertCounts(run.events, summary);
+          assert.equal(summary.state, 'failed');
+          assert.equal(ofKind(run.events, 'reconnect').length, 0, 'a first connection that fails is not retried');
+          const errors = ofKind(run.events, 'error');
+          assert.ok(errors.length >= 1, 'an error event');
+          for (const e of errors) assertOneLine(e.message, 'error message');
+          assert.match(errors[0].message, /refused/i);
+          assertOneLine(ofKind(run.events, 'state').at(-1)!.reason, 'failed reason');
+        });
       });
     } else {
       it(`listening on a port already in use fails with one line (${noServer.reason})`, async () => {
@@ -338,15 +352,17 @@ for (const fx of FIXTURES) {
         await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
         const port = (taken.address() as net.AddressInfo).port;
         try {
-          const run = open({ pattern: fx.pattern, url: '', webhook: { listen: `127.0.0.1:${port}` } });
-          await run.session.start();
-          const summary = await within(5000, run.session.done, 'a taken port ends the session');
-          assertFinished(run.events);
-          assert.equal(summary.state, 'failed');
-          const errors = ofKind(run.events, 'error');
-          assert.equal(errors.length, 1);
-          assertOneLine(errors[0].message, 'error message');
-          assert.match(errors[0].message, /already in use/);
+          await noHandlesLeft(async () => {
+            const run = open({ pattern: fx.pattern, url: '', webhook: { listen: `127.0.0.1:${port}` } });
+            await run.session.start();
+            const summary = await within(5000, run.session.done, 'a taken port ends the session');
+            assertFinished(run.events);
+            assert.equal(summary.state, 'failed');
+            const errors = ofKind(run.events, 'error');
+            assert.equal(errors.length, 1);
+            assertOneLine(errors[0].message, 'error message');
+            assert.match(errors[0].message, /already in use/);
+          });
         } finally {
           await new Promise<void>((r) => taken.close(() => r()));
         }
@@ -356,19 +372,21 @@ for (const fx of FIXTURES) {
     const invalid = fx.invalidTarget;
     if (invalid.kind === 'url') {
       it('an invalid URL fails at once with a one-line "Invalid URL" message', async () => {
-        for (const url of invalid.urls) {
-          const run = open({ pattern: fx.pattern, url });
-          await run.session.start();
-          const summary = await within(3000, run.session.done, `invalid URL ${url}`);
-          assertFinished(run.events);
-          assert.equal(summary.state, 'failed', url);
-          const errors = ofKind(run.events, 'error');
-          assert.equal(errors.length, 1, url);
-          assertOneLine(errors[0].message, 'error message');
-          assert.match(errors[0].message, /^Invalid URL/, url);
-          assert.equal(summary.frames.in + summary.frames.out, 0, 'nothing was sent');
-          assert.ok(!ofKind(run.events, 'state').some((s) => s.state === 'open'));
-        }
+        await noHandlesLeft(async () => {
+          for (const url of invalid.urls) {
+            const run = open({ pattern: fx.pattern, url });
+            await run.session.start();
+            const summary = await within(3000, run.session.done, `invalid URL ${url}`);
+            assertFinished(run.events);
+            assert.equal(summary.state, 'failed', url);
+            const errors = ofKind(run.events, 'error');
+            assert.equal(errors.length, 1, url);
+            assertOneLine(errors[0].message, 'error message');
+            assert.match(errors[0].message, /^Invalid URL/, url);
+            assert.equal(summary.frames.in + summary.frames.out, 0, 'nothing was sent');
+            assert.ok(!ofKind(run.events, 'state').some((s) => s.state === 'open'));
+          }
+        });
       });
     } else {
       it(`an invalid listen address fails at once with one line; the URL is ignored (${invalid.reason})`, async () => {
