@@ -108,7 +108,13 @@ class Inspector {
       this.saveState();
       void this.applyFilter(f);
     });
-    this.log = new FrameLog((filterId, start, count) => this.rpc.request(GetRows, { sessionId: this.current?.id ?? '', filterId, start, count }), {
+    this.log = new FrameLog(async (filterId, start, count) => {
+      const s = this.current;
+      const r = await this.rpc.request(GetRows, { sessionId: s?.id ?? '', filterId, start, count });
+      // Rows loaded for display also carry the pattern facts the header shows (poll stats).
+      if (s === this.current) this.header.observe(r.rows);
+      return r;
+    }, {
       onOpen: (seq) => void this.openEvent(seq),
       onPinnedChange: (pinned) => {
         this.header.setPinned(pinned);

@@ -5,7 +5,7 @@
 import { PATTERN_LABELS } from '../src/shared/connect';
 import type { FrameEvent, WireEvent } from '../src/shared/events';
 import type { SessionInfo } from '../src/shared/protocol';
-import { reveal } from './format';
+import { formatMs, reveal } from './format';
 import { h, setText } from './ui/dom';
 import { badge, button, dropdown } from './ui/toolkit';
 
@@ -20,12 +20,17 @@ export interface HeaderActions {
   toggleTimeMode(): void;
 }
 
-/** Poll figures gathered from frame meta (status, changed/unchanged answers). */
+/** Poll figures gathered from frame meta (status, changed/unchanged answers, held time). */
 interface PollFigures {
   requests: number;
   lastStatus?: string;
   unchanged: number;
+  lastHeldMs?: number;
+  /** The short-poll transport's running `meta.stats` from the newest in frame. */
+  stats?: { requests?: unknown; changes?: unknown; requestsPerChange?: unknown; staleness?: { avgMs?: unknown; maxMs?: unknown } };
 }
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The header (#session-header). */
 export class SessionHeader {
@@ -45,6 +50,7 @@ export class SessionHeader {
   private readonly timeBtn;
   private poll: PollFigures = { requests: 0, unchanged: 0 };
   private lastPollSeq = 0;
+  private pickerSignature = '';
 
   constructor(private readonly actions: HeaderActions) {
     this.picker = dropdown({ id: 'session-select', ariaLabel: 'Session', options: [], onChange: (v) => v && this.actions.select(v) });
@@ -78,7 +84,13 @@ export class SessionHeader {
   /** Show the session list and the selected session. */
   setSessions(sessions: SessionInfo[], selected: SessionInfo | undefined, view: 'sidebar' | 'panel'): void {
     this.picker.hidden = view === 'panel' || sessions.length < 2;
-    this.picker.setOptions(sessions.map((s) => ({ value: s.id, label: `${reveal(s.name)} (${s.state})` })), selected?.id);
+    const options = sessions.map((s) => ({ value: s.id, label: `${reveal(s.name)} (${s.state})` }));
+    // Rebuild only on a real change: a rebuild would close the list under the user's pointer.
+    const signature = JSON.stringify([options, selected?.id]);
+    if (signature !== this.pickerSignature) {
+      this.pickerSignature = signature;
+      this.picker.setOptions(options, selected?.id);
+    }
     if (!selected) return;
     setText(this.name, reveal(selected.name));
     setText(this.pattern, PATTERN_LABELS[selected.pattern] ?? selected.pattern);
@@ -134,10 +146,25 @@ export class SessionHeader {
     this.poll.requests++;
     if (m.status !== undefined) this.poll.lastStatus = String(m.status);
     if (m.status === 304 || m.changed === false || m.empty === true || m.timeout === true) this.poll.unchanged++;
+    if (num(m.heldMs) !== undefined) this.poll.lastHeldMs = num(m.heldMs);
+    if (m.stats && typeof m.stats === 'object') this.poll.stats = m.stats as PollFigures['stats'];
   }
 
   private updatePollLine(): void {
     const p = this.poll;
-    setText(this.pollLine, `answers seen: ${p.requests} · unchanged/empty: ${p.unchanged}${p.lastStatus ? ` · last status ${reveal(p.lastStatus)}` : ''}`);
+    const parts: string[] = [];
+    const st = p.stats;
+    if (st && num(st.requests) !== undefined) {
+      parts.push(`polls ${num(st.requests)}`, `changes ${num(st.changes) ?? 0}`);
+      if (num(st.requestsPerChange) !== undefined) parts.push(`polls/change ${num(st.requestsPerChange)!.toFixed(1)}`);
+      const avg = num(st.staleness?.avgMs);
+      const max = num(st.staleness?.maxMs);
+      if (avg !== undefined) parts.push(`staleness avg ${formatMs(avg)}${max !== undefined ? ` max ${formatMs(max)}` : ''}`);
+    } else {
+      parts.push(`answers seen ${p.requests}`, `unchanged/empty ${p.unchanged}`);
+      if (p.lastHeldMs !== undefined) parts.push(`last held ${formatMs(p.lastHeldMs)}`);
+    }
+    if (p.lastStatus) parts.push(`last status ${reveal(p.lastStatus)}`);
+    setText(this.pollLine, parts.join(' · '));
   }
 }

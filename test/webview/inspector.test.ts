@@ -511,6 +511,27 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('poll sessions show the poll figures from frame meta', async () => {
+    const stats = { requests: 12, changes: 3, requestsPerChange: 4, bytesPerChange: 80, staleness: { avgMs: 250, maxMs: 900, samples: 3 } };
+    const events = stamp([
+      { kind: 'state', state: 'open', url: 'http://127.0.0.1:9/items', meta: { status: 200 } },
+      frame('in', '{"v":1}', { meta: { status: 200, changed: true, stats: { ...stats, requests: 11, changes: 2 } } }),
+      frame('in', '', { meta: { status: 304, changed: false, stats } }),
+    ]);
+    const p = await hs.open({ sessions: [session('p', { pattern: 'poll', canSend: false })], events: { p: events } });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#frame-log .row[data-seq="3"]');
+      await page.waitForFunction(() => document.querySelector('#poll-stats')?.textContent?.startsWith('polls 12'));
+      assert.equal(await page.textContent('#poll-stats'), 'polls 12 · changes 3 · polls/change 4.0 · staleness avg 250.0 ms max 900.0 ms · last status 304');
+      assert.equal(await page.isVisible('#poll-stats'), true);
+      assert.equal(await page.isHidden('#webhook-receiver'), true);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a reload restores the filter and asks the host again (the webview is disposable)', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() } });
     try {
