@@ -194,6 +194,14 @@
     return {
       postMessage(msg) {
         sent.push(JSON.parse(JSON.stringify(msg)));
+        if (msg.type === 'cmd' && msg.method === 'log/clear') {
+          // Like the host: drop the session's events and its views, then tell the webview.
+          const sid = msg.params.sessionId;
+          events[sid] = [];
+          for (const [id, v] of views) if (v.sessionId === sid) views.delete(id);
+          delete currentView[sid];
+          setTimeout(() => post({ type: 'note', method: 'log/didReset', params: { sessionId: sid } }), 1);
+        }
         if (msg.type !== 'req') return;
         // Answer asynchronously, as the real host does.
         setTimeout(() => {

@@ -532,6 +532,44 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('header actions send their commands; Clear resets the view; time mode and notices', async () => {
+    const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() } });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#frame-log .row[data-seq="9"]');
+      for (const [id, method, extra] of [
+        ['btn-disconnect', 'session/disconnect', {}],
+        ['btn-reconnect', 'session/reconnect', {}],
+        ['btn-export-ndjson', 'log/export', { format: 'ndjson' }],
+        ['btn-export-har', 'log/export', { format: 'har' }],
+      ] as const) {
+        await page.click(`#${id}`);
+        await waitSent(page, method, (m) => JSON.stringify(m.params) === JSON.stringify({ sessionId: 'a', ...extra }));
+      }
+
+      assert.match(await rowText(page, 4), /42\.0/);
+      await page.click('#btn-time-mode');
+      await page.waitForFunction(() => /\d\d:\d\d:\d\d\.\d{3}/.test(document.querySelector('#frame-log .row[data-seq="4"] .c-time')?.textContent ?? ''));
+      assert.equal(await page.textContent('#btn-time-mode'), 'clock');
+
+      await page.evaluate(() => (window as unknown as { __host: { notify(m: string, p: unknown): void } }).__host.notify('ui/didNotify', { level: 'error', message: '<b>Export failed</b>: disk full' }));
+      await page.waitForSelector('#notice:not([hidden])');
+      assert.equal(await page.textContent('#notice'), '<b>Export failed</b>: disk full');
+      assert.equal(await page.getAttribute('#notice', 'data-level'), 'error');
+      assert.equal(await page.$$eval('#notice b', (b) => b.length), 0);
+
+      const filtersBefore = (await sent(page, 'log/setFilter')).length;
+      await page.click('#btn-clear');
+      await waitSent(page, 'log/clear', (m) => m.params.sessionId === 'a');
+      await page.waitForSelector('#frame-log-empty:not([hidden])');
+      assert.equal((await sent(page, 'log/setFilter')).length, filtersBefore + 1, 'the view asks again after DidReset');
+      await waitForSeqs(page, []);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a reload restores the filter and asks the host again (the webview is disposable)', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() } });
     try {
