@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
 import { InspectorEndpoint, type InspectorBackend, type WebviewLike } from './inspectorEndpoint';
 import { renderInspectorHtml } from './webviewHtml';
 
@@ -15,8 +16,20 @@ function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
 }
 
-function htmlFor(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'sidebar' | 'panel', sessionId?: string): string {
+function htmlFor(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'sidebar' | 'panel', log: vscode.LogOutputChannel, sessionId?: string): string {
   const root = webviewRoot(extensionUri);
+  try {
+    return renderHtml(webview, root, view, sessionId);
+  } catch (err) {
+    // A document that cannot be built safely is not built: show why, as text, with no script at all.
+    const message = describeError(err).message;
+    log.error(`inspector: cannot render the webview (cspSource ${JSON.stringify(webview.cspSource)}): ${message}`);
+    const text = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    return `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>Wirescope could not open the inspector: ${text}</p></body></html>`;
+  }
+}
+
+function renderHtml(webview: vscode.Webview, root: vscode.Uri, view: 'sidebar' | 'panel', sessionId?: string): string {
   return renderInspectorHtml({
     cspSource: webview.cspSource,
     scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'inspector.js')).toString(),
@@ -61,7 +74,7 @@ export class InspectorHost implements vscode.WebviewViewProvider, vscode.Disposa
       log: (level, line) => this.log[level](line),
     });
     this.viewEndpoint = endpoint;
-    view.webview.html = htmlFor(view.webview, this.extensionUri, 'sidebar');
+    view.webview.html = htmlFor(view.webview, this.extensionUri, 'sidebar', this.log);
     view.onDidChangeVisibility(() => endpoint.visibilityChanged());
     view.onDidDispose(() => {
       endpoint.dispose();
@@ -92,7 +105,7 @@ export class InspectorHost implements vscode.WebviewViewProvider, vscode.Disposa
       sessionId,
       log: (level, line) => this.log[level](line),
     });
-    panel.webview.html = htmlFor(panel.webview, this.extensionUri, 'panel', sessionId);
+    panel.webview.html = htmlFor(panel.webview, this.extensionUri, 'panel', this.log, sessionId);
     panel.onDidChangeViewState(() => endpoint.visibilityChanged());
     panel.onDidDispose(() => {
       endpoint.dispose();

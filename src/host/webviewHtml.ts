@@ -49,7 +49,10 @@ export function inspectorCsp(cspSource: string, nonce: string): string {
  */
 export function renderInspectorHtml(o: InspectorHtmlOptions): string {
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('nonce must be at least 16 base64/hex characters');
-  if (/[;'"\r\n,]/.test(o.cspSource)) throw new Error('cspSource contains characters not allowed in a CSP');
+  // code-server's cspSource is "'self' https://*.vscode-cdn.net": the 'self' keyword is allowed, other quotes are not.
+  if (/[;"\r\n,]/.test(o.cspSource) || o.cspSource.split(/\s+/).some((t) => t.includes("'") && t !== "'self'")) {
+    throw new Error('cspSource contains characters not allowed in a CSP');
+  }
   const csp = inspectorCsp(o.cspSource.trim(), o.nonce);
   const session = o.sessionId === undefined ? '' : ` data-session-id="${esc(o.sessionId)}"`;
   return `<!DOCTYPE html>
