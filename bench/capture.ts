@@ -116,13 +116,21 @@ async function pair(
   ctx: BenchContext,
   id: string,
   what: string,
-  ours: () => Promise<number>,
-  bare: () => Promise<number>,
+  ours: (n: number) => Promise<number>,
+  bare: (n: number) => Promise<number>,
+  n: number,
   reps: number,
   targeted: boolean,
 ): Promise<void> {
   ctx.log(`  ${what} ...`);
-  const r = await sideBySide(ours, bare, reps);
+  const warm = Math.max(1000, Math.floor(n / 4));
+  const r = await sideBySide(
+    () => ours(n),
+    () => bare(n),
+    reps,
+    () => ours(warm),
+    () => bare(warm),
+  );
   ctx.add({
     id,
     what,
@@ -146,33 +154,34 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
   // where the client alone limits the rate (shows the per-message cost; no target).
   const nWs = ctx.quick ? 50_000 : 200_000;
   for (const [path, targeted] of [['ws-lib', true], ['ws', false]] as const) {
-    const url = `ws://${http}/${path}?n=${nWs}&size=${MESSAGE_SIZE}`;
+    const url = (n: number) => `ws://${http}/${path}?n=${n}&size=${MESSAGE_SIZE}`;
     const what = `WebSocket ${nWs / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'ws server' : 'pre-built feed'}`;
-    await pair(ctx, `capture.${path}`, what, () => captureWithSession({ pattern: 'ws', url }, nWs), () => bareWs(url, nWs), reps, targeted);
+    await pair(ctx, `capture.${path}`, what, (n) => captureWithSession({ pattern: 'ws', url: url(n) }, n), (n) => bareWs(url(n), n), nWs, reps, targeted);
   }
 
   const nSse = ctx.quick ? 30_000 : 100_000;
   if (isPatternAvailable('sse')) {
     for (const [path, targeted] of [['sse-lib', true], ['sse', false]] as const) {
-      const url = `http://${http}/${path}?n=${nSse}&size=${MESSAGE_SIZE}`;
+      const url = (n: number) => `http://${http}/${path}?n=${n}&size=${MESSAGE_SIZE}`;
       const what = `SSE ${nSse / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'write per event' : 'pre-built feed'}`;
-      await pair(ctx, `capture.${path}`, what, () => captureWithSession({ pattern: 'sse', url }, nSse), () => bareSse(url, nSse), reps, targeted);
+      await pair(ctx, `capture.${path}`, what, (n) => captureWithSession({ pattern: 'sse', url: url(n) }, n), (n) => bareSse(url(n), n), nSse, reps, targeted);
     }
   } else {
     ctx.log('  SSE: the sse pattern is not registered in this build; skipped');
   }
 
   const nMqtt = ctx.quick ? 20_000 : 100_000;
-  const topic = `bench/${nMqtt}/${MESSAGE_SIZE}`;
   const brokerUrl = `mqtt://127.0.0.1:${ctx.feed.mqttPort}`;
   if (isPatternAvailable('mqtt')) {
+    // aedes, not the client, limits this pair: fewer repetitions keep the whole bench short.
     await pair(
       ctx,
       'capture.mqtt',
       `MQTT QoS 0 ${nMqtt / 1000}k x ${MESSAGE_SIZE} B, aedes broker`,
-      () => captureWithSession({ pattern: 'mqtt', url: brokerUrl, mqtt: { protocolVersion: 4, subscribe: [{ topic, qos: 0 }] } }, nMqtt),
-      () => bareMqtt(brokerUrl, topic, nMqtt),
-      reps,
+      (n) => captureWithSession({ pattern: 'mqtt', url: brokerUrl, mqtt: { protocolVersion: 4, subscribe: [{ topic: `bench/${n}/${MESSAGE_SIZE}`, qos: 0 }] } }, n),
+      (n) => bareMqtt(brokerUrl, `bench/${n}/${MESSAGE_SIZE}`, n),
+      nMqtt,
+      3,
       true,
     );
   } else {

@@ -51,33 +51,37 @@ export async function benchCli(ctx: BenchContext): Promise<void> {
   const bare = join(ROOT, 'bench/bareClient.mjs');
   const reps = ctx.quick ? 2 : 3;
   const http = `127.0.0.1:${ctx.feed.httpPort}`;
-  const cases: Array<{ id: string; what: string; n: number; cliArgs: string[]; bareArgs: string[] }> = [];
+  const cases: Array<{ id: string; what: string; n: number; cliArgs: (n: number) => string[]; bareArgs: (n: number) => string[] }> = [];
   const nWs = ctx.quick ? 50_000 : 200_000;
-  const wsUrl = `ws://${http}/ws-lib?n=${nWs}&size=100`;
-  cases.push({ id: 'cli.ws', what: `CLI process, WebSocket ${nWs / 1000}k`, n: nWs, cliArgs: [wsUrl], bareArgs: ['ws', wsUrl] });
+  const wsUrl = (n: number) => `ws://${http}/ws-lib?n=${n}&size=100`;
+  cases.push({ id: 'cli.ws', what: `CLI process, WebSocket ${nWs / 1000}k`, n: nWs, cliArgs: (n) => [wsUrl(n)], bareArgs: (n) => ['ws', wsUrl(n), String(n)] });
   if (isPatternAvailable('sse')) {
     const nSse = ctx.quick ? 30_000 : 100_000;
-    const sseUrl = `http://${http}/sse-lib?n=${nSse}&size=100`;
-    cases.push({ id: 'cli.sse', what: `CLI process, SSE ${nSse / 1000}k`, n: nSse, cliArgs: [sseUrl, '--pattern', 'sse'], bareArgs: ['sse', sseUrl] });
+    const sseUrl = (n: number) => `http://${http}/sse-lib?n=${n}&size=100`;
+    cases.push({ id: 'cli.sse', what: `CLI process, SSE ${nSse / 1000}k`, n: nSse, cliArgs: (n) => [sseUrl(n), '--pattern', 'sse'], bareArgs: (n) => ['sse', sseUrl(n), String(n)] });
   }
   if (isPatternAvailable('mqtt') && !ctx.quick) {
     const nMqtt = 50_000;
-    const topic = `bench/${nMqtt}/100`;
     const brokerUrl = `mqtt://127.0.0.1:${ctx.feed.mqttPort}`;
     cases.push({
       id: 'cli.mqtt',
       what: `CLI process, MQTT QoS 0 ${nMqtt / 1000}k`,
       n: nMqtt,
-      cliArgs: [brokerUrl, '--subscribe', `${topic}:0`, '--mqtt-version', '4'],
-      bareArgs: ['mqtt', brokerUrl, topic],
+      cliArgs: (n) => [brokerUrl, '--subscribe', `bench/${n}/100:0`, '--mqtt-version', '4'],
+      bareArgs: (n) => ['mqtt', brokerUrl, String(n), `bench/${n}/100`],
     });
   }
   for (const c of cases) {
     ctx.log(`  ${c.what} ...`);
+    const ours = (n: number) => timedProcess([cli, 'connect', ...c.cliArgs(n), '--count', String(n), '--format', 'summary'], n);
+    const bareRun = (n: number) => timedProcess([bare, ...c.bareArgs(n)], n);
+    const warm = Math.floor(c.n / 4);
     const r = await sideBySide(
-      () => timedProcess([cli, 'connect', ...c.cliArgs, '--count', String(c.n), '--format', 'summary'], c.n),
-      () => timedProcess([bare, ...c.bareArgs.slice(0, 2), String(c.n), ...c.bareArgs.slice(2)], c.n),
+      () => ours(c.n),
+      () => bareRun(c.n),
       reps,
+      () => ours(warm),
+      () => bareRun(warm),
     );
     ctx.add({
       id: c.id,

@@ -65,14 +65,15 @@ export interface PairResult {
 }
 
 /**
- * Run Wirescope and the bare client side by side: one warm-up each, then `reps` interleaved
- * repetitions with the order alternating, and compare medians (noise on a shared machine hits both).
+ * Run Wirescope and the bare client side by side: one warm-up each (`warmOurs`/`warmBare`, smaller
+ * runs are enough to load modules and let the JIT settle), then `reps` interleaved repetitions with
+ * the order alternating, and compare medians (noise on a shared machine hits both).
  */
-export async function sideBySide(ours: Runner, bare: Runner, reps: number): Promise<PairResult> {
+export async function sideBySide(ours: Runner, bare: Runner, reps: number, warmOurs: Runner = ours, warmBare: Runner = bare): Promise<PairResult> {
   collect();
-  await bare();
+  await warmBare();
   collect();
-  await ours();
+  await warmOurs();
   const oursRuns: number[] = [];
   const bareRuns: number[] = [];
   for (let i = 0; i < reps; i++) {

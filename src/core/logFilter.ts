@@ -19,6 +19,8 @@ export interface CompiledFilter {
   readonly filter: LogFilter;
   /** True when the filter lets everything through (no per-event work needed). */
   readonly matchesAll: boolean;
+  /** False when frame payloads are never looked at (no text part), so callers can skip decoding them. */
+  readonly needsData: boolean;
   /** Test a whole event. */
   matches(e: WireEvent): boolean;
   /** Test a frame from its parts. */
@@ -112,6 +114,7 @@ export function compileFilter(filter: LogFilter): CompiledFilter {
   return {
     filter,
     matchesAll,
+    needsData: text !== undefined,
     matches,
     matchesFrame,
     matchesText: (s) => !text || text(s),

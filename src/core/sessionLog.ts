@@ -34,6 +34,17 @@ const F_OUT = 2;
 const F_BASE64 = 4;
 const F_TRUNCATED = 8;
 const F_CONTROL = 16;
+/** The payload preview lives in the byte arena, not in `payloads`. */
+const F_ARENA = 32;
+
+/**
+ * Previews up to this many UTF-16 units are copied into the byte arena as UTF-8: 100 bytes of
+ * text then cost 100 bytes off the JS heap instead of a heap string plus a pointer, and the
+ * garbage collector never has to trace or move them. Longer previews stay as strings.
+ */
+const ARENA_MAX_CHARS = 2048;
+/** Arena block size; a block is released once every frame in it has been evicted. */
+const BLOCK_BYTES = 256 * 1024;
 
 /** Estimated bytes of one slot beyond its payload: the typed columns, array slots and object headers. */
 const FRAME_OVERHEAD = 72;
@@ -82,6 +93,13 @@ export class SessionLog implements Iterable<WireEvent> {
   private monotonic = true;
   private readonly internedChannels = new Map<string, string>();
 
+  /** The byte arena: blocks[k] is block number firstBlock + k; blockEnds[k] is one past its last event. */
+  private blocks: Buffer[] = [];
+  private blockEnds: number[] = [];
+  private firstBlock = 0;
+  private blockOffset = 0;
+  private spareBlock: Buffer | undefined;
+
   private timelineEvents: WireEvent[] = [];
   private timelineDroppedCount = 0;
 
@@ -126,6 +144,11 @@ export class SessionLog implements Iterable<WireEvent> {
     return this.estimatedBytes;
   }
 
+  /** Bytes held by the payload arena (whole blocks, including unused tails). */
+  get arenaBytes(): number {
+    return this.blocks.length * BLOCK_BYTES;
+  }
+
   /** Timeline events dropped by its own cap. */
   get timelineDropped(): number {
     return this.timelineDroppedCount;
@@ -146,9 +169,7 @@ export class SessionLog implements Iterable<WireEvent> {
     c.epochs[i] = e.ts;
     let cost: number;
     if (e.kind === 'frame') {
-      let data = e.data;
-      // A truncated preview may be a slice that pins its whole parent string in memory: copy it.
-      if (e.truncated) data = Buffer.from(data, 'utf8').toString('utf8');
+      const data = e.data;
       const meta = e.meta;
       let channel = e.channel;
       if (channel !== undefined) channel = this.intern(channel);
@@ -157,12 +178,19 @@ export class SessionLog implements Iterable<WireEvent> {
       if (e.encoding === 'base64') f |= F_BASE64;
       if (e.truncated) f |= F_TRUNCATED;
       if (meta !== undefined && meta.control === true) f |= F_CONTROL;
-      c.flags[i] = f;
       c.sizes[i] = e.size;
-      c.payloads[i] = data;
       c.channels[i] = channel;
       c.metas[i] = meta;
-      cost = frameCost(data, channel, meta);
+      if (data.length <= ARENA_MAX_CHARS) {
+        f |= F_ARENA;
+        c.payloads[i] = undefined;
+        cost = frameCost(this.arenaWrite(c, i, data, abs), channel, meta);
+      } else {
+        // A truncated preview may be a slice that pins its whole parent string in memory: copy it.
+        c.payloads[i] = e.truncated ? Buffer.from(data, 'utf8').toString('utf8') : data;
+        cost = frameCost(data.length, channel, meta);
+      }
+      c.flags[i] = f;
       this.countFrame(e);
     } else {
       c.flags[i] = 0;
@@ -256,6 +284,11 @@ export class SessionLog implements Iterable<WireEvent> {
     this.count = 0;
     this.chunks = [];
     this.spare = undefined;
+    this.firstBlock += this.blocks.length;
+    this.blocks = [];
+    this.blockEnds = [];
+    this.blockOffset = 0;
+    this.spareBlock = undefined;
     this.firstChunk = Math.floor(this.base / CHUNK);
     this.estimatedBytes = 0;
     this.droppedCount = 0;
@@ -295,7 +328,8 @@ export class SessionLog implements Iterable<WireEvent> {
     const i = abs - chunkNo * CHUNK;
     const flags = c.flags[i];
     if (flags & F_FRAME) {
-      return f.matchesFrame((flags & F_OUT) !== 0, (flags & F_CONTROL) !== 0, c.payloads[i] as string, c.channels[i], c.metas[i]);
+      const data = f.needsData ? this.dataOf(c, i, flags) : '';
+      return f.matchesFrame((flags & F_OUT) !== 0, (flags & F_CONTROL) !== 0, data, c.channels[i], c.metas[i]);
     }
     return f.matches(c.payloads[i] as WireEvent);
   }
@@ -312,11 +346,12 @@ export class SessionLog implements Iterable<WireEvent> {
       const chunkStart = chunkNo * CHUNK;
       const stop = Math.min(to, chunkStart + CHUNK);
       const { flags, payloads, channels, metas } = c;
+      const needsData = f.needsData;
       for (let i = abs - chunkStart, a = abs; a < stop; i++, a++) {
         const fl = flags[i];
         const ok =
           fl & F_FRAME
-            ? f.matchesFrame((fl & F_OUT) !== 0, (fl & F_CONTROL) !== 0, payloads[i] as string, channels[i], metas[i])
+            ? f.matchesFrame((fl & F_OUT) !== 0, (fl & F_CONTROL) !== 0, needsData ? this.dataOf(c, i, fl) : '', channels[i], metas[i])
             : f.matches(payloads[i] as WireEvent);
         if (ok) into(a);
       }
@@ -339,7 +374,7 @@ export class SessionLog implements Iterable<WireEvent> {
       dir: flags & F_OUT ? 'out' : 'in',
       size: c.sizes[i],
       encoding: flags & F_BASE64 ? 'base64' : 'utf8',
-      data: c.payloads[i] as string,
+      data: this.dataOf(c, i, flags),
     };
     if (flags & F_TRUNCATED) e.truncated = true;
     const channel = c.channels[i];
@@ -355,6 +390,34 @@ export class SessionLog implements Iterable<WireEvent> {
   }
 
   // ---------- private ----------
+
+  /** A frame's preview text. */
+  private dataOf(c: Chunk, i: number, flags: number): string {
+    if (!(flags & F_ARENA)) return c.payloads[i] as string;
+    const block = this.blocks[c.blockNos[i] - this.firstBlock];
+    const off = c.offsets[i];
+    return block.toString('utf8', off, off + c.lengths[i]);
+  }
+
+  /** Copy a preview into the arena as UTF-8; returns its byte length. */
+  private arenaWrite(c: Chunk, i: number, data: string, abs: number): number {
+    let last = this.blocks.length - 1;
+    // Three bytes per UTF-16 unit is the most UTF-8 can need, so the write always fits.
+    if (last < 0 || this.blockOffset + data.length * 3 > BLOCK_BYTES) {
+      this.blocks.push(this.spareBlock ?? Buffer.allocUnsafeSlow(BLOCK_BYTES));
+      this.spareBlock = undefined;
+      this.blockEnds.push(abs);
+      this.blockOffset = 0;
+      last++;
+    }
+    const n = this.blocks[last].write(data, this.blockOffset, 'utf8');
+    c.blockNos[i] = this.firstBlock + last;
+    c.offsets[i] = this.blockOffset;
+    c.lengths[i] = n;
+    this.blockOffset += n;
+    this.blockEnds[last] = abs + 1;
+    return n;
+  }
 
   private seqAt(abs: number): number {
     const chunkNo = Math.floor(abs / CHUNK);
@@ -412,7 +475,11 @@ export class SessionLog implements Iterable<WireEvent> {
     const chunkNo = Math.floor(abs / CHUNK);
     const c = this.chunks[chunkNo - this.firstChunk];
     const i = abs - chunkNo * CHUNK;
-    this.estimatedBytes -= c.flags[i] & F_FRAME ? frameCost(c.payloads[i] as string, c.channels[i], c.metas[i]) : OTHER_EVENT_ESTIMATE;
+    const flags = c.flags[i];
+    this.estimatedBytes -=
+      flags & F_FRAME
+        ? frameCost(flags & F_ARENA ? c.lengths[i] : (c.payloads[i] as string).length, c.channels[i], c.metas[i])
+        : OTHER_EVENT_ESTIMATE;
     // Release references so evicted payloads can be collected.
     c.payloads[i] = undefined;
     c.channels[i] = undefined;
@@ -424,6 +491,12 @@ export class SessionLog implements Iterable<WireEvent> {
       this.chunks.shift();
       this.firstChunk++;
       this.spare = c;
+    }
+    // Release arena blocks whose frames are all gone (the block being written stays).
+    while (this.blocks.length > 1 && this.blockEnds[0] <= this.base) {
+      this.spareBlock = this.blocks.shift();
+      this.blockEnds.shift();
+      this.firstBlock++;
     }
   }
 
@@ -464,14 +537,18 @@ class Chunk {
   readonly epochs = new Float64Array(CHUNK);
   readonly sizes = new Float64Array(CHUNK);
   readonly flags = new Uint8Array(CHUNK);
+  /** Arena location of each preview (frames with F_ARENA). */
+  readonly blockNos = new Uint32Array(CHUNK);
+  readonly offsets = new Uint32Array(CHUNK);
+  readonly lengths = new Uint32Array(CHUNK);
   /** Frame: the payload preview string. Other kinds: the event object itself. */
   readonly payloads: unknown[] = new Array<unknown>(CHUNK).fill(undefined);
   readonly channels: Array<string | undefined> = new Array<string | undefined>(CHUNK).fill(undefined);
   readonly metas: Array<Record<string, unknown> | undefined> = new Array<Record<string, unknown> | undefined>(CHUNK).fill(undefined);
 }
 
-function frameCost(data: string, channel: string | undefined, meta: Record<string, unknown> | undefined): number {
-  return FRAME_OVERHEAD + data.length + (channel !== undefined ? channel.length : 0) + (meta !== undefined ? META_ESTIMATE : 0);
+function frameCost(dataLength: number, channel: string | undefined, meta: Record<string, unknown> | undefined): number {
+  return FRAME_OVERHEAD + dataLength + (channel !== undefined ? channel.length : 0) + (meta !== undefined ? META_ESTIMATE : 0);
 }
 
 /** A view: the absolute indices of matching events, pruned lazily as the ring evicts. */

@@ -135,6 +135,35 @@ describe('SessionLog storage', () => {
     assert.equal(f.truncated, true);
   });
 
+  it('keeps previews exactly: non-ASCII, emoji, base64, empty and long ones', () => {
+    const m = maker();
+    const log = new SessionLog();
+    const samples = ['', 'plain', 'héllo wörld', '日本語のテキスト', 'emoji 😀 pair', 'line\nbreak\u0000nul', 'q'.repeat(5000), 'ä'.repeat(2048)];
+    for (const s of samples) log.append(m.frame(s));
+    log.append(m.frame('AAEC/w==', { encoding: 'base64', size: 4 }));
+    assert.deepEqual(
+      [...log].map((e) => (e as FrameEvent).data),
+      [...samples, 'AAEC/w=='],
+    );
+    const v = log.createView({ text: 'WÖRLD' });
+    assert.deepEqual(seqsOf(v.rows(0, 10)), [3], 'case-insensitive search decodes non-ASCII text');
+    assert.deepEqual(seqsOf(log.createView({ text: '😀' }).rows(0, 10)), [5]);
+  });
+
+  it('releases payload memory as the ring evicts', () => {
+    const m = maker();
+    const log = new SessionLog({ maxEvents: 1000 });
+    const payload = 'p'.repeat(1000);
+    for (let i = 1; i <= 100_000; i++) log.append(m.frame(payload + i));
+    assert.equal(log.size, 1000);
+    // 1000 retained previews of ~1 KB need about 1 MB; 100 MB went through.
+    assert.ok(log.arenaBytes <= 2 * 1024 * 1024, `arena holds ${log.arenaBytes} bytes`);
+    assert.equal((log.get(99_001) as FrameEvent).data, payload + 99_001);
+    assert.equal((log.get(100_000) as FrameEvent).data, payload + 100_000);
+    log.clear();
+    assert.equal(log.arenaBytes, 0);
+  });
+
   it('still finds events when seqs arrive out of order', () => {
     const log = new SessionLog();
     const mk = (seq: number): FrameEvent => ({ seq, t: seq, ts: T0, kind: 'frame', dir: 'in', size: 1, encoding: 'utf8', data: String(seq) });
