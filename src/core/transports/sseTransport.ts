@@ -3,6 +3,7 @@ import type { ConnectOptions, ReconnectPolicy } from '../../shared/connect';
 import { mayRetry, resolvePolicy } from '../backoff';
 import { checkUrl, describeError } from '../errors';
 import { createNodeFetch, HttpClientError, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
+import { SseRetryWatcher } from '../sseRetryWatcher';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
 export const createSseTransport: TransportFactory = ({ options, sink }) => new SseTransport(options, sink);
@@ -45,6 +46,9 @@ class SseTransport implements Transport {
   private readonly nodeFetch: NodeFetch;
   /** Keeps the process alive while the library waits to reconnect (its own timer is unref'd). */
   private waitHold: NodeJS.Timeout | undefined;
+  /** The server's latest `retry:` (the library applies it but does not expose it), for reconnect events. */
+  private retryMs: number | undefined;
+  private readonly retryWatcher = new SseRetryWatcher();
 
   constructor(
     private readonly options: ConnectOptions,
@@ -60,10 +64,16 @@ class SseTransport implements Transport {
         onRequest: (sent) => this.logRequest(sent),
         onResponse: (res, { redirect }) => {
           if (redirect) this.sink.timing(res.phases(), { status: res.status, url: redactUrl(res.url), redirect: true, location: res.headers.location });
-          else this.current = res;
+          else {
+            this.current = res;
+            this.retryWatcher.reset();
+          }
         },
-        onChunk: (_chunk, res) => {
-          if (res === this.current) this.armIdle();
+        onChunk: (chunk, res) => {
+          if (res !== this.current) return;
+          this.armIdle();
+          const retry = this.retryWatcher.push(chunk);
+          if (retry !== undefined) this.retryMs = retry;
         },
         onBodyEnd: (res, err) => {
           if (res !== this.current || this.ended) return;
@@ -115,6 +125,8 @@ class SseTransport implements Transport {
       const delay = this.scheduledAt !== undefined ? Math.round(this.sink.now() - this.scheduledAt) : 0;
       const sentId = headers['last-event-id'];
       const meta: Record<string, unknown> = { lastEventId: sentId === undefined ? null : Buffer.from(sentId, 'latin1').toString('utf8') };
+      // The delay the server asked for with `retry:`, which the library waited (compare with delayMs).
+      if (this.retryMs !== undefined) meta.retryMs = this.retryMs;
       this.sink.reconnect(this.attempt, delay, this.dropCause, meta);
     }
     const method = (this.options.method ?? 'GET').toUpperCase();
