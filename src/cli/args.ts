@@ -147,12 +147,16 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'preview-limit', value: 'bytes', group: 'General', help: 'Bytes of each payload kept in `data` (the size still counts all of it).', apply: (t, v) => (t.options.previewLimit = intValue('preview-limit', v, 0)) },
   {
     name: 'timeout', value: 'ms', group: 'General',
-    help: 'long-poll: client-side hold limit per request; async: overall limit; other patterns: connect timeout.',
+    help: 'long-poll: client-side hold limit per request; async: overall limit; http: connect timeout and response timeout (default 30000); other patterns: connect timeout.',
     apply: (t, v) => {
       const ms = intValue('timeout', v, 1);
       if (t.options.pattern === 'long-poll') (t.options.longPoll ??= {}).timeoutMs = ms;
       else if (t.options.pattern === 'async') (t.options.async ??= {}).timeoutMs = ms;
-      else t.options.connectTimeoutMs = ms;
+      else if (t.options.pattern === 'http') {
+        // Both waits of one exchange: reaching the server, then its response headers.
+        t.options.connectTimeoutMs = ms;
+        t.options.responseTimeoutMs = ms;
+      } else t.options.connectTimeoutMs = ms;
     },
   },
   {

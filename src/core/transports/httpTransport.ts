@@ -4,6 +4,12 @@ import { checkUrl, describeError } from '../errors';
 import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
+/**
+ * How long a request-response exchange waits for response headers once connected, unless
+ * `responseTimeoutMs` says otherwise (0 = no limit): generous, but a silent server cannot hold a session forever.
+ */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+
 /** Cap on a decoded body, so that a small compressed body cannot expand without bound. */
 const MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
@@ -79,7 +85,7 @@ class HttpTransport implements Transport {
           body,
           tls: options.tls,
           connectTimeoutMs: options.connectTimeoutMs,
-          responseTimeoutMs: options.responseTimeoutMs,
+          responseTimeoutMs: options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
           signal: this.abort.signal,
           now: sink.now,
           onRequest: (sent) => this.logRequest(sent, body, hop),
