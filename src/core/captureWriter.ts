@@ -29,7 +29,7 @@ export interface CaptureRecord {
 export interface CaptureWriterOptions {
   /** File to create; it must not exist yet. Created with mode 0600. */
   path: string;
-  /** Stop writing once the file would grow past this many bytes. Default 512 MiB. */
+  /** Stop writing before the file would grow past this many bytes (end record included). Default 512 MiB. */
   maxBytes?: number;
   /** Masking and the secret values to replace. */
   redact?: RedactOptions;
@@ -43,6 +43,8 @@ export interface CaptureWriterOptions {
 
 export const DEFAULT_CAPTURE_MAX_BYTES = 512 * 1024 * 1024;
 const DEFAULT_MAX_PENDING = 8 * 1024 * 1024;
+/** Room kept for the end record, so that the whole file stays within its limit. */
+const END_RESERVE = 512;
 
 function sizeText(n: number): string {
   if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
@@ -110,7 +112,7 @@ export class CaptureWriter {
     if (this.stopReason !== undefined || this.ended) return;
     const line = JSON.stringify(sanitizeEvent(e, this.redact)) + '\n';
     const size = Buffer.byteLength(line);
-    if (this.written + size > this.maxBytes) {
+    if (this.written + size + END_RESERVE > this.maxBytes) {
       this.stop(`disk capture stopped at ${sizeText(this.maxBytes)} (its size limit); later events are kept in memory only`);
       return;
     }

@@ -3,11 +3,11 @@
  * session's events in a bounded SessionLog (the host owns the log; webviews are viewports), and
  * tells the UI what changed. No vscode import, so it is unit-tested in plain Node.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { attachCapture, type CaptureWriter } from '../core/captureWriter';
 import { Emitter, type Disposable } from '../core/emitter';
 import { describeError } from '../core/errors';
-import { ndjsonLine } from '../core/export/ndjson';
 import { sanitizeEvent, type RedactOptions } from '../core/export/redact';
 import { Session, type SessionDeps } from '../core/session';
 import { SessionLog } from '../core/sessionLog';
@@ -99,7 +99,7 @@ export function checkPayload(data: string, encoding: PayloadInputEncoding): stri
 
 export class SessionManager implements Disposable {
   private readonly sessions = new Map<string, ManagedSession>();
-  private readonly captures = new Map<string, { stream: WriteStream; bytes: number; stopped: boolean }>();
+  private readonly captures = new Map<string, CaptureWriter>();
   private readonly changeEmitter = new Emitter<void>();
   private readonly appendEmitter = new Emitter<string>();
   private readonly resetEmitter = new Emitter<string>();
@@ -157,7 +157,6 @@ export class SessionManager implements Disposable {
 
   private onEvent(m: ManagedSession, e: WireEvent): void {
     m.log.append(e);
-    this.capture(m, e);
     this.appendEmitter.fire(m.id);
     if (e.kind === 'state') {
       if (e.state === 'failed' || (e.reason && TERMINAL_STATES.has(e.state))) this.deps.log?.(e.state === 'failed' ? 'warn' : 'info', `session ${m.id} ${e.state}: ${this.redact(m, e.reason ?? '')}`);
@@ -329,44 +328,33 @@ export class SessionManager implements Disposable {
     try {
       mkdirSync(dir, { recursive: true });
       const path = join(dir, `${new Date(m.startedAt).toISOString().replace(/[:.]/g, '-')}-${m.id}.ndjson`);
-      // The file gets sanitized events only: secrets never reach the disk.
-      const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-      stream.on('error', (err) => {
-        const c = this.captures.get(m.id);
-        if (c) c.stopped = true;
-        m.captureNote = `Disk capture stopped: ${describeError(err).message}`;
-        this.deps.notify?.('warning', m.captureNote);
+      const max = this.settings().capture.maxBytes;
+      // The writer gets the session's redaction: secrets never reach the disk.
+      const writer = attachCapture(m.session, {
+        path,
+        maxBytes: max,
+        redact: this.redaction(m.id),
+        start: { name: m.name, pattern: m.pattern, url: m.url, startedAt: m.startedAt },
+        onStop: (message) => {
+          m.captureNote = /size limit/.test(message)
+            ? `Disk capture of "${m.name}" stopped at its size cap (${Math.round(max / 1048576)} MiB); the in-memory log continues`
+            : message;
+          this.deps.notify?.('warning', m.captureNote);
+        },
       });
       m.capturePath = path;
-      this.captures.set(m.id, { stream, bytes: 0, stopped: false });
+      this.captures.set(m.id, writer);
     } catch (err) {
       m.captureNote = `Disk capture unavailable: ${describeError(err).message}`;
       this.deps.notify?.('warning', m.captureNote);
     }
   }
 
-  private capture(m: ManagedSession, e: WireEvent): void {
-    const c = this.captures.get(m.id);
-    if (!c || c.stopped) return;
-    const line = ndjsonLine(e, this.redaction(m.id)) + '\n';
-    const max = this.settings().capture.maxBytes;
-    const size = Buffer.byteLength(line);
-    if (c.bytes + size > max) {
-      c.stopped = true;
-      m.captureNote = `Disk capture of "${m.name}" stopped at its size cap (${Math.round(max / 1048576)} MiB); the in-memory log continues`;
-      this.deps.notify?.('warning', m.captureNote);
-      c.stream.end();
-      return;
-    }
-    c.bytes += size;
-    c.stream.write(line);
-  }
-
   private closeCapture(id: string): void {
     const c = this.captures.get(id);
     if (!c) return;
     this.captures.delete(id);
-    if (!c.stream.closed) c.stream.end();
+    void c.end();
   }
 
   /** Close every session (extension deactivation). */

@@ -35,6 +35,8 @@ export function parseNdjson(text: string): WireEvent[] {
     } catch {
       throw new Error(`Line ${i + 1} is not valid JSON`);
     }
+    // Disk captures add `capture` records (start, holes, end) that are about the file, not events.
+    if (v && typeof v === 'object' && (v as { kind?: unknown }).kind === 'capture') continue;
     if (!v || typeof v !== 'object' || typeof (v as { kind?: unknown }).kind !== 'string' || !Number.isInteger((v as { seq?: unknown }).seq)) {
       throw new Error(`Line ${i + 1} is not a Wirescope event`);
     }
