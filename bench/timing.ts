@@ -108,7 +108,7 @@ export async function benchTiming(ctx: BenchContext): Promise<void> {
           value: Math.round(o * 100) / 100,
           unit: 'ms',
           baseline: Math.round(c * 100) / 100,
-          target: `|diff| <= ${allowed.toFixed(2)} ms`,
+          target: `abs diff <= ${allowed.toFixed(2)} ms`,
           met: Math.abs(diff) <= allowed,
           runs: { ours: ours.map((p) => Math.round((p[phase] ?? 0) * 100) / 100), bare: curl.map((p) => Math.round((p[phase] ?? 0) * 100) / 100) },
         });
