@@ -449,7 +449,8 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
 export interface DemoCommand {
   host: string;
   port: number;
-  mqttPort: number;
+  /** `false`: run without the MQTT broker. */
+  mqttPort: number | false;
   rate: number;
   webhookUrl?: string;
   webhookSecret?: string;
@@ -464,6 +465,7 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
   } },
   { name: 'port', value: 'n', group: 'Demo', help: 'HTTP and WebSocket port (default 8080; 0 picks a free one).', apply: (d, v) => (d.port = intValue('port', v, 0, 65535)) },
   { name: 'mqtt-port', value: 'n', group: 'Demo', help: 'Embedded MQTT broker port (default 1883; 0 picks a free one).', apply: (d, v) => (d.mqttPort = intValue('mqtt-port', v, 0, 65535)) },
+  { name: 'no-mqtt', group: 'Demo', help: 'Run without the embedded MQTT broker.', apply: (d) => (d.mqttPort = false) },
   { name: 'rate', value: 'n/s', group: 'Demo', help: 'Feed events per second (default 1; fractions allowed; 0 pauses the feed).', apply: (d, v) => {
     const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(v.trim());
     const n = m ? Number(m[1]) : NaN;
@@ -490,6 +492,7 @@ export function parseDemoArgs(argv: readonly string[], env: ArgsEnvironment = de
   if (d.help) return d;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (d.webhookSecret !== undefined && d.webhookUrl === undefined) throw new UsageError('--webhook-secret needs --webhook-url');
+  if (flags.some((f) => f.spec.name === 'no-mqtt') && flags.some((f) => f.spec.name === 'mqtt-port')) throw new UsageError('--no-mqtt and --mqtt-port contradict each other');
   return d;
 }
 
