@@ -265,3 +265,19 @@ describe('wirescope --help and --version', () => {
     assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('wirescope connect output to a closed pipe', () => {
+  it('ends quietly with exit 0 when the reader goes away (wirescope ... | head)', async () => {
+    const demo = await startDemo({ port: 0, mqttPort: false, rate: 100 });
+    try {
+      const run = startCli(['connect', demo.urls.ws, '--format', 'ndjson']);
+      await run.waitForStdout((out) => out.split('\n').length > 5);
+      run.child.stdout!.destroy();
+      const r = await run.result;
+      assert.equal(r.code, 0);
+      assert.equal(r.stderr, '');
+    } finally {
+      await demo.close();
+    }
+  });
+});
