@@ -172,6 +172,36 @@ export class Harness {
 
   /** Open the inspector in a fresh context with the fake host configured. */
   async open(config: HarnessConfig, o: OpenOptions = {}): Promise<InspectorPage> {
+    return this.openWith(
+      [`window.__HARNESS_CONFIG = ${JSON.stringify(config)};`, readFileSync(join(import.meta.dirname, 'fakeHost.js'), 'utf8')],
+      o,
+    );
+  }
+
+  /**
+   * Open the inspector wired to a host running in this Node process: what the page posts goes to
+   * `toHost`; use {@link postToPage} for the other direction. This is how the real
+   * InspectorEndpoint is tested end to end without VS Code. `onPage` gets the page before it loads.
+   */
+  async openBridged(toHost: (message: unknown) => void, onPage: (page: Page) => void, o: OpenOptions = {}): Promise<InspectorPage> {
+    return this.openWith(
+      [
+        `window.acquireVsCodeApi = () => ({
+          postMessage: (m) => window.__toHost(JSON.parse(JSON.stringify(m))),
+          getState: () => { const s = sessionStorage.getItem('wirescope-harness-state'); return s ? JSON.parse(s) : undefined; },
+          setState: (s) => sessionStorage.setItem('wirescope-harness-state', JSON.stringify(s)),
+        });`,
+      ],
+      o,
+      async (page) => {
+        // The page asks Ready while it loads, so the host needs the page before navigation ends.
+        onPage(page);
+        await page.exposeFunction('__toHost', (m: unknown) => toHost(m));
+      },
+    );
+  }
+
+  private async openWith(initScripts: string[], o: OpenOptions, prepare?: (page: Page) => Promise<void>): Promise<InspectorPage> {
     const context = await this.browser.newContext({ viewport: { width: o.width ?? 900, height: o.height ?? 760 } });
     const page = await context.newPage();
     const cspViolations: string[] = [];
@@ -181,12 +211,11 @@ export class Harness {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    await prepare?.(page);
     await page.addInitScript({
-      content:
-        `window.__HARNESS_CONFIG = ${JSON.stringify(config)};\n` +
-        `document.addEventListener('securitypolicyviolation', (e) => window.__reportCsp(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '') + ' @' + e.sourceFile + ':' + e.lineNumber + ':' + e.columnNumber));\n`,
+      content: `document.addEventListener('securitypolicyviolation', (e) => window.__reportCsp(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '') + ' @' + e.sourceFile + ':' + e.lineNumber + ':' + e.columnNumber));\n`,
     });
-    await page.addInitScript({ content: readFileSync(join(import.meta.dirname, 'fakeHost.js'), 'utf8') });
+    for (const content of initScripts) await page.addInitScript({ content });
     const q = new URLSearchParams({ theme: o.theme ?? 'dark', view: o.view ?? 'sidebar' });
     if (o.sessionId) q.set('session', o.sessionId);
     await page.goto(`${this.origin}/?${q}`);
@@ -196,6 +225,16 @@ export class Harness {
   async stop(): Promise<void> {
     await this.browser.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Deliver a host message to the page the way VS Code does (a window message event). */
+export async function postToPage(page: Page, message: unknown): Promise<boolean> {
+  try {
+    await page.evaluate((m) => window.postMessage(m, '*'), message);
+    return true;
+  } catch {
+    return false; // the page is gone, like a disposed webview
   }
 }
 
