@@ -22,6 +22,12 @@ export interface LogView {
   readonly filter: LogFilter;
   /** Matching events currently retained. */
   readonly total: number;
+  /**
+   * Matching events ever seen by this view (retained or since evicted); only grows. With a full ring
+   * `total` stays flat while events keep arriving: `matched` tells how many are new, and
+   * `matched - total` how many have scrolled out at the top.
+   */
+  readonly matched: number;
   /** Matching events [start, start+count), oldest first; fewer at the end. */
   rows(start: number, count: number): WireEvent[];
   /** Stop updating this view. */
@@ -557,13 +563,22 @@ class FilteredView implements LogView {
   private start = 0;
   private end = 0;
   private disposed = false;
+  /** Matches pushed since creation (for filtered views); all-pass views count from `createdAt`. */
+  private pushed = 0;
+  private readonly createdAt: number;
 
   constructor(
     private readonly log: SessionLog,
     readonly filterId: number,
     private readonly compiled: CompiledFilter,
   ) {
+    this.createdAt = log.baseIndex;
     if (!compiled.matchesAll) this.scan(log.baseIndex, log.endIndex);
+  }
+
+  get matched(): number {
+    if (this.disposed) return this.pushed;
+    return this.compiled.matchesAll ? this.log.endIndex - this.createdAt : this.pushed;
   }
 
   get filter(): LogFilter {
@@ -571,6 +586,7 @@ class FilteredView implements LogView {
   }
 
   get total(): number {
+    if (this.disposed) return 0;
     if (this.compiled.matchesAll) return this.log.endIndex - this.log.baseIndex;
     this.prune();
     return this.end - this.start;
@@ -592,6 +608,7 @@ class FilteredView implements LogView {
 
   dispose(): void {
     if (this.disposed) return;
+    this.pushed = this.matched;
     this.disposed = true;
     this.matches = new Float64Array(0);
     this.start = this.end = 0;
@@ -630,6 +647,7 @@ class FilteredView implements LogView {
       }
     }
     this.matches[this.end++] = abs;
+    this.pushed++;
   }
 
   /** Skip matches the ring has evicted (they are sorted, so binary search from the start). */

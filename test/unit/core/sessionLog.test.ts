@@ -309,8 +309,11 @@ describe('SessionLog views and filters', () => {
     // A view made after eviction sees the same thing.
     const late = log.createView({ text: 'EVEN 29' });
     assert.deepEqual(seqsOf(late.rows(0, 100)), [2900, 2902, 2904, 2906, 2908, 2910, 2912, 2914, 2916, 2918, ...range(2920, 2998, 2)]);
+    assert.equal(even.matched, 1500, 'every even frame ever seen, evicted ones included');
+    assert.equal(all.matched, 3000);
     even.dispose();
     log.append(m.frame('even 3001'));
+    assert.equal(even.matched, 1500, 'a disposed view keeps its last count');
     assert.equal(even.total, 0, 'a disposed view stops updating');
     log.clear();
     assert.equal(all.total, 0);
@@ -324,7 +327,14 @@ describe('SessionLog views and filters', () => {
     const m = maker();
     const log = new SessionLog({ maxEvents: 64 });
     const view = log.createView({ text: 'needle' });
-    for (let i = 1; i <= 5000; i++) log.append(m.frame(i % 7 === 0 ? `needle ${i}` : `hay ${i}`));
+    const everything = log.createView({});
+    for (let i = 1; i <= 5000; i++) {
+      log.append(m.frame(i % 7 === 0 ? `needle ${i}` : `hay ${i}`));
+      if (i === 4000) assert.equal(everything.total, 64, 'a full ring keeps total flat...');
+    }
+    assert.equal(everything.total, 64);
+    assert.equal(everything.matched, 5000, '...while matched tells how many arrived');
+    assert.equal(view.matched, Math.floor(5000 / 7));
     const expected = range(4937, 5000, 1).filter((i) => i % 7 === 0);
     assert.deepEqual(seqsOf(view.rows(0, 100)), expected);
     assert.equal(view.total, expected.length);
