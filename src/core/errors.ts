@@ -61,8 +61,14 @@ export function describeError(err: unknown, target?: string): Described {
       return { code, message: `Address already in use${at}` };
     case 'EACCES':
       return { code, message: `Permission denied${at}` };
+    case 'HPE_HEADER_OVERFLOW':
+      return { code, message: `The server's response headers are too large${at}: over the 16 KB limit for a header block` };
     default:
       break;
+  }
+  if (code && code.startsWith('HPE_')) {
+    // Node's HTTP parser: the bytes on the wire are not valid HTTP.
+    return { code, message: `Malformed HTTP response from the server${at}: ${firstLine(raw).replace(/^Parse Error: /, '')}` };
   }
   if (code && isTlsCode(code)) {
     const why = TLS_CODES[code] ?? firstLine(raw);
