@@ -242,6 +242,8 @@ export class FrameLog {
       row.el.hidden = false;
       row.el.style.transform = `translateY(${offset + k * ROW_HEIGHT}px)`;
       row.el.dataset.index = String(index);
+      // Screen readers learn the list size from each option of a virtualized listbox.
+      row.el.setAttribute('aria-setsize', String(this.total));
       this.fill(row, index, this.cache.get(index));
     }
     const active = this.pool.find((r) => !r.el.hidden && Number(r.el.dataset.index) === this.cursorIndex);

@@ -164,7 +164,8 @@ export class Harness {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      // Debian's chromium (CI installs it); never a downloaded browser.
+      executablePath: process.env.WIRESCOPE_CHROMIUM ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     return new Harness(server, browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
