@@ -3,7 +3,7 @@
  * Every command catches its errors and shows them as one line; nothing here throws at VS Code.
  */
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -492,9 +492,12 @@ export class Controller implements vscode.Disposable {
 
   // ------------------------------------------------------------ tests
 
-  /** State for end-to-end tests (hidden from the palette): what the UI shows, as data. */
-  private revealState(): unknown {
-    return {
+  /**
+   * State for end-to-end tests (hidden from the palette; bind a key to it): what the UI shows, as data.
+   * Returned to callers of executeCommand, and written to $WIRESCOPE_TEST_STATE_FILE when that is set.
+   */
+  private async revealState(): Promise<unknown> {
+    const state = {
       sessions: this.manager.list().map((m) => ({ ...this.manager.info(m), stats: m.log.stats(), size: m.log.size, capturePath: m.capturePath })),
       selected: this.manager.selected,
       profiles: this.store.all().map((p) => ({ id: p.id, name: p.profile.name, pattern: p.profile.pattern, scope: p.scope, valid: p.valid, problems: p.problems })),
@@ -503,6 +506,10 @@ export class Controller implements vscode.Disposable {
       inspector: this.inspector().describe(),
       trusted: vscode.workspace.isTrusted,
     };
+    const file = process.env.WIRESCOPE_TEST_STATE_FILE;
+    if (file) await writeFile(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+    this.log.info(`test state: ${JSON.stringify(state)}`);
+    return state;
   }
 
   // ------------------------------------------------------------ the inspector's backend

@@ -118,7 +118,8 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSess
     const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
     item.id = m.id;
     const stats = m.log.stats();
-    item.description = `${m.pattern} · ${state} · ${stats.framesIn}↓ ${stats.framesOut}↑`;
+    // Counters would go stale between refreshes (the tree refreshes on state changes), so only the state shows.
+    item.description = `${m.pattern} · ${state}`;
     item.tooltip = `${m.name}\n${m.url}\nstate: ${state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
     item.iconPath = stateIcon(state);
     const live = !m.session.ended;
