@@ -570,6 +570,30 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('keyboard: the log shows visible focus, Tab reaches the tabs, arrows switch them', async () => {
+    const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() } });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#frame-log .row[data-seq="9"]');
+      await page.focus('#filter-anomalies');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'frame-log', 'Tab from the filters reaches the log');
+      const outline = await page.evaluate(() => getComputedStyle(document.getElementById('frame-log')!).outlineStyle);
+      assert.equal(outline, 'solid', 'the focused log has a visible outline');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-detail', 'next Tab reaches the tab strip');
+      await page.keyboard.press('ArrowRight');
+      await page.waitForSelector('#view-timing:not([hidden])');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-timing');
+      await page.keyboard.press('ArrowRight');
+      await page.waitForSelector('#view-timeline:not([hidden])');
+      await page.waitForSelector('#timeline-list .tl-outage, #timeline-list .tl-anomaly');
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a reload restores the filter and asks the host again (the webview is disposable)', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() } });
     try {
