@@ -33,7 +33,11 @@ const RESUME_KEYS: Array<[string, string]> = [
 
 function resumeToken(meta: Record<string, unknown> | undefined): string | undefined {
   if (!meta) return undefined;
-  for (const [key, label] of RESUME_KEYS) if (meta[key] !== undefined && meta[key] !== null) return `${label}: ${reveal(String(meta[key]))}`;
+  for (const [key, label] of RESUME_KEYS) {
+    if (!(key in meta) || meta[key] === undefined) continue;
+    // null means the transport knew of no token to send: say so rather than stay silent.
+    return meta[key] === null ? `${label}: none sent` : `${label}: ${reveal(String(meta[key]))}`;
+  }
   return undefined;
 }
 
@@ -79,6 +83,7 @@ export function buildTimeline(events: WireEvent[]): TimelineEntry[] {
         if (meta?.code !== undefined) cause += ` · code ${reveal(String(meta.code))}`;
         if (meta?.reason) cause += ` · ${reveal(String(meta.reason))}`;
         if (meta?.status !== undefined) cause += ` · status ${reveal(String(meta.status))}`;
+        if (typeof meta?.retryMs === 'number') cause += ` · server retry ${formatMs(meta.retryMs)}`;
         if (!current) startOutage(e.seq, e.t, cause);
         current!.attempts.push({ attempt: e.attempt, delayMs: e.delayMs, cause });
         current!.resumeToken = resumeToken(meta) ?? current!.resumeToken;

@@ -72,4 +72,14 @@ test('the timeline groups a disconnect with its attempts, resume token and downt
   assert.equal(o.resumeToken, 'MQTT sessionPresent: true');
   assert.equal(o.downtimeMs, 300);
   assert.equal(entries[1].kind, 'anomaly');
+
+  // An SSE reconnect with no id to resume from, and the server's retry hint.
+  const sse = buildTimeline([
+    ev(1, 0, { kind: 'state', state: 'open' }),
+    ev(2, 50, { kind: 'reconnect', attempt: 1, delayMs: 3000, cause: 'server closed the stream', meta: { lastEventId: null, retryMs: 3000 } }),
+  ]);
+  const o2 = (sse[0] as { outage: { attempts: Array<{ cause: string }>; resumeToken?: string; downtimeMs?: number } }).outage;
+  assert.equal(o2.resumeToken, 'Last-Event-ID: none sent');
+  assert.equal(o2.attempts[0].cause, 'server closed the stream · server retry 3000.0 ms');
+  assert.equal(o2.downtimeMs, undefined, 'still disconnected');
 });
