@@ -5,10 +5,10 @@
 import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
 import { checkBase64, parseHex } from './format';
 import { h } from './ui/dom';
-import { button, dropdown, textArea, textField } from './ui/toolkit';
+import { button, checkbox, dropdown, textArea, textField } from './ui/toolkit';
 
 export interface ComposerActions {
-  send(data: string, encoding: PayloadInputEncoding, channel?: string): Promise<void>;
+  send(data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void>;
   ping(): void;
   saveTemplate(name: string, data: string, encoding: PayloadInputEncoding): void;
 }
@@ -30,6 +30,8 @@ export class Composer {
   private readonly input;
   private readonly encoding;
   private readonly channel;
+  private readonly qos;
+  private readonly retain;
   private readonly templates;
   private readonly templateName;
   private readonly sendBtn;
@@ -50,6 +52,17 @@ export class Composer {
       onChange: () => this.clearMessage(),
     });
     this.channel = textField({ id: 'composer-channel', placeholder: 'Topic', ariaLabel: 'Topic' });
+    this.qos = dropdown({
+      id: 'composer-qos',
+      ariaLabel: 'MQTT QoS',
+      options: [
+        { value: '0', label: 'QoS 0' },
+        { value: '1', label: 'QoS 1' },
+        { value: '2', label: 'QoS 2' },
+      ],
+      value: '0',
+    });
+    this.retain = checkbox({ id: 'composer-retain', label: 'Retain' });
     this.templates = dropdown({ id: 'composer-templates', ariaLabel: 'Templates', options: [], onChange: (v) => this.useTemplate(v) });
     this.templateName = textField({ id: 'composer-template-name', placeholder: 'Template name', ariaLabel: 'Template name' });
     this.sendBtn = button('Send', { id: 'composer-send', title: 'Send (Ctrl+Enter)', onClick: () => void this.send() });
@@ -64,7 +77,7 @@ export class Composer {
       }
     });
     this.element = h('section', { id: 'composer', cls: 'composer', attrs: { 'aria-label': 'Send a message' } },
-      h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.templates),
+      h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.templates),
       this.input,
       h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.templateName, saveBtn),
       this.message,
@@ -77,7 +90,10 @@ export class Composer {
     this.session = s;
     this.element.hidden = !s || !s.canSend || s.ended;
     if (!s) return;
-    this.channel.hidden = s.pattern !== 'mqtt';
+    const mqtt = s.pattern === 'mqtt';
+    this.channel.hidden = !mqtt;
+    this.qos.hidden = !mqtt;
+    this.retain.hidden = !mqtt;
     this.pingBtn.hidden = !s.canPing;
     const templates = s.templates ?? [];
     this.templates.hidden = templates.length === 0;
@@ -119,7 +135,8 @@ export class Composer {
     if (this.session.pattern === 'mqtt' && !channel) return this.showMessage('Enter a topic to publish to');
     this.sendBtn.disabled = true;
     try {
-      await this.actions.send(data, encoding, channel || undefined);
+      const options = this.session.pattern === 'mqtt' ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
+      await this.actions.send(data, encoding, channel || undefined, options);
       this.clearMessage();
     } catch (err) {
       this.showMessage(`Send failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -131,9 +131,9 @@ class Inspector {
     this.timing = new TimingView();
     this.timeline = new TimelineView();
     this.composer = new Composer({
-      send: async (data, encoding, channel) => {
+      send: async (data, encoding, channel, options) => {
         if (!this.current) return;
-        await this.rpc.request(Send, { sessionId: this.current.id, data, encoding, ...(channel ? { channel } : {}) });
+        await this.rpc.request(Send, { sessionId: this.current.id, data, encoding, ...(channel ? { channel } : {}), ...(options ? { options } : {}) });
       },
       ping: () => this.current && this.rpc.command(Ping, { sessionId: this.current.id }),
       saveTemplate: (name, data, encoding) => this.current && this.rpc.command(SaveTemplate, { sessionId: this.current.id, name, data, encoding }),

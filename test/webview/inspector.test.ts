@@ -296,6 +296,7 @@ describe('inspector webview in Chromium', () => {
       const { page } = p;
       await page.waitForSelector('#composer:not([hidden])');
       assert.equal(await page.isHidden('#composer-channel'), true, 'no topic field for WebSocket');
+      assert.equal(await page.isHidden('#composer-qos'), true);
       await pickOption(page, 'composer-encoding', 'hex');
       await page.locator('#composer-input textarea').fill('zz 12');
       await page.click('#composer-send');
@@ -327,9 +328,11 @@ describe('inspector webview in Chromium', () => {
       await page.click('#composer-send');
       await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent?.includes('topic'));
       await page.locator('#composer-channel input').fill('home/lamp');
+      await pickOption(page, 'composer-qos', '1');
+      await page.click('#composer-retain');
       await page.click('#composer-send');
       const mq = await waitSent(page, 'session/send', (m) => m.params.sessionId === 'm');
-      assert.equal(mq.params.channel, 'home/lamp');
+      assert.deepEqual(mq.params, { sessionId: 'm', data: 'on', encoding: 'text', channel: 'home/lamp', options: { qos: 1, retain: true } });
       assertClean(p);
     } finally {
       await p.close();
