@@ -146,7 +146,8 @@ async function pair(
 }
 
 export async function benchCapture(ctx: BenchContext): Promise<void> {
-  const reps = ctx.quick ? 3 : 5;
+  // Seven repetitions: on a shared 2-core machine single runs swing by tens of percent.
+  const reps = ctx.quick ? 3 : 7;
   const http = `127.0.0.1:${ctx.feed.httpPort}`;
 
   // Each pattern twice: against a server written the ordinary way (the library's send per message:

@@ -175,7 +175,8 @@ export class SessionLog implements Iterable<WireEvent> {
     c.epochs[i] = e.ts;
     let cost: number;
     if (e.kind === 'frame') {
-      const data = e.data;
+      // Events can also come from disk or other code: never let a malformed one throw here.
+      const data = typeof e.data === 'string' ? e.data : String(e.data ?? '');
       const meta = e.meta;
       let channel = e.channel;
       if (channel !== undefined) channel = this.intern(channel);

@@ -164,6 +164,14 @@ describe('SessionLog storage', () => {
     assert.equal(log.arenaBytes, 0);
   });
 
+  it('survives a malformed frame event instead of throwing', () => {
+    const log = new SessionLog();
+    const bad = { seq: 1, t: 0, ts: T0, kind: 'frame', dir: 'in', size: 0, encoding: 'utf8' } as unknown as FrameEvent;
+    log.append(bad);
+    assert.equal((log.get(1) as FrameEvent).data, '');
+    assert.equal(log.createView({ text: 'x' }).total, 0);
+  });
+
   it('still finds events when seqs arrive out of order', () => {
     const log = new SessionLog();
     const mk = (seq: number): FrameEvent => ({ seq, t: seq, ts: T0, kind: 'frame', dir: 'in', size: 1, encoding: 'utf8', data: String(seq) });
