@@ -46,6 +46,10 @@ test('attribute values are escaped and bad nonces or sources are refused', () =>
   assert.throws(() => renderInspectorHtml({ ...base, view: 'sidebar', nonce: '123' }), /nonce/);
   assert.throws(() => renderInspectorHtml({ ...base, view: 'sidebar', nonce: `${nonce}' 'unsafe-inline` }), /nonce/);
   assert.throws(() => renderInspectorHtml({ ...base, view: 'sidebar', cspSource: "https://x; script-src 'unsafe-inline'" }), /cspSource/);
+  assert.throws(() => renderInspectorHtml({ ...base, view: 'sidebar', cspSource: "https://x 'unsafe-inline'" }), /cspSource/);
+  // code-server's webviews give "'self' https://*.vscode-cdn.net", which is a valid source list.
+  const cs = renderInspectorHtml({ ...base, view: 'sidebar', cspSource: "'self' https://*.vscode-cdn.net" });
+  assert.equal(csp(cs).get('style-src'), `'self' https://*.vscode-cdn.net '${EMPTY_STYLE_HASH}'`);
   // Two renders get the nonce they are given (the host draws a fresh one per load).
   const other = randomBytes(16).toString('base64');
   assert.ok(renderInspectorHtml({ ...base, nonce: other, view: 'sidebar' }).includes(`'nonce-${other}'`));
