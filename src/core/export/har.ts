@@ -163,7 +163,6 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
   let orphanTiming: TimingEvent | undefined;
   let connectingTs: number | undefined;
   let current: Building | undefined;
-  let createdSinceConnecting = false;
   let firstTs: number | undefined;
   let lastError: string | undefined;
 
@@ -199,7 +198,6 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
     if (body) entry.request.postData = { mimeType: headerValue(headers, 'content-type') ?? 'application/octet-stream', text: body };
     const b: Building = { entry, startTs, responded: false };
     built.push(b);
-    createdSinceConnecting = true;
     return b;
   };
 
@@ -228,23 +226,20 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
     if (firstTs === undefined) firstTs = e.ts;
     switch (e.kind) {
       case 'state': {
-        if (e.state === 'connecting' || e.state === 'reconnecting') {
-          if (e.state === 'connecting') {
-            connectingTs = e.ts;
-            createdSinceConnecting = false;
-          }
+        if (e.state === 'connecting') {
+          connectingTs = e.ts;
           break;
         }
         if (e.state === 'open' && CONNECTION_PATTERNS.has(session.pattern)) {
-          if (createdSinceConnecting && built.length > 0) {
-            // The transport logged the connection request as frames already.
-            current = built[built.length - 1];
-            break;
-          }
           const meta = e.meta ?? {};
-          const startTs = orphanTiming ? orphanTiming.ts - orphanTiming.phases.total : (connectingTs ?? e.ts);
-          const reqHeaders = meta.requestHeaders ? nameValues(meta.requestHeaders) : configured;
-          const b = newEntry(startTs, session.pattern === 'ws' ? 'GET' : (session.method ?? 'GET'), e.url ? redactText(e.url, secrets) : safeUrl, reqHeaders);
+          // The transport may have logged the connection request as a frame already (SSE, streaming):
+          // that pending request becomes this connection's entry.
+          let b = pending.pop();
+          if (!b) {
+            const startTs = orphanTiming ? orphanTiming.ts - orphanTiming.phases.total : (connectingTs ?? e.ts);
+            const reqHeaders = meta.requestHeaders ? nameValues(meta.requestHeaders) : configured;
+            b = newEntry(startTs, session.pattern === 'ws' ? 'GET' : (session.method ?? 'GET'), e.url ? redactText(e.url, secrets) : safeUrl, reqHeaders);
+          }
           const status = typeof meta.status === 'number' ? meta.status : session.pattern === 'ws' ? 101 : 200;
           const statusText = typeof meta.statusText === 'string' ? meta.statusText : status === 101 ? 'Switching Protocols' : status === 200 ? 'OK' : '';
           respond(b, undefined, status, statusText, nameValues(meta.headers));
@@ -256,7 +251,7 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
             b.entry._eventSourceMessages = [];
             b.entry.response.content.mimeType = headerValue(b.entry.response.headers, 'content-type') ?? 'text/event-stream';
           }
-          if (orphanTiming) {
+          if (orphanTiming && !b.timing) {
             b.timing = orphanTiming;
             b.entry.timings = harTimings(orphanTiming, 0);
             orphanTiming = undefined;
@@ -266,7 +261,8 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
         break;
       }
       case 'timing': {
-        const target = e.meta?.handshake ? undefined : built.find((b) => !b.timing && !b.entry._webSocketMessages && !b.entry._eventSourceMessages);
+        // Timings arrive in the order of the exchanges; a WebSocket handshake's comes before its `open` state.
+        const target = e.meta?.handshake && session.pattern === 'ws' ? undefined : built.find((b) => !b.timing);
         if (target) {
           target.timing = e;
           target.entry.timings = harTimings(e, 0);
@@ -284,7 +280,8 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
           pending.push(newEntry(e.ts, meta.method.toUpperCase(), url, headers, e.size > 0 ? e.data : undefined));
           break;
         }
-        if (typeof meta.status === 'number' && !meta.control) {
+        // Redirect hops and rejected handshakes are control frames, and still responses.
+        if (typeof meta.status === 'number') {
           let b = pending.shift();
           if (!b) {
             // A response without a logged request: a rejected WebSocket handshake, or a transport that logs only responses.
@@ -309,7 +306,9 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
           const c = current.entry.response.content;
           c.size += e.size;
           current.entry.response.bodySize = c.size;
-          const add = e.encoding === 'base64' ? Buffer.from(e.data, 'base64').toString('latin1') : e.data;
+          // Line-delimited streams were split into one frame per line: put the line breaks back.
+          const lineBased = /ndjson|jsonl|jsonlines/i.test(c.mimeType);
+          const add = (e.encoding === 'base64' ? Buffer.from(e.data, 'base64').toString('latin1') : e.data) + (lineBased && !e.meta?.partial ? '\n' : '');
           if ((c.text ?? '').length < maxStream) c.text = ((c.text ?? '') + add).slice(0, maxStream);
         }
         break;

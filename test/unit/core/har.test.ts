@@ -139,6 +139,61 @@ describe('HAR 1.2 export', () => {
     }
   });
 
+  it('shows a redirect hop as its own entry with redirectURL, then the final response', async () => {
+    const srv = await httpServer((req, res) => {
+      if (req.url === '/old') res.writeHead(302, { location: '/new' }).end();
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('moved here');
+    });
+    try {
+      const options: ConnectOptions = { pattern: 'http', url: `${srv.url}/old` };
+      const har = buildHar(await runSession(options), info(options));
+      assert.deepEqual(harProblems(har), []);
+      assert.deepEqual(har.log.entries.map((e) => [e.request.url, e.response.status]), [[`${srv.url}/old`, 302], [`${srv.url}/new`, 200]]);
+      assert.equal(har.log.entries[0].response.redirectURL.endsWith('/new'), true);
+      assert.equal(har.log.entries[1].response.content.text, 'moved here');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('turns a real SSE session into one eventsource entry and a real NDJSON stream into one entry with its body', async () => {
+    const srv = await httpServer((req, res) => {
+      if (req.url === '/sse') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write('id: 1\nevent: tick\ndata: {"n":1}\n\n');
+        res.write('id: 2\ndata: plain\n\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('{"a":1}\n{"a":');
+        setTimeout(() => res.end('2}\n'), 20);
+      }
+    });
+    try {
+      const sseOptions: ConnectOptions = { pattern: 'sse', url: `${srv.url}/sse`, count: 2 };
+      const sse = buildHar(await runSession(sseOptions), info(sseOptions));
+      assert.deepEqual(harProblems(sse), []);
+      assert.equal(sse.log.entries.length, 1, 'one connection, one entry');
+      const e = sse.log.entries[0];
+      assert.equal(e.request.method, 'GET');
+      assert.equal(e.response.status, 200);
+      assert.equal(e._resourceType, 'eventsource');
+      assert.deepEqual(e._eventSourceMessages!.map((m) => [m.eventName, m.eventId, m.data]), [['tick', '1', '{"n":1}'], ['message', '2', 'plain']]);
+      assert.ok(e.timings.connect >= 0 && e.timings.wait >= 0);
+
+      const streamOptions: ConnectOptions = { pattern: 'stream', url: `${srv.url}/stream`, reconnect: { enabled: false } };
+      const stream = buildHar(await runSession(streamOptions), info(streamOptions));
+      assert.deepEqual(harProblems(stream), []);
+      assert.equal(stream.log.entries.length, 1);
+      const s = stream.log.entries[0];
+      assert.equal(s.response.status, 200);
+      assert.equal(s.response.content.text, '{"a":1}\n{"a":2}\n', 'NDJSON lines with their line breaks');
+      assert.equal(s.response.content.mimeType, 'application/x-ndjson');
+      assert.ok(s.timings.receive >= 15, `receive ${s.timings.receive} covers the 20 ms gap`);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('keeps SSE events in _eventSourceMessages and shows a request that never got an answer with status 0', () => {
     const ts = 1_800_000_000_000;
     const ev = (seq: number, body: Record<string, unknown>) => ({ seq, t: seq, ts: ts + seq, ...body }) as unknown as WireEvent;
