@@ -203,6 +203,7 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (ws); repeat for several.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
   { name: 'subprotocol', value: 'name', repeat: true, patterns: ['ws'], group: 'Request', help: 'WebSocket subprotocol to offer; repeat for several.', apply: (t, v) => (t.options.protocols = [...(t.options.protocols ?? []), v]) },
   { name: 'ping-interval', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
+  { name: 'pong-timeout', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: with --ping-interval, drop and reconnect when no pong comes back within this time (half-open connections).', apply: (t, v) => ((t.options.ws ??= {}).pongTimeoutMs = intValue('pong-timeout', v, 1)) },
   { name: 'interval', value: 'ms', patterns: ['poll', 'async'], group: 'Request', help: 'poll: time between polls; async: status poll interval when there is no Retry-After.', apply: (t, v) => {
     const ms = intValue('interval', v, 1);
     if (t.options.pattern === 'async') (t.options.async ??= {}).pollIntervalMs = ms;
@@ -308,6 +309,7 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     mqtt(t).protocolVersion = Number(v) as 4 | 5;
   } },
   { name: 'client-id', value: 'id', patterns: ['mqtt'], group: 'MQTT', help: 'Client identifier.', apply: (t, v) => (mqtt(t).clientId = v) },
+  { name: 'keepalive', value: 'seconds', patterns: ['mqtt'], group: 'MQTT', help: 'Keepalive interval (default 60); a broker that stops answering PINGREQ is dropped and reconnected.', apply: (t, v) => (mqtt(t).keepaliveSec = intValue('keepalive', v, 0)) },
   { name: 'username', value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
   { name: 'password-env', value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
 ];

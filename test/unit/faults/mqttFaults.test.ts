@@ -66,6 +66,9 @@ describe('MQTT faults (Mosquitto)', () => {
     const topic = `faults/${Date.now()}`;
     const pub = await publisher(broker.url, topic, 25);
     try {
+      const { parseConnectArgs } = await import('../../../src/cli/args');
+      const cli = parseConnectArgs([proxy.url('mqtt'), '--keepalive', '1']).options;
+      assert.equal(cli.mqtt?.keepaliveSec, 1, 'the CLI flag sets the keepalive');
       const options: ConnectOptions = {
         pattern: 'mqtt',
         url: proxy.url('mqtt'),

@@ -37,6 +37,15 @@ const anomalies = (events: WireEvent[], type?: AnomalyEvent['type']): AnomalyEve
 const missingIn = (events: WireEvent[]): number => anomalies(events, 'gap').reduce((n, a) => n + Number(a.meta?.missing ?? 0), 0);
 const summaryOf = (events: WireEvent[]): SummaryEvent => events.at(-1) as SummaryEvent;
 
+/** Wait (bounded) until `pred` holds. */
+async function until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting for a condition');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /** Count a session hit by `faults` faults that recovered `recoveries` times. */
 function tallyRecovery(hits: number, recoveries: number): void {
   figures.sessionsHit += hits;
@@ -295,7 +304,11 @@ describe('faults through a TCP proxy', () => {
     const srv = await wsServer((wss) => wss.on('connection', (ws) => ws.send('{"seq":1}')));
     const proxy = await FaultProxy.start(srv.port);
     try {
-      const events = await drive({ pattern: 'ws', url: proxy.url('ws', '/'), ws: { pingIntervalMs: 100, pongTimeoutMs: 250 }, connectTimeoutMs: 2000, reconnect: FAST_RECONNECT }, async (_s, ev) => {
+      // Built from the CLI's flags, so the liveness settings are proven end to end.
+      const { parseConnectArgs } = await import('../../../src/cli/args');
+      const cli = parseConnectArgs([proxy.url('ws', '/'), '--ping-interval', '100', '--pong-timeout', '250', '--timeout', '2000']).options;
+      assert.deepEqual(cli.ws, { pingIntervalMs: 100, pongTimeoutMs: 250 });
+      const events = await drive({ ...cli, reconnect: FAST_RECONNECT }, async (_s, ev) => {
         await waitFor(ev, (es) => ofKind(es, 'frame').some((f) => f.meta?.opcode === 10));
         proxy.stall();
         await waitFor(ev, (es) => ofKind(es, 'reconnect').length >= 1, 5000);
@@ -411,7 +424,9 @@ describe('faults through a TCP proxy', () => {
     try {
       const events = await drive({ pattern: 'long-poll', url: proxy.url('http', '/lp'), idField: '$.seq', longPoll: { cursorField: '$.cursor', timeoutMs: 400 }, reconnect: FAST_RECONNECT }, async (_s, ev) => {
         await waitFor(ev, (es) => dataFrames(es).length >= 5);
-        proxy.cut();
+        // Cut while a request is held by the server, so the fault lands mid-hold.
+        await until(() => waiting.size > 0 && proxy.open > 0);
+        assert.ok(proxy.cut() > 0, 'a held request was cut');
         await waitFor(ev, (es) => ofKind(es, 'reconnect').some((r) => r.cause !== 'client timeout'));
         const n = dataFrames(ev).length;
         await waitFor(ev, (es) => dataFrames(es).length >= n + 3);

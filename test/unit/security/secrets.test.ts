@@ -163,7 +163,7 @@ describe('secrets never appear in logs, exports, captures or files', () => {
     const masked = sanitizeEvent(e, {}) as typeof e;
     assert.deepEqual(masked.meta?.headers, { Authorization: MASK, Cookie: MASK, 'X-Api-Key': MASK, Accept: 'text/plain' });
     const revealed = sanitizeEvent(e, { revealAuthHeaders: true }) as typeof e;
-    assert.deepEqual(revealed.meta?.headers, (e as { meta: { headers: unknown } }).meta.headers);
+    assert.deepEqual(revealed.meta?.headers, (e.meta as { headers: unknown }).headers);
     // Revealing headers never reveals a registered secret value.
     const both = sanitizeEvent(e, { revealAuthHeaders: true, secrets: ['literal-token'] }) as typeof e;
     assert.equal((both.meta?.headers as Record<string, string>).Authorization, 'Bearer [secret]');
