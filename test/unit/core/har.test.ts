@@ -194,6 +194,25 @@ describe('HAR 1.2 export', () => {
     }
   });
 
+  it('gives every poll its own entry, 304s included', async () => {
+    const srv = await httpServer((req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') res.writeHead(304, { etag: '"v1"' }).end();
+      else res.writeHead(200, { etag: '"v1"', 'content-type': 'application/json' }).end('{"v":1}');
+    });
+    try {
+      const options: ConnectOptions = { pattern: 'poll', url: `${srv.url}/state`, poll: { intervalMs: 20 }, count: 3 };
+      const har = buildHar(await runSession(options), info(options));
+      assert.deepEqual(harProblems(har), []);
+      const statuses = har.log.entries.map((e) => e.response.status);
+      assert.ok(statuses.length >= 3, `${statuses.length} entries`);
+      assert.deepEqual(statuses.slice(0, 3), [200, 304, 304]);
+      assert.ok(har.log.entries.every((e) => e.request.method === 'GET' && e.request.url === `${srv.url}/state`));
+      assert.equal(har.log.entries[1].request.headers.find((h) => h.name.toLowerCase() === 'if-none-match')?.value, '"v1"');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('keeps SSE events in _eventSourceMessages and shows a request that never got an answer with status 0', () => {
     const ts = 1_800_000_000_000;
     const ev = (seq: number, body: Record<string, unknown>) => ({ seq, t: seq, ts: ts + seq, ...body }) as unknown as WireEvent;
