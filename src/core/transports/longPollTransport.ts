@@ -27,6 +27,8 @@ class LongPollTransport implements Transport {
   private ended = false;
   private everAnswered = false;
   private failures = 0;
+  /** When the current run of failures began (for the reconnect story's downtime). */
+  private droppedAt: number | undefined;
   private cursor: string | undefined;
   private etag: string | undefined;
   private lastAnswerAt: number | undefined;
@@ -73,6 +75,7 @@ class LongPollTransport implements Transport {
       const outcome = await this.requestOnce(signal);
       if (signal.aborted || this.ended || outcome.kind === 'fatal') return;
       if (outcome.kind === 'retry') {
+        if (this.failures === 0) this.droppedAt = this.sink.now();
         this.failures++;
         if (!mayRetry(this.policy, this.failures)) {
           const why = this.policy.enabled ? `Gave up after ${this.failures - 1} reconnect attempts: ${outcome.cause}` : `Stopped: ${outcome.cause}`;
@@ -157,7 +160,8 @@ class LongPollTransport implements Transport {
       this.everAnswered = true;
       sink.state('open', { url: redactUrl(options.url), meta: { status: res.status } });
     } else if (this.failures > 0 && res.status < 400) {
-      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, reconnected: true, attempts: this.failures } });
+      const downtimeMs = this.droppedAt !== undefined ? Math.round(sink.now() - this.droppedAt) : undefined;
+      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, reconnected: true, attempts: this.failures, ...(downtimeMs !== undefined ? { downtimeMs } : {}) } });
     }
     const meta: Record<string, unknown> = { ...responseMeta(res), heldMs, request: this.requests };
     this.counts.answered++;

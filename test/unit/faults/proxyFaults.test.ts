@@ -440,6 +440,8 @@ describe('faults through a TCP proxy', () => {
       const recs = ofKind(events, 'reconnect');
       const cutRec = recs.find((r) => r.cause !== 'client timeout') as ReconnectEvent;
       assert.equal(typeof cutRec.meta?.cursor, 'string', 'the resume token is in the reconnect story');
+      const back = reopened(events)[0];
+      assert.ok(back && typeof back.meta?.downtimeMs === 'number' && back.meta.downtimeMs >= 0, 'the reopen says how long it was down');
       const timeoutRec = recs.find((r) => r.cause === 'client timeout') as ReconnectEvent;
       assert.equal(timeoutRec.meta?.limitMs, 400);
       const seqs = dataFrames(events).map((f) => (JSON.parse(f.data) as { seq: number }).seq);
