@@ -3,6 +3,9 @@
  * without crashing (a session that ended with its terminal state and summary, or a one-line
  * message). Each test file prints its own figure from a final after().
  */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants } from '../../helpers/servers';
 
@@ -36,6 +39,18 @@ export function fuzzed(tried: number, same: number): void {
 export function reportBadInputs(label: string): void {
   const crashed = badInputs.tried - badInputs.handled;
   console.log(`bad input (${label}): ${badInputs.tried} tried, ${badInputs.handled} handled, ${crashed} crashed`);
+  // Each file is its own process: the run's total goes through a file keyed by the runner's pid.
+  const file = join(tmpdir(), `wirescope-badinput-figures-${process.ppid}.ndjson`);
+  appendFileSync(file, JSON.stringify(badInputs) + '\n');
+  let tried = 0;
+  let handled = 0;
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (!l) continue;
+    const f = JSON.parse(l) as typeof badInputs;
+    tried += f.tried;
+    handled += f.handled;
+  }
+  console.log(`bad input, run so far: ${tried} tried, ${handled} handled without a crash, ${tried - handled} crashed`);
 }
 
 /** A small seeded PRNG (mulberry32), so a failing fuzz case can be replayed from its seed. */
