@@ -4,15 +4,15 @@
  * tells the UI what changed. No vscode import, so it is unit-tested in plain Node.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { attachCapture, type CaptureWriter } from '../core/captureWriter';
+import { basename, join } from 'node:path';
+import { attachCapture, readCapture, type CaptureWriter } from '../core/captureWriter';
 import { Emitter, type Disposable } from '../core/emitter';
 import { describeError } from '../core/errors';
 import { sanitizeEvent, type RedactOptions } from '../core/export/redact';
 import { Session, type SessionDeps } from '../core/session';
 import { SessionLog } from '../core/sessionLog';
 import type { OutboundMessage } from '../core/transport';
-import { DEFAULT_PREVIEW_LIMIT, type ConnectOptions, type PatternId } from '../shared/connect';
+import { DEFAULT_PREVIEW_LIMIT, PATTERNS, type ConnectOptions, type PatternId } from '../shared/connect';
 import { TERMINAL_STATES, type SessionState, type WireEvent } from '../shared/events';
 import type { Profile, ProfileScope } from '../shared/profile';
 import type { PayloadInputEncoding, SessionInfo } from '../shared/protocol';
@@ -323,6 +323,50 @@ export class SessionManager implements Disposable {
   }
 
   // ------------------------------------------------------------ disk capture
+
+  /**
+   * Reopen a past disk capture as an ended, read-only session: its events go into a new log (with
+   * the usual caps) and it becomes the selected session. Throws one-line errors for unreadable files.
+   */
+  async openPastCapture(path: string): Promise<ManagedSession> {
+    if (this.disposed) throw new Error('Wirescope is shutting down');
+    const s = this.settings();
+    const { events, info } = readCapture(path);
+    const log = new SessionLog({ maxEvents: s.maxEvents, maxBytes: s.maxBytes });
+    let firstTs: number | undefined;
+    for await (const e of events) {
+      firstTs ??= e.ts;
+      log.append(e);
+    }
+    if (info.events === 0) throw new Error(`${basename(path)} holds no Wirescope events`);
+    const start = info.start ?? {};
+    const pattern = PATTERNS.find((p) => p === start.pattern) ?? 'http';
+    const url = typeof start.url === 'string' ? start.url : path;
+    const name = `${typeof start.name === 'string' ? start.name : basename(path)} (capture)`;
+    // A session that never connects: closed before it starts, so every action treats it as ended.
+    const session = new Session({ pattern, url }, this.deps.sessionDeps);
+    await session.close('reopened from a disk capture');
+    const id = `${++this.counter}-${session.id}`;
+    const managed: ManagedSession = {
+      id,
+      name,
+      pattern,
+      url,
+      startedAt: typeof start.startedAt === 'number' ? start.startedAt : (firstTs ?? Date.now()),
+      profile: { name, pattern, url },
+      session,
+      log,
+      secretValues: [],
+      capturePath: path,
+    };
+    if (!info.end) managed.captureNote = 'This capture was cut short (no end record): it holds the events up to the interruption';
+    else if (!info.end.complete) managed.captureNote = `This capture is incomplete: ${info.end.reason}`;
+    this.sessions.set(id, managed);
+    this.selectedId = id;
+    this.changeEmitter.fire();
+    this.selectEmitter.fire(id);
+    return managed;
+  }
 
   private openCapture(m: ManagedSession, dir: string): void {
     try {

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { attachCapture, CaptureWriter, readCapture } from '../../../src/core/captureWriter';
 import { Session } from '../../../src/core/session';
+import { DEFAULT_SETTINGS, SessionManager } from '../../../src/host/sessionManager';
 import type { WireEvent } from '../../../src/shared/events';
 import { checkInvariants, ofKind, wsServer } from '../../helpers/servers';
 
 const dir = mkdtempSync(join(tmpdir(), 'wirescope-capture-test-'));
 let n = 0;
 const nextPath = () => join(dir, `c${++n}.ndjson`);
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function readAll(path: string) {
   const r = readCapture(path);
@@ -43,8 +45,6 @@ async function captured(url: string, opts: Partial<Parameters<typeof attachCaptu
 }
 
 describe('CaptureWriter', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
   it('writes every event of a real session as NDJSON and reads it back identically, with secrets replaced and auth headers masked', async () => {
     const secret = 'tok-5ecr3t-value';
     const srv = await feed(50);
@@ -141,6 +141,43 @@ describe('CaptureWriter', () => {
     assert.ok(!stops[0].includes('\n'));
     assert.equal(readFileSync(path, 'utf8'), 'taken', 'an existing file is never overwritten');
     await assert.rejects(readAll(join(dir, 'missing.ndjson')), (err: Error) => /^Cannot read capture .*missing\.ndjson: /.test(err.message) && !err.message.includes('\n'));
+  });
+});
+
+describe('reopening a past capture in the session manager', () => {
+  it('a captured session comes back as an ended session with the same events; a cut-short one says so', async () => {
+    const srv = await feed(30);
+    const capDir = join(dir, 'manager');
+    const manager = new SessionManager({ settings: () => ({ ...DEFAULT_SETTINGS, capture: { enabled: true, maxBytes: 1024 * 1024, dir: capDir } }) });
+    try {
+      const live = await manager.start({ options: { pattern: 'ws', url: url(srv.url) }, name: 'feed', profile: { name: 'feed', pattern: 'ws', url: url(srv.url) } });
+      await live.session.done;
+      await new Promise((r) => setTimeout(r, 50));
+      const path = live.capturePath as string;
+      const past = await manager.openPastCapture(path);
+      assert.equal(past.session.ended, true);
+      assert.equal(manager.selected, past.id);
+      assert.equal(past.name, 'feed (capture)');
+      assert.equal(past.pattern, 'ws');
+      assert.deepEqual([...past.log].map((e) => e.seq), [...live.log].map((e) => e.seq));
+      assert.equal(past.captureNote, undefined);
+      assert.equal(manager.info(past).canSend, false);
+
+      // Cut the file mid-line, as a crash would.
+      const text = readFileSync(path, 'utf8');
+      const cut = join(capDir, 'cut.ndjson');
+      writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.6)));
+      const partial = await manager.openPastCapture(cut);
+      assert.ok(partial.log.size > 0 && partial.log.size < live.log.size);
+      assert.match(partial.captureNote ?? '', /cut short/);
+
+      const notCapture = join(capDir, 'notes.ndjson');
+      writeFileSync(notCapture, 'hello\n');
+      await assert.rejects(manager.openPastCapture(notCapture), /^Error: notes\.ndjson holds no Wirescope events$/);
+    } finally {
+      await manager.dispose();
+      await srv.close();
+    }
   });
 });
 
