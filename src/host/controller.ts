@@ -159,6 +159,19 @@ export class Controller implements vscode.Disposable {
       }),
       cmd('wirescope.saveSessionAsProfile', (arg) => this.saveSessionAsProfile(arg)),
       cmd('wirescope.importCurl', () => this.importCurl()),
+      cmd('wirescope.openPastCapture', async () => {
+        const dir = readSettings(this.context).capture.dir;
+        const picked = await vscode.window.showOpenDialog({
+          title: 'Open Past Capture',
+          canSelectMany: false,
+          ...(dir ? { defaultUri: vscode.Uri.file(dir) } : {}),
+          filters: { 'Wirescope capture': ['ndjson'] },
+        });
+        if (!picked?.[0]) return;
+        const m = await this.manager.openPastCapture(picked[0].fsPath);
+        if (m.captureNote) void vscode.window.showWarningMessage(`Wirescope: ${m.captureNote}`);
+        await this.inspector().reveal();
+      }),
       cmd('wirescope.openProfilesFile', (arg) => this.store.openFile(this.storedFrom(arg)?.folder)),
       cmd('wirescope.editProfile', (arg) => this.editProfile(arg)),
       cmd('wirescope.deleteProfile', (arg) => this.deleteProfile(arg)),
