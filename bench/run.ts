@@ -83,6 +83,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(formatTable(rows));
   console.log('');
+  for (const r of rows) if (r.note) console.log(`${r.id}: ${r.note}`);
+  console.log('');
   console.log(`machine: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvg1m}; ${out.durationSec} s`);
   const missed = rows.filter((r) => r.met === false);
   if (missed.length) console.log(`targets missed: ${missed.map((r) => r.id).join(', ')} (see docs/bench.md)`);
