@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       captureMs: Math.round(captureMs),
       rssGrowthMb: Math.round(((after.rss - before.rss) / 1e6) * 10) / 10,
       heapGrowthMb: Math.round(((after.heapUsed - before.heapUsed) / 1e6) * 10) / 10,
-      externalGrowthMb: Math.round(((after.external + after.arrayBuffers - before.external - before.arrayBuffers) / 1e6) * 10) / 10,
+      externalGrowthMb: Math.round(((after.external - before.external) / 1e6) * 10) / 10,
       bytesPerFrame: Math.round((after.rss - before.rss) / n),
       logEstimateMb: Math.round((log.bytes / 1e6) * 10) / 10,
       search,
