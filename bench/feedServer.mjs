@@ -11,6 +11,7 @@
 //   GET /sse?n=N&size=S     text/event-stream with N events whose data is S bytes (pre-built bytes)
 //   GET /ws-lib, /sse-lib   the same feeds served the ordinary way: the `ws` server's send() and
 //                           res.write() per message, as a real backend does
+//   GET /ws-rate?rate=R&seconds=S&size=B  WebSocket: after the client sends "go", R messages/s for S s
 //   GET /slow?head=MS&chunks=K&gap=MS&size=S  headers after `head` ms, then K chunks `gap` ms apart
 //   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
 import { createHash } from 'node:crypto';
@@ -154,8 +155,34 @@ function feedWithLibrary(ws, n, size) {
   ws.on('error', () => ws.terminate());
 }
 
+/** A steady feed: every 10 ms, the messages due by then (so the rate holds even if a tick is late). */
+function feedAtRate(ws, rate, seconds, size) {
+  const total = rate * seconds;
+  const start = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    while (sent < due) {
+      sent++;
+      ws.send(message(sent, size));
+    }
+    if (sent >= total) clearInterval(timer);
+  }, 10);
+}
+
 server.on('upgrade', (req, socket, head) => {
   const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (u.pathname === '/ws-rate') {
+    const rate = intParam(u, 'rate', 1000, 1_000_000);
+    const seconds = intParam(u, 'seconds', 1, 60);
+    const size = intParam(u, 'size', 100, 60_000);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      ws.once('message', () => feedAtRate(ws, rate, seconds, size));
+    });
+    return;
+  }
   if (u.pathname === '/ws-lib') {
     wss.handleUpgrade(req, socket, head, (ws) => feedWithLibrary(ws, intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000)));
     return;

@@ -48,6 +48,36 @@ export async function benchUi(ctx: BenchContext): Promise<void> {
       met: r.scroll.found === r.scroll.probes && r.scroll.maxMs < 100,
       note: `max ${r.scroll.maxMs} ms`,
     });
+    // The same load end to end through the real host (engine session, SessionLog, InspectorEndpoint).
+    const { measureRealHostUi } = await import('./uiHost');
+    ctx.log(`  end to end: a WebSocket feed at 50k msg/s for ${seconds} s through the real host into the page ...`);
+    const e2e = await measureRealHostUi(h, ctx.feed.httpPort, 50_000, seconds);
+    const keptUp = e2e.recorded >= 50_000 * seconds && e2e.shown >= e2e.recorded;
+    ctx.add({
+      id: 'ui.host.longestTask',
+      what: `UI via the real host: longest page task (${e2e.longTasks} long tasks)`,
+      value: e2e.longestTaskMs,
+      unit: 'ms',
+      target: 'no task > 50 ms',
+      met: e2e.longestTaskMs <= 50,
+      note: `recorded ${e2e.recorded} frames, page shows ${e2e.shown} rows ${e2e.catchUpMs} ms after the last one; ${e2e.posts} host->page posts; host event-loop delay p99 ${e2e.hostLoopP99Ms} ms, max ${e2e.hostLoopMaxMs} ms; page heap ${e2e.heapBeforeMb} -> ${e2e.heapAfterMb} MB`,
+    });
+    ctx.add({
+      id: 'ui.host.keepsUp',
+      what: 'UI via the real host: page shows every recorded frame (catch-up after the feed)',
+      value: e2e.catchUpMs,
+      unit: 'ms',
+      target: 'all shown',
+      met: keptUp,
+    });
+    ctx.add({
+      id: 'ui.host.heapGrowth',
+      what: `UI via the real host: page heap growth (${e2e.heapBeforeMb} -> ${e2e.heapAfterMb} MB)`,
+      value: Math.round((e2e.heapAfterMb - e2e.heapBeforeMb) * 10) / 10,
+      unit: 'MB',
+      target: 'flat (< 5 MB)',
+      met: e2e.heapAfterMb - e2e.heapBeforeMb < 5,
+    });
   } finally {
     await h.stop();
   }
