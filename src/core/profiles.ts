@@ -27,9 +27,6 @@ import {
   type ProfileProblem,
 } from '../shared/profile';
 
-/** The schema reference written into new profile files. */
-export const PROFILES_SCHEMA_URL = 'https://wirescope.dev/schemas/wirescope.schema.json';
-
 /** A problem with its place in the file text (line and column are 1-based). */
 export interface LocatedProblem {
   message: string;
@@ -324,9 +321,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A fresh profiles file holding the given profiles. */
+/**
+ * A fresh profiles file holding the given profiles. No `$schema` key: the extension associates its
+ * bundled schema with the file, and a URL here would make VS Code try to download it.
+ */
 export function newProfilesFileText(profiles: Profile[] = []): string {
-  return JSON.stringify({ $schema: PROFILES_SCHEMA_URL, profiles }, null, 2) + '\n';
+  return JSON.stringify({ profiles }, null, 2) + '\n';
 }
 
 export interface UpsertOptions {
