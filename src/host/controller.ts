@@ -169,7 +169,10 @@ export class Controller implements vscode.Disposable {
         });
         if (!picked?.[0]) return;
         const m = await this.manager.openPastCapture(picked[0].fsPath);
-        if (m.captureNote) void vscode.window.showWarningMessage(`Wirescope: ${m.captureNote}`);
+        // Exports have no capture records, so the "cut short" note only means something for captures.
+    const isCapture = !!captures && file.fsPath.startsWith(captures);
+    if (isCapture && m.captureNote) void vscode.window.showWarningMessage(`Wirescope: ${m.captureNote}`);
+    if (!isCapture) m.captureNote = undefined;
         await this.inspector().reveal();
       }),
       cmd('wirescope.openProfilesFile', (arg) => this.store.openFile(this.storedFrom(arg)?.folder)),
@@ -181,6 +184,7 @@ export class Controller implements vscode.Disposable {
         const m = await this.sessionArg(arg, 'Remove Session');
         if (m) await this.manager.remove(m.id);
       }),
+      cmd('wirescope.openLogFile', () => this.openLogFile()),
       cmd('wirescope.test.revealState', () => this.revealState()),
     ];
   }
@@ -446,6 +450,30 @@ export class Controller implements vscode.Disposable {
     const dropped = m.log.dropped ? ` (${m.log.dropped} older events were dropped from memory by the cap)` : '';
     this.log.info(`exported ${what} of session ${m.id} to ${target.fsPath}${dropped}`);
     void vscode.window.showInformationMessage(`Wirescope: exported ${what} to ${vscode.workspace.asRelativePath(target)}${dropped}.`);
+  }
+
+  /** Reopen a disk capture or an NDJSON export as an ended session. */
+  private async openLogFile(): Promise<void> {
+    const captures = readSettings(this.context).capture.dir;
+    let defaultUri = vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (captures) {
+      try {
+        await vscode.workspace.fs.stat(vscode.Uri.file(captures));
+        defaultUri = vscode.Uri.file(captures);
+      } catch {
+        // No captures yet: start from the workspace.
+      }
+    }
+    const picked = await vscode.window.showOpenDialog({ title: 'Wirescope: Open Log File', canSelectMany: false, filters: { 'Wirescope log (NDJSON)': ['ndjson', 'jsonl', 'json'] }, ...(defaultUri ? { defaultUri } : {}) });
+    const file = picked?.[0];
+    if (!file) return;
+    if (file.scheme !== 'file') throw new Error('Only files on this machine can be opened');
+    const m = await this.manager.openPastCapture(file.fsPath);
+    // Exports have no capture records, so the "cut short" note only means something for captures.
+    const isCapture = !!captures && file.fsPath.startsWith(captures);
+    if (isCapture && m.captureNote) void vscode.window.showWarningMessage(`Wirescope: ${m.captureNote}`);
+    if (!isCapture) m.captureNote = undefined;
+    await this.inspector().reveal();
   }
 
   // ------------------------------------------------------------ demo backend
