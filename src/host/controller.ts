@@ -159,22 +159,7 @@ export class Controller implements vscode.Disposable {
       }),
       cmd('wirescope.saveSessionAsProfile', (arg) => this.saveSessionAsProfile(arg)),
       cmd('wirescope.importCurl', () => this.importCurl()),
-      cmd('wirescope.openPastCapture', async () => {
-        const dir = readSettings(this.context).capture.dir;
-        const picked = await vscode.window.showOpenDialog({
-          title: 'Open Past Capture',
-          canSelectMany: false,
-          ...(dir ? { defaultUri: vscode.Uri.file(dir) } : {}),
-          filters: { 'Wirescope capture': ['ndjson'] },
-        });
-        if (!picked?.[0]) return;
-        const m = await this.manager.openPastCapture(picked[0].fsPath);
-        // Exports have no capture records, so the "cut short" note only means something for captures.
-    const isCapture = !!captures && file.fsPath.startsWith(captures);
-    if (isCapture && m.captureNote) void vscode.window.showWarningMessage(`Wirescope: ${m.captureNote}`);
-    if (!isCapture) m.captureNote = undefined;
-        await this.inspector().reveal();
-      }),
+      cmd('wirescope.openPastCapture', () => this.openLogFile()),
       cmd('wirescope.openProfilesFile', (arg) => this.store.openFile(this.storedFrom(arg)?.folder)),
       cmd('wirescope.editProfile', (arg) => this.editProfile(arg)),
       cmd('wirescope.deleteProfile', (arg) => this.deleteProfile(arg)),
@@ -184,7 +169,6 @@ export class Controller implements vscode.Disposable {
         const m = await this.sessionArg(arg, 'Remove Session');
         if (m) await this.manager.remove(m.id);
       }),
-      cmd('wirescope.openLogFile', () => this.openLogFile()),
       cmd('wirescope.test.revealState', () => this.revealState()),
     ];
   }
@@ -452,7 +436,7 @@ export class Controller implements vscode.Disposable {
     void vscode.window.showInformationMessage(`Wirescope: exported ${what} to ${vscode.workspace.asRelativePath(target)}${dropped}.`);
   }
 
-  /** Reopen a disk capture or an NDJSON export as an ended session. */
+  /** Reopen a disk capture (or an NDJSON export) as an ended session. */
   private async openLogFile(): Promise<void> {
     const captures = readSettings(this.context).capture.dir;
     let defaultUri = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -464,7 +448,7 @@ export class Controller implements vscode.Disposable {
         // No captures yet: start from the workspace.
       }
     }
-    const picked = await vscode.window.showOpenDialog({ title: 'Wirescope: Open Log File', canSelectMany: false, filters: { 'Wirescope log (NDJSON)': ['ndjson', 'jsonl', 'json'] }, ...(defaultUri ? { defaultUri } : {}) });
+    const picked = await vscode.window.showOpenDialog({ title: 'Wirescope: Open Past Capture', canSelectMany: false, filters: { 'Wirescope log (NDJSON)': ['ndjson', 'jsonl', 'json'] }, ...(defaultUri ? { defaultUri } : {}) });
     const file = picked?.[0];
     if (!file) return;
     if (file.scheme !== 'file') throw new Error('Only files on this machine can be opened');
