@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { compileFilter } from '../../../src/core/logFilter';
 import { SessionLog } from '../../../src/core/sessionLog';
 import { Session } from '../../../src/core/session';
 import type { FrameEvent, WireEvent } from '../../../src/shared/events';
@@ -390,3 +391,38 @@ function range(from: number, to: number, step: number): number[] {
   for (let i = from; i <= to; i += step) out.push(i);
   return out;
 }
+
+describe('compileFilter edge cases', () => {
+  const ev = (body: Record<string, unknown>): WireEvent => ({ seq: 1, t: 0, ts: T0, ...body }) as unknown as WireEvent;
+
+  it('treats an empty text, an empty channel and empty dirs as no restriction', () => {
+    const f = compileFilter({ text: '', channel: '', dirs: [] });
+    assert.equal(f.matchesAll, true);
+    assert.equal(f.needsData, false);
+    assert.equal(f.matches(ev({ kind: 'frame', dir: 'out', size: 1, encoding: 'utf8', data: 'x' })), true);
+    assert.equal(compileFilter({ text: '', regex: true }).matchesAll, true);
+  });
+
+  it('searches header values given as arrays, anomaly keys and error codes', () => {
+    const frame = ev({ kind: 'frame', dir: 'in', size: 0, encoding: 'utf8', data: '', meta: { headers: { 'set-cookie': ['a=1', 'Session=XYZ'] } } });
+    assert.equal(compileFilter({ text: 'session=xyz' }).matches(frame), true);
+    assert.equal(compileFilter({ text: 'a=2' }).matches(frame), false);
+    assert.equal(compileFilter({ text: 'order-77' }).matches(ev({ kind: 'anomaly', type: 'duplicate', key: 'order-77' })), true);
+    assert.equal(compileFilter({ text: 'ECONNRESET' }).matches(ev({ kind: 'error', message: 'reset', code: 'ECONNRESET' })), true);
+    // Header names are not searched, only values: a search for a name must not match every request.
+    assert.equal(compileFilter({ text: 'set-cookie' }).matches(frame), false);
+  });
+
+  it('applies kinds to every event but dirs, channel and hideControl to frames only', () => {
+    const state = ev({ kind: 'state', state: 'open' });
+    assert.equal(compileFilter({ dirs: ['out'], channel: 'x', hideControl: true }).matches(state), true);
+    assert.equal(compileFilter({ kinds: ['frame'] }).matches(state), false);
+    // The parts combine with AND: an anomaly passes anomaliesOnly, but not a kinds list without 'anomaly'.
+    assert.equal(compileFilter({ anomaliesOnly: true, kinds: ['anomaly'] }).matches(ev({ kind: 'anomaly', type: 'gap', key: 3 })), true);
+    assert.equal(compileFilter({ anomaliesOnly: true, kinds: ['frame'] }).matches(ev({ kind: 'anomaly', type: 'gap', key: 3 })), false);
+    assert.equal(
+      compileFilter({ anomaliesOnly: true }).matches(ev({ kind: 'frame', dir: 'in', size: 0, encoding: 'utf8', data: '' })),
+      false,
+    );
+  });
+});
