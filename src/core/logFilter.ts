@@ -4,7 +4,7 @@ import type { LogFilter } from '../shared/protocol';
 /**
  * A LogFilter compiled once, then applied to many events.
  *
- * Semantics:
+ * Semantics (the parts combine with AND; an empty string or empty `dirs` means no restriction):
  * - `dirs`, `channel` and `hideControl` narrow frames only; other kinds pass them untouched, so the
  *   connection story (state, reconnect, error...) stays visible next to a narrowed frame list;
  * - `kinds` (missing = all, empty = none) and `anomaliesOnly` apply to every event;
