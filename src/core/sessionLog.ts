@@ -102,6 +102,8 @@ export class SessionLog implements Iterable<WireEvent> {
   /** The byte arena: blocks[k] is block number firstBlock + k; blockEnds[k] is one past its last event. */
   private blocks: Buffer[] = [];
   private blockEnds: number[] = [];
+  /** blockAscii[k]: every preview in blocks[k] is ASCII, so its bytes read back as latin1 unchanged. */
+  private blockAscii: boolean[] = [];
   private firstBlock = 0;
   private blockOffset = 0;
   private spareBlock: Buffer | undefined;
@@ -294,6 +296,7 @@ export class SessionLog implements Iterable<WireEvent> {
     this.firstBlock += this.blocks.length;
     this.blocks = [];
     this.blockEnds = [];
+    this.blockAscii = [];
     this.blockOffset = 0;
     this.spareBlock = undefined;
     this.firstChunk = Math.floor(this.base / CHUNK);
@@ -346,6 +349,24 @@ export class SessionLog implements Iterable<WireEvent> {
    * so the inner loop stays on one chunk's columns.
    */
   scanInto(from: number, to: number, f: CompiledFilter, into: (abs: number) => void): void {
+    const needsData = f.needsData;
+    // A text scan reads each ASCII block once as a one-byte string and slices previews out of it,
+    // instead of decoding every preview on its own.
+    let cachedBlockNo = -1;
+    let cachedText = '';
+    const dataFor = (c: Chunk, i: number, fl: number): string => {
+      if (!(fl & F_ARENA)) return c.payloads[i] as string;
+      const blockNo = c.blockNos[i];
+      const k = blockNo - this.firstBlock;
+      if (!this.blockAscii[k]) return this.dataOf(c, i, fl);
+      const off = c.offsets[i];
+      const end = off + c.lengths[i];
+      if (blockNo !== cachedBlockNo || end > cachedText.length) {
+        cachedBlockNo = blockNo;
+        cachedText = this.blocks[k].toString('latin1', 0, k === this.blocks.length - 1 ? this.blockOffset : BLOCK_BYTES);
+      }
+      return cachedText.slice(off, end);
+    };
     let abs = from;
     while (abs < to) {
       const chunkNo = Math.floor(abs / CHUNK);
@@ -353,12 +374,11 @@ export class SessionLog implements Iterable<WireEvent> {
       const chunkStart = chunkNo * CHUNK;
       const stop = Math.min(to, chunkStart + CHUNK);
       const { flags, payloads, channels, metas } = c;
-      const needsData = f.needsData;
       for (let i = abs - chunkStart, a = abs; a < stop; i++, a++) {
         const fl = flags[i];
         const ok =
           fl & F_FRAME
-            ? f.matchesFrame((fl & F_OUT) !== 0, (fl & F_CONTROL) !== 0, needsData ? this.dataOf(c, i, fl) : '', channels[i], metas[i])
+            ? f.matchesFrame((fl & F_OUT) !== 0, (fl & F_CONTROL) !== 0, needsData ? dataFor(c, i, fl) : '', channels[i], metas[i])
             : f.matches(payloads[i] as WireEvent);
         if (ok) into(a);
       }
@@ -414,6 +434,7 @@ export class SessionLog implements Iterable<WireEvent> {
       this.blocks.push(this.spareBlock ?? Buffer.allocUnsafeSlow(BLOCK_BYTES));
       this.spareBlock = undefined;
       this.blockEnds.push(abs);
+      this.blockAscii.push(true);
       this.blockOffset = 0;
       last++;
     }
@@ -423,6 +444,8 @@ export class SessionLog implements Iterable<WireEvent> {
     c.lengths[i] = n;
     this.blockOffset += n;
     this.blockEnds[last] = abs + 1;
+    // UTF-8 takes one byte per character exactly when every character is ASCII.
+    if (n !== data.length) this.blockAscii[last] = false;
     return n;
   }
 
@@ -503,6 +526,7 @@ export class SessionLog implements Iterable<WireEvent> {
     while (this.blocks.length > 1 && this.blockEnds[0] <= this.base) {
       this.spareBlock = this.blocks.shift();
       this.blockEnds.shift();
+      this.blockAscii.shift();
       this.firstBlock++;
     }
   }

@@ -161,6 +161,10 @@ describe('SessionLog storage', () => {
     assert.ok(log.arenaBytes <= 2 * 1024 * 1024, `arena holds ${log.arenaBytes} bytes`);
     assert.equal((log.get(99_001) as FrameEvent).data, payload + 99_001);
     assert.equal((log.get(100_000) as FrameEvent).data, payload + 100_000);
+    // A search over previews spread across several arena blocks, including the one being written.
+    assert.deepEqual(seqsOf(log.createView({ text: 'P99999' }).rows(0, 10)), [99_999]);
+    assert.deepEqual(seqsOf(log.createView({ text: 'p100000$', regex: true }).rows(0, 10)), [100_000]);
+    assert.equal(log.createView({ text: 'p99000' }).total, 0, 'evicted previews are not found');
     log.clear();
     assert.equal(log.arenaBytes, 0);
   });
