@@ -336,9 +336,70 @@ export interface UpsertOptions {
   removeKeys?: string[];
 }
 
+/** One text edit (offset and length in the original text). */
+interface TextEdit {
+  offset: number;
+  length: number;
+  content: string;
+}
+
+function lineIndent(text: string, offset: number): string {
+  let start = offset;
+  while (start > 0 && text[start - 1] !== '\n') start--;
+  return /^[ \t]*/.exec(text.slice(start))![0];
+}
+
+function spansLines(text: string, node: JsonNode): boolean {
+  return text.slice(node.offset, node.offset + node.length).includes('\n');
+}
+
+/**
+ * A value as JSON text for a place in the file: spread over lines with the file's indentation when
+ * the surrounding object is, on one line (`{ "a": 1 }`) when it is written on one line.
+ */
+function renderValue(value: unknown, indent: string, multiline: boolean, fmt: FormattingOptions): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Array.isArray(value) ? value.map((v) => [undefined, v] as const) : Object.entries(value).filter(([, v]) => v !== undefined);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  if (entries.length === 0) return open + close;
+  const item = ([k, v]: readonly [string | undefined, unknown], inner: string, ml: boolean) => (k === undefined ? '' : JSON.stringify(k) + ': ') + renderValue(v, inner, ml, fmt);
+  if (!multiline) return Array.isArray(value) ? `[${entries.map((e) => item(e, '', false)).join(', ')}]` : `{ ${entries.map((e) => item(e, '', false)).join(', ')} }`;
+  const unit = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
+  const inner = indent + unit;
+  const eol = fmt.eol ?? '\n';
+  return open + eol + entries.map((e) => inner + item(e, inner, true)).join(',' + eol) + eol + indent + close;
+}
+
+/** Edit that sets `key` of an object node: replaces the value in place, or adds the property after the last one. */
+function setPropertyEdit(text: string, obj: JsonNode, key: string, value: unknown, fmt: FormattingOptions): TextEdit {
+  const ml = spansLines(text, obj);
+  const prop = obj.children?.find((c) => c.children?.[0]?.value === key);
+  if (prop?.children?.[1]) {
+    const v = prop.children[1];
+    return { offset: v.offset, length: v.length, content: renderValue(value, lineIndent(text, prop.offset), ml, fmt) };
+  }
+  const last = obj.children?.at(-1);
+  const eol = fmt.eol ?? '\n';
+  if (!last) {
+    const indent = lineIndent(text, obj.offset);
+    const unit = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
+    const body = `${JSON.stringify(key)}: ${renderValue(value, indent + unit, true, fmt)}`;
+    return { offset: obj.offset + 1, length: obj.length - 2, content: eol + indent + unit + body + eol + indent };
+  }
+  const end = last.offset + last.length;
+  if (!ml) return { offset: end, length: 0, content: `, ${JSON.stringify(key)}: ${renderValue(value, '', false, fmt)}` };
+  const indent = lineIndent(text, last.offset);
+  return { offset: end, length: 0, content: `,${eol}${indent}${JSON.stringify(key)}: ${renderValue(value, indent, true, fmt)}` };
+}
+
+function applyOne(text: string, e: TextEdit): string {
+  return text.slice(0, e.offset) + e.content + text.slice(e.offset + e.length);
+}
+
 /**
  * Insert or update a profile by name in the file text with minimal edits: only fields whose value
- * changed are rewritten; comments, unknown fields and formatting elsewhere stay as they were.
+ * changed are rewritten, in the layout around them (a one-line profile stays on one line); comments,
+ * unknown fields and other profiles stay exactly as they were.
  * Throws ProfileResolveError when the text is not well-formed (never overwrite what cannot be read).
  */
 export function upsertProfileInText(text: string, profile: Profile, opts: UpsertOptions = {}): string {
@@ -349,21 +410,33 @@ export function upsertProfileInText(text: string, profile: Profile, opts: Upsert
     const { line, column } = positionAt(text, errors[0].offset);
     throw new ProfileResolveError(`The profiles file is not valid JSON (line ${line}, column ${column}); fix it before saving`);
   }
-  const formattingOptions = detectFormatting(text);
-  const apply = (t: string, path: Array<string | number>, value: unknown, isArrayInsertion = false) =>
-    applyEdits(t, modify(t, path, value, { formattingOptions, isArrayInsertion }));
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ProfileResolveError('The profiles file does not hold an object; fix it before saving');
-  if (!Array.isArray(doc.profiles)) return apply(text, ['profiles'], [profile]);
+  const fmt = detectFormatting(text);
+  const tree = () => parseTree(text, [], PARSE_OPTIONS)!;
+  if (!Array.isArray(doc.profiles)) return applyOne(text, setPropertyEdit(text, tree(), 'profiles', [profile], fmt));
   const lookFor = opts.previousName ?? profile.name;
   const index = doc.profiles.findIndex((p) => !!p && typeof p === 'object' && (p as { name?: unknown }).name === lookFor);
-  if (index < 0) return apply(text, ['profiles', doc.profiles.length], profile, true);
+  const list = findNodeAtLocation(tree(), ['profiles'])!;
+  if (index < 0) {
+    const last = list.children?.at(-1);
+    if (!last) return applyEdits(text, modify(text, ['profiles', 0], profile, { formattingOptions: fmt, isArrayInsertion: true }));
+    const end = last.offset + last.length;
+    if (!spansLines(text, list)) return applyOne(text, { offset: end, length: 0, content: ', ' + renderValue(profile, '', false, fmt) });
+    const indent = lineIndent(text, last.offset);
+    // A new profile is spread over lines unless its neighbours are one-liners.
+    const ml = spansLines(text, last);
+    return applyOne(text, { offset: end, length: 0, content: `,${fmt.eol ?? '\n'}${indent}${renderValue(profile, indent, ml, fmt)}` });
+  }
   const existing = doc.profiles[index] as Record<string, unknown>;
   let out = text;
   for (const [key, value] of Object.entries(profile)) {
     if (value === undefined || deepEqual(existing[key], value)) continue;
-    out = apply(out, ['profiles', index, key], value);
+    const obj = findNodeAtLocation(parseTree(out, [], PARSE_OPTIONS)!, ['profiles', index])!;
+    out = applyOne(out, setPropertyEdit(out, obj, key, value, fmt));
   }
-  for (const key of opts.removeKeys ?? []) if (key in existing) out = apply(out, ['profiles', index, key], undefined);
+  for (const key of opts.removeKeys ?? []) {
+    if (key in existing) out = applyEdits(out, modify(out, ['profiles', index, key], undefined, {}));
+  }
   return out;
 }
 

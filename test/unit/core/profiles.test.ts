@@ -149,6 +149,30 @@ describe('profiles file editing keeps what the user wrote', () => {
     assert.equal(parseProfilesText(fresh).profiles[0].profile.name, 'a');
   });
 
+  it('keeps one-line profiles on one line, and spreads new fields of spread-out profiles over lines', () => {
+    const oneLiners = `{
+  "profiles": [
+    { "name": "a", "pattern": "ws", "url": "ws://h/a" }, // first
+    { "name": "b", "pattern": "sse", "url": "http://h/b", "auth": { "type": "bearer", "secret": "t" } }
+  ]
+}
+`;
+    let out = upsertProfileInText(oneLiners, { name: 'c', pattern: 'ws', url: 'ws://h/c', headers: { A: '1' } });
+    const lines = out.split('\n');
+    assert.equal(lines[2], oneLiners.split('\n')[2], 'the first profile and its comment are untouched');
+    assert.equal(lines[3], oneLiners.split('\n')[3] + ',', 'the neighbour keeps its layout; only a comma is added');
+    assert.equal(lines[4], '    { "name": "c", "pattern": "ws", "url": "ws://h/c", "headers": { "A": "1" } }', 'a new profile next to one-liners is a one-liner');
+    out = upsertProfileInText(out, { name: 'b', pattern: 'sse', url: 'http://h/b2', auth: { type: 'bearer', secret: 't' }, headers: { X: 'y' } });
+    assert.equal(out.split('\n')[3], '    { "name": "b", "pattern": "sse", "url": "http://h/b2", "auth": { "type": "bearer", "secret": "t" }, "headers": { "X": "y" } },');
+    assert.deepEqual(parseProfilesText(out).profiles.map((p) => p.profile.url), ['ws://h/a', 'http://h/b2', 'ws://h/c']);
+
+    out = upsertProfileInText(HAND_WRITTEN, { name: 'feed', pattern: 'ws', url: 'ws://127.0.0.1:8080/ws', headers: { 'X-Trace': '2', 'X-More': 'yes' }, reconnect: { maxAttempts: 3 } });
+    assert.ok(out.includes('"headers": {\n                "X-Trace": "2",\n                "X-More": "yes"\n            },'), out);
+    assert.ok(out.includes(',\n            "reconnect": {\n                "maxAttempts": 3\n            }\n'), out);
+    assert.ok(out.includes('"x-team-note": "hand-written field",   // trailing comment'));
+    assert.deepEqual(parseProfilesText(out).profiles[0].profile.reconnect, { maxAttempts: 3 });
+  });
+
   it('refuses to save over a malformed file', () => {
     assert.throws(() => upsertProfileInText('{ "profiles": [ ', { name: 'a', pattern: 'ws', url: 'ws://h/' }), (e: Error) => e instanceof ProfileResolveError && /not valid JSON \(line 1, column \d+\)/.test(e.message));
   });
