@@ -199,10 +199,13 @@ export async function sendMessageFlow(m: ManagedSession, lastTopic: string | und
 /** Ask for a curl command line (prefilled from the clipboard when it holds one), parsed as you type. */
 export async function curlInputFlow(): Promise<CurlImport | undefined> {
   let clip = '';
-  try {
-    clip = (await vscode.env.clipboard.readText()).trim();
-  } catch {
-    // No clipboard access: start empty.
+  // In a browser (code-server, vscode.dev) reading the clipboard asks for a permission: only prefill on desktop.
+  if (vscode.env.uiKind === vscode.UIKind.Desktop) {
+    try {
+      clip = (await vscode.env.clipboard.readText()).trim();
+    } catch {
+      // No clipboard access: start empty.
+    }
   }
   let parsed: CurlImport | undefined;
   const line = await vscode.window.showInputBox({
