@@ -69,10 +69,14 @@ const TIMELINE_KINDS = new Set<WireEvent['kind']>(['state', 'reconnect', 'timing
  * One session's event log, owned by the host. A ring capped by event count and by estimated bytes:
  * the oldest events are dropped first and counted in `dropped`.
  *
- * Frames are stored in columns (typed arrays for seq/t/ts/size/flags, plus the payload preview,
- * channel and meta references) and become event objects only when read, so a million small frames
- * cost little more than their payload text. Other events are kept as they came. The events that tell
- * the connection story are also kept in a separate bounded timeline that a frame flood cannot evict.
+ * Frames are stored in columns (typed arrays for seq/t/ts/size/flags and the preview's place in a
+ * UTF-8 byte arena, plus channel and meta references) and become event objects only when read, so a
+ * million small frames cost little more than their payload bytes and almost nothing on the JS heap.
+ * Other events are kept as they came. The events that tell the connection story are also kept in a
+ * separate bounded timeline that a frame flood cannot evict.
+ *
+ * Row positions in views count from the oldest retained event; `LogView.matched` gives a count that
+ * keeps growing when eviction holds `total` flat.
  */
 export class SessionLog implements Iterable<WireEvent> {
   private readonly maxEvents: number;
