@@ -126,6 +126,8 @@ export class SessionLog implements Iterable<WireEvent> {
   private readonly bucketIds = new Float64Array(BUCKETS).fill(-1);
   private readonly bucketMsgs = new Float64Array(BUCKETS);
   private readonly bucketBytes = new Float64Array(BUCKETS);
+  private lastBucketTs = Number.NaN;
+  private lastBucket = 0;
 
   private readonly views = new Set<FilteredView>();
   private nextFilterId = 1;
@@ -314,6 +316,7 @@ export class SessionLog implements Iterable<WireEvent> {
     this.reconnects = this.anomalies = 0;
     this.lastInT = this.prevInT = undefined;
     this.bucketIds.fill(-1);
+    this.lastBucketTs = Number.NaN;
     this.bucketMsgs.fill(0);
     this.bucketBytes.fill(0);
     for (const v of this.views) v.reset();
@@ -442,7 +445,7 @@ export class SessionLog implements Iterable<WireEvent> {
       this.blockOffset = 0;
       last++;
     }
-    const n = this.blocks[last].write(data, this.blockOffset, 'utf8');
+    const n = utf8Write(this.blocks[last], data, this.blockOffset);
     c.blockNos[i] = this.firstBlock + last;
     c.offsets[i] = this.blockOffset;
     c.lengths[i] = n;
@@ -483,12 +486,18 @@ export class SessionLog implements Iterable<WireEvent> {
       this.framesOut++;
       this.bytesOut += e.size;
     }
-    const id = Math.floor(e.ts / BUCKET_MS);
-    const i = id % BUCKETS;
-    if (this.bucketIds[i] !== id) {
-      this.bucketIds[i] = id;
-      this.bucketMsgs[i] = 0;
-      this.bucketBytes[i] = 0;
+    // Frames of one burst share ts: find their rate bucket once.
+    let i = this.lastBucket;
+    if (e.ts !== this.lastBucketTs) {
+      const id = Math.floor(e.ts / BUCKET_MS);
+      i = id % BUCKETS;
+      if (this.bucketIds[i] !== id) {
+        this.bucketIds[i] = id;
+        this.bucketMsgs[i] = 0;
+        this.bucketBytes[i] = 0;
+      }
+      this.lastBucketTs = e.ts;
+      this.lastBucket = i;
     }
     this.bucketMsgs[i]++;
     this.bucketBytes[i] += e.size;
@@ -581,6 +590,18 @@ class Chunk {
   readonly channels: Array<string | undefined> = new Array<string | undefined>(CHUNK).fill(undefined);
   readonly metas: Array<Record<string, unknown> | undefined> = new Array<Record<string, unknown> | undefined>(CHUNK).fill(undefined);
 }
+
+type Utf8Write = (this: Buffer, s: string, offset: number, length?: number) => number;
+const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write;
+
+/**
+ * Buffer#write without its argument handling, which costs more than the copy for small strings.
+ * Node's Buffers carry utf8Write; fall back to write() where they do not.
+ */
+const utf8Write: (buf: Buffer, s: string, offset: number) => number =
+  typeof nativeUtf8Write === 'function'
+    ? (buf, s, offset) => nativeUtf8Write.call(buf, s, offset, buf.length - offset)
+    : (buf, s, offset) => buf.write(s, offset, 'utf8');
 
 function frameCost(dataLength: number, channel: string | undefined, meta: Record<string, unknown> | undefined): number {
   return FRAME_OVERHEAD + dataLength + (channel !== undefined ? channel.length : 0) + (meta !== undefined ? META_ESTIMATE : 0);

@@ -225,6 +225,18 @@ describe('SessionLog stats', () => {
     assert.equal(later.bytesPerSec, 0);
     assert.equal(new SessionLog().stats().interArrivalMs, null);
   });
+
+  it('starts a fresh rate bucket when a later burst lands on a reused slot', () => {
+    const m = maker();
+    const log = new SessionLog();
+    // A burst stamped with one time, then another burst 1.6 s later: same bucket slot, new second.
+    for (let i = 0; i < 50; i++) log.append(m.frame('a', {}, 1000));
+    for (let i = 0; i < 7; i++) log.append(m.frame('bb', {}, 2600));
+    const s = log.stats(T0 + 2650);
+    assert.equal(s.msgsPerSec, 7, 'only the second burst is inside the last second');
+    assert.equal(s.bytesPerSec, 14);
+    assert.equal(s.framesIn, 57);
+  });
 });
 
 describe('SessionLog views and filters', () => {
