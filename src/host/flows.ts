@@ -75,6 +75,15 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
     const status = await vscode.window.showInputBox({ title: 'Wirescope: New Connection (3/3) — reply status', value: '200', validateInput: (v) => (/^[1-5]\d\d$/.test(v.trim()) ? undefined : 'An HTTP status, 100-599'), ignoreFocusOut: true });
     if (status === undefined) return undefined;
     const host = listen.trim();
+    const bindHost = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(bindHost)) {
+      const ok = await vscode.window.showWarningMessage(
+        `Listen on ${host}? Other machines on the network can then send requests to this receiver.`,
+        { modal: true },
+        'Listen on the Network',
+      );
+      if (ok !== 'Listen on the Network') return undefined;
+    }
     return { name: `webhook ${host}`, pattern, url: `http://${host}`, webhook: { listen: host, reply: { status: Number(status) } } };
   }
   const url = await vscode.window.showInputBox({
