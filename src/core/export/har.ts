@@ -165,6 +165,8 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
   let current: Building | undefined;
   let firstTs: number | undefined;
   let lastError: string | undefined;
+  /** Where a webhook receiver listens (its `open` state's url): requests it got are relative to it. */
+  let receiverUrl: string | undefined;
 
   const newEntry = (startTs: number, method: string, url: string, headers: HarNameValue[], body?: string): Building => {
     const entry: HarEntry = {
@@ -230,6 +232,7 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
           connectingTs = e.ts;
           break;
         }
+        if (e.state === 'open' && e.url && session.pattern === 'webhook') receiverUrl = e.url;
         if (e.state === 'open' && CONNECTION_PATTERNS.has(session.pattern)) {
           const meta = e.meta ?? {};
           // The transport may have logged the connection request as a frame already (SSE, streaming):
@@ -274,12 +277,7 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
         break;
       case 'frame': {
         const meta = e.meta ?? {};
-        if (typeof meta.method === 'string') {
-          const url = typeof meta.url === 'string' ? meta.url : typeof meta.path === 'string' ? joinUrl(safeUrl, meta.path) : safeUrl;
-          const headers = meta.headers ? nameValues(meta.headers) : configured;
-          pending.push(newEntry(e.ts, meta.method.toUpperCase(), url, headers, e.size > 0 ? e.data : undefined));
-          break;
-        }
+        // A frame with a status is a response (a webhook's reply also names its request's method).
         // Redirect hops and rejected handshakes are control frames, and still responses.
         if (typeof meta.status === 'number') {
           let b = pending.shift();
@@ -294,6 +292,12 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
             }
           }
           respond(b, e, meta.status, typeof meta.statusText === 'string' ? meta.statusText : '', nameValues(meta.headers));
+          break;
+        }
+        if (typeof meta.method === 'string') {
+          const url = typeof meta.url === 'string' ? meta.url : typeof meta.path === 'string' ? joinUrl(e.dir === 'in' && receiverUrl ? receiverUrl : safeUrl, meta.path, meta.query) : safeUrl;
+          const headers = meta.headers ? nameValues(meta.headers) : configured;
+          pending.push(newEntry(e.ts, meta.method.toUpperCase(), url, headers, e.size > 0 ? e.data : undefined));
           break;
         }
         if (meta.control || !current) break;
@@ -334,9 +338,15 @@ export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, o
   };
 }
 
-function joinUrl(base: string, path: string): string {
+function joinUrl(base: string, path: string, query?: unknown): string {
   try {
-    return new URL(path, base).toString();
+    const u = new URL(path, base);
+    if (query && typeof query === 'object' && !u.search) {
+      for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
+        for (const x of Array.isArray(v) ? v : [v]) u.searchParams.append(k, String(x));
+      }
+    }
+    return u.toString();
   } catch {
     return base + path;
   }

@@ -4,7 +4,7 @@ import { buildHar, type Har, type HarSessionInfo } from '../../../src/core/expor
 import { MASK } from '../../../src/core/export/redact';
 import type { ConnectOptions } from '../../../src/shared/connect';
 import type { WireEvent } from '../../../src/shared/events';
-import { httpServer, runSession, wsServer } from '../../helpers/servers';
+import { httpServer, runSession, waitFor, wsServer } from '../../helpers/servers';
 
 /** A structural HAR 1.2 check of the required fields and their types; returns every problem found. */
 function harProblems(har: unknown): string[] {
@@ -211,6 +211,29 @@ describe('HAR 1.2 export', () => {
     } finally {
       await srv.close();
     }
+  });
+
+  it('records each request a webhook receiver got, with the reply it sent', async () => {
+    const options: ConnectOptions = { pattern: 'webhook', url: 'http://127.0.0.1:0', webhook: { listen: '127.0.0.1:0', reply: { status: 202, body: 'thanks' } } };
+    let base = '';
+    const events = await runSession(options, async (s, ev) => {
+      await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
+      const open = ev.find((e) => e.kind === 'state' && e.state === 'open') as { url?: string; meta?: { listen?: string } };
+      base = open.url ?? `http://${open.meta?.listen}`;
+      const r = await fetch(new URL('/hook?x=1', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"event":"paid"}' });
+      assert.equal(r.status, 202);
+      await r.text();
+      await s.close();
+    });
+    const har = buildHar(events, info(options));
+    assert.deepEqual(harProblems(har), []);
+    assert.equal(har.log.entries.length, 1);
+    const e = har.log.entries[0];
+    assert.equal(e.request.method, 'POST');
+    assert.equal(e.request.url, new URL('/hook?x=1', base).toString(), 'the receiver address, the path and the query');
+    assert.equal(e.request.postData?.text, '{"event":"paid"}');
+    assert.equal(e.response.status, 202);
+    assert.equal(e.response.content.text, 'thanks');
   });
 
   it('keeps SSE events in _eventSourceMessages and shows a request that never got an answer with status 0', () => {
