@@ -96,13 +96,41 @@ export function stateIcon(state: SessionState | 'idle'): vscode.ThemeIcon {
   }
 }
 
+/** The live counters of a session row: `↓in ↑out`, plus `⟳n` once it has reconnected. */
+export function sessionCounters(stats: { framesIn: number; framesOut: number; reconnects: number }): string {
+  return `↓${stats.framesIn} ↑${stats.framesOut}${stats.reconnects ? ` ⟳${stats.reconnects}` : ''}`;
+}
+
+/** Counter refreshes are coalesced to at most this often: a fast feed must not redraw the tree per frame. */
+const COUNTER_REFRESH_MS = 250;
+
 export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSession>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ManagedSession | undefined>();
+  private readonly emitter = new vscode.EventEmitter<ManagedSession | ManagedSession[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly sub: { dispose(): void };
+  private readonly subs: Array<{ dispose(): void }>;
+  /** Sessions with new events since the last counter refresh. */
+  private readonly dirty = new Set<string>();
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly manager: SessionManager) {
-    this.sub = manager.onDidChangeSessions(() => this.emitter.fire(undefined));
+    this.subs = [
+      manager.onDidChangeSessions(() => {
+        this.dirty.clear();
+        this.emitter.fire(undefined);
+      }),
+      manager.onDidAppend((id) => this.countersChanged(id)),
+    ];
+  }
+
+  private countersChanged(id: string): void {
+    this.dirty.add(id);
+    // One timer at a time, armed only while something changed: idle sessions cost nothing.
+    this.refreshTimer ??= setTimeout(() => {
+      this.refreshTimer = undefined;
+      const items = [...this.dirty].map((d) => this.manager.get(d)).filter((m): m is ManagedSession => !!m);
+      this.dirty.clear();
+      if (items.length) this.emitter.fire(items);
+    }, COUNTER_REFRESH_MS);
   }
 
   getChildren(node?: ManagedSession): ManagedSession[] {
@@ -118,19 +146,19 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSess
     const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
     item.id = m.id;
     const stats = m.log.stats();
-    // Counters would go stale between refreshes (the tree refreshes on state changes), so only the state shows.
-    item.description = `${m.pattern} · ${state}`;
+    item.description = `${m.pattern} · ${state} · ${sessionCounters(stats)}`;
     item.tooltip = `${m.name}\n${m.url}\nstate: ${state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
     item.iconPath = stateIcon(state);
     const live = !m.session.ended;
     item.contextValue = `session.${live ? 'live' : 'ended'}${live && m.session.canSend ? '.send' : ''}${live && m.session.canPing ? '.ping' : ''}`;
     item.command = { command: 'wirescope.openInspector', title: 'Show in Inspector', arguments: [m] };
-    item.accessibilityInformation = { label: `Session ${m.name}, ${m.pattern}, ${state}` };
+    item.accessibilityInformation = { label: `Session ${m.name}, ${m.pattern}, ${state}, ${stats.framesIn} frames in, ${stats.framesOut} out, ${stats.reconnects} reconnects` };
     return item;
   }
 
   dispose(): void {
-    this.sub.dispose();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const sub of this.subs) sub.dispose();
     this.emitter.dispose();
   }
 }
