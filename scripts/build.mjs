@@ -39,7 +39,7 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { inspector: 'webview/main.ts' },
+    entryPoints: { inspector: 'webview/main.ts', profileForm: 'webview/profileForm/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'iife',
@@ -51,6 +51,8 @@ const targets = [
 mkdirSync(join(root, 'dist/webview'), { recursive: true });
 const css = join(root, 'webview/inspector.css');
 if (existsSync(css)) copyFileSync(css, join(root, 'dist/webview/inspector.css'));
+const formCss = join(root, 'webview/profileForm/profileForm.css');
+if (existsSync(formCss)) copyFileSync(formCss, join(root, 'dist/webview/profileForm.css'));
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

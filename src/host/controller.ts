@@ -18,6 +18,7 @@ import type { PayloadInputEncoding } from '../shared/protocol';
 import { curlInputFlow, newConnectionFlow, pickSession, profileNameFlow, scopeFlow, sendMessageFlow } from './flows';
 import type { InspectorBackend } from './inspectorEndpoint';
 import type { InspectorHost } from './inspectorHost';
+import { ProfileFormPanels } from './profileFormPanel';
 import type { ProfileStore, StoredProfile } from './profileStore';
 import type { SecretStore } from './secrets';
 import type { ManagedSession, ManagerSettings, SessionManager } from './sessionManager';
@@ -66,6 +67,7 @@ export class Controller implements vscode.Disposable {
   private lastTopic: string | undefined;
   private readonly status: vscode.StatusBarItem;
   private readonly subs: vscode.Disposable[] = [];
+  private readonly forms: ProfileFormPanels;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -79,7 +81,8 @@ export class Controller implements vscode.Disposable {
     this.status.name = 'Wirescope sessions';
     this.status.command = 'wirescope.openInspector';
     const m = manager.onDidChangeSessions(() => this.updateStatus());
-    this.subs.push(this.status, { dispose: () => m.dispose() });
+    this.forms = new ProfileFormPanels(context.extensionUri, store, secrets, log);
+    this.subs.push(this.status, { dispose: () => m.dispose() }, this.forms);
     this.updateStatus();
   }
 
@@ -162,6 +165,7 @@ export class Controller implements vscode.Disposable {
       cmd('wirescope.openPastCapture', () => this.openLogFile()),
       cmd('wirescope.openProfilesFile', (arg) => this.store.openFile(this.storedFrom(arg)?.folder)),
       cmd('wirescope.editProfile', (arg) => this.editProfile(arg)),
+      cmd('wirescope.newProfile', () => this.forms.show()),
       cmd('wirescope.deleteProfile', (arg) => this.deleteProfile(arg)),
       cmd('wirescope.startDemo', () => this.startDemo()),
       cmd('wirescope.stopDemo', () => this.stopDemo()),
@@ -343,27 +347,11 @@ export class Controller implements vscode.Disposable {
     if (pick === 'Connect') await this.connect(profile, { scope });
   }
 
+  /** The profile form in an editor tab; a demo profile opens as a new profile prefilled from it. */
   private async editProfile(arg: unknown): Promise<void> {
     const sp = this.storedFrom(arg);
     if (!sp) return this.store.openFile();
-    if (sp.scope === 'workspace') return this.store.openFile(sp.folder, sp.profile.name);
-    const url = await vscode.window.showInputBox({
-      title: `Wirescope: edit "${sp.profile.name}" — URL`,
-      value: sp.profile.url,
-      validateInput: (v) => (v.trim() ? undefined : 'Enter a URL'),
-      ignoreFocusOut: true,
-    });
-    if (url === undefined) return;
-    const name = await profileNameFlow(`Wirescope: edit "${sp.profile.name}" — name`, sp.profile.name, () => false);
-    if (!name) return;
-    const profile = { ...sp.profile, url: url.trim(), name };
-    if (sp.scope === 'demo') {
-      // Demo profiles are generated; editing one saves a copy.
-      const scope = await scopeFlow(!!vscode.workspace.workspaceFolders?.length);
-      if (scope) await this.saveProfile(profile, scope);
-      return;
-    }
-    await this.saveProfile(profile, 'user', sp.profile.name);
+    this.forms.show(sp.scope === 'demo' ? { draft: { ...sp.profile, name: `${sp.profile.name} (copy)` } } : { sp });
   }
 
   private async deleteProfile(arg: unknown): Promise<void> {

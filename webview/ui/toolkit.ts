@@ -82,11 +82,14 @@ export interface FieldOptions {
   placeholder?: string;
   value?: string;
   ariaLabel?: string;
+  /** `password` masks what is typed (secrets); the value is never set from outside. */
+  type?: 'text' | 'password';
   onInput?: (value: string) => void;
 }
 /** A single-line text field. */
 export function textField(o: FieldOptions = {}): ValueControl {
   const el = make<ValueControl>('vscode-text-field', o.id);
+  if (o.type === 'password') el.setAttribute('type', 'password');
   if (o.label) el.textContent = o.label;
   if (o.placeholder) el.setAttribute('placeholder', o.placeholder);
   if (o.ariaLabel) el.setAttribute('aria-label', o.ariaLabel);
