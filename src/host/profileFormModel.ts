@@ -79,8 +79,8 @@ export function formSecretsInUse(profile: Profile): Partial<Record<FormSecretKey
 export function applyFormSave(original: Profile | undefined, posted: Profile, typed: Partial<Record<FormSecretKey, string>>): FormSaveResult {
   const profile = clone(posted);
   const secrets: SecretToStore[] = [];
-  // Names come from the original profile (a rename keeps using the stored secrets), else the new one.
-  const names = formSecretNames(original ? { ...profile, auth: original.auth ?? profile.auth, mqtt: original.mqtt ?? profile.mqtt, webhook: original.webhook ?? profile.webhook, tls: original.tls ?? profile.tls } : profile);
+  // Names come from the original profile, so that a rename keeps using the secrets stored under it.
+  const names = formSecretNames(original ?? profile);
 
   if (profile.auth && profile.auth.type === 'none') delete profile.auth;
   if (profile.auth) {

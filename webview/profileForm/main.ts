@@ -9,7 +9,7 @@ import { checkProfileUrl, validateProfile, type AuthType, type Profile, type Pro
 import type { FormInit, FormScope, FormSecretKey, FormToHost, HostToForm } from '../../src/shared/profileFormProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
-import { FIELDS, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './model';
+import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './model';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -78,6 +78,8 @@ class ProfileForm {
     this.sections.clear();
     this.errors.clear();
     this.title.textContent = this.isNew ? 'New profile' : `Edit profile: ${this.base.name ?? ''}`;
+    // Fixed order: the chosen pattern's own options come right after the general fields.
+    for (const name of ['General', ...Object.values(PATTERN_SECTION), 'Headers', 'Authentication', 'TLS', 'Reconnect', 'Messages']) this.section(name);
     const general = this.section('General');
     this.nameField = textField({ id: 'f-name', label: 'Name', onInput: () => this.checkName() });
     this.patternField = dropdown({
