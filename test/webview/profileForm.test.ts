@@ -302,6 +302,41 @@ describe('profile form in Chromium', () => {
     }
   });
 
+  test('a new profile picks its scope; host problems show next to their fields', async () => {
+    const p = await openForm({ profile: { name: '', pattern: 'http', url: '' }, isNew: true, scopes: ['workspace', 'user'], takenNames: ['Taken'] });
+    try {
+      const { page } = p;
+      assert.equal(await page.locator('#form-title').innerText(), 'New profile');
+      assert.equal(await page.locator('#f-secret-auth input').getAttribute('type'), 'password');
+      await page.click('#save');
+      await page.waitForSelector('#err-name:not([hidden])');
+      assert.match(await page.locator('#err-url').innerText(), /Enter a URL/);
+      await fill(page, 'f-name', 'Taken');
+      assert.match(await page.locator('#err-name').innerText(), /already named "Taken"/);
+      await fill(page, 'f-name', 'Status');
+      await fill(page, 'f-url', 'https://status.test/health');
+      await pick(page, 'f-scope', 'user');
+      await page.click('#save');
+      const [save] = (await waitPosted(page, 'save')) as unknown as FormSave[];
+      assert.equal(save.scope, 'user');
+      assert.deepEqual(save.profile, { name: 'Status', pattern: 'http', url: 'https://status.test/health' });
+      await postToPage(page, {
+        type: 'problems',
+        problems: [
+          { path: ['headers', 'Bad Name'], message: 'Invalid header name "Bad Name"', severity: 'error' },
+          { path: ['mystery'], message: 'Something else is wrong', severity: 'error' },
+        ],
+      });
+      await page.waitForSelector('#err-headers:not([hidden])');
+      assert.equal(await page.locator('#err-headers').innerText(), 'Invalid header name "Bad Name"');
+      assert.equal(await page.locator('#form-problems li').innerText(), 'Something else is wrong');
+      assert.match(await page.locator('#form-status').innerText(), /not saved/);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('markup in profile values stays inert text', async () => {
     const xss = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
     const p = await openForm({

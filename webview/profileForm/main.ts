@@ -346,11 +346,11 @@ class ProfileForm {
   }
 
   private save(): void {
+    const { profile, fieldErrors } = valuesToProfile(this.read(), this.base);
+    const count = this.showProblems(validateProfile(profile), fieldErrors);
+    // The as-you-type messages of name and URL win over the generic validation wording.
     const nameOk = this.checkName();
     const urlOk = this.checkUrl();
-    const { profile, fieldErrors } = valuesToProfile(this.read(), this.base);
-    const problems = validateProfile(profile);
-    const count = this.showProblems(problems, fieldErrors);
     if (!nameOk || !urlOk || count > 0) {
       this.status.textContent = 'Fix the marked fields to save.';
       return;
