@@ -80,7 +80,7 @@ export function applyFormSave(original: Profile | undefined, posted: Profile, ty
   const profile = clone(posted);
   const secrets: SecretToStore[] = [];
   // Names come from the original profile, so that a rename keeps using the secrets stored under it.
-  const names = formSecretNames(original ?? profile);
+  const names = formSecretNames(original ? { ...original, auth: original.auth ?? profile.auth } : profile);
 
   if (profile.auth && profile.auth.type === 'none') delete profile.auth;
   if (profile.auth) {

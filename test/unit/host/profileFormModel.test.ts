@@ -2,6 +2,7 @@
 // validation of what the page posts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseProfilesText, resolveProfile, upsertProfileInText } from '../../../src/core/profiles';
 import { applyFormSave, formSecretNames, profileForForm } from '../../../src/host/profileFormModel';
 import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { MAX_FORM_SECRET, parseFormMessage } from '../../../src/shared/profileFormProtocol';
@@ -172,5 +173,40 @@ describe('form messages from the page', () => {
       assert.equal(typeof r, 'string', JSON.stringify(raw)?.slice(0, 60));
       assert.ok(!(r as string).includes('\n'));
     }
+  });
+});
+
+describe('form save through the real profile file edit and resolution', () => {
+  test('the file gets references, keeps its comments and other fields; connecting resolves the stored secrets', async () => {
+    const text = `{
+  // team profiles
+  "profiles": [
+    { "name": "Broker", "pattern": "mqtt", "url": "mqtt://127.0.0.1:1883", "mqtt": { "username": "dev" }, "x-team": "iot" }
+  ]
+}
+`;
+    const original = parseProfilesText(text).profiles[0].profile;
+    const values = profileToValues(profileForForm(original));
+    values.fields['auth.type'] = 'bearer';
+    values.fields['mqtt.keepaliveSec'] = '15';
+    values.rows['mqtt.subscribe'] = [{ topic: 'feed/#', qos: '1' }];
+    const { profile: posted, fieldErrors } = valuesToProfile(values, profileForForm(original));
+    assert.deepEqual(fieldErrors, {});
+    const msg = parseFormMessage({ type: 'save', profile: posted, scope: 'workspace', secrets: { mqttPassword: 'PW-777', auth: 'TOKEN-888' } });
+    assert.ok(typeof msg !== 'string' && msg.type === 'save');
+    const result = applyFormSave(original, msg.profile, msg.secrets);
+    const vault = new Map(result.secrets.map((s) => [s.name, s.value]));
+    const after = upsertProfileInText(text, result.profile, { previousName: original.name, removeKeys: result.removeKeys });
+    assert.ok(after.includes('// team profiles') && after.includes('"x-team": "iot"'));
+    assert.ok(!after.includes('PW-777') && !after.includes('TOKEN-888'), 'no secret value in the file');
+    const parsed = parseProfilesText(after);
+    assert.deepEqual(parsed.problems.filter((p) => p.severity === 'error'), []);
+    const saved = parsed.profiles[0].profile;
+    assert.equal(saved.mqtt?.password, '${secret:Broker.mqtt-password}');
+    assert.deepEqual(saved.auth, { type: 'bearer', secret: 'Broker.bearer' });
+    assert.deepEqual(saved.mqtt?.subscribe, [{ topic: 'feed/#', qos: 1 }]);
+    const resolved = await resolveProfile(saved, { env: () => undefined, secret: async (n) => vault.get(n), readFile: async () => '' });
+    assert.equal(resolved.options.mqtt?.password, 'PW-777');
+    assert.equal(resolved.options.headers?.Authorization, 'Bearer TOKEN-888');
   });
 });
