@@ -30,6 +30,8 @@ export interface FieldSpec {
   section: string;
   /** A line under the field. */
   hint?: string;
+  /** A checkbox whose setting is on when the profile does not say (the engine's default). */
+  defaultOn?: boolean;
 }
 
 /** A list edited as rows (headers, templates, MQTT subscriptions and publishes). */
@@ -52,7 +54,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'General', path: 'method', label: 'Method', kind: 'text', placeholder: 'GET', patterns: HTTP_LIKE },
   { section: 'General', path: 'body', label: 'Body', kind: 'textarea', patterns: HTTP_LIKE },
   { section: 'General', path: 'connectTimeoutMs', label: 'Connect timeout (ms)', kind: 'int' },
-  { section: 'General', path: 'followRedirects', label: 'Follow redirects', kind: 'bool', patterns: HTTP_LIKE },
+  { section: 'General', path: 'followRedirects', label: 'Follow redirects', kind: 'bool', defaultOn: true, patterns: HTTP_LIKE },
   { section: 'Authentication', path: 'auth.type', label: 'Authentication', kind: 'select', options: AUTH_TYPES.map((t) => ({ value: t, label: { none: 'None', basic: 'Basic (user name and password)', bearer: 'Bearer token', header: 'Custom header' }[t] })) },
   { section: 'Authentication', path: 'auth.username', label: 'User name', kind: 'text', authTypes: ['basic'], placeholder: '${env:USER}' },
   { section: 'Authentication', path: 'auth.header', label: 'Header name', kind: 'text', authTypes: ['header'], placeholder: 'X-Api-Key' },
@@ -64,7 +66,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'TLS', path: 'tlsPassphrase', label: 'Client key passphrase', kind: 'secret' },
   { section: 'TLS', path: 'tls.servername', label: 'Server name (SNI)', kind: 'text' },
   { section: 'TLS', path: 'tls.insecure', label: 'Allow insecure certificates', kind: 'bool', hint: 'Accepts certificates that do not verify: anyone on the path can read and change the traffic.' },
-  { section: 'Reconnect', path: 'reconnect.enabled', label: 'Reconnect after a drop', kind: 'bool' },
+  { section: 'Reconnect', path: 'reconnect.enabled', label: 'Reconnect after a drop', kind: 'bool', defaultOn: true },
   { section: 'Reconnect', path: 'reconnect.initialDelayMs', label: 'First delay (ms)', kind: 'int', placeholder: '500' },
   { section: 'Reconnect', path: 'reconnect.maxDelayMs', label: 'Longest delay (ms)', kind: 'int', placeholder: '30000' },
   { section: 'Reconnect', path: 'reconnect.multiplier', label: 'Multiplier', kind: 'number', placeholder: '2' },
@@ -92,7 +94,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'HTTP streaming', path: 'stream.idleTimeoutMs', label: 'Idle timeout (ms)', kind: 'int', patterns: ['stream'] },
   { section: 'MQTT', path: 'mqtt.protocolVersion', label: 'Protocol version', kind: 'select', options: [{ value: '5', label: 'MQTT 5' }, { value: '4', label: 'MQTT 3.1.1' }], patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.clientId', label: 'Client id', kind: 'text', patterns: ['mqtt'] },
-  { section: 'MQTT', path: 'mqtt.clean', label: 'Clean session', kind: 'bool', patterns: ['mqtt'] },
+  { section: 'MQTT', path: 'mqtt.clean', label: 'Clean session', kind: 'bool', defaultOn: true, patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.keepaliveSec', label: 'Keepalive (s)', kind: 'int', patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.username', label: 'User name', kind: 'text', patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqttPassword', label: 'Password', kind: 'secret', patterns: ['mqtt'] },
@@ -204,7 +206,7 @@ export function profileToValues(profile: Profile): FormValues {
       continue;
     }
     const v = getPath(profile, f.path);
-    if (f.kind === 'bool') fields[f.path] = v === true;
+    if (f.kind === 'bool') fields[f.path] = v === undefined ? f.defaultOn === true : v === true;
     else if (f.kind === 'csv') fields[f.path] = Array.isArray(v) ? v.join(', ') : '';
     else if (f.kind === 'lines') fields[f.path] = Array.isArray(v) ? v.join('\n') : '';
     else if (f.path === 'auth.type') fields[f.path] = typeof v === 'string' ? v : 'none';
@@ -261,10 +263,13 @@ export function valuesToProfile(values: FormValues, base: Partial<Profile> = {})
     }
     const raw = values.fields[f.path];
     if (f.kind === 'bool') {
-      // A checkbox only writes `true`, or `false` where false is not the default.
-      const falseMatters = f.path === 'reconnect.enabled' || f.path === 'mqtt.clean' || f.path === 'followRedirects';
-      if (raw === true) setPath(p, f.path, true);
-      else if (falseMatters && getPath(base, f.path) !== undefined) setPath(p, f.path, false);
+      // Only what differs from the default is written, unless the profile already spelled it out.
+      const spelled = getPath(base, f.path) !== undefined;
+      if (raw === true) {
+        if (f.defaultOn && !spelled) deletePath(p, f.path);
+        else setPath(p, f.path, true);
+      } else if (f.defaultOn) setPath(p, f.path, false);
+      else if (spelled) setPath(p, f.path, false);
       else deletePath(p, f.path);
       continue;
     }

@@ -78,6 +78,19 @@ describe('profile form mapping', () => {
     assert.equal('auth' in valuesToProfile(v, base).profile, false);
   });
 
+  test('checkboxes that are on by default show on, and only turning them off is written', () => {
+    const base: Profile = { name: 'x', pattern: 'mqtt', url: 'mqtt://h' };
+    const v = profileToValues(base);
+    assert.equal(v.fields['reconnect.enabled'], true);
+    assert.equal(v.fields['mqtt.clean'], true);
+    assert.equal(v.fields['tls.insecure'], false);
+    assert.deepEqual(valuesToProfile(v, base).profile, base, 'nothing changed, nothing written');
+    v.fields['reconnect.enabled'] = false;
+    v.fields['mqtt.clean'] = false;
+    v.fields['tls.insecure'] = true;
+    assert.deepEqual(valuesToProfile(v, base).profile, { ...base, reconnect: { enabled: false }, mqtt: { clean: false }, tls: { insecure: true } });
+  });
+
   test('number fields with text are field errors, not profile values', () => {
     const v = profileToValues({ name: 'x', pattern: 'ws', url: 'ws://h.test' });
     v.fields['ws.pingIntervalMs'] = 'soon';
