@@ -52,7 +52,9 @@ export function profileForForm(profile: Profile): Profile {
  * The SecretStorage name each form secret of a profile uses: an existing reference when there is
  * one, otherwise a name derived from the profile's name.
  */
-export function formSecretNames(profile: Profile): Record<FormSecretKey, string> {
+export function formSecretNames(given: Profile): Record<FormSecretKey, string> {
+  // A hand-written profile may have a broken name; the form still opens so that it can be fixed.
+  const profile = typeof given.name === 'string' ? given : { ...given, name: String(given.name ?? '') };
   const base = stem(profile);
   return {
     auth: authSecretName(profile),

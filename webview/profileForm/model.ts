@@ -228,7 +228,8 @@ export function profileToValues(profile: Profile): FormValues {
           })
         : [];
   }
-  return { name: profile.name ?? '', pattern: (PATTERNS as readonly string[]).includes(profile.pattern) ? profile.pattern : 'http', url: profile.url ?? '', fields, rows };
+  const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  return { name: text(profile.name), pattern: (PATTERNS as readonly string[]).includes(profile.pattern) ? profile.pattern : 'http', url: text(profile.url), fields, rows };
 }
 
 export interface FormToProfileResult {

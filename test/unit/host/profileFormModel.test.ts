@@ -112,6 +112,17 @@ describe('profile form mapping', () => {
     assert.equal(profile.webhook, undefined);
   });
 
+  test('a hand-written profile with wrong types still opens in the form', () => {
+    const broken = { name: 42, pattern: 'carrier-pigeon', url: 7, headers: 'Accept: */*', poll: [1], auth: { type: 'bearer' } } as unknown as Profile;
+    const v = profileToValues(profileForForm(broken));
+    assert.equal(v.pattern, 'http');
+    assert.equal(v.name, '42');
+    assert.equal(v.url, '7');
+    assert.deepEqual(v.rows.headers, []);
+    assert.equal(valuesToProfile(v, broken).profile.name, '42');
+    assert.equal(formSecretNames(broken).auth, '42.bearer');
+  });
+
   test('validation problems land on the field they belong to', () => {
     assert.equal(fieldForProblem(['url']), 'url');
     assert.equal(fieldForProblem(['headers', 'Bad Name']), 'headers');
