@@ -517,6 +517,7 @@ export class Controller implements vscode.Disposable {
       profileFiles: this.store.fileStates().map((f) => ({ path: f.uri.fsPath, exists: f.exists, syntaxError: f.syntaxError, problems: f.problems.length })),
       demo: this.demo ? this.demo.urls : null,
       inspector: this.inspector().describe(),
+      profileForms: this.forms.describe(),
       trusted: vscode.workspace.isTrusted,
     };
     const file = process.env.WIRESCOPE_TEST_STATE_FILE;

@@ -166,6 +166,11 @@ export class ProfileFormPanels implements vscode.Disposable {
     post({ type: 'saved', name: result.profile.name, scope, secretsStored: await this.secretsStored(result.profile) });
   }
 
+  /** For tests: the titles of the open forms. */
+  describe(): string[] {
+    return [...this.open.values()].map((f) => f.panel.title);
+  }
+
   dispose(): void {
     for (const { panel } of [...this.open.values()]) panel.dispose();
   }
