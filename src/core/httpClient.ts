@@ -474,44 +474,8 @@ function toWebResponse(res: HttpResponse, redirected: boolean, hooks: FetchHooks
   }
   const msg = res.message;
   let stream: ReadableStream<Uint8Array> | null = null;
-  if (NULL_BODY_STATUSES.has(res.status)) {
-    msg.resume();
-  } else {
-    let closed = false;
-    stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        msg.on('data', (chunk: Buffer) => {
-          if (closed) return;
-          hooks.onChunk?.(chunk, res);
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) msg.pause();
-        });
-        msg.once('end', () => {
-          if (closed) return;
-          closed = true;
-          hooks.onBodyEnd?.(res);
-          controller.close();
-        });
-        msg.once('close', () => {
-          if (closed) return;
-          closed = true;
-          const err = toHttpError(
-            msg.errored ?? Object.assign(new Error('The connection closed before the response body ended'), { code: 'ECONNRESET' }),
-            new URL(res.url).host,
-          );
-          hooks.onBodyEnd?.(res, err);
-          controller.error(err);
-        });
-      },
-      pull() {
-        msg.resume();
-      },
-      cancel() {
-        closed = true;
-        msg.destroy();
-      },
-    });
-  }
+  if (NULL_BODY_STATUSES.has(res.status)) msg.resume();
+  else stream = bodyStream(res, hooks);
   // Response rejects status codes outside 200..599 and odd reason phrases; keep what it accepts.
   const status = res.status >= 200 && res.status <= 599 ? res.status : 500;
   let response: Response;
@@ -523,4 +487,80 @@ function toWebResponse(res: HttpResponse, redirected: boolean, hooks: FetchHooks
   Object.defineProperty(response, 'url', { value: res.url });
   Object.defineProperty(response, 'redirected', { value: redirected });
   return response;
+}
+
+/** Bytes a body stream may hold unread before the Node response is paused. */
+const BODY_HIGH_WATER_BYTES = 1 << 20;
+
+/**
+ * The response body as a web stream, for the reader in a library. The HTTP parser hands over one
+ * piece per chunk of a chunked body, which for a server writing each event separately means one
+ * piece per message: all pieces of one socket read are gathered and enqueued as one chunk, so the
+ * stream's per-chunk work (enqueue, a read promise, a decode call in the reader) happens once per
+ * read, not once per message. Pieces are joined only when there are several; a lone one is passed
+ * on as is. The Node stream is paused only when a megabyte is waiting unread, and resumed by `pull`.
+ */
+function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8Array> {
+  const msg = res.message;
+  let closed = false;
+  let controller: ReadableStreamDefaultController<Uint8Array>;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let flushQueued = false;
+  const flush = (): void => {
+    flushQueued = false;
+    if (pending.length === 0 || closed) return;
+    const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    hooks.onChunk?.(chunk, res);
+    controller.enqueue(chunk);
+    if ((controller.desiredSize ?? 1) <= 0) msg.pause();
+  };
+  const onData = (piece: Buffer): void => {
+    if (closed) return;
+    pending.push(piece);
+    pendingBytes += piece.length;
+    // Every piece of one socket read arrives in the same synchronous parser run; the tick after
+    // it sees them all (and comes before the stream's own end or close, which Node queues later).
+    if (!flushQueued) {
+      flushQueued = true;
+      process.nextTick(flush);
+    }
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        msg.on('data', onData);
+        msg.once('end', () => {
+          flush();
+          if (closed) return;
+          closed = true;
+          hooks.onBodyEnd?.(res);
+          controller.close();
+        });
+        msg.once('close', () => {
+          flush();
+          if (closed) return;
+          closed = true;
+          const err = toHttpError(
+            msg.errored ?? Object.assign(new Error('The connection closed before the response body ended'), { code: 'ECONNRESET' }),
+            new URL(res.url).host,
+          );
+          hooks.onBodyEnd?.(res, err);
+          controller.error(err);
+        });
+      },
+      pull() {
+        if (msg.isPaused()) msg.resume();
+      },
+      cancel() {
+        closed = true;
+        pending = [];
+        msg.destroy();
+      },
+    },
+    { highWaterMark: BODY_HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength },
+  );
 }

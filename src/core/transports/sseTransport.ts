@@ -101,12 +101,13 @@ class SseTransport implements Transport {
       return;
     }
     this.es = es;
-    // The library dispatches each event by its type only; wrapping dispatchEvent on the instance
-    // sees every type without knowing the names in advance.
-    const dispatch = EventTarget.prototype.dispatchEvent;
+    // The library dispatches each event by its type only; replacing dispatchEvent on the instance
+    // sees every type without knowing the names in advance. The instance is private to this
+    // transport and nothing listens on it, so the EventTarget machinery is skipped altogether:
+    // on a fast feed that is a measurable share of the cost per message.
     es.dispatchEvent = (ev: Event): boolean => {
       this.observe(es, ev);
-      return dispatch.call(es, ev);
+      return true;
     };
   }
 
@@ -228,12 +229,14 @@ class SseTransport implements Transport {
       return;
     }
     if (ev instanceof MessageEvent) {
-      const meta: Record<string, unknown> = {};
-      if (ev.lastEventId) {
-        meta.id = ev.lastEventId;
-        this.lastEventId = ev.lastEventId;
+      const id = ev.lastEventId;
+      // One options object per frame, and a meta object only when there is something in it.
+      if (id) {
+        this.lastEventId = id;
+        this.sink.frame('in', String(ev.data), { channel: ev.type, meta: { id } });
+      } else {
+        this.sink.frame('in', String(ev.data), { channel: ev.type });
       }
-      this.sink.frame('in', String(ev.data), { channel: ev.type, meta });
     }
   }
 
