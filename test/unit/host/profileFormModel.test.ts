@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseProfilesText, resolveProfile, upsertProfileInText } from '../../../src/core/profiles';
+import { renderProfileFormHtml } from '../../../src/host/profileFormHtml';
 import { applyFormSave, formSecretNames, profileForForm } from '../../../src/host/profileFormModel';
 import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { MAX_FORM_SECRET, parseFormMessage } from '../../../src/shared/profileFormProtocol';
@@ -232,5 +233,17 @@ describe('form save through the real profile file edit and resolution', () => {
     const resolved = await resolveProfile(saved, { env: () => undefined, secret: async (n) => vault.get(n), readFile: async () => '' });
     assert.equal(resolved.options.mqtt?.password, 'PW-777');
     assert.equal(resolved.options.headers?.Authorization, 'Bearer TOKEN-888');
+  });
+});
+
+describe('profile form document', () => {
+  test('the inspector CSP, one nonce script, escaped URIs, and refusal of unsafe inputs', () => {
+    const nonce = 'abcdefghijklmnop0123==';
+    const html = renderProfileFormHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x/a.js?"><b>', styleUri: 'https://x/a.css', nonce });
+    assert.ok(html.includes(`script-src 'nonce-${nonce}'`) && html.includes("default-src 'none'"));
+    assert.equal(html.match(/<script/g)?.length, 1);
+    assert.ok(!html.includes('"><b>'), 'attribute values are escaped');
+    assert.throws(() => renderProfileFormHtml({ cspSource: 'x', scriptUri: 's', styleUri: 'c', nonce: 'short' }));
+    assert.throws(() => renderProfileFormHtml({ cspSource: "x 'unsafe-inline'", scriptUri: 's', styleUri: 'c', nonce }));
   });
 });
