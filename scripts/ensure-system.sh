@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages the tests and the real-VS-Code run need are present:
+# chromium (webview and end-to-end tests), mosquitto (MQTT tests against a real broker),
+# libkrb5-dev (code-server's native modules). As root it installs what is missing with apt-get;
+# otherwise it names the command to run. Quiet when everything is there.
+set -euo pipefail
+need=()
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "wirescope: missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "wirescope: installing Debian packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
