@@ -1,0 +1,260 @@
+// End-to-end harness: a real VS Code (code-server) with the built extension, the demo backend on
+// loopback, and Debian Chromium driven by playwright-core. Fresh temp dirs and free ports per run;
+// close() tears everything down, also after a failure. Every wait is bounded.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { startDemo, type DemoBackend } from '../../src/demo';
+// @ts-expect-error: plain ESM module shared with scripts/start.mjs, no type declarations
+import * as launch from '../../scripts/vscode/launch.mjs';
+
+/** Where screenshots and logs of the e2e run go (git-ignored). */
+export const resultsDir = join(launch.repoRoot as string, 'test-results', 'e2e');
+
+/** Key bound to the hidden `wirescope.test.revealState` command in the test user's keybindings. */
+const REVEAL_STATE_KEY = 'ctrl+alt+shift+f9';
+
+let built = false;
+
+export interface RevealedState {
+  sessions: Array<{ id: string; name: string; pattern: string; state: string; ended: boolean; stats: { framesIn: number; framesOut: number; reconnects: number } & Record<string, unknown> }>;
+  selected?: string;
+  profiles: Array<{ id: string; name: string; pattern: string; scope: string; valid: boolean; problems: unknown[] }>;
+  profileFiles: Array<{ path: string; exists: boolean; syntaxError?: unknown; problems: number }>;
+  [key: string]: unknown;
+}
+
+export interface Workbench {
+  page: Page;
+  browser: Browser;
+  demo: DemoBackend;
+  workspaceDir: string;
+  userDataDir: string;
+  profilesFile: string;
+  codeServerLog: string;
+  /** F1, type a command title, Enter; then type and accept each quick pick answer in turn. */
+  palette(command: string, ...answers: string[]): Promise<void>;
+  /** The revealed state, fresh from the extension host. */
+  revealState(): Promise<RevealedState>;
+  /** The sidebar inspector's frame (waits for it). */
+  inspector(timeoutMs?: number): Promise<Frame>;
+  /** A frame of a webview whose document matches a selector. */
+  webviewFrame(selector: string, timeoutMs?: number): Promise<Frame>;
+  /** Stop the demo backend (all its connections drop). */
+  stopDemo(): Promise<void>;
+  /** Start it again on the same ports. */
+  restartDemo(): Promise<void>;
+  screenshot(name: string): Promise<string>;
+  /** Switch the color theme through the user settings file. */
+  setTheme(theme: string): Promise<void>;
+  /** The extension host's Wirescope log lines (output channel). */
+  extensionLog(): string;
+  close(): Promise<void>;
+}
+
+/** Poll `check` until it returns a truthy value or the time is up (then throw with `what`). */
+export async function waitUntil<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 150): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last).split('\n')[0]})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function walkFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    let st;
+    try { st = statSync(p); } catch { continue; }
+    if (st.isDirectory()) walkFiles(p, out);
+    else if (st.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The Wirescope output channel's log files of a user-data dir, concatenated. */
+function extensionLogOf(userDataDir: string): string {
+  const logs = join(userDataDir, 'logs');
+  if (!existsSync(logs)) return '';
+  return walkFiles(logs).filter((f) => /wirescope/i.test(f) && f.endsWith('.log')).map((f) => readFileSync(f, 'utf8')).join('\n');
+}
+
+/** Every file under `dirs` whose bytes contain `needle`. */
+export function filesContaining(dirs: string[], needle: string): string[] {
+  const hits: string[] = [];
+  const bytes = Buffer.from(needle, 'utf8');
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const f of walkFiles(d)) {
+      try { if (readFileSync(f).includes(bytes)) hits.push(f); } catch { /* vanished */ }
+    }
+  }
+  return hits;
+}
+
+export interface LaunchOptions {
+  /** Label for temp dirs and logs. */
+  name: string;
+  theme?: string;
+  /** Profiles for .vscode/wirescope.json from the demo's URLs (default: one per pattern). */
+  profiles?: (urls: DemoBackend['urls'], webhookPort: number) => unknown[];
+}
+
+/** Start demo + code-server + Chromium and open the workbench on a fresh workspace. */
+export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
+  const installed = launch.ensureInstalled();
+  if (!built && !process.env.WIRESCOPE_E2E_SKIP_BUILD) {
+    launch.build();
+    built = true;
+  }
+  const root = mkdtempSync(join(tmpdir(), `wirescope-e2e-${opts.name}-`));
+  const workspaceDir = join(root, 'workspace');
+  const userDataDir = join(root, 'user-data');
+  const extensionsDir = join(root, 'extensions');
+  const stateFile = join(root, 'state.json');
+  const profilesFile = join(workspaceDir, '.vscode', 'wirescope.json');
+  await mkdir(resultsDir, { recursive: true });
+  const codeServerLog = join(resultsDir, `${opts.name}-code-server.log`);
+
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) {
+      try { await c(); } catch { /* keep tearing down */ }
+    }
+    cleanups.length = 0;
+    try { writeFileSync(join(resultsDir, `${opts.name}-wirescope.log`), extensionLogOf(userDataDir)); } catch { /* no logs yet */ }
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  try {
+    const demoPort: number = await launch.freePort();
+    const mqttPort: number = await launch.freePort();
+    const webhookPort: number = await launch.freePort();
+    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, sseRetryMs: 500 };
+    let demo = await startDemo(demoOptions);
+    let demoRunning = true;
+    cleanups.push(async () => { if (demoRunning) await demo.close(); });
+
+    launch.prepareDirs({
+      extensionsDir, userDataDir, workspaceDir,
+      profiles: (opts.profiles ?? launch.demoProfiles)(demo.urls, webhookPort),
+      settings: launch.quietSettings(opts.theme ?? 'Default Dark Modern'),
+      keybindings: [{ key: REVEAL_STATE_KEY, command: 'wirescope.test.revealState' }],
+    });
+    const server = await launch.startCodeServer({
+      installed, port: await launch.freePort(), extensionsDir, userDataDir, workspaceDir, logFile: codeServerLog,
+      env: { WIRESCOPE_TEST_STATE_FILE: stateFile },
+    });
+    cleanups.push(() => server.stop());
+
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      timeout: 60_000,
+    });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    await page.goto(server.url, { timeout: 60_000 });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+
+    const palette = async (command: string, ...answers: string[]) => {
+      const input = page.locator('.quick-input-widget input');
+      // The palette sometimes misses the first key while the workbench is still settling: retry opening it only.
+      await waitUntil('the command palette to open', async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        return await input.isVisible({ timeout: 2000 }).catch(() => false) || (await input.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false));
+      }, 20_000, 200);
+      await input.fill(`>${command}`);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      for (const answer of answers) {
+        await quickPick(page, answer);
+      }
+    };
+
+    const revealState = async (): Promise<RevealedState> => {
+      const before = existsSync(stateFile) ? statSync(stateFile).mtimeMs : 0;
+      return waitUntil('the revealed state file', async () => {
+        await page.locator('.monaco-workbench').focus().catch(() => undefined);
+        await page.keyboard.press('Control+Alt+Shift+F9');
+        const ok = await waitUntil('state file update', () => existsSync(stateFile) && statSync(stateFile).mtimeMs > before, 3000, 50).then(() => true, () => false);
+        if (!ok) return undefined;
+        return JSON.parse(readFileSync(stateFile, 'utf8')) as RevealedState;
+      }, 20_000, 100);
+    };
+
+    const webviewFrame = async (selector: string, timeoutMs = 20_000) =>
+      waitUntil(`a webview with ${selector}`, async () => {
+        for (const f of page.frames()) {
+          if (f === page.mainFrame()) continue;
+          if (await f.locator(selector).count().catch(() => 0)) return f;
+        }
+        return undefined;
+      }, timeoutMs, 200);
+
+    const wb: Workbench = {
+      page, browser, workspaceDir, userDataDir, profilesFile, codeServerLog,
+      get demo() { return demo; },
+      palette,
+      revealState,
+      webviewFrame,
+      inspector: (timeoutMs) => webviewFrame('body[data-view="sidebar"] #app', timeoutMs),
+      stopDemo: async () => { if (demoRunning) { demoRunning = false; await demo.close(); } },
+      restartDemo: async () => {
+        if (demoRunning) { demoRunning = false; await demo.close(); }
+        // The old listener's port can linger for a moment after close; retry the bind briefly.
+        demo = await waitUntil('the demo backend to listen again', () => startDemo(demoOptions), 10_000, 200);
+        demoRunning = true;
+      },
+      screenshot: async (name) => {
+        const p = join(resultsDir, `${name}.png`);
+        await page.screenshot({ path: p });
+        return p;
+      },
+      setTheme: async (theme) => {
+        const settingsPath = join(userDataDir, 'User/settings.json');
+        const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+        settings['workbench.colorTheme'] = theme;
+        writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
+      },
+      extensionLog: () => extensionLogOf(userDataDir),
+      close,
+    };
+    return wb;
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Answer an open quick pick / input box: type the text and accept. */
+export async function quickPick(page: Page, answer: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(answer);
+  // A list (quick pick) needs its filtered row before Enter; an input box has no rows.
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  if (await page.locator('.quick-input-widget .quick-input-list').isVisible().catch(() => false)) {
+    await rows.filter({ hasText: answer }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+  }
+  await page.keyboard.press('Enter');
+}
+
+/** Answer an open input box or the simple file dialog: replace its text and accept. */
+export async function inputBox(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
