@@ -1,0 +1,110 @@
+// `npm start`: Wirescope in a real VS Code with the demo backend.
+// Installs code-server if missing, builds, starts the demo on loopback, lays out a workspace with one
+// profile per pattern, starts code-server on 127.0.0.1 and prints the URL. Ctrl+C stops all of it.
+// usage: npm start [-- --port N] [-- --desktop]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, demoProfiles, ensureInstalled, freePort, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
+
+const args = process.argv.slice(2);
+const desktop = args.includes('--desktop');
+const portArg = args.indexOf('--port');
+const port = portArg >= 0 ? Number(args[portArg + 1]) : 8931;
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`wirescope: --port needs a port number (1-65535), got ${args[portArg + 1] ?? 'nothing'}`);
+  process.exit(2);
+}
+
+// Everything lives in a git-ignored folder of the repo, kept between runs (settings, secrets, layout).
+const home = join(repoRoot, '.cache', 'start');
+const workspaceDir = join(home, 'workspace');
+const userDataDir = join(home, 'user-data');
+const extensionsDir = join(home, 'extensions');
+
+const stops = [];
+let stopping = false;
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const stop of stops.reverse()) {
+    try { await stop(); } catch { /* keep stopping the rest */ }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => { console.log('\nwirescope: stopping…'); void stopAll(0); });
+process.on('SIGTERM', () => void stopAll(0));
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** The demo backend through the product's own CLI, in its own process group; resolves with its URL map. */
+async function startDemoBackend(webhookPort) {
+  const demoPort = await freePort();
+  const mqttPort = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', String(mqttPort),
+    '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const stop = () => { if (!exited) { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } } };
+  // The index route answers with every URL the demo serves once it listens.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${demoPort}/`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
+      if (res.ok) return { urls: (await res.json()).urls, stop };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  stop();
+  throw new Error(exited ? 'the demo backend exited at start' : 'the demo backend did not answer within 20 s');
+}
+
+try {
+  console.log('wirescope: building…');
+  build();
+  const webhookPort = await freePort();
+  const demo = await startDemoBackend(webhookPort);
+  stops.push(demo.stop);
+  console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}`);
+
+  const profiles = demoProfiles(demo.urls, webhookPort);
+  mkdirSync(home, { recursive: true });
+  prepareDirs({ extensionsDir, userDataDir, workspaceDir, profiles, settings: quietSettings('Default Dark Modern') });
+  writeFileSync(join(workspaceDir, 'README.md'), '# Wirescope demo workspace\n\nMade by `npm start`: `.vscode/wirescope.json` holds one profile per pattern, pointing at the demo backend it started.\nOpen the Wirescope icon in the activity bar, or run "Wirescope: Connect to Profile…" from the command palette (F1).\n');
+
+  const code = which('code');
+  if (desktop) {
+    if (!code) {
+      console.error('wirescope: --desktop needs a desktop VS Code `code` on PATH; run `npm start` without it for the browser version.');
+      await stopAll(1);
+    }
+    console.log('wirescope: opening desktop VS Code with the extension under development');
+    const child = spawn(code, ['--new-window', '--wait', `--extensionDevelopmentPath=${repoRoot}`, `--user-data-dir=${userDataDir}`, workspaceDir], { stdio: 'inherit', detached: true });
+    stops.push(() => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } });
+    child.on('exit', () => void stopAll(0));
+  } else {
+    console.log('wirescope: checking code-server (installs it once, a few minutes)…');
+    const installed = ensureInstalled();
+    const server = await startCodeServer({
+      installed, port, extensionsDir, userDataDir, workspaceDir, logFile: join(home, 'code-server.log'),
+    });
+    stops.push(() => server.stop());
+    console.log('');
+    console.log(`  Wirescope in VS Code: ${server.url}`);
+    console.log('');
+    console.log(`  code-server log: ${join(home, 'code-server.log')}. Ctrl+C stops code-server and the demo backend.`);
+    const watch = setInterval(() => {
+      if (server.exited()) {
+        console.error(`wirescope: code-server exited (${JSON.stringify(server.exited())}); see ${join(home, 'code-server.log')}`);
+        clearInterval(watch);
+        void stopAll(1);
+      }
+    }, 1000);
+    stops.push(() => clearInterval(watch));
+  }
+} catch (e) {
+  console.error(`wirescope: ${e instanceof Error ? e.message : String(e)}`);
+  await stopAll(1);
+}
