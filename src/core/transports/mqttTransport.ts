@@ -473,6 +473,7 @@ class MqttTransport implements Transport {
     this.userClosed = true;
     this.closeReason = reason ?? 'closed by user';
     this.requester?.stop();
+    this.stopLibraryReconnects();
     return new Promise<void>((resolve) => {
       this.closeWaiters.push(resolve);
       const client = this.client;
@@ -492,6 +493,15 @@ class MqttTransport implements Transport {
     });
   }
 
+  /**
+   * With `manualConnect`, MQTT.js forgets that it is disconnecting once its stores have closed; a stream
+   * that closes after that (a close while still waiting for CONNACK) would schedule a reconnect of a
+   * session that has ended. A zero period turns the library's reconnecting off for good.
+   */
+  private stopLibraryReconnects(): void {
+    if (this.client) this.client.options.reconnectPeriod = 0;
+  }
+
   private end(state: 'closed' | 'failed', reason: string): void {
     if (this.ended) return;
     this.ended = true;
@@ -499,6 +509,7 @@ class MqttTransport implements Transport {
     this.requester?.stop();
     if (this.requester) this.sink.summarize({ requestResponse: this.requester.stats() });
     const client = this.client;
+    this.stopLibraryReconnects();
     if (client && !client.disconnected) client.end(true);
     this.sink.state(state, { reason });
     for (const w of this.closeWaiters.splice(0)) w();
