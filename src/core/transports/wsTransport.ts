@@ -24,6 +24,8 @@ class WsTransport implements Transport {
   private attempt = 0;
   private everOpened = false;
   private userClosed = false;
+  /** The reason given to close(): the closed state says why the user ended it, even before the handshake finished. */
+  private closeReason: string | undefined;
   private ended = false;
   private droppedAt: number | undefined;
   private lastCause = '';
@@ -143,7 +145,8 @@ class WsTransport implements Transport {
     });
 
     ws.on('error', (err) => {
-      if (failure) return;
+      // Closing during the handshake makes `ws` report "closed before the connection was established": the user's doing, not a failure.
+      if (failure || this.userClosed) return;
       const d = describeError(err, options.url);
       failure = d.message;
       sink.error(d.message, d.code);
@@ -159,7 +162,7 @@ class WsTransport implements Transport {
       }
       this.ws = undefined;
       if (this.userClosed) {
-        this.end('closed', reason || 'closed by user', code);
+        this.end('closed', this.closeReason ?? (reason || 'closed by user'), code);
         return;
       }
       const forced = this.dropCause;
@@ -273,6 +276,7 @@ class WsTransport implements Transport {
   close(reason?: string): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.userClosed = true;
+    this.closeReason ??= reason;
     this.stopLiveness();
     return new Promise<void>((resolve) => {
       this.closeWaiters.push(resolve);
