@@ -222,7 +222,15 @@ export class WebhookReceiver {
     if (this.closed) return;
     this.closed = true;
     const server = this.server;
-    if (!server || !server.listening) return;
+    if (!server) return;
+    if (!server.listening) {
+      // Closed while start() is still binding: close once it is bound, or not at all if binding fails.
+      await new Promise<void>((resolve) => {
+        server.once('listening', () => resolve());
+        server.once('error', () => resolve());
+      });
+      if (!server.listening) return;
+    }
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
     if (this.inFlight.size > 0) {
