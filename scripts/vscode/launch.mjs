@@ -40,7 +40,8 @@ export function demoProfiles(urls, webhookPort) {
     { name: 'WebSocket feed', pattern: 'ws', url: urls.ws, templates: [{ name: 'hello', data: 'hello from Wirescope' }] },
     { name: 'SSE feed', pattern: 'sse', url: urls.sse },
     { name: 'Short polling', pattern: 'poll', url: urls.poll, poll: { intervalMs: 1000 } },
-    { name: 'Long polling', pattern: 'long-poll', url: urls.longPoll },
+    // The demo answers {events, cursor}; the next request carries that cursor.
+    { name: 'Long polling', pattern: 'long-poll', url: urls.longPoll, longPoll: { cursorField: '$.cursor' } },
     { name: 'HTTP stream', pattern: 'stream', url: urls.stream },
     { name: 'Async job', pattern: 'async', url: urls.jobs, method: 'POST', body: '{"work":"demo"}', headers: { 'Content-Type': 'application/json' } },
     { name: 'Webhook receiver', pattern: 'webhook', url: `http://127.0.0.1:${webhookPort}`, webhook: { listen: `127.0.0.1:${webhookPort}` } },

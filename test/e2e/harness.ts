@@ -47,8 +47,6 @@ export interface Workbench {
   /** Start it again on the same ports. */
   restartDemo(): Promise<void>;
   screenshot(name: string): Promise<string>;
-  /** Switch the color theme through the user settings file. */
-  setTheme(theme: string): Promise<void>;
   /** The extension host's Wirescope log lines (output channel). */
   extensionLog(): string;
   close(): Promise<void>;
@@ -176,8 +174,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
         return await input.isVisible({ timeout: 2000 }).catch(() => false) || (await input.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false));
       }, 20_000, 200);
       await input.fill(`>${command}`);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      await clickRow(page, command);
       for (const answer of answers) {
         await quickPick(page, answer);
       }
@@ -222,12 +219,6 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
         await page.screenshot({ path: p });
         return p;
       },
-      setTheme: async (theme) => {
-        const settingsPath = join(userDataDir, 'User/settings.json');
-        const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
-        settings['workbench.colorTheme'] = theme;
-        writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
-      },
       extensionLog: () => extensionLogOf(userDataDir),
       close,
     };
@@ -238,23 +229,25 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
   }
 }
 
-/** Answer an open quick pick / input box: type the text and accept. */
+/** Answer an open quick pick: type the text, then click the row whose label is exactly that text. */
 export async function quickPick(page: Page, answer: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill(answer);
-  // A list (quick pick) needs its filtered row before Enter; an input box has no rows.
-  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-  if (await page.locator('.quick-input-widget .quick-input-list').isVisible().catch(() => false)) {
-    await rows.filter({ hasText: answer }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-  }
-  await page.keyboard.press('Enter');
+  await clickRow(page, answer);
 }
 
-/** Answer an open input box or the simple file dialog: replace its text and accept. */
-export async function inputBox(page: Page, text: string): Promise<void> {
+/** Click the quick-input row labelled exactly `label` (rows filter asynchronously, and the first is not always it). */
+async function clickRow(page: Page, label: string): Promise<void> {
+  const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click();
+}
+
+/** Accept what an open input box or file dialog proposes (e.g. the export's default file name). */
+export async function acceptProposed(page: Page): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(text);
   await page.keyboard.press('Enter');
 }

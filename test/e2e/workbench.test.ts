@@ -1,10 +1,13 @@
 // Wirescope in a real VS Code (code-server) driven by Chromium: side bar, palette connects of every
 // pattern against the demo backend, the composer echo, reconnects across a backend restart, exports.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { inputBox, launchWorkbench, waitUntil, type Workbench } from './harness';
+import { acceptProposed, filesContaining, launchWorkbench, waitUntil, type Workbench } from './harness';
 
 let wb: Workbench;
 
@@ -77,7 +80,10 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
       }, 30_000, 300);
       assert.equal(session.pattern, pattern);
       // …then what the user sees: incoming rows in the inspector's log.
-      await waitUntil(`incoming frame rows for ${profile} in the inspector`, async () => (await rowCount(frame, '.row.frame-in')) > 0, 20_000);
+      await waitUntil(`incoming frame rows for ${profile} in the inspector`, async () => (await rowCount(frame, '.row.frame-in')) > 0, 20_000).catch(async (e: Error) => {
+        const rowcount = await frame.locator('#frame-log').getAttribute('aria-rowcount').catch(() => null);
+        throw new Error(`${e.message}; the log's aria-rowcount is ${rowcount}, the host counts ${session.stats.framesIn} frames in`);
+      });
       if (pattern !== 'mqtt' && pattern !== 'webhook') {
         // Every HTTP-based client pattern measures its requests; a stream's timing is logged when it ends.
         if (pattern === 'stream') await frame.locator('#btn-disconnect').click();
@@ -93,8 +99,11 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
     const message = `e2e-echo-${Date.now()}`;
     await frame.locator('#composer-input textarea').fill(message);
     await frame.locator('#composer-send').click();
+    // The log is virtualized (only visible rows exist): filter it to the message, as a user would.
+    await frame.locator('#filter-text input').fill(message);
     await frame.locator('#frame-log .row.frame-out', { hasText: message }).first().waitFor({ timeout: 15_000 });
     await frame.locator('#frame-log .row.frame-in', { hasText: message }).first().waitFor({ timeout: 15_000 });
+    await frame.locator('#filter-text input').fill('');
     const state = await wb.revealState();
     const session = state.sessions.filter((s) => s.name === 'WebSocket feed' && !s.ended).pop();
     assert.ok(session && session.stats.framesOut >= 1);
@@ -102,16 +111,139 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
 
   scenario('Export Log writes an NDJSON and a HAR file that parse', async () => {
     const frame = await wb.inspector();
-    const ndjsonPath = `${wb.workspaceDir}/export-ws.ndjson`;
-    const harPath = `${wb.workspaceDir}/export-ws.har`;
+    const exported = (ext: string) => readdirSync(wb.workspaceDir).filter((f) => f.endsWith(ext)).map((f) => join(wb.workspaceDir, f));
+    // The save dialog proposes a file in the workspace folder; the user accepts it.
     await frame.locator('#btn-export-ndjson').click();
-    await inputBox(wb.page, ndjsonPath);
-    const ndjson = await waitUntil('the NDJSON export', () => { try { return readFileSync(ndjsonPath, 'utf8'); } catch { return ''; } }, 20_000);
-    const events = ndjson.trim().split('\n').map((line) => JSON.parse(line) as { kind?: string });
+    await acceptProposed(wb.page);
+    const ndjsonPath = await waitUntil('the NDJSON export', () => exported('.ndjson')[0], 20_000);
+    const ndjson = await waitUntil('the NDJSON export to be written', () => readFileSync(ndjsonPath, 'utf8').trim(), 10_000);
+    const events = ndjson.split('\n').map((line) => JSON.parse(line) as { kind?: string });
     assert.ok(events.some((e) => e.kind === 'frame'), 'the NDJSON has frames');
     await frame.locator('#btn-export-har').click();
-    await inputBox(wb.page, harPath);
-    const har = await waitUntil('the HAR export', () => { try { return JSON.parse(readFileSync(harPath, 'utf8')) as { log?: { entries?: unknown[] } }; } catch { return undefined; } }, 20_000);
+    await acceptProposed(wb.page);
+    const harPath = await waitUntil('the HAR export', () => exported('.har')[0], 20_000);
+    const har = await waitUntil('the HAR export to parse', () => { try { return JSON.parse(readFileSync(harPath, 'utf8')) as { log?: { entries?: unknown[] } }; } catch { return undefined; } }, 10_000);
     assert.ok(Array.isArray(har.log?.entries) && har.log.entries.length > 0, 'the HAR has entries');
+  });
+
+  scenario('the demo backend stops and restarts under an SSE and a WebSocket session: the timeline shows the drop and the recovery', async () => {
+    const names = ['SSE feed', 'WebSocket feed'];
+    const ids: Record<string, string> = {};
+    for (const name of names) {
+      await connect(name);
+      const s = await waitUntil(`${name} open`, async () => (await wb.revealState()).sessions.filter((x) => x.name === name && !x.ended).pop(), 20_000, 300);
+      await waitUntil(`${name} to be open`, async () => (await wb.revealState()).sessions.find((x) => x.id === s.id)?.state === 'open', 20_000, 300);
+      ids[name] = s.id;
+    }
+    await wb.stopDemo();
+    for (const name of names) {
+      await waitUntil(`${name} to notice the drop`, async () => {
+        const s = (await wb.revealState()).sessions.find((x) => x.id === ids[name]);
+        return s && s.state !== 'open';
+      }, 20_000, 300);
+    }
+    await wb.restartDemo();
+    for (const name of names) {
+      const s = await waitUntil(`${name} to reconnect`, async () => {
+        const x = (await wb.revealState()).sessions.find((y) => y.id === ids[name]);
+        return x && x.state === 'open' && x.stats.reconnects >= 1 ? x : undefined;
+      }, 30_000, 300);
+      assert.equal(s.ended, false);
+    }
+    // The inspector shows the newest session (WebSocket feed): its Reconnects tab lists the outage.
+    const frame = await wb.inspector();
+    await frame.locator('#tab-timeline').click();
+    const outage = frame.locator('#timeline-list .tl-outage').first();
+    await outage.waitFor({ timeout: 20_000 });
+    assert.match((await outage.textContent()) ?? '', /\S/, 'the outage row says something');
+    await waitUntil('the outage to show its recovery (time disconnected)', async () => ((await frame.locator('#timeline-list .tl-outage .tl-down').first().textContent()) ?? '').match(/\d/), 20_000);
+    await wb.screenshot('inspector-reconnect-timeline');
+    await frame.locator('#tab-detail').click();
+  });
+
+  scenario('a profile made with New Profile… lands in .vscode/wirescope.json; its secret is used but written to no file', async () => {
+    const secret = `tok-e2e-${Date.now()}-SECRET`;
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/private`;
+      await wb.palette('Wirescope: New Profile…');
+      const form = await wb.webviewFrame('#f-name', 30_000);
+      await form.locator('#f-name input').fill('Private API');
+      await form.click('#f-pattern');
+      await form.click('#f-pattern vscode-option[value="http"]');
+      await form.locator('#f-url input').fill(url);
+      if (await form.locator('#f-scope').count()) {
+        await form.click('#f-scope');
+        await form.click('#f-scope vscode-option[value="workspace"]');
+      }
+      await form.click('#f-auth-type');
+      await form.click('#f-auth-type vscode-option[value="bearer"]');
+      await form.locator('#f-secret-auth input').fill(secret);
+      await form.click('#save');
+      await waitUntil('the form to say it saved', async () => /saved/i.test((await form.locator('#form-status').textContent()) ?? ''), 20_000);
+
+      const onDisk = await waitUntil('the new profile in .vscode/wirescope.json', () => {
+        const file = JSON.parse(readFileSync(wb.profilesFile, 'utf8')) as { profiles: Array<Record<string, unknown>> };
+        return file.profiles.find((p) => p.name === 'Private API');
+      }, 10_000);
+      assert.equal(onDisk.pattern, 'http');
+      assert.equal(onDisk.url, url);
+      assert.equal((onDisk.auth as { type?: string }).type, 'bearer');
+      assert.equal(typeof (onDisk.auth as { secret?: string }).secret, 'string', 'the profile names its stored secret');
+
+      // The stored secret is what the request carries, with no password prompt in between.
+      await wb.palette('Wirescope: Connect to Profile…', 'Private API');
+      await waitUntil('the private server to be called', () => seen.length > 0, 20_000);
+      assert.equal(seen[0], `Bearer ${secret}`);
+
+      const leaks = filesContaining([wb.workspaceDir, wb.userDataDir], secret);
+      assert.deepEqual(leaks, [], 'the secret is in no file of the workspace or the user-data dir');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  scenario('a malformed .vscode/wirescope.json shows a clear problem and the side bar keeps working', async () => {
+    const good = readFileSync(wb.profilesFile, 'utf8');
+    writeFileSync(wb.profilesFile, '{ "profiles": [ { "name": "broken", \n');
+    try {
+      const state = await waitUntil('the profiles file to be reported broken', async () => {
+        const st = await wb.revealState();
+        return st.profileFiles.some((f) => f.syntaxError) ? st : undefined;
+      }, 20_000, 300);
+      assert.ok(state.profiles.every((p) => p.scope !== 'workspace'), 'no workspace profile is loaded from a broken file');
+      const profilesPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Profiles' }) });
+      await profilesPane.locator('.monaco-list-row', { hasText: 'Profiles file has a problem' }).first().waitFor({ timeout: 20_000 });
+      // The notification names the file's problem in one line.
+      const toast = wb.page.locator('.notification-toast', { hasText: 'Wirescope' }).first();
+      await toast.waitFor({ timeout: 20_000 });
+      assert.match((await toast.textContent()) ?? '', /not loaded until it is fixed/);
+      await wb.screenshot('malformed-profiles-file');
+      // The Sessions view still lists what runs.
+      const sessionsPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Sessions' }) });
+      assert.ok((await sessionsPane.locator('.monaco-list-row').count()) > 0, 'sessions are still listed');
+    } finally {
+      writeFileSync(wb.profilesFile, good);
+    }
+    await waitUntil('the profiles to come back once the file is fixed', async () => (await wb.revealState()).profiles.some((p) => p.name === 'REST items' && p.scope === 'workspace'), 20_000, 300);
+  });
+
+  scenario('screenshots of the inspector in dark, light and high-contrast themes', async () => {
+    await connect('WebSocket feed');
+    // Picked the way a user does: Preferences: Color Theme, by the theme's label.
+    const themes: Array<[string, string]> = [['Dark Modern', 'vscode-dark'], ['Light Modern', 'vscode-light'], ['Dark High Contrast', 'vscode-high-contrast']];
+    for (const [theme, bodyClass] of themes) {
+      await wb.palette('Preferences: Color Theme', theme);
+      const frame = await wb.inspector();
+      await waitUntil(`the inspector to take the ${theme} theme`, async () => (await frame.locator(`body.${bodyClass}`).count()) > 0, 20_000);
+      await frame.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
+      await wb.screenshot(`inspector-${bodyClass}`);
+    }
   });
 });
