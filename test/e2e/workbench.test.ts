@@ -236,13 +236,22 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
 
   scenario('screenshots of the inspector in dark, light and high-contrast themes', async () => {
     await connect('WebSocket feed');
+    await wb.palette('View: Close All Editors');
+    // The inspector in the editor area, as a user opens it for room; the session pick (if asked) offers the selected one first.
+    await wb.palette('Wirescope: Open in Editor');
+    const pickOpen = await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().isVisible({ timeout: 3000 }).catch(() => false);
+    if (pickOpen) await wb.page.keyboard.press('Enter');
+    const panel = await wb.webviewFrame('body[data-view="panel"] #app', 20_000);
+    await panel.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
     // Picked the way a user does: Preferences: Color Theme, by the theme's label.
     const themes: Array<[string, string]> = [['Dark Modern', 'vscode-dark'], ['Light Modern', 'vscode-light'], ['Dark High Contrast', 'vscode-high-contrast']];
     for (const [theme, bodyClass] of themes) {
       await wb.palette('Preferences: Color Theme', theme);
-      const frame = await wb.inspector();
-      await waitUntil(`the inspector to take the ${theme} theme`, async () => (await frame.locator(`body.${bodyClass}`).count()) > 0, 20_000);
-      await frame.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
+      for (const frame of [panel, await wb.inspector()]) {
+        await waitUntil(`the inspector to take the ${theme} theme`, async () => (await frame.locator(`body.${bodyClass}`).count()) > 0, 20_000);
+      }
+      await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+      await panel.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
       await wb.screenshot(`inspector-${bodyClass}`);
     }
   });
