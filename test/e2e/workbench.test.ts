@@ -110,7 +110,8 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
   });
 
   scenario('Export Log writes an NDJSON and a HAR file that parse', async () => {
-    const frame = await wb.inspector();
+    const frame = await connect('WebSocket feed');
+    await waitUntil('frames to export', async () => (await wb.revealState()).sessions.some((x) => x.name === 'WebSocket feed' && !x.ended && x.stats.framesIn > 0), 20_000, 300);
     const exported = (ext: string) => readdirSync(wb.workspaceDir).filter((f) => f.endsWith(ext)).map((f) => join(wb.workspaceDir, f));
     // The save dialog proposes a file in the workspace folder; the user accepts it.
     await frame.locator('#btn-export-ndjson').click();
@@ -210,6 +211,8 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
   });
 
   scenario('a malformed .vscode/wirescope.json shows a clear problem and the side bar keeps working', async () => {
+    await connect('SSE feed');
+    const sse = await waitUntil('a live SSE session', async () => (await wb.revealState()).sessions.filter((x) => x.name === 'SSE feed' && !x.ended && x.stats.framesIn > 0).pop(), 20_000, 300);
     const good = readFileSync(wb.profilesFile, 'utf8');
     writeFileSync(wb.profilesFile, '{ "profiles": [ { "name": "broken", \n');
     try {
@@ -225,9 +228,10 @@ describe('Wirescope in code-server', { timeout: 300_000 }, () => {
       await toast.waitFor({ timeout: 20_000 });
       assert.match((await toast.textContent()) ?? '', /not loaded until it is fixed/);
       await wb.screenshot('malformed-profiles-file');
-      // The Sessions view still lists what runs.
+      // The Sessions view still lists what runs, and the running session keeps receiving.
       const sessionsPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Sessions' }) });
-      assert.ok((await sessionsPane.locator('.monaco-list-row').count()) > 0, 'sessions are still listed');
+      await sessionsPane.locator('.monaco-list-row', { hasText: 'SSE feed' }).first().waitFor({ timeout: 10_000 });
+      await waitUntil('the SSE session to keep receiving', async () => ((await wb.revealState()).sessions.find((x) => x.id === sse.id)?.stats.framesIn ?? 0) > sse.stats.framesIn, 20_000, 300);
     } finally {
       writeFileSync(wb.profilesFile, good);
     }
