@@ -249,5 +249,8 @@ async function clickRow(page: Page, label: string): Promise<void> {
 export async function acceptProposed(page: Page): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  // Keyboard focus may still be in the webview that opened the dialog: use the dialog's own OK, or its input.
+  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
+  if (await ok.isVisible().catch(() => false)) await ok.click();
+  else await input.press('Enter');
 }

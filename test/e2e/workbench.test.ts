@@ -35,7 +35,7 @@ async function rowCount(frame: Frame, selector: string): Promise<number> {
   return frame.locator(`#frame-log ${selector}`).count();
 }
 
-describe('Wirescope in code-server', { timeout: 300_000 }, () => {
+describe('Wirescope in code-server', { timeout: 600_000 }, () => {
   before(async () => {
     wb = await launchWorkbench({ name: 'workbench' });
   });
