@@ -61,6 +61,12 @@ async function startDemoBackend(webhookPort) {
   throw new Error(exited ? 'the demo backend exited at start' : 'the demo backend did not answer within 20 s');
 }
 
+const code = desktop ? which('code') : '';
+if (desktop && !code) {
+  console.error('wirescope: --desktop needs a desktop VS Code `code` on PATH; run `npm start` without it for the browser version.');
+  process.exit(1);
+}
+
 try {
   console.log('wirescope: building…');
   build();
@@ -74,12 +80,7 @@ try {
   prepareDirs({ extensionsDir, userDataDir, workspaceDir, profiles, settings: quietSettings('Default Dark Modern') });
   writeFileSync(join(workspaceDir, 'README.md'), '# Wirescope demo workspace\n\nMade by `npm start`: `.vscode/wirescope.json` holds one profile per pattern, pointing at the demo backend it started.\nOpen the Wirescope icon in the activity bar, or run "Wirescope: Connect to Profile…" from the command palette (F1).\n');
 
-  const code = which('code');
   if (desktop) {
-    if (!code) {
-      console.error('wirescope: --desktop needs a desktop VS Code `code` on PATH; run `npm start` without it for the browser version.');
-      await stopAll(1);
-    }
     console.log('wirescope: opening desktop VS Code with the extension under development');
     const child = spawn(code, ['--new-window', '--wait', `--extensionDevelopmentPath=${repoRoot}`, `--user-data-dir=${userDataDir}`, workspaceDir], { stdio: 'inherit', detached: true });
     stops.push(() => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } });
