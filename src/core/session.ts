@@ -304,13 +304,17 @@ export class Session {
     let truncated: boolean;
     if (typeof payload === 'string') {
       encoding = 'utf8';
-      size = opts?.size ?? Buffer.byteLength(payload);
+      const given = opts?.size;
       if (payload.length > limit) {
+        size = given ?? Buffer.byteLength(payload);
         data = payload.slice(0, limit);
         truncated = true;
       } else {
         data = payload;
-        truncated = size > Buffer.byteLength(data);
+        // The whole string is the preview: measure it once (the common case on a fast feed).
+        const bytes = Buffer.byteLength(payload);
+        size = given ?? bytes;
+        truncated = size > bytes;
       }
     } else {
       size = opts?.size ?? payload.byteLength;
