@@ -102,6 +102,9 @@ export class SessionLog implements Iterable<WireEvent> {
   /** False once an event arrived with a seq not above the previous one: lookups then scan. */
   private monotonic = true;
   private readonly internedChannels = new Map<string, string>();
+  /** The channel interned last and its shared copy. */
+  private lastChannel: string | undefined;
+  private lastInterned = '';
 
   /** The byte arena: blocks[k] is block number firstBlock + k; blockEnds[k] is one past its last event. */
   private blocks: Buffer[] = [];
@@ -310,6 +313,7 @@ export class SessionLog implements Iterable<WireEvent> {
     this.droppedCount = 0;
     this.monotonic = true;
     this.internedChannels.clear();
+    this.lastChannel = undefined;
     this.timelineEvents = [];
     this.timelineDroppedCount = 0;
     this.framesIn = this.framesOut = this.bytesIn = this.bytesOut = 0;
@@ -470,8 +474,14 @@ export class SessionLog implements Iterable<WireEvent> {
   }
 
   private intern(channel: string): string {
+    // A feed mostly repeats one channel (SSE's "message", one MQTT topic): skip the map for it.
+    if (channel === this.lastChannel) return this.lastInterned;
     const known = this.internedChannels.get(channel);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastChannel = channel;
+      this.lastInterned = known;
+      return known;
+    }
     if (this.internedChannels.size < MAX_INTERNED_CHANNELS) this.internedChannels.set(channel, channel);
     return channel;
   }
