@@ -507,6 +507,7 @@ function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8A
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let flushQueued = false;
+  let socketPaused = false;
   const flush = (): void => {
     flushQueued = false;
     if (pending.length === 0 || closed) return;
@@ -515,7 +516,11 @@ function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8A
     pendingBytes = 0;
     hooks.onChunk?.(chunk, res);
     controller.enqueue(chunk);
-    if ((controller.desiredSize ?? 1) <= 0) msg.pause();
+    if ((controller.desiredSize ?? 1) <= 0 && msg.socket && !socketPaused) {
+      // Pieces bypass the Node stream's buffer (see start), so back-pressure stops the socket itself.
+      socketPaused = true;
+      msg.socket.pause();
+    }
   };
   const onData = (piece: Buffer): void => {
     if (closed) return;
@@ -532,7 +537,20 @@ function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8A
     {
       start(c) {
         controller = c;
-        msg.on('data', onData);
+        // Node's HTTP parser hands each body piece to the response's push(); taking them there skips
+        // the Readable machinery (buffering, a 'data' emit) per piece, which on a feed of small
+        // events costs about as much as the rest of this bridge. Pieces that came with the headers,
+        // before this stream existed, are already in the Node stream's buffer: they go first. The
+        // end of the body (push(null)) still goes through the stream, so 'end' and 'close' come as
+        // usual, and resume() lets it flow to them.
+        for (let buffered = msg.read() as Buffer | null; buffered !== null; buffered = msg.read() as Buffer | null) onData(buffered);
+        const push = msg.push.bind(msg);
+        msg.push = (piece: unknown, encoding?: BufferEncoding): boolean => {
+          if (!Buffer.isBuffer(piece)) return push(piece, encoding);
+          onData(piece);
+          return true;
+        };
+        msg.resume();
         msg.once('end', () => {
           flush();
           if (closed) return;
@@ -553,7 +571,10 @@ function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8A
         });
       },
       pull() {
-        if (msg.isPaused()) msg.resume();
+        if (socketPaused) {
+          socketPaused = false;
+          msg.socket?.resume();
+        }
       },
       cancel() {
         closed = true;
