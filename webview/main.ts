@@ -112,7 +112,7 @@ class Inspector {
       const s = this.current;
       const r = await this.rpc.request(GetRows, { sessionId: s?.id ?? '', filterId, start, count });
       // Rows loaded for display also carry the pattern facts the header shows (poll stats).
-      if (s === this.current) this.header.observe(r.rows);
+      if (s && s.id === this.current?.id) this.header.observe(r.rows);
       return r;
     }, {
       onOpen: (seq) => void this.openEvent(seq),
@@ -242,7 +242,7 @@ class Inspector {
     const token = ++this.filterToken;
     try {
       const r = await this.rpc.request(SetFilter, { sessionId: s.id, filter });
-      if (token !== this.filterToken || s !== this.current) return;
+      if (token !== this.filterToken || s.id !== this.current?.id) return;
       this.filterId = r.filterId;
       this.log.reset(r.filterId, r.total, firstIndex);
     } catch (err) {
@@ -277,7 +277,7 @@ class Inspector {
     if (!s) return;
     try {
       const r = await this.rpc.request(GetTimeline, { sessionId: s.id });
-      if (s !== this.current) return;
+      if (s.id !== this.current?.id) return;
       this.timeline.setEvents(r.events);
       this.timing.setEvents(r.events);
       this.header.observe(r.events);

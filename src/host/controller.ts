@@ -474,7 +474,7 @@ export class Controller implements vscode.Disposable {
         { name: 'Demo WebSocket', pattern: 'ws', url: u.ws, templates: [{ name: 'hello', data: 'hello from Wirescope' }, { name: 'json', data: '{"type":"ping"}' }] },
         { name: 'Demo SSE', pattern: 'sse', url: u.sse, idField: 'sse-id' },
         { name: 'Demo short polling', pattern: 'poll', url: u.poll, poll: { intervalMs: 1000 } },
-        { name: 'Demo long polling', pattern: 'long-poll', url: u.longPoll },
+        { name: 'Demo long polling', pattern: 'long-poll', url: u.longPoll, longPoll: { cursorField: '$.cursor' } },
         { name: 'Demo HTTP stream', pattern: 'stream', url: u.stream },
         { name: 'Demo async job', pattern: 'async', url: u.jobs, method: 'POST', body: '{"work":"demo"}', headers: { 'Content-Type': 'application/json' } },
         { name: 'Demo webhook receiver', pattern: 'webhook', url: `http://127.0.0.1:${webhookPort}`, webhook: { listen: `127.0.0.1:${webhookPort}` } },
