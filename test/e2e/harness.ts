@@ -164,6 +164,8 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
     page.setDefaultTimeout(20_000);
     await page.goto(server.url, { timeout: 60_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The workbench is usable for us once the extension's contributions are in: its activity-bar entry shows.
+    await page.locator('.activitybar [aria-label^="Wirescope"]').first().waitFor({ state: 'visible', timeout: 60_000 });
 
     const palette = async (command: string, ...answers: string[]) => {
       const input = page.locator('.quick-input-widget input');
@@ -249,8 +251,14 @@ async function clickRow(page: Page, label: string): Promise<void> {
 export async function acceptProposed(page: Page): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  // Keyboard focus may still be in the webview that opened the dialog: use the dialog's own OK, or its input.
+  // Keyboard focus may still be in the webview that opened the dialog, and a click that lands while the
+  // dialog is still laying out is lost: press its own OK (or Enter in its input) until it closes.
   const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
-  if (await ok.isVisible().catch(() => false)) await ok.click();
-  else await input.press('Enter');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await ok.isVisible().catch(() => false)) await ok.click().catch(() => undefined);
+    else await input.press('Enter').catch(() => undefined);
+    const closed = await input.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    if (closed) return;
+  }
+  throw new Error('the save dialog did not accept the proposed file');
 }
