@@ -550,6 +550,9 @@ function bodyStream(res: HttpResponse, hooks: FetchHooks): ReadableStream<Uint8A
           onData(piece);
           return true;
         };
+        // Should a Node version deliver body pieces without push(), they come as 'data' events instead:
+        // nothing is lost either way, and a piece taken at push() never reaches 'data', so none doubles.
+        msg.on('data', onData);
         msg.resume();
         msg.once('end', () => {
           flush();
