@@ -10,7 +10,18 @@ type ProfileNode =
   | { kind: 'group'; pattern: PatternId; items: StoredProfile[] }
   | { kind: 'profile'; sp: StoredProfile };
 
-const SCOPE_ICON: Record<StoredProfile['scope'], string> = { workspace: 'folder', user: 'account', demo: 'beaker' };
+/** A codicon per pattern, so a profile's pattern reads at a glance (its scope is in the tooltip). */
+const PATTERN_ICON: Record<PatternId, string> = {
+  http: 'globe',
+  ws: 'plug',
+  sse: 'radio-tower',
+  poll: 'sync',
+  'long-poll': 'watch',
+  stream: 'pulse',
+  mqtt: 'broadcast',
+  webhook: 'inbox',
+  async: 'clock',
+};
 const SCOPE_LABEL: Record<StoredProfile['scope'], string> = { workspace: 'workspace (.vscode/wirescope.json)', user: 'user profile', demo: 'demo backend' };
 
 export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode>, vscode.Disposable {
@@ -64,7 +75,8 @@ export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode
     tip.appendText(`${sp.profile.name} — ${PATTERN_LABELS[sp.profile.pattern] ?? sp.profile.pattern}\n${sp.profile.url}\n${SCOPE_LABEL[sp.scope]}`);
     if (sp.problems.length) tip.appendText(`\n\nProblems:\n${sp.problems.join('\n')}`);
     item.tooltip = tip;
-    item.iconPath = sp.valid ? new vscode.ThemeIcon(SCOPE_ICON[sp.scope]) : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    // An unknown pattern makes the profile invalid, so the lookup only runs for known patterns.
+    item.iconPath = sp.valid ? new vscode.ThemeIcon(PATTERN_ICON[sp.profile.pattern] ?? 'symbol-misc') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     item.contextValue = `profile.${sp.scope}${sp.valid ? '' : '.invalid'}`;
     item.accessibilityInformation = { label: `Profile ${sp.profile.name}, ${sp.profile.pattern}, ${sp.profile.url}${sp.valid ? '' : ', has problems'}` };
     return item;
