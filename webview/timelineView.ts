@@ -41,12 +41,24 @@ function resumeToken(meta: Record<string, unknown> | undefined): string | undefi
   return undefined;
 }
 
+/**
+ * Whether `text` already states `value` (a close code or status as a whole number, or a reason's
+ * text), so that a cause such as "connection lost (1006, no close frame)" is not followed by
+ * "code 1006" again.
+ */
+function alreadySays(text: string, value: string): boolean {
+  if (!value) return true;
+  if (/^\d+$/.test(value)) return new RegExp(`(^|[^\\w.])${value}($|[^\\w.])`).test(text);
+  return text.includes(value);
+}
+
 function stateCause(e: Extract<WireEvent, { kind: 'state' }>): string {
+  const reason = e.reason ? reveal(e.reason) : '';
   const parts: string[] = [e.state];
-  if (e.code !== undefined) parts.push(`code ${e.code}`);
-  if (e.reason) parts.push(reveal(e.reason));
+  if (e.code !== undefined && !alreadySays(reason, String(e.code))) parts.push(`code ${e.code}`);
+  if (reason) parts.push(reason);
   const status = e.meta?.status;
-  if (status !== undefined) parts.push(`status ${reveal(String(status))}`);
+  if (status !== undefined && !alreadySays(reason, reveal(String(status)))) parts.push(`status ${reveal(String(status))}`);
   return parts.join(' · ');
 }
 
@@ -74,15 +86,18 @@ export function buildTimeline(events: WireEvent[]): TimelineEntry[] {
         } else if ((e.state === 'reconnecting' || e.state === 'closed' || e.state === 'failed') && wasOpen && !current) {
           startOutage(e.seq, e.t, stateCause(e));
         } else if (current && (e.code !== undefined || e.reason)) {
-          current.cause += ` · ${stateCause(e)}`;
+          // A transport that fails attempt after attempt for the same reason says it once.
+          const more = stateCause(e);
+          if (!current.cause.includes(more)) current.cause += ` · ${more}`;
         }
         break;
       case 'reconnect': {
         const meta = e.meta;
         let cause = reveal(e.cause);
-        if (meta?.code !== undefined) cause += ` · code ${reveal(String(meta.code))}`;
-        if (meta?.reason) cause += ` · ${reveal(String(meta.reason))}`;
-        if (meta?.status !== undefined) cause += ` · status ${reveal(String(meta.status))}`;
+        const said = cause;
+        if (meta?.code !== undefined && !alreadySays(said, reveal(String(meta.code)))) cause += ` · code ${reveal(String(meta.code))}`;
+        if (meta?.reason && !alreadySays(said, reveal(String(meta.reason)))) cause += ` · ${reveal(String(meta.reason))}`;
+        if (meta?.status !== undefined && !alreadySays(said, reveal(String(meta.status)))) cause += ` · status ${reveal(String(meta.status))}`;
         if (typeof meta?.retryMs === 'number') cause += ` · server retry ${formatMs(meta.retryMs)}`;
         if (!current) startOutage(e.seq, e.t, cause);
         current!.attempts.push({ attempt: e.attempt, delayMs: e.delayMs, cause });

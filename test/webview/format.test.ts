@@ -83,3 +83,29 @@ test('the timeline groups a disconnect with its attempts, resume token and downt
   assert.equal(o2.attempts[0].cause, 'server closed the stream · server retry 3000.0 ms');
   assert.equal(o2.downtimeMs, undefined, 'still disconnected');
 });
+
+test('the timeline names a close code or status once when the cause already states it', () => {
+  const ev = (seq: number, t: number, body: Record<string, unknown>) => ({ seq, t, ts: 0, ...body }) as unknown as WireEvent;
+  const lost = 'connection lost (1006, no close frame)';
+  const ws = buildTimeline([
+    ev(1, 0, { kind: 'state', state: 'open' }),
+    ev(2, 100, { kind: 'state', state: 'reconnecting', code: 1006, reason: lost }),
+    ev(3, 101, { kind: 'reconnect', attempt: 1, delayMs: 200, cause: lost, meta: { code: 1006 } }),
+    ev(4, 320, { kind: 'state', state: 'reconnecting', code: 1006, reason: lost }),
+    ev(5, 321, { kind: 'reconnect', attempt: 2, delayMs: 400, cause: 'closed by server: 4000 bye', meta: { code: 4000, status: 503 } }),
+  ]);
+  const o = (ws[0] as { outage: { cause: string; attempts: Array<{ cause: string }> } }).outage;
+  assert.equal(o.cause, `reconnecting · ${lost}`, 'the code once, and a repeated state is not appended again');
+  assert.equal(o.attempts[0].cause, lost);
+  assert.equal(o.attempts[1].cause, 'closed by server: 4000 bye · status 503');
+
+  // A code the cause does not state, or states only inside a longer number, is still named.
+  const other = buildTimeline([
+    ev(1, 0, { kind: 'state', state: 'open' }),
+    ev(2, 100, { kind: 'state', state: 'reconnecting', code: 1011, reason: 'port 10110 gone' }),
+    ev(3, 101, { kind: 'reconnect', attempt: 1, delayMs: 200, cause: 'HTTP 503 Service Unavailable', meta: { status: 503, code: 1001 } }),
+  ]);
+  const o2 = (other[0] as { outage: { cause: string; attempts: Array<{ cause: string }> } }).outage;
+  assert.equal(o2.cause, 'reconnecting · code 1011 · port 10110 gone');
+  assert.equal(o2.attempts[0].cause, 'HTTP 503 Service Unavailable · code 1001');
+});
