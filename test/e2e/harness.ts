@@ -46,7 +46,8 @@ export interface Workbench {
   stopDemo(): Promise<void>;
   /** Start it again on the same ports. */
   restartDemo(): Promise<void>;
-  screenshot(name: string): Promise<string>;
+  /** Save a screenshot to test-results/e2e (optionally only a region of the page). */
+  screenshot(name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string>;
   /** The extension host's Wirescope log lines (output channel). */
   extensionLog(): string;
   close(): Promise<void>;
@@ -216,9 +217,9 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
         demo = await waitUntil('the demo backend to listen again', () => startDemo(demoOptions), 10_000, 200);
         demoRunning = true;
       },
-      screenshot: async (name) => {
+      screenshot: async (name, clip) => {
         const p = join(resultsDir, `${name}.png`);
-        await page.screenshot({ path: p });
+        await page.screenshot(clip ? { path: p, clip } : { path: p });
         return p;
       },
       extensionLog: () => extensionLogOf(userDataDir),

@@ -84,6 +84,8 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
         const rowcount = await frame.locator('#frame-log').getAttribute('aria-rowcount').catch(() => null);
         throw new Error(`${e.message}; the log's aria-rowcount is ${rowcount}, the host counts ${session.stats.framesIn} frames in`);
       });
+      // What each pattern looks like in the side bar (the README's pictures come from these).
+      await wb.screenshot(`pattern-${pattern}`, { x: 0, y: 0, width: 350, height: 880 });
       if (pattern !== 'mqtt' && pattern !== 'webhook') {
         // Every HTTP-based client pattern measures its requests; a stream's timing is logged when it ends.
         if (pattern === 'stream') await frame.locator('#btn-disconnect').click();

@@ -255,6 +255,10 @@ describe('profile form in Chromium', () => {
       assert.ok(!JSON.stringify(result.profile).includes('tok-SECRET-123'), 'the saved profile holds no secret value');
       await postToPage(page, { type: 'saved', name: 'Orders feed v2', scope: 'workspace', secretsStored: { auth: true } });
       await page.waitForFunction(() => /Saved/.test(document.getElementById('form-status')?.textContent ?? ''));
+      // The toolkit text field copies its value into its inner input on its next update, not synchronously.
+      await page
+        .waitForFunction(() => (document.querySelector('#f-secret-auth')?.shadowRoot?.querySelector('input') ?? document.querySelector('#f-secret-auth input'))?.value === '', undefined, { timeout: 5000 })
+        .catch(() => undefined);
       assert.equal(await page.locator('#f-secret-auth input').inputValue(), '', 'the password field is cleared after saving');
       // Every value of every control, shadow roots included (a loop: the page cannot see named helpers).
       const everything = await page.evaluate(() => {
