@@ -39,7 +39,8 @@ export class Composer {
   private readonly message: HTMLElement;
 
   constructor(private readonly actions: ComposerActions) {
-    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send)', ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
+    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send; it stays, selected, to resend or type over)', ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
+    this.input.title = 'Ctrl+Enter sends. After a send the message stays, selected: send it again, or type to replace it.';
     this.encoding = dropdown({
       id: 'composer-encoding',
       ariaLabel: 'Payload encoding',
@@ -138,11 +139,19 @@ export class Composer {
       const options = this.session.pattern === 'mqtt' ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
       await this.actions.send(data, encoding, channel || undefined, options);
       this.clearMessage();
+      // Users often resend the same message, so it stays; selected, so typing replaces it.
+      this.selectInput();
     } catch (err) {
       this.showMessage(`Send failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.sendBtn.disabled = false;
     }
+  }
+
+  private selectInput(): void {
+    this.input.focus();
+    // Both the toolkit's text area and a plain <textarea> select their whole text with select().
+    (this.input as typeof this.input & { select?: () => void }).select?.();
   }
 
   private save(): void {

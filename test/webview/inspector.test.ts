@@ -309,6 +309,14 @@ describe('inspector webview in Chromium', () => {
       const s = await waitSent(page, 'session/send', () => true);
       assert.deepEqual(s.params, { sessionId: 'a', data: 'de ad be ef', encoding: 'hex' });
       assert.equal(s.type, 'req');
+      // The sent message stays for a resend, selected, so that typing replaces it.
+      await page.waitForFunction(() => {
+        const area = document.querySelector('#composer-input')?.shadowRoot?.querySelector('textarea');
+        return !!area && area.value === 'de ad be ef' && area.selectionStart === 0 && area.selectionEnd === area.value.length;
+      });
+      assert.match((await page.getAttribute('#composer-input', 'title')) ?? '', /stays, selected/);
+      await page.keyboard.type('ca fe');
+      assert.equal(await page.locator('#composer-input textarea').inputValue(), 'ca fe', 'typing replaced the selected message');
 
       await page.click('#composer-ping');
       await waitSent(page, 'session/ping', (m) => m.params.sessionId === 'a');
@@ -333,6 +341,11 @@ describe('inspector webview in Chromium', () => {
       await page.click('#composer-send');
       const mq = await waitSent(page, 'session/send', (m) => m.params.sessionId === 'm');
       assert.deepEqual(mq.params, { sessionId: 'm', data: 'on', encoding: 'text', channel: 'home/lamp', options: { qos: 1, retain: true } });
+      // After a click on Send the focus returns to the message, selected.
+      await page.waitForFunction(() => {
+        const area = document.querySelector('#composer-input')?.shadowRoot?.querySelector('textarea');
+        return document.activeElement?.id === 'composer-input' && area?.value === 'on' && area.selectionEnd === 2 && area.selectionStart === 0;
+      });
       assertClean(p);
     } finally {
       await p.close();
