@@ -18,6 +18,11 @@ const FETCH_DEBOUNCE_MS = 16;
 export const MAX_CACHED_ROWS = 3000;
 // Browsers cap element heights (~33M px in Chromium); past this the scrollbar maps proportionally.
 const MAX_SCROLL_PX = 8_000_000;
+// A hidden or throttled page runs no animation frames; a timer renders then, so rows never wait on one.
+const RENDER_FALLBACK_MS = 100;
+// A failed row fetch (host busy, view replaced, request timed out) is asked again, a few times.
+const FETCH_RETRY_MS = 250;
+const MAX_FETCH_RETRIES = 5;
 
 export type RowFetcher = (filterId: number, start: number, count: number) => Promise<{ filterId: number; total: number; start: number; rows: WireEvent[] }>;
 
@@ -39,6 +44,11 @@ export interface FrameLogEvents {
   onPinnedChange(pinned: boolean): void;
   /** Scroll position changed (for vscode.setState). */
   onScroll(firstIndex: number): void;
+  /**
+   * The host answered a row fetch from another filter view than the one this log shows, and no
+   * newer reset is coming: the owner should set the filter again (SetFilter) and reset the log.
+   */
+  onStaleFilter?(filterId: number): void;
 }
 
 /** The virtualized list. Owns #frame-log. */
@@ -56,6 +66,9 @@ export class FrameLog {
   private selectedSeq = -1;
   private cursorIndex = -1;
   private renderQueued = false;
+  private renderTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private fetchRetries = 0;
   private fetchTimer: ReturnType<typeof setTimeout> | undefined;
   private fetching = false;
   private fetchAgain = false;
@@ -101,6 +114,9 @@ export class FrameLog {
     this.cache.clear();
     this.total = total;
     this.cursorIndex = -1;
+    this.fetchRetries = 0;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (firstIndex !== undefined && firstIndex + this.visibleCount() < total) {
       this.pinned = false;
       this.events.onPinnedChange(false);
@@ -215,10 +231,16 @@ export class FrameLog {
   private scheduleRender(): void {
     if (this.renderQueued) return;
     this.renderQueued = true;
-    requestAnimationFrame(() => {
+    const run = (): void => {
+      // Whichever of the frame and the timer comes first renders; the other finds nothing queued.
+      if (!this.renderQueued) return;
       this.renderQueued = false;
+      clearTimeout(this.renderTimer);
+      this.renderTimer = undefined;
       this.render();
-    });
+    };
+    requestAnimationFrame(run);
+    this.renderTimer = setTimeout(run, RENDER_FALLBACK_MS);
   }
 
   private render(): void {
@@ -341,7 +363,13 @@ export class FrameLog {
     this.fetching = true;
     try {
       const res = await this.fetchRows(filterId, start, Math.min(MAX_FETCH, end - start + 1));
-      if (res.filterId !== this.filterId) return;
+      if (res.filterId !== this.filterId) {
+        // If our filter changed meanwhile, its reset renders and fetches again. If not, the host
+        // holds another view than ours and nothing here would ever ask again: tell the owner.
+        if (filterId === this.filterId) this.events.onStaleFilter?.(filterId);
+        return;
+      }
+      this.fetchRetries = 0;
       for (let i = 0; i < res.rows.length; i++) this.cache.set(res.start + i, res.rows[i]);
       if (res.total > this.total) {
         this.total = res.total;
@@ -349,7 +377,15 @@ export class FrameLog {
       }
       this.scheduleRender();
     } catch {
-      // The host may have dropped the view (session closed, reload); the next scroll asks again.
+      // The host may be busy or have dropped the view (session closed, reload). A live log that is
+      // not scrolled would otherwise show placeholders forever, so ask again a bounded number of times.
+      if (filterId === this.filterId && this.fetchRetries < MAX_FETCH_RETRIES && this.retryTimer === undefined) {
+        this.fetchRetries++;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.scheduleRender();
+        }, FETCH_RETRY_MS * this.fetchRetries);
+      }
     } finally {
       this.fetching = false;
       if (this.fetchAgain) {

@@ -59,6 +59,8 @@ class Inspector {
   private current: SessionInfo | undefined;
   private filterId = -1;
   private filterToken = 0;
+  /** False while the newest SetFilter has no answer yet. */
+  private filterSettled = true;
   private detailToken = 0;
   private tab = 'detail';
   private timeMode: 'relative' | 'clock' = 'relative';
@@ -126,6 +128,7 @@ class Inspector {
           this.saveState();
         }
       },
+      onStaleFilter: () => this.resyncFilter(),
     });
     this.detail = new DetailPane((text) => this.rpc.command(CopyText, { text }));
     this.timing = new TimingView();
@@ -240,6 +243,7 @@ class Inspector {
     const s = this.current;
     if (!s) return;
     const token = ++this.filterToken;
+    this.filterSettled = false;
     try {
       const r = await this.rpc.request(SetFilter, { sessionId: s.id, filter });
       if (token !== this.filterToken || s.id !== this.current?.id) return;
@@ -247,7 +251,19 @@ class Inspector {
       this.log.reset(r.filterId, r.total, firstIndex);
     } catch (err) {
       if (token === this.filterToken) this.showNotice('error', `Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      if (token === this.filterToken) this.filterSettled = true;
     }
+  }
+
+  /**
+   * The host's view of the current session is not the one the log shows (its appends or rows
+   * carry another filterId) and no SetFilter is on its way to fix that: set the filter again so
+   * the log converges instead of dropping every later append.
+   */
+  private resyncFilter(): void {
+    if (!this.current || !this.filterSettled) return;
+    void this.applyFilter(this.filters.current);
   }
 
   private onAppend(sessionId: string, filterId: number, total: number, stats: LogStats, tail: WireEvent[]): void {
@@ -256,6 +272,7 @@ class Inspector {
     const shifted = this.lastDropped >= 0 && stats.dropped !== this.lastDropped;
     this.lastDropped = stats.dropped;
     if (filterId === this.filterId) this.log.append(filterId, total, tail, shifted);
+    else this.resyncFilter();
     this.timing.setStats(stats);
     this.header.observe(tail);
     if (stats.reconnects !== this.lastStats.reconnects || stats.anomalies !== this.lastStats.anomalies) {

@@ -14,6 +14,9 @@
   let nextFilterId = 1;
   const sent = [];
   const STATE_KEY = 'wirescope-harness-state';
+  // A hidden or throttled page runs no animation frames (Chromium pauses them); simulate that.
+  if (config.noAnimationFrames) window.requestAnimationFrame = () => 0;
+  const failures = Object.assign({}, config.failFirst || {}); // method -> how many of the next requests fail
   // Synthetic sessions hold only a count; rows are made on demand from their index, so a
   // million-row log costs the page nothing and memory figures measure the webview alone.
   const synthetic = Object.assign({}, config.synthetic || {});
@@ -173,7 +176,22 @@
     });
   }
 
+  /** Replace the host's view of a session without telling the webview (another load's SetFilter). */
+  function rebindView(sid) {
+    const list = events[sid];
+    const filter = {};
+    const indices = list.map((_, i) => i);
+    const filterId = nextFilterId++;
+    views.set(filterId, { sessionId: sid, filter, re: null, indices });
+    currentView[sid] = filterId;
+    return filterId;
+  }
+
   window.__host = {
+    rebindView,
+    failNext(method, n) {
+      failures[method] = n;
+    },
     grow,
     feed,
     syntheticCount: (sid) => synthetic[sid],
@@ -208,6 +226,10 @@
           const h = handlers[msg.method];
           try {
             if (!h) throw new Error(`unknown method ${msg.method}`);
+            if (failures[msg.method] > 0) {
+              failures[msg.method]--;
+              throw new Error('host busy');
+            }
             post({ type: 'res', id: msg.id, ok: true, result: h(msg.params) });
           } catch (err) {
             post({ type: 'res', id: msg.id, ok: false, error: String(err && err.message ? err.message : err) });

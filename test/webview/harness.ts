@@ -104,6 +104,10 @@ export interface HarnessConfig {
   sendFails?: string;
   /** Sessions whose rows are generated from their index (count of rows now). */
   synthetic?: Record<string, number>;
+  /** Run no requestAnimationFrame callbacks, as in a hidden or throttled page. */
+  noAnimationFrames?: boolean;
+  /** Answer the first n requests of a method with an error, as a busy or reloaded host may. */
+  failFirst?: Record<string, number>;
 }
 
 export interface OpenOptions {
