@@ -87,6 +87,9 @@
       return { filterId, total: indices.length };
     },
     'log/getRows': (p) => {
+      // Like the host: rows of a replaced view come from the session's current one, with its id.
+      const replaced = !views.has(p.filterId) && currentView[p.sessionId] !== undefined;
+      if (replaced) p = Object.assign({}, p, { filterId: currentView[p.sessionId] });
       const v = views.get(p.filterId);
       if (!v) throw new Error('unknown filter');
       if (v.synthetic) {
@@ -182,6 +185,8 @@
     const filter = {};
     const indices = list.map((_, i) => i);
     const filterId = nextFilterId++;
+    // The host keeps one view per session: the replaced one is gone.
+    views.delete(currentView[sid]);
     views.set(filterId, { sessionId: sid, filter, re: null, indices });
     currentView[sid] = filterId;
     return filterId;

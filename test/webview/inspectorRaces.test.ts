@@ -96,6 +96,25 @@ describe('inspector converges whatever the message timing', () => {
     }
   });
 
+  test('rows answered from a host view the log does not know make it set the filter again', async () => {
+    const many = stamp(Array.from({ length: 300 }, (_, i) => frame('in', `row ${i + 1}`)));
+    const p = await hs.open({ sessions: [session('a')], events: { a: many }, selected: 'a' });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#frame-log .row[data-seq="300"]');
+      const before = await requestCount(page, 'log/getRows');
+      // The host swaps its view silently; the top rows were never fetched, so scrolling there asks.
+      await page.evaluate(() => (window as unknown as { __host: FakeHost }).__host.rebindView('a'));
+      await page.$eval('#frame-log', (el) => (el.scrollTop = 0));
+      await page.waitForSelector('#frame-log .row[data-seq="1"]', { timeout: 5000 });
+      assert.equal((await seqs(page))[0], 1);
+      assert.ok((await requestCount(page, 'log/getRows')) > before);
+      assert.equal(await requestCount(page, 'log/setFilter'), 2, 'one SetFilter to resync');
+    } finally {
+      await p.close();
+    }
+  });
+
   test('row fetches the host fails are asked again, a bounded number of times', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: events() }, selected: 'a', failFirst: { 'log/getRows': 2 } });
     try {
