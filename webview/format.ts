@@ -184,17 +184,40 @@ function str(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
 }
 
+const OPCODE_NAMES: Record<number, string> = { 8: 'close', 9: 'ping', 10: 'pong' };
+
+/** A control frame's name: the MQTT packet type, or the WebSocket opcode's name. */
+function controlName(meta: Record<string, unknown>): string {
+  if (typeof meta.packet === 'string') return meta.packet;
+  if (typeof meta.opcode === 'number') return OPCODE_NAMES[meta.opcode] ?? `opcode ${meta.opcode}`;
+  return 'control';
+}
+
+/**
+ * What an empty-bodied frame is about, from its meta: the request line of an HTTP request, the status
+ * of a response or reply, the code of a close. Server strings go through reveal() by the caller.
+ */
+function metaSummary(meta: Record<string, unknown> | undefined): string {
+  if (!meta) return '';
+  if (typeof meta.method === 'string') return `${meta.method} ${typeof meta.url === 'string' ? meta.url : typeof meta.path === 'string' ? meta.path : ''}`.trim();
+  if (typeof meta.status === 'number') return `${meta.status}${typeof meta.statusText === 'string' && meta.statusText ? ' ' + meta.statusText : ''}`;
+  if (typeof meta.code === 'number') return `code ${meta.code}${typeof meta.reason === 'string' && meta.reason ? ' ' + meta.reason : ''}`;
+  return '';
+}
+
 /** Texts for a row of the frame log; every server-controlled string passes through reveal(). */
 export function rowText(e: WireEvent): RowText {
   switch (e.kind) {
     case 'frame': {
       const binary = e.encoding === 'base64';
       const body = reveal(payloadText(e.data.slice(0, binary ? PREVIEW_CHARS * 2 : PREVIEW_CHARS), e.encoding));
+      // An empty body says nothing: show what the frame is (GET /items, 200 OK, code 1000) instead.
+      const summary = body === '' ? reveal(metaSummary(e.meta)) : '';
       return {
         dir: e.dir === 'in' ? '↓' : '↑',
-        channel: reveal(e.channel ?? (e.meta?.control ? String(e.meta.opcode ?? 'control') : '')),
+        channel: reveal(e.channel ?? (e.meta?.control ? controlName(e.meta) : '')),
         size: formatSize(e.size),
-        preview: (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : ''),
+        preview: summary ? summary : (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : ''),
         cls: e.meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`,
       };
     }

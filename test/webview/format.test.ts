@@ -109,3 +109,19 @@ test('the timeline names a close code or status once when the cause already stat
   assert.equal(o2.cause, 'reconnecting · code 1011 · port 10110 gone');
   assert.equal(o2.attempts[0].cause, 'HTTP 503 Service Unavailable · code 1001');
 });
+
+test('an empty-bodied frame shows what it is: request line, status, close code; control frames are named', () => {
+  const base = { seq: 1, t: 0, ts: 0 };
+  const get = rowText({ ...base, kind: 'frame', dir: 'out', size: 0, encoding: 'utf8', data: '', meta: { method: 'GET', url: 'http://127.0.0.1:1/poll' } });
+  assert.equal(get.preview, 'GET http://127.0.0.1:1/poll');
+  const reply = rowText({ ...base, kind: 'frame', dir: 'out', size: 0, encoding: 'utf8', data: '', meta: { status: 200, statusText: 'OK' } });
+  assert.equal(reply.preview, '200 OK');
+  const close = rowText({ ...base, kind: 'frame', dir: 'in', size: 0, encoding: 'utf8', data: '', meta: { control: true, opcode: 8, code: 1000, reason: '' } });
+  assert.equal(close.channel, 'close');
+  assert.equal(close.preview, 'code 1000');
+  const connack = rowText({ ...base, kind: 'frame', dir: 'in', size: 0, encoding: 'utf8', data: '', meta: { control: true, packet: 'connack' } });
+  assert.equal(connack.channel, 'connack');
+  // A body wins over the summary, and server strings in the summary are revealed.
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: 'ok', meta: { status: 200 } }).preview, 'ok');
+  assert.match(rowText({ ...base, kind: 'frame', dir: 'out', size: 0, encoding: 'utf8', data: '', meta: { method: 'GET', url: 'http://x/\u202E' } }).preview, /U\+202E/);
+});
