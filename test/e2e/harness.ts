@@ -249,8 +249,10 @@ async function clickRow(page: Page, label: string): Promise<void> {
 }
 
 /** Accept what an open input box or file dialog proposes (e.g. the export's default file name). */
-export async function acceptProposed(page: Page): Promise<void> {
+export async function acceptProposed(page: Page, title?: RegExp): Promise<void> {
   const input = page.locator('.quick-input-widget input');
+  // With a title, wait for that dialog: an earlier quick input (the palette) can still be on screen.
+  if (title) await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'visible', timeout: 10_000 });
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   // Keyboard focus may still be in the webview that opened the dialog, and a click that lands while the
   // dialog is still laying out is lost: press its own OK (or Enter in its input) until it closes.

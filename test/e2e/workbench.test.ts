@@ -135,13 +135,13 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     const exported = (ext: string) => readdirSync(wb.workspaceDir).filter((f) => f.endsWith(ext)).map((f) => join(wb.workspaceDir, f));
     // The save dialog proposes a file in the workspace folder; the user accepts it.
     await frame.locator('#btn-export-ndjson').click();
-    await acceptProposed(wb.page);
+    await acceptProposed(wb.page, /as NDJSON/);
     const ndjsonPath = await waitUntil('the NDJSON export', () => exported('.ndjson')[0], 20_000);
     const ndjson = await waitUntil('the NDJSON export to be written', () => readFileSync(ndjsonPath, 'utf8').trim(), 10_000);
     const events = ndjson.split('\n').map((line) => JSON.parse(line) as { kind?: string });
     assert.ok(events.some((e) => e.kind === 'frame'), 'the NDJSON has frames');
     await frame.locator('#btn-export-har').click();
-    await acceptProposed(wb.page);
+    await acceptProposed(wb.page, /as HAR/);
     const harPath = await waitUntil('the HAR export', () => exported('.har')[0], 20_000);
     const har = await waitUntil('the HAR export to parse', () => { try { return JSON.parse(readFileSync(harPath, 'utf8')) as { log?: { entries?: unknown[] } }; } catch { return undefined; } }, 10_000);
     assert.ok(Array.isArray(har.log?.entries) && har.log.entries.length > 0, 'the HAR has entries');
