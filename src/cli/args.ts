@@ -8,9 +8,13 @@ import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
 import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connect';
 import { checkIdField } from '../core/sequenceCheck';
+import { PATTERN_SCHEMES as PROFILE_SCHEMES } from '../shared/profile';
 
 /** Bad arguments: exit code 2 with one line on stderr. */
 export class UsageError extends Error {}
+
+/** A problem with a profiles file or profile (exit code 2); its message says everything, so no usage hint follows it. */
+export class ProfileUsageError extends UsageError {}
 
 export const OUTPUT_FORMATS = ['pretty', 'ndjson', 'summary'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -21,6 +25,12 @@ export interface ConnectCommand {
   format: OutputFormat;
   /** Exit non-zero when the session saw sequence anomalies. */
   failOn?: 'anomaly';
+  /** Exit non-zero when an HTTP response had a 4xx/5xx status (`--fail-on http-error`, like curl --fail). */
+  failOnHttpError?: boolean;
+  /** `--profile NAME`: the saved profile the options start from. */
+  profile?: string;
+  /** `--profiles FILE`: where the profile is (default: `.vscode/wirescope.json` from the current folder up). */
+  profilesFile?: string;
   help: boolean;
 }
 
@@ -175,12 +185,17 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       t.options.idField = v;
     } },
   {
-    name: 'fail-on', value: 'anomaly', group: 'General', help: 'Exit with code 3 when any sequence anomaly was seen.',
+    name: 'fail-on', value: 'anomaly|http-error', repeat: true, group: 'General', help: 'anomaly: exit with code 3 when any sequence anomaly was seen; http-error: exit with code 4 when an HTTP response was 4xx/5xx (like curl --fail).',
     apply: (t, v) => {
-      if (v !== 'anomaly') throw new UsageError(`--fail-on takes "anomaly", got "${v}"`);
-      t.failOn = 'anomaly';
+      for (const part of v.split(',')) {
+        if (part === 'anomaly') t.failOn = 'anomaly';
+        else if (part === 'http-error') t.failOnHttpError = true;
+        else throw new UsageError(`--fail-on takes anomaly or http-error, got "${v}"`);
+      }
     },
   },
+  { name: 'profile', value: 'NAME', group: 'Profiles', help: 'Start from this saved profile; the other flags (and a URL) override its fields.', apply: (t, v) => (t.profile = v) },
+  { name: 'profiles', value: 'FILE', group: 'Profiles', help: 'Profiles file of --profile (default: .vscode/wirescope.json in this folder or the nearest one above).', apply: (t, v) => (t.profilesFile = v) },
   { name: 'help', short: 'h', group: 'General', help: 'Show this help.', apply: (t) => (t.help = true) },
 
   // Request
@@ -379,20 +394,46 @@ export function tokenize<T>(argv: readonly string[], table: readonly FlagSpec<T>
 }
 
 /** Parse `wirescope connect` arguments (after the word `connect`). Throws UsageError. */
-export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment = defaultArgsEnvironment): ConnectCommand {
+/** The `--profile` and `--profiles` flags of a connect command line, read before the profile is loaded. */
+export function profileFlags(argv: readonly string[]): { profile?: string; profilesFile?: string; help: boolean } {
+  const { flags } = tokenize(argv, CONNECT_FLAGS);
+  const value = (name: string) => flags.find((f) => f.spec.name === name)?.value;
+  const profile = value('profiles') !== undefined && value('profile') === undefined ? undefined : value('profile');
+  if (value('profiles') !== undefined && profile === undefined) throw new UsageError('--profiles needs --profile NAME');
+  return { profile, profilesFile: value('profiles'), help: flags.some((f) => f.spec.name === 'help') };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** `over` on top of `base`: objects merge key by key, anything else (scalars, lists) from `over` replaces. */
+export function overrideOptions<T>(base: T, over: T): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? overrideOptions(out[k], v) : v;
+  }
+  return out as T;
+}
+
+/**
+ * Parse `wirescope connect` arguments (after the word `connect`). Throws UsageError.
+ * With `base` (a resolved `--profile`), the URL is optional and the flags given override its fields.
+ */
+export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment = defaultArgsEnvironment, base?: ConnectOptions): ConnectCommand {
   const { flags, positionals } = tokenize(argv, CONNECT_FLAGS);
-  const t: ConnectTarget = { options: { pattern: 'http', url: '' }, format: 'pretty', help: false };
+  const t: ConnectTarget = { options: { pattern: base?.pattern ?? 'http', url: '' }, format: 'pretty', help: false };
   if (flags.some((f) => f.spec.name === 'help')) return { ...t, help: true };
 
   // The pattern decides where some flags go, so settle it before applying the rest.
   const patternFlag = flags.find((f) => f.spec.name === 'pattern');
   if (patternFlag) patternFlag.spec.apply(t, patternFlag.value, env);
   if (positionals.length > 1) throw new UsageError(`one URL expected, got ${positionals.length}: ${positionals.join(' ')}`);
-  const url = positionals[0];
+  const url = positionals[0] ?? base?.url;
   if (url === undefined && t.options.pattern !== 'webhook') {
     throw new UsageError(patternFlag ? 'missing URL' : 'missing URL (wirescope connect <url> [options])');
   }
-  if (!patternFlag) {
+  if (!patternFlag && !base) {
     const inferred = inferPattern(url ?? '');
     if (!inferred) {
       const problem = checkUrl(url ?? '', ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts']);
@@ -422,7 +463,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     if (!url) t.options.url = `http://${host}:${listen.port}/`;
   }
   // A generated webhook URL may carry port 0 ("any free port"), which is not a URL a client can use.
-  const problem = pattern === 'webhook' && !url ? undefined : checkUrl(t.options.url, PATTERN_SCHEMES[pattern]);
+  const problem = pattern === 'webhook' && !url ? undefined : checkUrl(t.options.url, (base ? PROFILE_SCHEMES : PATTERN_SCHEMES)[pattern]);
   if (problem) throw new UsageError(problem);
   if (!isPatternAvailable(pattern)) throw new UsageError(`the ${pattern} pattern is not available in this build`);
 
@@ -438,11 +479,12 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     m.publish = m.publish?.map((p) => ({ ...p, qos: t.mqttQos ?? p.qos, ...(t.mqttRetain ? { retain: true } : {}) }));
     m.subscribe = m.subscribe?.map((s) => ({ ...s, qos: s.qos ?? t.mqttQos }));
   }
+  if (base) t.options = overrideOptions(base, t.options);
   if (t.options.mqtt?.request && !t.options.mqtt.request.topic) throw new UsageError('--request-payload, --response-topic, --requests, --request-interval and --request-timeout need --request-topic');
   if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
   if ((t.options.send?.length ?? 0) > 0 && pattern !== 'ws') throw new UsageError(`--send applies to the ws pattern, not ${pattern}`);
 
-  return { options: t.options, format: t.format, failOn: t.failOn, help: false };
+  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), help: false };
 }
 
 // ---------- demo ----------

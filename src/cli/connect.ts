@@ -1,3 +1,4 @@
+import { redactText, sanitizeEvent } from '../core/export/redact';
 import { Session, type SessionObserver } from '../core/session';
 import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
 import type { ConnectCommand } from './args';
@@ -12,6 +13,8 @@ export const EXIT = {
   usage: 2,
   /** `--fail-on anomaly` and the session saw sequence anomalies. */
   anomaly: 3,
+  /** `--fail-on http-error` and an HTTP response had a 4xx/5xx status. */
+  httpError: 4,
 } as const;
 
 /** Where the command writes and how it is stopped; the real process in main.ts, something else in tests. */
@@ -22,6 +25,8 @@ export interface CliIo {
   isTTY: boolean;
   columns?: number;
   env: Record<string, string | undefined>;
+  /** The current folder (profiles files are looked for from here up); process.cwd() when absent. */
+  cwd?: string;
   /** Calls `stop` on Ctrl+C / SIGTERM; returns a function that removes the handlers. */
   onInterrupt(stop: (signal: string) => void): () => void;
 }
@@ -31,16 +36,36 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
   return events.terminal?.reason ?? events.lastError ?? 'connection failed';
 }
 
-/** Run `wirescope connect` to the end; resolves with the exit code. `observers` see every event first (sequence checks, stats). */
-export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = []): Promise<number> {
+/** The HTTP status an event reports: a response frame's, or a connection's (SSE, streaming) on its state event. */
+export function httpStatusOf(e: WireEvent): number | undefined {
+  if (e.kind !== 'frame' && e.kind !== 'state') return undefined;
+  if (e.kind === 'frame' && e.dir !== 'in') return undefined;
+  const status = e.meta?.status;
+  return typeof status === 'number' && status >= 100 && status <= 599 ? status : undefined;
+}
+
+/** Patterns whose responses are HTTP responses (`--fail-on http-error`, the `status` expectation). */
+export const HTTP_FAMILY = ['http', 'sse', 'poll', 'long-poll', 'stream', 'async'] as const;
+
+/**
+ * Run `wirescope connect` to the end; resolves with the exit code. `observers` see every event first
+ * (sequence checks, stats). `secretValues` (from a profile) are replaced by `[secret]` in everything printed.
+ */
+export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = [], secretValues: readonly string[] = []): Promise<number> {
   const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
   const session = new Session(cmd.options);
   for (const o of observers) session.observe(o);
+  const secrets = secretValues.filter((v) => v.length > 0);
+  const redaction = { secrets, revealAuthHeaders: true };
   let lastError: string | undefined;
   let terminal: StateEvent | undefined;
-  session.onEvent((e: WireEvent) => {
+  let httpError: { status: number; seq: number } | undefined;
+  session.onEvent((raw: WireEvent) => {
+    const e = secrets.length ? sanitizeEvent(raw, redaction) : raw;
     if (e.kind === 'error') lastError = e.message;
     if (e.kind === 'state' && (e.state === 'closed' || e.state === 'failed')) terminal = e;
+    const status = httpStatusOf(e);
+    if (status !== undefined && status >= 400 && !httpError) httpError = { status, seq: e.seq };
     const text = printer.print(e);
     if (text !== undefined) io.write(text);
   });
@@ -53,7 +78,7 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
     removeInterrupt();
   }
   if (summary.state === 'failed') {
-    io.error(failureLine({ lastError, terminal }));
+    io.error(redactText(failureLine({ lastError, terminal }), secrets));
     return EXIT.failed;
   }
   if (cmd.failOn === 'anomaly' && summary.anomalies) {
@@ -63,6 +88,10 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
       io.error(`${total} sequence anomal${total === 1 ? 'y' : 'ies'} (${a.gap} gap, ${a.duplicate} duplicate, ${a['out-of-order']} out-of-order)`);
       return EXIT.anomaly;
     }
+  }
+  if (cmd.failOnHttpError && httpError && (HTTP_FAMILY as readonly string[]).includes(cmd.options.pattern)) {
+    io.error(`HTTP ${httpError.status} (event #${httpError.seq}) with --fail-on http-error`);
+    return EXIT.httpError;
   }
   return EXIT.ok;
 }

@@ -1,14 +1,18 @@
 /** The `wirescope` commands, independent of the real process so they can be driven by tests. */
 import { describeError } from '../core/errors';
-import { CONNECT_FLAGS, DEMO_FLAGS, flagHelp, parseConnectArgs, parseDemoArgs, UsageError } from './args';
+import { CONNECT_FLAGS, DEMO_FLAGS, defaultArgsEnvironment, flagHelp, parseConnectArgs, parseDemoArgs, ProfileUsageError, profileFlags, UsageError } from './args';
 import { EXIT, runConnect, type CliIo } from './connect';
 import { runDemo } from './demo';
+import { loadProfilesForCli, parseProfilesArgs, PROFILES_FLAGS, resolveForCli, runProfiles, usableProfile } from './profiles';
 import { version } from '../../package.json';
 
 const MAIN_HELP = `wirescope ${version}: open a connection of any backend communication pattern and log every frame, timing and reconnect.
 
 Usage:
   wirescope connect <url> [options]   Connect and print events (wirescope connect --help)
+  wirescope connect --profile NAME    Connect with a saved profile from .vscode/wirescope.json
+  wirescope profiles [--profiles FILE]
+                                      List the saved profiles and their problems
   wirescope demo [options]            Run the demo backend: one live feed over every pattern (wirescope demo --help)
   wirescope --help | --version
 
@@ -17,7 +21,7 @@ Examples:
   wirescope connect ws://127.0.0.1:8080/ws --send hi --count 1 --format ndjson
   wirescope connect http://127.0.0.1:8080/sse --pattern sse --duration 5000
 
-Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
+Exit codes: 0 normal end, 1 connection failed, 2 bad arguments, invalid URL or bad profile, 3 anomalies with --fail-on anomaly, 4 HTTP 4xx/5xx with --fail-on http-error.
 `;
 
 const CONNECT_HELP = `Usage: wirescope connect <url> [options]
@@ -25,8 +29,15 @@ const CONNECT_HELP = `Usage: wirescope connect <url> [options]
 Opens one session and prints its events until --count, --duration, the server closing, or Ctrl+C.
 
 ${flagHelp(CONNECT_FLAGS)}
-Exit codes: 0 normal end, 1 connection failed, 2 bad arguments or invalid URL, 3 anomalies with --fail-on anomaly.
+Exit codes: 0 normal end, 1 connection failed, 2 bad arguments, invalid URL or bad profile, 3 anomalies with --fail-on anomaly, 4 HTTP 4xx/5xx with --fail-on http-error.
 `;
+
+const PROFILES_HELP = `Usage: wirescope profiles [--profiles FILE] [--format pretty|json]
+
+Lists the profiles of a profiles file with their problems (JSON path, line and message).
+Exit codes: 0 every profile is usable, 2 the file or a profile has errors.
+
+${flagHelp(PROFILES_FLAGS)}`;
 
 const DEMO_HELP = `Usage: wirescope demo [options]
 
@@ -52,12 +63,28 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.write(`${version}\n`);
         return EXIT.ok;
       case 'connect': {
-        const cmd = parseConnectArgs(rest);
-        if (cmd.help) {
+        const wanted = profileFlags(rest);
+        if (wanted.help) {
           io.write(CONNECT_HELP);
           return EXIT.ok;
         }
+        if (wanted.profile !== undefined) {
+          // The profile is resolved by the editor's code; the flags given then override its fields.
+          const loaded = loadProfilesForCli(wanted.profilesFile, io);
+          const resolved = await resolveForCli(loaded, usableProfile(loaded, wanted.profile), io);
+          const cmd = parseConnectArgs(rest, { ...defaultArgsEnvironment, env: io.env }, resolved.options);
+          return await runConnect(cmd, io, [], resolved.secretValues);
+        }
+        const cmd = parseConnectArgs(rest, { ...defaultArgsEnvironment, env: io.env });
         return await runConnect(cmd, io);
+      }
+      case 'profiles': {
+        const cmd = parseProfilesArgs(rest);
+        if (cmd.help) {
+          io.write(PROFILES_HELP);
+          return EXIT.ok;
+        }
+        return runProfiles(cmd, io);
       }
       case 'demo': {
         const cmd = parseDemoArgs(rest);
@@ -72,7 +99,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const hint = command === 'connect' || command === 'demo' ? ` (see wirescope ${command} --help)` : '';
+      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' ? ` (see wirescope ${command} --help)` : '';
       io.error(`${err.message}${hint}`);
       return EXIT.usage;
     }

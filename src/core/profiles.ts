@@ -232,7 +232,7 @@ export async function resolveProfile(profile: Profile, resolver: ProfileResolver
   if (profile.send) options.send = (await subDeep(profile.send, 'send')) as string[];
   if (profile.protocols) options.protocols = [...profile.protocols];
   if (profile.reconnect) options.reconnect = { ...profile.reconnect };
-  for (const k of ['previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'idField'] as const) {
+  for (const k of ['previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'idField', 'count', 'durationMs'] as const) {
     if (profile[k] !== undefined) (options as unknown as Record<string, unknown>)[k] = profile[k];
   }
   for (const key of Object.values(PATTERN_OPTION_KEY)) {
@@ -460,4 +460,11 @@ export function profileOffset(text: string, name: string): number | undefined {
     if (n?.value === name) return item.offset;
   }
   return undefined;
+}
+
+/** 1-based line of each profile object in the file, by index in the `profiles` list (for editors and test reports). */
+export function profileLines(text: string): number[] {
+  const tree = parseTree(text, [], PARSE_OPTIONS);
+  const list = tree ? findNodeAtLocation(tree, ['profiles']) : undefined;
+  return (list?.children ?? []).map((item) => positionAt(text, item.offset).line);
 }

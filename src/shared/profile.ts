@@ -18,6 +18,7 @@ import {
   type WebhookOptions,
   type WsOptions,
 } from './connect';
+import { validateExpectations, type Expectation } from './expectations';
 
 export type AuthType = 'none' | 'basic' | 'bearer' | 'header';
 export const AUTH_TYPES: readonly AuthType[] = ['none', 'basic', 'bearer', 'header'];
@@ -76,6 +77,12 @@ export interface Profile {
   idField?: string;
   previewLimit?: number;
   connectTimeoutMs?: number;
+  /** End the session after this many inbound data frames. */
+  count?: number;
+  /** End the session after this long; with `expect`, the upper bound of a test run. */
+  durationMs?: number;
+  /** Checks over the session's events: the profile is then a test (`wirescope test`, the Testing view). */
+  expect?: Expectation[];
   followRedirects?: boolean;
   maxRedirects?: number;
   ws?: WsOptions;
@@ -132,7 +139,7 @@ export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
 
 const KNOWN_KEYS = new Set<string>([
   'name', 'pattern', 'url', 'description', 'method', 'headers', 'body', 'auth', 'tls', 'reconnect', 'templates', 'send',
-  'protocols', 'idField', 'previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects',
+  'protocols', 'idField', 'previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'count', 'durationMs', 'expect',
   'ws', 'sse', 'poll', 'longPoll', 'stream', 'mqtt', 'webhook', 'async',
 ]);
 
@@ -177,12 +184,16 @@ const isNonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 
 /** Check a URL for a pattern; a URL holding `${…}` references is checked after a neutral substitution. */
 export function checkProfileUrl(url: string, pattern: PatternId): string | undefined {
-  const probe = url.replace(ANY_REF, 'x');
   let u: URL;
   try {
-    u = new URL(probe);
+    u = new URL(url.replace(ANY_REF, 'x'));
   } catch {
-    return `Invalid URL: "${url}"`;
+    // A reference may stand for a port (`host:${env:PORT}`), where only digits fit.
+    try {
+      u = new URL(url.replace(ANY_REF, '1'));
+    } catch {
+      return `Invalid URL: "${url}"`;
+    }
   }
   const scheme = u.protocol.replace(/:$/, '');
   const schemes = PATTERN_SCHEMES[pattern];
@@ -235,6 +246,10 @@ export function validateProfile(p: unknown, at: Array<string | number> = []): Pr
   for (const k of ['previewLimit', 'connectTimeoutMs', 'maxRedirects'] as const) {
     if (p[k] !== undefined && !isNonNegInt(p[k])) err([k], `"${k}" must be a whole number >= 0`);
   }
+  for (const k of ['count', 'durationMs'] as const) {
+    if (p[k] !== undefined && !(Number.isInteger(p[k]) && (p[k] as number) >= 1)) err([k], `"${k}" must be a whole number >= 1`);
+  }
+  if (p.expect !== undefined) for (const problem of validateExpectations(p.expect, p.pattern, p.idField)) err(problem.path, problem.message);
   if (p.followRedirects !== undefined && typeof p.followRedirects !== 'boolean') err(['followRedirects'], '"followRedirects" must be true or false');
   validateAuth(p.auth, err, warn);
   validateTls(p.tls, err);
