@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the tests and the real-VS-Code run need are present:
 # chromium (webview and end-to-end tests), mosquitto (MQTT tests against a real broker),
-# libkrb5-dev (code-server's native modules). As root it installs what is missing with apt-get;
+# libkrb5-dev (code-server's native modules), libxml2-utils (xmllint: the JUnit report of
+# `wirescope test` is validated against the JUnit XSD). As root it installs what is missing with apt-get;
 # otherwise it names the command to run. Quiet when everything is there.
 set -euo pipefail
 need=()
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "wirescope: missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2

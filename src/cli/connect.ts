@@ -1,4 +1,6 @@
+import { httpStatusOf } from '../core/expectations';
 import { redactText, sanitizeEvent } from '../core/export/redact';
+import { HTTP_STATUS_PATTERNS } from '../shared/expectations';
 import { Session, type SessionObserver } from '../core/session';
 import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
 import type { ConnectCommand } from './args';
@@ -36,16 +38,6 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
   return events.terminal?.reason ?? events.lastError ?? 'connection failed';
 }
 
-/** The HTTP status an event reports: a response frame's, or a connection's (SSE, streaming) on its state event. */
-export function httpStatusOf(e: WireEvent): number | undefined {
-  if (e.kind !== 'frame' && e.kind !== 'state') return undefined;
-  if (e.kind === 'frame' && e.dir !== 'in') return undefined;
-  const status = e.meta?.status;
-  return typeof status === 'number' && status >= 100 && status <= 599 ? status : undefined;
-}
-
-/** Patterns whose responses are HTTP responses (`--fail-on http-error`, the `status` expectation). */
-export const HTTP_FAMILY = ['http', 'sse', 'poll', 'long-poll', 'stream', 'async'] as const;
 
 /**
  * Run `wirescope connect` to the end; resolves with the exit code. `observers` see every event first
@@ -89,7 +81,7 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
       return EXIT.anomaly;
     }
   }
-  if (cmd.failOnHttpError && httpError && (HTTP_FAMILY as readonly string[]).includes(cmd.options.pattern)) {
+  if (cmd.failOnHttpError && httpError && HTTP_STATUS_PATTERNS.includes(cmd.options.pattern)) {
     io.error(`HTTP ${httpError.status} (event #${httpError.seq}) with --fail-on http-error`);
     return EXIT.httpError;
   }

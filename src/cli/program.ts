@@ -3,6 +3,7 @@ import { describeError } from '../core/errors';
 import { CONNECT_FLAGS, DEMO_FLAGS, defaultArgsEnvironment, flagHelp, parseConnectArgs, parseDemoArgs, ProfileUsageError, profileFlags, UsageError } from './args';
 import { EXIT, runConnect, type CliIo } from './connect';
 import { runDemo } from './demo';
+import { parseTestArgs, runTest, TEST_FLAGS } from './test';
 import { loadProfilesForCli, parseProfilesArgs, PROFILES_FLAGS, resolveForCli, runProfiles, usableProfile } from './profiles';
 import { version } from '../../package.json';
 
@@ -13,6 +14,8 @@ Usage:
   wirescope connect --profile NAME    Connect with a saved profile from .vscode/wirescope.json
   wirescope profiles [--profiles FILE]
                                       List the saved profiles and their problems
+  wirescope test [--profiles FILE] [NAME...]
+                                      Run the profiles that have "expect" as tests (wirescope test --help)
   wirescope demo [options]            Run the demo backend: one live feed over every pattern (wirescope demo --help)
   wirescope --help | --version
 
@@ -38,6 +41,14 @@ Lists the profiles of a profiles file with their problems (JSON path, line and m
 Exit codes: 0 every profile is usable, 2 the file or a profile has errors.
 
 ${flagHelp(PROFILES_FLAGS)}`;
+
+const TEST_HELP = `Usage: wirescope test [--profiles FILE] [NAME...] [--reporter pretty|junit|tap|json [--output FILE]]... [--concurrency n]
+
+Runs every profile that has an "expect" list (or the named ones) as a test: each session ends as soon
+as its expectations are decided, its durationMs (default 30000) being the upper bound.
+Exit codes: 0 every profile passed, 1 any failed, 2 bad profiles file or profile (nothing runs).
+
+${flagHelp(TEST_FLAGS)}`;
 
 const DEMO_HELP = `Usage: wirescope demo [options]
 
@@ -78,6 +89,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         const cmd = parseConnectArgs(rest, { ...defaultArgsEnvironment, env: io.env });
         return await runConnect(cmd, io);
       }
+      case 'test': {
+        const cmd = parseTestArgs(rest);
+        if (cmd.help) {
+          io.write(TEST_HELP);
+          return EXIT.ok;
+        }
+        return await runTest(cmd, io);
+      }
       case 'profiles': {
         const cmd = parseProfilesArgs(rest);
         if (cmd.help) {
@@ -99,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' ? ` (see wirescope ${command} --help)` : '';
+      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' || command === 'test' ? ` (see wirescope ${command} --help)` : '';
       io.error(`${err.message}${hint}`);
       return EXIT.usage;
     }
