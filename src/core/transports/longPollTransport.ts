@@ -1,8 +1,8 @@
-import type { ConnectOptions, LongPollOptions, ReconnectPolicy } from '../../shared/connect';
-import { backoffDelay, mayRetry, resolvePolicy } from '../backoff';
+import type { ConnectOptions, LongPollOptions } from '../../shared/connect';
 import { checkUrl, describeError } from '../errors';
 import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';
-import { bodyText, describeHttpError, hasHeader, logResponse, responseMeta, sendLogged, sleep } from '../httpExchange';
+import { bodyText, describeHttpError, hasHeader, logResponse, responseMeta, sendLogged } from '../httpExchange';
+import { ConnectionLifecycle, USER_RECONNECT_CAUSE } from '../lifecycle';
 import { parseJsonPath, readJsonPath, scalarText, type JsonPathStep } from '../jsonPath';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
@@ -22,13 +22,11 @@ type Outcome = { kind: 'data' | 'empty' } | { kind: 'retry'; cause: string } | {
  */
 class LongPollTransport implements Transport {
   private readonly stop = new AbortController();
-  private readonly policy: ReconnectPolicy;
+  private readonly lc: ConnectionLifecycle;
   private readonly lp: LongPollOptions;
-  private ended = false;
   private everAnswered = false;
-  private failures = 0;
-  /** When the current run of failures began (for the reconnect story's downtime). */
-  private droppedAt: number | undefined;
+  /** Aborts the request being held (a user-requested reconnect). */
+  private attemptAbort: AbortController | undefined;
   private cursor: string | undefined;
   private etag: string | undefined;
   private lastAnswerAt: number | undefined;
@@ -41,7 +39,7 @@ class LongPollTransport implements Transport {
     private readonly options: ConnectOptions,
     private readonly sink: TransportSink,
   ) {
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => this.stop.abort());
     this.lp = options.longPoll ?? {};
   }
 
@@ -57,7 +55,7 @@ class LongPollTransport implements Transport {
     }
     // A cursor already in the URL is the starting point.
     this.cursor = new URL(this.options.url).searchParams.get(this.cursorParam) ?? undefined;
-    this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    this.lc.connecting(redactUrl(this.options.url));
     void this.loop();
   }
 
@@ -73,18 +71,10 @@ class LongPollTransport implements Transport {
     const signal = this.stop.signal;
     while (!signal.aborted) {
       const outcome = await this.requestOnce(signal);
-      if (signal.aborted || this.ended || outcome.kind === 'fatal') return;
+      if (signal.aborted || this.lc.ended || outcome.kind === 'fatal') return;
       if (outcome.kind === 'retry') {
-        if (this.failures === 0) this.droppedAt = this.sink.now();
-        this.failures++;
-        if (!mayRetry(this.policy, this.failures)) {
-          const why = this.policy.enabled ? `Gave up after ${this.failures - 1} reconnect attempts: ${outcome.cause}` : `Stopped: ${outcome.cause}`;
-          return this.fail(why, 'ERR_GAVE_UP', this.policy.enabled ? 'failed' : 'closed');
-        }
-        const delay = backoffDelay(this.policy, this.failures);
-        this.sink.state('reconnecting', { reason: outcome.cause });
-        this.sink.reconnect(this.failures, delay, outcome.cause, this.resumeMeta());
-        if (!(await sleep(delay, signal))) return;
+        const plan = this.lc.dropped(outcome.cause, { reported: true, meta: this.resumeMeta() });
+        if (!plan.retry || !(await this.lc.wait(plan.delayMs))) return;
       }
     }
   }
@@ -108,6 +98,7 @@ class LongPollTransport implements Transport {
     const { options, sink } = this;
     const limit = this.holdLimitMs;
     const attempt = new AbortController();
+    this.attemptAbort = attempt;
     const onStop = () => attempt.abort();
     stopSignal.addEventListener('abort', onStop, { once: true });
     let timedOut = false;
@@ -131,6 +122,7 @@ class LongPollTransport implements Transport {
       body = await res.readBody(sink.previewLimit);
     } catch (err) {
       if (stopSignal.aborted) return { kind: 'fatal' };
+      if (this.lc.reconnectRequested) return { kind: 'retry', cause: USER_RECONNECT_CAUSE };
       const heldMs = round(sink.now() - sentAt);
       this.lastAnswerAt = sink.now();
       if (timedOut) {
@@ -153,15 +145,13 @@ class LongPollTransport implements Transport {
     } finally {
       clearTimeout(holdTimer);
       stopSignal.removeEventListener('abort', onStop);
+      this.attemptAbort = undefined;
     }
     this.lastAnswerAt = sink.now();
     const heldMs = round(this.lastAnswerAt - sentAt);
-    if (!this.everAnswered) {
+    if (!this.everAnswered || (this.lc.down && res.status < 400)) {
       this.everAnswered = true;
-      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status } });
-    } else if (this.failures > 0 && res.status < 400) {
-      const downtimeMs = this.droppedAt !== undefined ? Math.round(sink.now() - this.droppedAt) : undefined;
-      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, reconnected: true, attempts: this.failures, ...(downtimeMs !== undefined ? { downtimeMs } : {}) } });
+      this.lc.opened(redactUrl(options.url), { status: res.status });
     }
     const meta: Record<string, unknown> = { ...responseMeta(res), heldMs, request: this.requests };
     this.counts.answered++;
@@ -175,7 +165,6 @@ class LongPollTransport implements Transport {
       sink.error(`Long-poll request ${this.requests} failed: ${cause}`, `HTTP_${res.status}`);
       return { kind: 'retry', cause };
     }
-    this.failures = 0;
     const text = bodyText(res, body);
     const empty = res.status === 204 || res.status === 304 || body.size === 0 || (text !== undefined && /^\s*(\[\s*\]|null)?\s*$/.test(text));
     if (empty) meta.empty = true;
@@ -220,19 +209,16 @@ class LongPollTransport implements Transport {
     return undefined;
   }
 
-  private fail(message: string, code?: string, state: 'failed' | 'closed' = 'failed'): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.stop.abort();
-    this.sink.error(message, code);
-    this.sink.state(state, { reason: message });
+  private fail(message: string, code?: string): void {
+    this.lc.fail(message, code);
   }
 
-  async close(reason?: string): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.stop.abort();
-    this.sink.state('closed', { reason: reason ?? 'closed by user' });
+  reconnect(): void {
+    this.lc.requestReconnect(() => this.attemptAbort?.abort());
+  }
+
+  close(reason?: string): Promise<void> {
+    return this.lc.close(reason, () => this.lc.finishClose());
   }
 }
 

@@ -3,8 +3,9 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient, type Packet } from 'mqtt';
 import type { ConnectOptions, MqttOptions, MqttPublish, ReconnectPolicy } from '../../shared/connect';
-import { backoffDelay, resolvePolicy } from '../backoff';
+import { backoffDelay } from '../backoff';
 import { checkUrl, describeError } from '../errors';
+import { ConnectionLifecycle } from '../lifecycle';
 import {
   controlMeta,
   isRefusal,
@@ -50,20 +51,18 @@ class MqttTransport implements Transport {
   /** The URL without credentials: the one that is logged. */
   private readonly displayUrl: string;
   private requester: MqttRequester | undefined;
-  private everOpened = false;
+  private readonly lc: ConnectionLifecycle;
   /** Subscriptions, initial publishes and requests happen once, after the first CONNACK. */
   private firstConnectDone = false;
-  private userClosed = false;
-  private ended = false;
-  private attempt = 0;
-  private droppedAt: number | undefined;
   /** Why the current connection is going down (error, keepalive timeout, server DISCONNECT). */
   private dropCause: string | undefined;
+  /** The drop's cause was already reported as an error event. */
+  private dropReported = false;
   private refusal: string | undefined;
-  private closeReason: string | undefined;
   private timing: RequestTiming | undefined;
-  private closeWaiters: Array<() => void> = [];
   private forceTimer: NodeJS.Timeout | undefined;
+  /** Topic filters the broker granted, in order: what MQTT.js subscribes again after a reconnect. */
+  private readonly granted = new Set<string>();
   /** SUBSCRIBE message id -> topics, so that SUBACK's granted codes can name their topics. */
   private readonly pendingSubs = new Map<number, string[]>();
 
@@ -72,7 +71,15 @@ class MqttTransport implements Transport {
     private readonly sink: TransportSink,
   ) {
     this.mqttOptions = options.mqtt ?? {};
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => {
+      clearTimeout(this.forceTimer);
+      this.requester?.stop();
+      if (this.requester) this.sink.summarize({ requestResponse: this.requester.stats() });
+      const client = this.client;
+      this.stopLibraryReconnects();
+      if (client && !client.disconnected) client.end(true);
+    });
+    this.policy = this.lc.policy;
     // Request/response needs MQTT 5 properties; otherwise 5 is the default too, for reason codes in words.
     this.protocolVersion = this.mqttOptions.protocolVersion ?? 5;
     this.clientId = this.mqttOptions.clientId || `wirescope-${randomBytes(4).toString('hex')}`;
@@ -93,7 +100,7 @@ class MqttTransport implements Transport {
     }
     const topicProblem = this.topicProblem();
     if (topicProblem) return this.failAtStart(topicProblem, 'ERR_MQTT_TOPIC');
-    this.sink.state('connecting', { url: this.displayUrl });
+    this.lc.connecting(this.displayUrl);
     let client: MqttClient;
     try {
       // manualConnect: the CONNECT packet must be seen by our packetsend listener.
@@ -106,7 +113,7 @@ class MqttTransport implements Transport {
     if (this.mqttOptions.request) {
       this.requester = new MqttRequester(this.mqttOptions.request, this.clientId, this.sink, this.requestChannel(), (why) => {
         // Ending by itself: announce it the way Session.close() would.
-        if (this.ended || this.userClosed) return;
+        if (this.lc.stopped) return;
         this.sink.state('closing', { reason: why });
         void this.close(why);
       });
@@ -143,8 +150,7 @@ class MqttTransport implements Transport {
   }
 
   private failAtStart(message: string, code?: string): void {
-    this.sink.error(message, code);
-    this.end('failed', message);
+    this.lc.fail(message, code);
   }
 
   private clientOptions(): IClientOptions {
@@ -193,7 +199,7 @@ class MqttTransport implements Transport {
 
     client.on('connect', () => {
       // The library has flushed its queue and restored subscriptions where needed; first-connection work goes here.
-      if (this.ended) return;
+      if (this.lc.ended) return;
       if (this.firstConnectDone) {
         // Request/response that lost its connection before the response topic's SUBACK starts again.
         this.requester?.start();
@@ -204,19 +210,21 @@ class MqttTransport implements Transport {
     });
 
     client.on('reconnect', () => {
-      if (this.ended || this.userClosed) return;
-      sink.state('connecting', { url: this.displayUrl, meta: { attempt: this.attempt } });
+      if (this.lc.stopped) return;
+      this.lc.connecting(this.displayUrl, { attempt: this.lc.attempt });
     });
 
     client.on('disconnect', (packet) => {
       const code = packet.reasonCode ?? 0;
       const why = packet.properties?.reasonString;
       this.dropCause = `broker sent DISCONNECT: ${reasonText('disconnect', code, this.protocolVersion)}${why ? ` (${why})` : ''}`;
+      this.dropReported = false;
     });
 
     client.on('error', (err: Error & { code?: unknown }) => {
-      if (this.ended) return;
+      if (this.lc.ended) return;
       if (this.refusal) return;
+      this.dropReported = true;
       if (err.message === 'Keepalive timeout') {
         const sec = this.mqttOptions.keepaliveSec ?? 60;
         this.dropCause = `keepalive timeout: the broker did not answer PINGREQ in time (keepalive ${sec} s)`;
@@ -232,7 +240,7 @@ class MqttTransport implements Transport {
       if (err.code === undefined && !LIBRARY_MESSAGES.has(err.message)) {
         // Only the packet parser emits uncoded errors here; after one the byte stream cannot be trusted,
         // so the connection is dropped (MQTT says to close on a malformed packet).
-        this.dropCause = `malformed MQTT packet from the broker: ${err.message}${this.everOpened ? '' : ' (is it an MQTT broker?)'}`;
+        this.dropCause = `malformed MQTT packet from the broker: ${err.message}${this.lc.everOpened ? '' : ' (is it an MQTT broker?)'}`;
         sink.error(this.dropCause, 'ERR_MQTT_MALFORMED');
         client.stream?.destroy();
         return;
@@ -246,7 +254,7 @@ class MqttTransport implements Transport {
   }
 
   private onPacket(dir: 'in' | 'out', packet: AnyPacket): void {
-    if (this.ended) return;
+    if (this.lc.ended) return;
     const sink = this.sink;
     if (packet.cmd === 'publish') {
       const topic = String(packet.topic ?? '');
@@ -280,7 +288,8 @@ class MqttTransport implements Transport {
           ? { message: `WebSocket handshake rejected: HTTP ${status} (is the MQTT-over-WebSocket path right?)`, code: 'ERR_WS_HANDSHAKE' }
           : describeError(e, this.displayUrl);
         this.dropCause = d.message;
-        if (!this.ended) this.sink.error(d.message, d.code);
+        this.dropReported = true;
+        if (!this.lc.ended) this.sink.error(d.message, d.code);
       });
       if (stream instanceof net.Socket) {
         this.timing.attachSocket(stream);
@@ -316,8 +325,7 @@ class MqttTransport implements Transport {
       const words = reasonText('connack', code!, this.protocolVersion);
       const hint = code === 1 || code === 0x84 ? ' (try the other MQTT protocol version)' : '';
       this.refusal = `Connection refused by the broker: ${words} (code ${code})${hint}`;
-      sink.error(this.refusal, 'ERR_MQTT_CONNACK');
-      this.end('failed', this.refusal);
+      this.lc.fail(this.refusal, 'ERR_MQTT_CONNACK');
       return;
     }
     const sessionPresent = !!packet.sessionPresent;
@@ -325,25 +333,15 @@ class MqttTransport implements Transport {
     const meta: Record<string, unknown> = { sessionPresent, protocolVersion: this.protocolVersion, clientId: this.clientId, clean };
     const assigned = (packet.properties as { assignedClientIdentifier?: string } | undefined)?.assignedClientIdentifier;
     if (assigned) meta.assignedClientId = assigned;
-    if (this.everOpened) {
-      meta.reconnected = true;
-      if (this.droppedAt !== undefined) meta.downtimeMs = Math.round(sink.now() - this.droppedAt);
-      meta.attempts = this.attempt;
-      // MQTT.js resubscribes unless the broker kept the session (clean start off and session present).
-      const subs = this.subscribedTopics();
+    if (this.lc.everOpened) {
+      // MQTT.js resubscribes (its `resubscribe` option) unless the broker kept the session (clean start off and session present).
+      const subs = [...this.granted];
       if (subs.length > 0) meta.resubscribe = clean || !sessionPresent ? subs : [];
     }
-    this.everOpened = true;
-    this.attempt = 0;
-    this.droppedAt = undefined;
     this.dropCause = undefined;
+    this.dropReported = false;
     if (this.client && this.policy.enabled) this.client.options.reconnectPeriod = backoffDelay(this.policy, 1);
-    sink.state('open', { url: this.displayUrl, meta });
-  }
-
-  private subscribedTopics(): string[] {
-    const t = (this.client as unknown as { _resubscribeTopics?: Record<string, unknown> } | undefined)?._resubscribeTopics;
-    return t ? Object.keys(t).filter((k) => k !== 'resubscribe') : [];
+    this.lc.opened(this.displayUrl, meta);
   }
 
   private afterFirstConnect(): void {
@@ -354,7 +352,8 @@ class MqttTransport implements Transport {
       const map: Record<string, { qos: 0 | 1 | 2 }> = {};
       for (const s of m.subscribe) map[s.topic] = { qos: s.qos ?? 0 };
       client.subscribe(map, (_err, requested, suback) => {
-        if (this.ended) return;
+        this.recordGranted(requested, suback);
+        if (this.lc.ended) return;
         // A SUBACK names no topics: its codes follow the order of the SUBSCRIBE. Without a SUBACK the
         // connection went away first; that drop is reported with its cause and MQTT.js subscribes again.
         for (const r of refusedSubscriptions(requested, suback)) {
@@ -376,7 +375,7 @@ class MqttTransport implements Transport {
 
   private publishNow(topic: string, payload: Buffer, o: Pick<MqttPublish, 'qos' | 'retain' | 'properties'>): Promise<void> {
     const client = this.client;
-    if (!client || this.ended) return Promise.reject(new Error('The MQTT session has ended'));
+    if (!client || this.lc.ended) return Promise.reject(new Error('The MQTT session has ended'));
     const opts: IClientPublishOptions = { qos: o.qos ?? 0, retain: !!o.retain };
     const props = this.protocolVersion === 5 ? publishProperties(o.properties) : undefined;
     if (props) opts.properties = props;
@@ -384,7 +383,7 @@ class MqttTransport implements Transport {
       client.publish(topic, payload, opts, (err) => {
         if (err) {
           const d = describeError(err);
-          if (!this.ended) this.sink.error(`publish to ${topic} failed: ${d.message}`, 'ERR_MQTT_PUBLISH');
+          if (!this.lc.ended) this.sink.error(`publish to ${topic} failed: ${d.message}`, 'ERR_MQTT_PUBLISH');
           reject(new Error(d.message));
         } else resolve();
       });
@@ -398,6 +397,7 @@ class MqttTransport implements Transport {
           const client = this.client;
           if (!client) return reject(new Error('not connected'));
           client.subscribe(topic, { qos }, (err, requested, suback) => {
+            this.recordGranted(requested, suback);
             const refused = refusedSubscriptions(requested, suback)[0];
             if (refused) return reject(new SubscriptionRefused(reasonText('suback', refused.code, this.protocolVersion)));
             if (err) return reject(new Error(describeError(err).message));
@@ -410,42 +410,42 @@ class MqttTransport implements Transport {
     };
   }
 
+  /** Remember the filters a SUBACK granted (in the SUBSCRIBE's order), for the reconnection's story. */
+  private recordGranted(requested: ReadonlyArray<{ topic: string }> | undefined, suback: { granted?: unknown } | undefined): void {
+    const codes = Array.isArray(suback?.granted) ? (suback.granted as unknown[]) : [];
+    codes.forEach((code, i) => {
+      const topic = requested?.[i]?.topic;
+      if (topic !== undefined && typeof code === 'number' && code < 0x80) this.granted.add(topic);
+    });
+  }
+
   private onClose(): void {
-    if (this.ended) return;
+    if (this.lc.ended) return;
     // SUBSCRIBEs are not resent on a new connection (resubscription uses new message ids).
     this.pendingSubs.clear();
-    if (this.userClosed) {
-      this.end('closed', this.closeReason ?? 'closed by user');
+    if (this.lc.closing) {
+      this.lc.finishClose();
       return;
     }
-    const cause = this.dropCause ?? 'connection lost';
+    let cause = this.dropCause ?? 'connection lost';
+    const reported = this.dropReported;
     this.dropCause = undefined;
-    if (!this.everOpened) {
-      // First connection: refused, DNS, TLS or a broker that hung up before CONNACK.
-      this.end('failed', cause === 'connection lost' ? 'the broker closed the connection before CONNACK' : cause);
-      return;
-    }
-    if (!this.policy.enabled) {
-      this.end('closed', `disconnected: ${cause}`);
-      return;
-    }
-    if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
-    this.attempt++;
-    if (this.policy.maxAttempts > 0 && this.attempt > this.policy.maxAttempts) {
-      this.end('failed', `gave up after ${this.attempt - 1} reconnect attempts: ${cause}`);
-      return;
-    }
+    this.dropReported = false;
+    // First connection: refused, DNS, TLS or a broker that hung up before CONNACK.
+    if (!this.lc.everOpened && cause === 'connection lost') cause = 'the broker closed the connection before CONNACK';
     const client = this.client!;
     // MQTT.js armed its timer with the current period on 'close' (its listener runs before ours).
-    const delay = client.options.reconnectPeriod ?? 0;
-    this.sink.state('reconnecting', { reason: cause });
-    this.sink.reconnect(this.attempt, delay, cause, { clientId: this.clientId, clean: this.mqttOptions.clean ?? true });
+    const plan = this.lc.dropped(cause, {
+      reported,
+      delayMs: client.options.reconnectPeriod ?? 0,
+      meta: { clientId: this.clientId, clean: this.mqttOptions.clean ?? true },
+    });
     // The next failure waits longer.
-    client.options.reconnectPeriod = backoffDelay(this.policy, this.attempt + 1);
+    if (plan.retry) client.options.reconnectPeriod = backoffDelay(this.policy, plan.attempt + 1);
   }
 
   async send(msg: OutboundMessage): Promise<void> {
-    if (this.ended || !this.client) throw new Error('The MQTT session is not connected');
+    if (this.lc.ended || !this.client) throw new Error('The MQTT session is not connected');
     const topic = msg.channel ?? this.mqttOptions.publishTopic;
     if (!topic) throw new Error('An MQTT message needs a topic');
     const problem = topicNameProblem(topic);
@@ -461,34 +461,29 @@ class MqttTransport implements Transport {
   }
 
   reconnect(): void {
-    if (this.ended || this.userClosed || !this.client) return;
-    this.dropCause = 'reconnect requested by user';
+    const client = this.client;
+    if (!client) return;
     // Destroying the stream makes the library see a lost connection and run its reconnect path.
-    this.client.stream?.destroy();
+    this.lc.requestReconnect(() => client.stream?.destroy());
   }
 
   close(reason?: string): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    if (this.userClosed) return new Promise<void>((resolve) => this.closeWaiters.push(resolve));
-    this.userClosed = true;
-    this.closeReason = reason ?? 'closed by user';
-    this.requester?.stop();
-    this.stopLibraryReconnects();
-    return new Promise<void>((resolve) => {
-      this.closeWaiters.push(resolve);
+    return this.lc.close(reason, () => {
+      this.requester?.stop();
+      this.stopLibraryReconnects();
       const client = this.client;
       if (!client) {
-        this.end('closed', this.closeReason!);
+        this.lc.finishClose();
         return;
       }
       if (client.connected) {
         // A clean DISCONNECT (logged as an out frame) tells the broker not to publish the will.
-        client.end(false, {}, () => this.end('closed', this.closeReason!));
-        this.forceTimer = setTimeout(() => this.end('closed', this.closeReason!), 2000);
+        client.end(false, {}, () => this.lc.finishClose());
+        this.forceTimer = setTimeout(() => this.lc.finishClose(), 2000);
         this.forceTimer.unref?.();
       } else {
-        client.end(true, {}, () => this.end('closed', this.closeReason!));
-        this.end('closed', this.closeReason!);
+        client.end(true, {}, () => this.lc.finishClose());
+        this.lc.finishClose();
       }
     });
   }
@@ -502,18 +497,6 @@ class MqttTransport implements Transport {
     if (this.client) this.client.options.reconnectPeriod = 0;
   }
 
-  private end(state: 'closed' | 'failed', reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    clearTimeout(this.forceTimer);
-    this.requester?.stop();
-    if (this.requester) this.sink.summarize({ requestResponse: this.requester.stats() });
-    const client = this.client;
-    this.stopLibraryReconnects();
-    if (client && !client.disconnected) client.end(true);
-    this.sink.state(state, { reason });
-    for (const w of this.closeWaiters.splice(0)) w();
-  }
 }
 
 /** Topics a SUBACK refused (reason code 0x80 or above), matched to the SUBSCRIBE's order. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ConnectOptions, PollOptions, ReconnectPolicy } from '../../shared/connect';
-import { backoffDelay, resolvePolicy } from '../backoff';
+import { backoffDelay } from '../backoff';
 import { checkUrl, describeError } from '../errors';
 import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';
 import { bodyText, describeHttpError, hasHeader, logResponse, parseServerTime, responseMeta, sendLogged, sleep } from '../httpExchange';
+import { ConnectionLifecycle, GAVE_UP_CODE, gaveUpMessage } from '../lifecycle';
 import { parseJsonPath, readJsonPath, type JsonPathStep } from '../jsonPath';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
@@ -34,9 +35,9 @@ export interface PollStats {
  */
 class PollTransport implements Transport {
   private readonly stop = new AbortController();
+  private readonly lc: ConnectionLifecycle;
   private readonly policy: ReconnectPolicy;
   private readonly poll: PollOptions;
-  private ended = false;
   private everAnswered = false;
   /** Failed polls in a row (any cause): drives the backoff. */
   private failures = 0;
@@ -58,7 +59,8 @@ class PollTransport implements Transport {
     private readonly options: ConnectOptions,
     private readonly sink: TransportSink,
   ) {
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => this.stop.abort());
+    this.policy = this.lc.policy;
     this.poll = options.poll ?? {};
   }
 
@@ -74,7 +76,7 @@ class PollTransport implements Transport {
         return this.fail(describeError(err).message, 'ERR_BAD_OPTION');
       }
     }
-    this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    this.lc.connecting(redactUrl(this.options.url));
     this.sink.summarize({ poll: this.stats() });
     void this.loop(interval);
   }
@@ -84,7 +86,7 @@ class PollTransport implements Transport {
     while (!signal.aborted) {
       const startedAt = this.sink.now();
       const outcome = await this.pollOnce(signal);
-      if (signal.aborted || this.ended) return;
+      if (signal.aborted || this.lc.ended) return;
       let wait = interval - (this.sink.now() - startedAt);
       if (outcome === 'fatal') return;
       if (outcome !== 'ok') {
@@ -131,7 +133,8 @@ class PollTransport implements Transport {
       this.failures++;
       this.networkFailures++;
       if (this.policy.maxAttempts > 0 && this.networkFailures > this.policy.maxAttempts) {
-        this.fail(`Gave up after ${this.networkFailures} failed polls in a row: ${d.message}`, d.code);
+        // The same give-up as a reconnecting pattern: the first failure is the drop, the rest are attempts.
+        this.fail(gaveUpMessage(this.networkFailures - 1, d.message), GAVE_UP_CODE);
         return 'fatal';
       }
       return { message: `Poll ${this.requests} failed: ${d.message}`, code: d.code };
@@ -139,7 +142,7 @@ class PollTransport implements Transport {
     this.networkFailures = 0;
     if (!this.everAnswered) {
       this.everAnswered = true;
-      sink.state('open', { url: redactUrl(options.url), meta: { status: res.status } });
+      this.lc.opened(redactUrl(options.url), { status: res.status });
     }
     const detectedAt = Date.now();
     const meta: Record<string, unknown> = { ...responseMeta(res), poll: this.requests };
@@ -235,17 +238,10 @@ class PollTransport implements Transport {
   }
 
   private fail(message: string, code?: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.stop.abort();
-    this.sink.error(message, code);
-    this.sink.state('failed', { reason: message });
+    this.lc.fail(message, code);
   }
 
-  async close(reason?: string): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.stop.abort();
-    this.sink.state('closed', { reason: reason ?? 'closed by user' });
+  close(reason?: string): Promise<void> {
+    return this.lc.close(reason, () => this.lc.finishClose());
   }
 }

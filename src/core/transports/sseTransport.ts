@@ -1,8 +1,8 @@
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
-import type { ConnectOptions, ReconnectPolicy } from '../../shared/connect';
-import { mayRetry, resolvePolicy } from '../backoff';
+import type { ConnectOptions } from '../../shared/connect';
 import { checkUrl, describeError } from '../errors';
 import { createNodeFetch, HttpClientError, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
+import { ConnectionLifecycle, USER_RECONNECT_CAUSE } from '../lifecycle';
 import { SseRetryWatcher } from '../sseRetryWatcher';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
@@ -24,15 +24,9 @@ const CLOSED = 2;
  */
 class SseTransport implements Transport {
   private es: EventSource | undefined;
-  private readonly policy: ReconnectPolicy;
-  private ended = false;
-  private everOpened = false;
-  /** Consecutive failed reconnect attempts since the last open. */
-  private attempt = 0;
-  private droppedAt: number | undefined;
+  private readonly lc: ConnectionLifecycle;
   /** When the library scheduled the pending reconnect (its error event), to measure the delay. */
   private scheduledAt: number | undefined;
-  private dropCause = '';
   /** The latest known reason the connection went away; consumed by the next error event. */
   private problem: { message: string; code?: string } | undefined;
   /** Set when a response was rejected (status, content type): the session fails with it. */
@@ -41,7 +35,6 @@ class SseTransport implements Transport {
   private idleTimer: NodeJS.Timeout | undefined;
   private lastEventId: string | undefined;
   private connections = 0;
-  private closeWaiters: Array<() => void> = [];
   private lastResponseInfo: { status: number; statusText: string; headers: Record<string, string>; url: string } | undefined;
   private readonly nodeFetch: NodeFetch;
   /** Keeps the process alive while the library waits to reconnect (its own timer is unref'd). */
@@ -54,7 +47,14 @@ class SseTransport implements Transport {
     private readonly options: ConnectOptions,
     private readonly sink: TransportSink,
   ) {
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => {
+      this.disarmIdle();
+      this.releaseHold();
+      this.es?.close();
+      this.current?.destroy();
+      this.current = undefined;
+      if (this.lastEventId !== undefined) this.sink.summarize({ lastEventId: this.lastEventId });
+    });
     this.nodeFetch = createNodeFetch({
       tls: this.options.tls,
       connectTimeoutMs: this.options.connectTimeoutMs,
@@ -76,7 +76,7 @@ class SseTransport implements Transport {
           if (retry !== undefined) this.retryMs = retry;
         },
         onBodyEnd: (res, err) => {
-          if (res !== this.current || this.ended) return;
+          if (res !== this.current || this.lc.ended) return;
           this.problem = err ? { message: err.message, code: err.code } : { message: 'stream ended by the server' };
         },
       },
@@ -85,20 +85,14 @@ class SseTransport implements Transport {
 
   start(): void {
     const problem = checkUrl(this.options.url, ['http', 'https']);
-    if (problem) {
-      this.sink.error(problem, 'ERR_INVALID_URL');
-      this.end('failed', problem);
-      return;
-    }
-    this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    if (problem) return this.lc.fail(problem, 'ERR_INVALID_URL');
+    this.lc.connecting(redactUrl(this.options.url));
     let es: EventSource;
     try {
       es = new EventSource(this.options.url, { fetch: this.fetchForLibrary });
     } catch (err) {
       const d = describeError(err, this.options.url);
-      this.sink.error(d.message, d.code ?? 'ERR_INVALID_URL');
-      this.end('failed', d.message);
-      return;
+      return this.lc.fail(d.message, d.code ?? 'ERR_INVALID_URL');
     }
     this.es = es;
     // The library dispatches each event by its type only; replacing dispatchEvent on the instance
@@ -114,7 +108,7 @@ class SseTransport implements Transport {
   /** The `fetch` handed to `eventsource`: adds our headers, logs attempts, and vets responses. */
   private readonly fetchForLibrary: FetchLike = async (url, init) => {
     this.releaseHold();
-    if (this.ended) throw new HttpClientError('Request aborted', 'ABORT_ERR');
+    if (this.lc.stopped) throw new HttpClientError('Request aborted', 'ABORT_ERR');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.headers ?? {})) headers[k.toLowerCase()] = v;
     for (const [k, v] of Object.entries(init.headers)) headers[k.toLowerCase()] = v;
@@ -122,13 +116,13 @@ class SseTransport implements Transport {
     const configured = this.options.sse?.lastEventId;
     // Header values are byte strings: an id travels as its UTF-8 bytes, as the library sends it.
     if (!headers['last-event-id'] && configured && this.lastEventId === undefined) headers['last-event-id'] = Buffer.from(configured, 'utf8').toString('latin1');
-    if (this.droppedAt !== undefined) {
+    if (this.lc.down) {
       const delay = this.scheduledAt !== undefined ? Math.round(this.sink.now() - this.scheduledAt) : 0;
       const sentId = headers['last-event-id'];
       const meta: Record<string, unknown> = { lastEventId: sentId === undefined ? null : Buffer.from(sentId, 'latin1').toString('utf8') };
       // The delay the server asked for with `retry:`, which the library waited (compare with delayMs).
       if (this.retryMs !== undefined) meta.retryMs = this.retryMs;
-      this.sink.reconnect(this.attempt, delay, this.dropCause, meta);
+      this.lc.announce(delay, meta);
     }
     const method = (this.options.method ?? 'GET').toUpperCase();
     // The idle limit also bounds the wait for response headers; an idle timeout must reach the
@@ -166,7 +160,7 @@ class SseTransport implements Transport {
       if (e.code !== 'ABORT_ERR') {
         this.problem = { message: e.message, code: e.code };
         // A first connection's failure is reported when the session fails; later ones here.
-        if (e.code === 'ERR_IDLE_TIMEOUT' && this.everOpened) this.sink.error(e.message, e.code);
+        if (e.code === 'ERR_IDLE_TIMEOUT' && this.lc.everOpened) this.sink.error(e.message, e.code);
       }
       throw e;
     } finally {
@@ -219,7 +213,7 @@ class SseTransport implements Transport {
   }
 
   private observe(es: EventSource, ev: Event): void {
-    if (this.ended || this.es !== es) return;
+    if (this.lc.ended || this.es !== es) return;
     if (ev.type === 'open') {
       this.onOpen();
       return;
@@ -244,17 +238,9 @@ class SseTransport implements Transport {
     const info = this.lastResponseInfo;
     const meta: Record<string, unknown> = info ? { status: info.status, statusText: info.statusText, headers: info.headers } : {};
     if (info && info.url !== this.options.url) meta.finalUrl = redactUrl(info.url);
-    if (this.droppedAt !== undefined) {
-      meta.reconnected = true;
-      meta.downtimeMs = Math.round(this.sink.now() - this.droppedAt);
-      meta.attempts = this.attempt;
-    }
-    this.droppedAt = undefined;
     this.scheduledAt = undefined;
-    this.attempt = 0;
     this.problem = undefined;
-    this.everOpened = true;
-    this.sink.state('open', { url: redactUrl(this.options.url), meta });
+    this.lc.opened(redactUrl(this.options.url), meta);
     this.armIdle();
   }
 
@@ -266,36 +252,16 @@ class SseTransport implements Transport {
       // The library failed the connection (status, content type, oversized event): no retry.
       const rejection = this.rejection ?? { message: `SSE connection failed: ${ev.message ?? 'unknown reason'}`, code: 'ERR_SSE' };
       if (rejection.code === 'SSE_204') {
-        this.end('closed', rejection.message, 204);
+        this.lc.end('closed', rejection.message, 204);
         return;
       }
-      this.sink.error(rejection.message, rejection.code);
-      this.end('failed', rejection.message, ev.code !== undefined && ev.code !== 200 ? ev.code : undefined);
+      this.lc.fail(rejection.message, rejection.code, false, ev.code !== undefined && ev.code !== 200 ? ev.code : undefined);
       return;
     }
-    if (!this.everOpened) {
-      // A first connection that fails (refused, DNS, TLS) is a configuration problem: fail at once.
-      es.close();
-      this.sink.error(problem.message, problem.code);
-      this.end('failed', problem.message);
-      return;
-    }
-    if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
     this.scheduledAt = this.sink.now();
-    this.dropCause = problem.message;
-    this.attempt++;
-    if (!mayRetry(this.policy, this.attempt)) {
-      es.close();
-      if (this.policy.enabled) {
-        const why = `gave up after ${this.attempt - 1} reconnect attempts: ${problem.message}`;
-        this.sink.error(why, 'ERR_RECONNECT_EXHAUSTED');
-        this.end('failed', why);
-      } else {
-        this.end('closed', `disconnected: ${problem.message}`);
-      }
-      return;
-    }
-    this.sink.state('reconnecting', { reason: problem.message });
+    // The library waits (the server's `retry:`) and reconnects by itself; the attempt's event goes out when it does.
+    const plan = this.lc.dropped(problem.message, { errorCode: problem.code, announce: false });
+    if (!plan.retry) return;
     this.releaseHold();
     this.waitHold = setInterval(() => undefined, 60_000);
   }
@@ -307,12 +273,12 @@ class SseTransport implements Transport {
 
   private armIdle(): void {
     const limit = this.options.sse?.idleTimeoutMs ?? 0;
-    if (!limit || limit <= 0 || this.ended) return;
+    if (!limit || limit <= 0 || this.lc.ended) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       const current = this.current;
-      if (this.ended || !current) return;
+      if (this.lc.ended || !current) return;
       const message = `idle timeout: no data for ${limit} ms`;
       this.sink.error(message, 'ERR_IDLE_TIMEOUT');
       this.problem = { message, code: 'ERR_IDLE_TIMEOUT' };
@@ -327,30 +293,13 @@ class SseTransport implements Transport {
   }
 
   reconnect(): void {
-    if (this.ended || !this.current || this.droppedAt !== undefined) return;
-    this.problem = { message: 'reconnect requested by user' };
-    this.current.destroy(new HttpClientError('reconnect requested by user', 'ERR_USER_RECONNECT'));
+    if (!this.current || this.lc.down) return;
+    const current = this.current;
+    this.lc.requestReconnect(() => current.destroy(new HttpClientError(USER_RECONNECT_CAUSE, 'ERR_USER_RECONNECT')));
   }
 
   close(reason?: string): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.closeWaiters.push(resolve);
-      this.end('closed', reason ?? 'closed by user');
-    });
-  }
-
-  private end(state: 'closed' | 'failed', reason: string, code?: number): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.disarmIdle();
-    this.releaseHold();
-    this.es?.close();
-    this.current?.destroy();
-    this.current = undefined;
-    if (this.lastEventId !== undefined) this.sink.summarize({ lastEventId: this.lastEventId });
-    this.sink.state(state, code !== undefined ? { reason, code } : { reason });
-    for (const w of this.closeWaiters.splice(0)) w();
+    return this.lc.close(reason, () => this.lc.finishClose());
   }
 }
 

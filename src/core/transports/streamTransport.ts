@@ -1,8 +1,8 @@
-import type { ConnectOptions, ReconnectPolicy, StreamOptions } from '../../shared/connect';
-import { backoffDelay, mayRetry, resolvePolicy } from '../backoff';
+import type { ConnectOptions, StreamOptions } from '../../shared/connect';
 import { checkUrl } from '../errors';
 import { isTextualBody, redactUrl, type HttpResponse } from '../httpClient';
-import { describeHttpError, logResponse, responseMeta, sendLogged, sleep } from '../httpExchange';
+import { describeHttpError, logResponse, responseMeta, sendLogged } from '../httpExchange';
+import { ConnectionLifecycle, USER_RECONNECT_CAUSE } from '../lifecycle';
 import { LineSplitter } from '../lineSplitter';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
@@ -42,19 +42,17 @@ export function incompleteUtf8Tail(buf: Uint8Array): number {
  */
 class StreamTransport implements Transport {
   private readonly stop = new AbortController();
-  private readonly policy: ReconnectPolicy;
+  private readonly lc: ConnectionLifecycle;
   private readonly so: StreamOptions;
-  private ended = false;
-  private everOpened = false;
-  private attempt = 0;
   private current: HttpResponse | undefined;
-  private droppedAt: number | undefined;
+  /** Aborts the current request (a user-requested reconnect). */
+  private attemptAbort: AbortController | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
     private readonly sink: TransportSink,
   ) {
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => this.stop.abort());
     this.so = options.stream ?? {};
   }
 
@@ -68,25 +66,19 @@ class StreamTransport implements Transport {
     const signal = this.stop.signal;
     while (!signal.aborted) {
       const ending = await this.streamOnce(signal);
-      if (signal.aborted || this.ended || ending.kind === 'stopped' || ending.kind === 'fatal') return;
-      if (ending.kind === 'ended') return this.finish('closed', 'stream ended by the server');
-      if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
-      this.attempt++;
-      if (!mayRetry(this.policy, this.attempt)) {
-        const why = this.policy.enabled ? `Gave up after ${this.attempt - 1} reconnect attempts: ${ending.cause}` : `Stream dropped: ${ending.cause}`;
-        return this.finish(this.policy.enabled ? 'failed' : 'closed', why, this.policy.enabled ? 'ERR_GAVE_UP' : undefined);
-      }
-      const delay = backoffDelay(this.policy, this.attempt);
-      this.sink.state('reconnecting', { reason: ending.cause });
-      this.sink.reconnect(this.attempt, delay, ending.cause);
-      if (!(await sleep(delay, signal))) return;
+      if (signal.aborted || this.lc.ended || ending.kind === 'stopped' || ending.kind === 'fatal') return;
+      if (ending.kind === 'ended' && !this.lc.reconnectRequested) return this.finish('closed', 'stream ended by the server');
+      const cause = ending.kind === 'dropped' ? ending.cause : 'stream ended by the server';
+      const plan = this.lc.dropped(cause, { reported: true });
+      if (!plan.retry || !(await this.lc.wait(plan.delayMs))) return;
     }
   }
 
   private async streamOnce(stopSignal: AbortSignal): Promise<Ending> {
     const { options, sink } = this;
-    sink.state('connecting', { url: redactUrl(options.url) });
+    this.lc.connecting(redactUrl(options.url));
     const attempt = new AbortController();
+    this.attemptAbort = attempt;
     const onStop = () => attempt.abort();
     stopSignal.addEventListener('abort', onStop, { once: true });
     const idleMs = this.so.idleTimeoutMs ?? 0;
@@ -107,8 +99,9 @@ class StreamTransport implements Transport {
         res = await sendLogged(options, sink, { url: options.url, method: options.method ?? 'GET', headers: options.headers, body: options.body, signal: attempt.signal });
       } catch (err) {
         if (stopSignal.aborted) return { kind: 'stopped' };
+        if (this.lc.reconnectRequested) return { kind: 'dropped', cause: USER_RECONNECT_CAUSE };
         const d = idleCause ? { message: idleCause, code: 'ERR_IDLE_TIMEOUT' } : describeHttpError(err);
-        if (!this.everOpened) {
+        if (!this.lc.everOpened) {
           this.finish('failed', d.message, d.code);
           return { kind: 'fatal' };
         }
@@ -125,7 +118,7 @@ class StreamTransport implements Transport {
         }
         logResponse(sink, res, body, responseMeta(res));
         const why = `The stream endpoint answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
-        if (!this.everOpened) {
+        if (!this.lc.everOpened) {
           this.finish('failed', why, `HTTP_${res.status}`);
           return { kind: 'fatal' };
         }
@@ -137,6 +130,7 @@ class StreamTransport implements Transport {
       clearTimeout(idleTimer);
       stopSignal.removeEventListener('abort', onStop);
       this.current = undefined;
+      this.attemptAbort = undefined;
     }
   }
 
@@ -146,15 +140,7 @@ class StreamTransport implements Transport {
     const split = this.so.split ?? 'auto';
     const byLine = split === 'lines' || (split === 'auto' && isLineDelimited(contentType));
     const openMeta: Record<string, unknown> = { ...responseMeta(res), split: byLine ? 'lines' : 'chunks', ttfb: res.phases().ttfb };
-    if (this.droppedAt !== undefined) {
-      openMeta.reconnected = true;
-      openMeta.downtimeMs = Math.round(sink.now() - this.droppedAt);
-      openMeta.attempts = this.attempt;
-    }
-    this.everOpened = true;
-    this.attempt = 0;
-    this.droppedAt = undefined;
-    sink.state('open', { url: redactUrl(this.options.url), meta: openMeta });
+    this.lc.opened(redactUrl(this.options.url), openMeta);
     const splitter = byLine ? new LineSplitter() : undefined;
     let binary: boolean | undefined = contentType ? !isTextualBody(contentType) : undefined;
     let carry: Buffer | undefined;
@@ -193,6 +179,7 @@ class StreamTransport implements Transport {
         sink.frame('in', partial, { binary: true, meta: { partial: true } });
       }
     }
+    if (this.lc.reconnectRequested) return { kind: 'dropped', cause: USER_RECONNECT_CAUSE };
     const idle = idleCause();
     if (idle) {
       sink.error(idle, 'ERR_IDLE_TIMEOUT');
@@ -207,23 +194,23 @@ class StreamTransport implements Transport {
   }
 
   private finish(state: 'closed' | 'failed', reason: string, code?: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (state === 'failed' || code) this.sink.error(reason, code);
-    this.stop.abort();
-    this.sink.state(state, { reason });
+    if (state === 'failed') this.lc.fail(reason, code);
+    else this.lc.end(state, reason);
   }
 
-  async close(reason?: string): Promise<void> {
-    if (this.ended) return;
-    const res = this.current;
-    if (res) {
-      // The stream was still flowing: its timing so far is still worth logging.
-      res.timing.markEnd();
-      this.sink.timing(res.phases(), { status: res.status, stream: true, closedByClient: true });
-    }
-    this.ended = true;
-    this.stop.abort();
-    this.sink.state('closed', { reason: reason ?? 'closed by user' });
+  reconnect(): void {
+    this.lc.requestReconnect(() => this.attemptAbort?.abort());
+  }
+
+  close(reason?: string): Promise<void> {
+    return this.lc.close(reason, () => {
+      const res = this.current;
+      if (res) {
+        // The stream was still flowing: its timing so far is still worth logging.
+        res.timing.markEnd();
+        this.sink.timing(res.phases(), { status: res.status, stream: true, closedByClient: true });
+      }
+      this.lc.finishClose();
+    });
   }
 }

@@ -1,8 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { ConnectOptions, ReconnectPolicy } from '../../shared/connect';
-import { backoffDelay, mayRetry, resolvePolicy } from '../backoff';
+import type { ConnectOptions } from '../../shared/connect';
 import { checkUrl, describeError } from '../errors';
+import { ConnectionLifecycle } from '../lifecycle';
 import { RequestTiming } from '../netTiming';
 import { flatHeaders, nodeTlsOptions } from '../tlsOptions';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../transport';
@@ -14,51 +14,44 @@ const REJECT_BODY_LIMIT = 64 * 1024;
 export const createWsTransport: TransportFactory = ({ options, sink }) => new WsTransport(options, sink);
 
 /**
- * WebSocket via `ws`. `ws` does not reconnect by itself, so this transport does:
- * exponential backoff with jitter after a drop of an established connection.
- * A first connection that fails (refused, DNS, TLS, non-101) fails the session at once.
+ * WebSocket via `ws`. `ws` does not reconnect by itself; the shared connection lifecycle decides:
+ * exponential backoff with jitter after a drop of an established connection, and a first connection
+ * that fails (refused, DNS, TLS, non-101) fails the session at once.
  */
 class WsTransport implements Transport {
   private ws: WebSocket | undefined;
-  private readonly policy: ReconnectPolicy;
-  private attempt = 0;
-  private everOpened = false;
-  private userClosed = false;
-  /** The reason given to close(): the closed state says why the user ended it, even before the handshake finished. */
-  private closeReason: string | undefined;
-  private ended = false;
-  private droppedAt: number | undefined;
+  private readonly lc: ConnectionLifecycle;
   private lastCause = '';
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
-  private closeWaiters: Array<() => void> = [];
-  /** Set when the current socket was dropped on purpose (forced reconnect, liveness timeout). */
+  /** Set when the current socket was dropped on purpose (liveness timeout). */
   private dropCause: string | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
     private readonly sink: TransportSink,
   ) {
-    this.policy = resolvePolicy(options.reconnect);
+    this.lc = new ConnectionLifecycle(sink, options.reconnect, () => {
+      this.stopLiveness();
+      const ws = this.ws;
+      this.ws = undefined;
+      if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    });
   }
 
   start(): void {
     const problem = checkUrl(this.options.url, ['ws', 'wss']);
-    if (problem) {
-      this.sink.error(problem, 'ERR_INVALID_URL');
-      this.end('failed', problem);
-      return;
-    }
+    if (problem) return this.lc.fail(problem, 'ERR_INVALID_URL');
     this.connect();
   }
 
   private connect(): void {
     const { options, sink } = this;
-    sink.state('connecting', { url: options.url });
+    this.lc.connecting(options.url);
     const timing = new RequestTiming(sink.now);
     let handshake: IncomingMessage | undefined;
     let failure: string | undefined;
+    let failureCode: string | undefined;
     let ws: WebSocket;
     try {
       ws = new WebSocket(options.url, options.protocols ?? [], {
@@ -67,15 +60,18 @@ class WsTransport implements Transport {
         followRedirects: false,
         maxPayload: 512 * 1024 * 1024,
         ...nodeTlsOptions(options.tls),
+        // ws's documented hook for the handshake request: timing follows its socket.
+        finishRequest: (req: ClientRequest) => {
+          timing.attach(req);
+          req.end();
+        },
       });
     } catch (err) {
       const d = describeError(err, options.url);
-      sink.error(d.message, d.code);
-      this.end('failed', d.message);
+      this.lc.fail(d.message, d.code);
       return;
     }
     this.ws = ws;
-    timing.attach((ws as unknown as { _req?: ClientRequest })._req);
 
     ws.on('upgrade', (res) => {
       timing.markFirstByte();
@@ -95,7 +91,8 @@ class WsTransport implements Transport {
           meta: { status: res.statusCode, statusText: res.statusMessage, headers: flatHeaders(res.headers), handshake: true },
         });
         failure = `WebSocket handshake rejected: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim();
-        sink.error(failure, 'ERR_WS_HANDSHAKE');
+        failureCode = 'ERR_WS_HANDSHAKE';
+        sink.error(failure, failureCode);
         req.destroy();
         ws.terminate();
       };
@@ -117,15 +114,7 @@ class WsTransport implements Transport {
       };
       if (ws.protocol) meta.protocol = ws.protocol;
       if (ws.extensions) meta.extensions = ws.extensions;
-      if (this.droppedAt !== undefined) {
-        meta.reconnected = true;
-        meta.downtimeMs = Math.round(sink.now() - this.droppedAt);
-        meta.attempts = this.attempt;
-      }
-      this.droppedAt = undefined;
-      this.attempt = 0;
-      this.everOpened = true;
-      sink.state('open', { url: options.url, meta });
+      this.lc.opened(options.url, meta);
       this.startLiveness(ws);
       for (const text of options.send ?? []) this.sendNow(ws, { data: text });
     });
@@ -146,9 +135,10 @@ class WsTransport implements Transport {
 
     ws.on('error', (err) => {
       // Closing during the handshake makes `ws` report "closed before the connection was established": the user's doing, not a failure.
-      if (failure || this.userClosed) return;
+      if (failure || this.lc.closing) return;
       const d = describeError(err, options.url);
       failure = d.message;
+      failureCode = d.code;
       sink.error(d.message, d.code);
     });
 
@@ -161,11 +151,12 @@ class WsTransport implements Transport {
         sink.frame('in', reasonBuf, { control: true, meta: { opcode: OPCODE.close, code, reason } });
       }
       this.ws = undefined;
-      if (this.userClosed) {
-        this.end('closed', this.closeReason ?? (reason || 'closed by user'), code);
+      if (this.lc.closing) {
+        this.lc.end('closed', this.lc.closeReason ?? (reason || 'closed by user'), code);
         return;
       }
       const forced = this.dropCause;
+      this.dropCause = undefined;
       const cause =
         forced ??
         (failure
@@ -173,40 +164,22 @@ class WsTransport implements Transport {
           : code === 1006
             ? 'connection lost (1006, no close frame)'
             : `closed by server: ${code}${reason ? ' ' + reason : ''}`);
-      this.dropCause = undefined;
-      if (!this.everOpened) {
-        this.end('failed', failure ?? cause, code === 1006 ? undefined : code);
-        return;
-      }
-      if (wasOpen && code === 1000 && forced === undefined && !failure) {
+      if (wasOpen && code === 1000 && forced === undefined && !this.lc.reconnectRequested) {
         // A normal closure by the server ends the session cleanly.
-        this.end('closed', reason || 'closed by server', code);
+        this.lc.end('closed', reason || 'closed by server', code);
         return;
       }
-      this.scheduleReconnect(cause, code);
+      this.lastCause = cause;
+      const closeCode = code === 1006 ? undefined : code;
+      const plan = this.lc.dropped(cause, {
+        // The failure's error event went out when it happened.
+        reported: failure !== undefined,
+        errorCode: failureCode,
+        closeCode,
+        meta: closeCode !== undefined ? { code: closeCode } : undefined,
+      });
+      if (plan.retry) void this.lc.wait(plan.delayMs).then((go) => go && this.connect());
     });
-  }
-
-  private scheduleReconnect(cause: string, code?: number): void {
-    if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
-    this.lastCause = cause;
-    this.attempt++;
-    if (!mayRetry(this.policy, this.attempt)) {
-      const why = this.policy.enabled
-        ? `gave up after ${this.attempt - 1} reconnect attempts: ${cause}`
-        : `disconnected: ${cause}`;
-      this.end(this.policy.enabled ? 'failed' : 'closed', why, code);
-      return;
-    }
-    const delay = backoffDelay(this.policy, this.attempt);
-    const meta: Record<string, unknown> = {};
-    if (code !== undefined) meta.code = code;
-    this.sink.state('reconnecting', { reason: cause, ...(code !== undefined ? { code } : {}) });
-    this.sink.reconnect(this.attempt, delay, cause, Object.keys(meta).length ? meta : undefined);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.userClosed) this.connect();
-    }, delay);
   }
 
   private startLiveness(ws: WebSocket): void {
@@ -258,35 +231,15 @@ class WsTransport implements Transport {
   }
 
   reconnect(): void {
-    if (this.ended || this.userClosed) return;
-    if (this.reconnectTimer) {
-      clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = undefined;
-      this.connect();
-      return;
-    }
-    const ws = this.ws;
-    if (ws) {
-      this.dropCause = 'reconnect requested by user';
-      this.everOpened = true;
-      ws.terminate();
-    }
+    this.lc.requestReconnect(() => this.ws?.terminate());
   }
 
   close(reason?: string): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    this.userClosed = true;
-    this.closeReason ??= reason;
-    this.stopLiveness();
-    return new Promise<void>((resolve) => {
-      this.closeWaiters.push(resolve);
-      if (this.reconnectTimer) {
-        clearTimeout(this.reconnectTimer);
-        this.reconnectTimer = undefined;
-      }
+    return this.lc.close(reason, () => {
+      this.stopLiveness();
       const ws = this.ws;
       if (!ws) {
-        this.end('closed', reason ?? 'closed by user');
+        this.lc.finishClose();
         return;
       }
       if (ws.readyState === WebSocket.OPEN) {
@@ -299,18 +252,6 @@ class WsTransport implements Transport {
         ws.terminate();
       }
     });
-  }
-
-  private end(state: 'closed' | 'failed', reason: string, code?: number): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.stopLiveness();
-    clearTimeout(this.reconnectTimer);
-    const ws = this.ws;
-    this.ws = undefined;
-    if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
-    this.sink.state(state, code !== undefined ? { reason, code } : { reason });
-    for (const w of this.closeWaiters.splice(0)) w();
   }
 
   /** The cause of the last drop (for tests and UIs). */

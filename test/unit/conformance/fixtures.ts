@@ -30,8 +30,22 @@ export interface LiveServer {
   drop(): Promise<void>;
   /** Requests or connections the server has seen (to check that nothing goes out after close). */
   hits(): number;
+  /** The server goes away for good: it stops listening and cuts what is open, so every new attempt is refused. */
+  goAway(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How the shared connection lifecycle (src/core/lifecycle.ts) applies to a pattern: the rows
+ * "gives up after maxAttempts" and "user-requested reconnect".
+ */
+export type Lifecycle =
+  /** A connection that reconnects: reconnect events up to maxAttempts, then the one give-up; a user reconnect drops and reopens it. */
+  | { kind: 'reconnects' }
+  /** Short polling: failed polls count towards maxAttempts and end in the same give-up, without reconnect events; nothing to reconnect. */
+  | { kind: 'polls'; reason: string }
+  /** No connection to re-establish: nothing is retried, and a reconnect request is refused with one line. */
+  | { kind: 'none'; reason: string };
 
 /** What a server drop does to a session of this pattern. */
 export type Recovery =
@@ -49,7 +63,10 @@ export interface Fixture {
   start(): Promise<LiveServer>;
   /** The session is established and has exchanged data (when it is safe to close or drop). */
   established(events: WireEvent[]): boolean;
+  /** The events after a reopen show the new connection working (default: `established`). */
+  reestablished?(events: WireEvent[]): boolean;
   recovery: Recovery;
+  lifecycle: Lifecycle;
   /**
    * Where a session that finds nothing to talk to fails: a closed port, or (webhook, which listens
    * instead of connecting) a port that is already taken.
@@ -67,6 +84,7 @@ async function trackedHttp(handler: http.RequestListener): Promise<{
   hits(): number;
   destroyAll(): void;
   dropNext(): void;
+  goAway(): Promise<void>;
   close(): Promise<void>;
 }> {
   let hits = 0;
@@ -94,6 +112,10 @@ async function trackedHttp(handler: http.RequestListener): Promise<{
     },
     dropNext: () => {
       dropNext = true;
+    },
+    goAway: async () => {
+      server.close();
+      for (const s of sockets) s.destroy();
     },
     close: async () => {
       server.closeAllConnections();
@@ -157,12 +179,14 @@ export const FIXTURES: Fixture[] = [
         provoke: () => until(() => srv.hits() > 0, 'the server received the held request'),
         drop: async () => srv.destroyAll(),
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
     // A held request has sent its out frame and is waiting for an answer.
     established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'out'),
     recovery: { kind: 'fails', reason: 'one request, one response: a cut exchange is the answer, and is not retried' },
+    lifecycle: { kind: 'none', reason: 'one request, one response: there is no connection to re-establish; a new request is a new session' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },
@@ -188,6 +212,10 @@ export const FIXTURES: Fixture[] = [
           for (const c of clients) c.terminate();
         },
         hits: () => connections,
+        goAway: async () => {
+          server.close();
+          for (const c of clients) c.terminate();
+        },
         close: async () => {
           for (const c of wss.clients) c.terminate();
           wss.close();
@@ -198,6 +226,7 @@ export const FIXTURES: Fixture[] = [
     },
     established: hasInData,
     recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `ws://127.0.0.1:${port}/` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'ws://'] },
   },
@@ -216,11 +245,13 @@ export const FIXTURES: Fixture[] = [
         provoke: noop,
         drop: async () => srv.destroyAll(),
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
     established: hasInData,
     recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },
@@ -237,6 +268,7 @@ export const FIXTURES: Fixture[] = [
         provoke: noop,
         drop: async () => srv.dropNext(),
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
@@ -245,6 +277,7 @@ export const FIXTURES: Fixture[] = [
       kind: 'next-poll',
       reason: 'short polling holds no connection: a failed poll is logged as an error and the next poll is the recovery',
     },
+    lifecycle: { kind: 'polls', reason: 'every poll is a fresh request: failed polls count towards maxAttempts, and there is no connection to drop on request' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },
@@ -269,11 +302,13 @@ export const FIXTURES: Fixture[] = [
           srv.destroyAll();
         },
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
     established: hasInData,
     recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },
@@ -291,11 +326,13 @@ export const FIXTURES: Fixture[] = [
         provoke: noop,
         drop: async () => srv.destroyAll(),
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
     established: hasInData,
     recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },
@@ -318,11 +355,15 @@ export const FIXTURES: Fixture[] = [
         provoke: noop,
         drop: () => broker.restart(),
         hits: () => 0,
+        goAway: () => broker.halt(),
         close: () => broker.stop(),
       };
     },
     established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.channel === 'conformance/hello'),
+    // The hello is published once; on a new connection the broker's SUBACK shows the subscription restored.
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.packet === 'suback'),
     recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `mqtt://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'mqtt://'] },
   },
@@ -344,11 +385,14 @@ export const FIXTURES: Fixture[] = [
           await hangUpMidRequest(receiverUrl);
         },
         hits: () => calls,
+        // Nothing to go away: the receiver is the server. The give-up row hangs up callers instead.
+        goAway: noop,
         close: noop,
       };
     },
     established: hasInData,
     recovery: { kind: 'stays-open', reason: 'the receiver makes no outbound connection; callers come and go on their own' },
+    lifecycle: { kind: 'none', reason: 'the receiver listens instead of connecting: callers come and go, and nothing is ever retried' },
     noServer: { kind: 'port-in-use', reason: 'the receiver listens instead of connecting: its "nothing there" is a port it cannot have' },
     invalidTarget: {
       kind: 'listen',
@@ -372,11 +416,13 @@ export const FIXTURES: Fixture[] = [
         provoke: noop,
         drop: async () => srv.dropNext(),
         hits: srv.hits,
+        goAway: srv.goAway,
         close: srv.close,
       };
     },
     established: hasInData,
     recovery: { kind: 'fails', reason: 'one operation: a status poll whose connection is cut fails it with one line, and nothing retries' },
+    lifecycle: { kind: 'none', reason: 'one operation: a cut status poll fails it, and a new operation is a new session' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
   },

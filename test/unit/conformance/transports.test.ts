@@ -350,6 +350,134 @@ for (const fx of FIXTURES) {
       });
     });
 
+    const lifecycle = fx.lifecycle;
+    const giveUpName =
+      lifecycle.kind === 'reconnects'
+        ? 'gives up after maxAttempts: reconnect events 1..n, then one error and failed, worded as for every pattern'
+        : lifecycle.kind === 'polls'
+          ? `gives up after maxAttempts failed polls, worded as for every pattern (${lifecycle.reason})`
+          : `nothing to give up on: no reconnecting, whatever maxAttempts says (${lifecycle.reason})`;
+    it(giveUpName, async () => {
+      await withServer(fx, async (srv) => {
+        const options: ConnectOptions = { ...srv.options, reconnect: { ...(srv.options.reconnect ?? {}), initialDelayMs: 20, jitter: 0, maxAttempts: 2 } };
+        const run = open(options);
+        const { events } = run;
+        try {
+          const opened = await establish(fx, srv, run);
+          const mark = events.length;
+          if (lifecycle.kind === 'none' && fx.recovery.kind === 'stays-open') {
+            // More hang-ups than maxAttempts: a receiver counts nothing and stays open for the next caller.
+            for (let i = 0; i < 3; i++) await srv.drop();
+            const before = ofKind(events, 'frame').filter((f) => f.dir === 'in').length;
+            await srv.provoke(opened);
+            await waitFor(events, (es) => ofKind(es, 'frame').filter((f) => f.dir === 'in').length > before, 8000);
+            assert.equal(run.session.ended, false, 'the receiver is still open');
+            await within(5000, run.session.close(), 'close');
+            const summary = assertFinished(events);
+            assert.equal(summary.state, 'closed');
+            assert.ok(!ofKind(events, 'state').some((s) => s.state === 'reconnecting'));
+            assert.equal(ofKind(events, 'reconnect').length, 0);
+            return;
+          }
+          await srv.goAway();
+          const summary = await within(15_000, run.session.done, 'the session gives up');
+          assertFinished(events);
+          assertCounts(events, summary);
+          assert.equal(summary.state, 'failed');
+          const terminal = ofKind(events, 'state').at(-1)!;
+          assertOneLine(terminal.reason, 'failed reason');
+          const errors = ofKind(events.slice(mark), 'error');
+          for (const e of errors) assertOneLine(e.message, 'error message');
+          const gaveUp = errors.filter((e) => e.code === 'ERR_RECONNECT_EXHAUSTED');
+          if (lifecycle.kind === 'none') {
+            assert.ok(!ofKind(events, 'state').some((s) => s.state === 'reconnecting'), 'never reconnecting');
+            assert.equal(ofKind(events, 'reconnect').length, 0, 'nothing retries');
+            assert.equal(gaveUp.length, 0, 'no give-up: there was nothing to retry');
+            assert.ok(errors.length >= 1, 'the failure is an error event');
+            return;
+          }
+          // The one wording, the one code, and the terminal state says the same.
+          assert.equal(gaveUp.length, 1, `one give-up error: ${JSON.stringify(errors)}`);
+          assert.match(gaveUp[0].message, /^gave up after 2 reconnect attempts: Connection refused/);
+          assert.equal(terminal.reason, gaveUp[0].message, 'the failed state carries the give-up line');
+          assert.ok(gaveUp[0].seq < terminal.seq && errors.at(-1) === gaveUp[0], 'the give-up is the last error, before failed');
+          const rcs = ofKind(events.slice(mark), 'reconnect');
+          if (lifecycle.kind === 'polls') {
+            assert.equal(rcs.length, 0, 'polling has no reconnect events');
+            assert.ok(!ofKind(events, 'state').some((s) => s.state === 'reconnecting'));
+            return;
+          }
+          assert.deepEqual(rcs.map((r) => r.attempt), [1, 2], 'attempts 1 and 2, then no more');
+          assert.equal(summary.reconnects, 2);
+          for (const rc of rcs) {
+            assertOneLine(rc.cause, 'reconnect cause');
+            assert.ok(Number.isFinite(rc.delayMs) && rc.delayMs >= 0, `delay ${rc.delayMs}`);
+          }
+          assert.match(rcs[1].cause, /^Connection refused/, 'the second attempt follows a refused one');
+          const reconnecting = ofKind(events.slice(mark), 'state').filter((s) => s.state === 'reconnecting');
+          assert.ok(reconnecting.length >= 1 && reconnecting[0].seq < rcs[0].seq, 'reconnecting before the first attempt');
+          assert.ok(!ofKind(events.slice(mark), 'state').some((s) => s.state === 'open'), 'never open again');
+        } finally {
+          await run.session.close();
+        }
+      });
+    });
+
+    const reconnectName =
+      lifecycle.kind === 'reconnects'
+        ? 'user-requested reconnect: the connection drops with that cause, one reconnect event, open again, data flows'
+        : `user-requested reconnect is refused with one line and the session goes on (${lifecycle.reason})`;
+    it(reconnectName, async () => {
+      await withServer(fx, async (srv) => {
+        const run = open(srv.options);
+        const { events } = run;
+        try {
+          await establish(fx, srv, run);
+          const mark = events.length;
+          if (lifecycle.kind !== 'reconnects') {
+            assert.throws(() => run.session.reconnect(), (err: Error) => {
+              assertOneLine(err.message, 'refusal');
+              assert.match(err.message, /cannot reconnect/);
+              return true;
+            });
+            await pause(100);
+            assert.equal(run.session.ended, false, 'the session goes on');
+            assert.ok(!ofKind(events.slice(mark), 'state').length, 'no state change');
+            assert.equal(ofKind(events, 'reconnect').length, 0);
+            await within(5000, run.session.close(), 'close');
+            assert.equal(assertFinished(events).state, 'closed');
+            return;
+          }
+          run.session.reconnect();
+          await waitFor(events, (es) => es.slice(mark).some((e) => e.kind === 'state' && e.state === 'open'), 10_000);
+          const reopened = ofKind(events.slice(mark), 'state').find((s) => s.state === 'open')!;
+          // Data flows on the new connection.
+          const working = fx.reestablished ?? fx.established;
+          await waitFor(events, (es) => working(es.filter((e) => e.seq > reopened.seq)), 10_000);
+          await within(5000, run.session.close(), 'close');
+          const summary = assertFinished(events);
+          assertCounts(events, summary);
+          assert.equal(summary.state, 'closed');
+          const after = events.slice(mark);
+          const rcs = ofKind(after, 'reconnect');
+          assert.equal(rcs.length, 1, 'one reconnect event');
+          assert.equal(rcs[0].cause, 'reconnect requested by user');
+          assert.equal(rcs[0].attempt, 1);
+          const states = ofKind(after, 'state').map((s) => s.state);
+          assert.equal(states[0], 'reconnecting', `states ${states}`);
+          assert.equal(ofKind(after, 'state')[0].reason, 'reconnect requested by user');
+          assert.ok(ofKind(after, 'state')[0].seq < rcs[0].seq, 'reconnecting before the reconnect event');
+          assert.equal(reopened.meta?.reconnected, true);
+          assert.equal(reopened.meta?.attempts, 1);
+          assert.equal(typeof reopened.meta?.downtimeMs, 'number');
+          assert.ok(!states.includes('failed'));
+          assert.deepEqual(ofKind(after, 'error'), [], 'a requested reconnect is not an error');
+        } finally {
+          await run.session.close();
+        }
+      });
+    });
+
     it('closed while still connecting: closing -> closed, close() resolves, nothing left behind', async () => {
       // A peer that accepts TCP and never says a word: the session can only be waiting when it is closed.
       const sockets = new Set<net.Socket>();

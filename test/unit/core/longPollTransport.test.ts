@@ -159,7 +159,7 @@ describe('long-poll transport', () => {
       assert.equal(ofKind(events, 'reconnect').length, 2);
       const last = ofKind(events, 'state').pop()!;
       assert.equal(last.state, 'failed');
-      assert.equal(last.reason, 'Gave up after 2 reconnect attempts: HTTP 500 Internal Server Error');
+      assert.equal(last.reason, 'gave up after 2 reconnect attempts: HTTP 500 Internal Server Error');
     } finally {
       await srv.close();
     }

@@ -486,26 +486,6 @@ describe('mqtt transport: broker restarts', () => {
       await broker.stop();
     }
   });
-
-  it('gives up after the maximum number of attempts', async () => {
-    const broker = await startMosquitto();
-    try {
-      const events = await runSession(
-        { pattern: 'mqtt', url: broker.url, reconnect: { initialDelayMs: 30, jitter: 0, maxAttempts: 2 } },
-        async (_s, ev) => {
-          await waitFor(ev, (es) => es.some((e) => e.kind === 'state' && e.state === 'open'));
-          await broker.halt();
-        },
-      );
-      checkInvariants(events);
-      const last = ofKind(events, 'state').at(-1)!;
-      assert.equal(last.state, 'failed');
-      assert.match(last.reason!, /^gave up after 2 reconnect attempts: /);
-      assert.deepEqual(ofKind(events, 'reconnect').map((r) => r.attempt), [1, 2]);
-    } finally {
-      await broker.stop();
-    }
-  });
 });
 
 describe('mqtt transport: SUBACK refusals (aedes with an authorizer)', () => {

@@ -188,7 +188,7 @@ describe('poll transport', () => {
       assert.match(errors[0].message, /^Poll 2 failed: Connection refused \(127\.0\.0\.1:\d+\): nothing is listening there; next poll in \d+ ms \(backing off\)$/);
       const last = ofKind(events, 'state').pop()!;
       assert.equal(last.state, 'failed');
-      assert.match(last.reason!, /^Gave up after 3 failed polls in a row: Connection refused/);
+      assert.match(last.reason!, /^gave up after 2 reconnect attempts: Connection refused/);
     } finally {
       srv.server.closeAllConnections();
     }

@@ -168,7 +168,7 @@ describe('stream transport', () => {
       assert.match(reconnects[1].cause, /^Connection refused/);
       const last = ofKind(events, 'state').pop()!;
       assert.equal(last.state, 'failed');
-      assert.match(last.reason!, /^Gave up after 2 reconnect attempts: Connection refused \(127\.0\.0\.1:\d+\): nothing is listening there$/);
+      assert.match(last.reason!, /^gave up after 2 reconnect attempts: Connection refused \(127\.0\.0\.1:\d+\): nothing is listening there$/);
     } finally {
       srv.server.closeAllConnections();
     }

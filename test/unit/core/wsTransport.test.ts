@@ -114,19 +114,6 @@ describe('ws transport', () => {
     }
   });
 
-  it('gives up after the maximum number of attempts', async () => {
-    const srv = await wsServer((wss) => wss.on('connection', (s) => setTimeout(() => s.terminate(), 10)));
-    const url = srv.url;
-    const events = await runSession({ pattern: 'ws', url, reconnect: { initialDelayMs: 20, maxAttempts: 2, jitter: 0 } }, async (_s, ev) => {
-      await waitFor(ev, (es) => es.some((e) => e.kind === 'reconnect'));
-      await srv.close();
-    });
-    const last = ofKind(events, 'state').at(-1)!;
-    assert.equal(last.state, 'failed');
-    assert.match(last.reason ?? '', /gave up after 2 reconnect attempts/);
-    assert.equal(ofKind(events, 'reconnect').length, 2);
-  });
-
   it('logs a non-101 handshake with its status and body and fails', async () => {
     const srv = await wsServer(() => undefined, { verifyClient: (_i, cb) => cb(false, 403, 'Forbidden: no token') });
     try {
