@@ -1,10 +1,9 @@
-// Lint, including the layer rules of docs/architecture.md: the engine, shared types, CLI and demo
-// never import 'vscode'; shared/ and webview/ never import Node or host-side libraries.
+// Lint, including the zone rules of docs/architecture.md: the engine, shared types, CLI and demo
+// never import 'vscode'; shared/ and webview/ never import Node, the engine or host-side libraries.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
-
-const nodeOnly = ['ws', 'mqtt', 'eventsource', 'aedes', 'node:*', 'fs', 'net', 'http', 'https', 'tls', 'crypto', 'path', 'os', 'child_process'];
+import zones from './scripts/eslint-zones.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'out/**', '.vscode-test/**', 'test-results/**', '*.vsix', '.cache/**'] },
@@ -19,23 +18,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**', 'src/shared/**', 'src/cli/**', 'src/demo/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/host may import vscode.' }] }],
-    },
-  },
-  {
-    files: ['src/shared/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', ...nodeOnly, '../core/*', '../host/*'], message: 'src/shared is imported by the webview: no Node, vscode or engine imports.' }] }],
-    },
+    // The zone rules (scripts/eslint-zones.mjs): each import is resolved against its file, so the
+    // verdict does not depend on how many '../' a path has. test/unit/lint/zones.test.ts plants violations.
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { zones },
+    rules: { 'zones/boundaries': 'error' },
   },
   {
     files: ['webview/**'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', ...nodeOnly, '../src/core/*', '../src/host/*'], message: 'The webview is DOM-only: import from src/shared only.' }] }],
-    },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
