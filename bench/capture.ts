@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { isPatternAvailable } from '../src/core/registry';
 import { Session } from '../src/core/session';
 import { SessionLog } from '../src/core/sessionLog';
-import type { ConnectOptions } from '../src/shared/connect';
+import type { ConnectOptions } from '../src/shared/connectOptions';
 import type { WireEvent } from '../src/shared/events';
 import { median, sideBySide, type BenchContext } from './lib';
 

@@ -8,6 +8,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Page } from 'playwright-core';
 import type { Disposable } from '../src/core/emitter';
 import { InspectorEndpoint, type InspectorBackend, type WebviewLike } from '../src/host/inspectorEndpoint';
+import { sessionManagerBackend } from '../src/host/inspectorBackend';
 import { SessionManager } from '../src/host/sessionManager';
 import { postToPage, type Harness } from '../test/webview/harness';
 import { sleep } from './lib';
@@ -56,25 +57,7 @@ class BridgedWebview implements WebviewLike {
 
 function backendOf(manager: SessionManager): InspectorBackend {
   const ignore = () => undefined;
-  return {
-    sessions: () => manager.infos(),
-    selected: () => manager.selected,
-    log: (id) => manager.get(id)?.log,
-    sanitize: (id, e) => manager.sanitize(id, e),
-    onDidChangeSessions: manager.onDidChangeSessions,
-    onDidAppend: manager.onDidAppend,
-    onDidReset: manager.onDidReset,
-    send: (id, data, enc, ch, o) => manager.send(id, data, enc, ch, o),
-    ping: (id) => manager.ping(id),
-    disconnect: (id) => manager.disconnect(id),
-    reconnect: (id) => manager.reconnect(id),
-    clear: (id) => manager.clear(id),
-    exportLog: ignore,
-    select: (id) => manager.select(id),
-    copy: ignore,
-    saveTemplate: ignore,
-    batchIntervalMs: () => 30,
-  };
+  return sessionManagerBackend(manager, { exportLog: ignore, copy: ignore, saveTemplate: ignore, batchIntervalMs: () => 30 });
 }
 
 interface PageProbe {

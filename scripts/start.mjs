@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, demoProfiles, ensureInstalled, freePort, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
+import { build, ensureInstalled, freePort, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
 
 const args = process.argv.slice(2);
 const desktop = args.includes('--desktop');
@@ -39,7 +39,7 @@ function which(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 }
 
-/** The demo backend through the product's own CLI, in its own process group; resolves with its URL map. */
+/** The demo backend through the product's own CLI, in its own process group; resolves with its URL map and its profiles. */
 async function startDemoBackend(webhookPort) {
   const demoPort = await freePort();
   const mqttPort = await freePort();
@@ -53,7 +53,10 @@ async function startDemoBackend(webhookPort) {
   while (Date.now() < deadline && !exited) {
     try {
       const res = await fetch(`http://127.0.0.1:${demoPort}/`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
-      if (res.ok) return { urls: (await res.json()).urls, stop };
+      if (res.ok) {
+        const index = await res.json();
+        return { urls: index.urls, profiles: index.profiles, stop };
+      }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -75,7 +78,7 @@ try {
   stops.push(demo.stop);
   console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}`);
 
-  const profiles = demoProfiles(demo.urls, webhookPort);
+  const profiles = demo.profiles;
   mkdirSync(home, { recursive: true });
   prepareDirs({ extensionsDir, userDataDir, workspaceDir, profiles, settings: quietSettings('Default Dark Modern') });
   writeFileSync(join(workspaceDir, 'README.md'), '# Wirescope demo workspace\n\nMade by `npm start`: `.vscode/wirescope.json` holds one profile per pattern, pointing at the demo backend it started.\nOpen the Wirescope icon in the activity bar, or run "Wirescope: Connect to Profile…" from the command palette (F1).\n');

@@ -2,7 +2,7 @@
  * Session header: session picker (sidebar), name, pattern, URL, state badge, actions, and the
  * pattern-specific line (webhook receiver URL with copy, poll figures).
  */
-import { PATTERN_LABELS } from '../src/shared/connect';
+import { PATTERN_LABELS } from '../src/shared/connectOptions';
 import type { FrameEvent, WireEvent } from '../src/shared/events';
 import type { SessionInfo } from '../src/shared/protocol';
 import { formatMs, reveal } from './format';

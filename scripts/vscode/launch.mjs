@@ -33,23 +33,6 @@ export function freePort() {
   });
 }
 
-/** One profile per pattern, pointing at a running demo backend (urls from startDemo). */
-export function demoProfiles(urls, webhookPort) {
-  const profiles = [
-    { name: 'REST items', pattern: 'http', url: urls.items, method: 'GET' },
-    { name: 'WebSocket feed', pattern: 'ws', url: urls.ws, templates: [{ name: 'hello', data: 'hello from Wirescope' }] },
-    { name: 'SSE feed', pattern: 'sse', url: urls.sse },
-    { name: 'Short polling', pattern: 'poll', url: urls.poll, poll: { intervalMs: 1000 } },
-    // The demo answers {events, cursor}; the next request carries that cursor.
-    { name: 'Long polling', pattern: 'long-poll', url: urls.longPoll, longPoll: { cursorField: '$.cursor' } },
-    { name: 'HTTP stream', pattern: 'stream', url: urls.stream },
-    { name: 'Async job', pattern: 'async', url: urls.jobs, method: 'POST', body: '{"work":"demo"}', headers: { 'Content-Type': 'application/json' } },
-    { name: 'Webhook receiver', pattern: 'webhook', url: `http://127.0.0.1:${webhookPort}`, webhook: { listen: `127.0.0.1:${webhookPort}` } },
-  ];
-  if (urls.mqtt) profiles.push({ name: 'MQTT feed', pattern: 'mqtt', url: urls.mqtt, mqtt: { protocolVersion: 5, subscribe: [{ topic: 'feed/#', qos: 0 }] } });
-  return profiles;
-}
-
 /** Settings that give a quiet workbench (no chat, no welcome page, no telemetry). */
 export function quietSettings(theme = 'Default Dark Modern') {
   return {

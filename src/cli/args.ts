@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { checkUrl, describeError } from '../core/errors';
 import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
-import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connect';
+import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
 import { checkIdField } from '../core/sequenceCheck';
 import { PATTERN_SCHEMES as PROFILE_SCHEMES } from '../shared/profile';
 

@@ -1,7 +1,7 @@
 import { describeError } from '../core/errors';
 import { startDemo, type DemoUrls } from '../demo';
 import type { DemoCommand } from './args';
-import { EXIT, type CliIo } from './connect';
+import { EXIT, type CliIo } from './runConnect';
 
 const LABELS: Record<keyof DemoUrls, string> = {
   index: 'index (every URL)',

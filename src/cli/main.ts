@@ -3,7 +3,7 @@
  * and exits with a documented code. Failures are one line on stderr, never a stack trace.
  */
 import { describeError } from '../core/errors';
-import { EXIT, type CliIo } from './connect';
+import { EXIT, type CliIo } from './runConnect';
 import { main } from './program';
 
 function processIo(): CliIo {

@@ -6,7 +6,7 @@
 import { environmentResolver, fileProblem, loadProfilesFile, problemLine, profileProblemLine, ProfilesFileError, type LoadedProfiles } from '../core/profileFile';
 import { ProfileResolveError, resolveProfile, type ParsedProfileEntry, type ResolvedProfile } from '../core/profiles';
 import { ProfileUsageError, UsageError, tokenize, type FlagSpec } from './args';
-import { EXIT, type CliIo } from './connect';
+import { EXIT, type CliIo } from './runConnect';
 import { escapePreview } from './format';
 
 /** Read the profiles file for a command; every problem with the file itself is a UsageError (exit 2). */

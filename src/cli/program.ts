@@ -1,7 +1,7 @@
 /** The `wirescope` commands, independent of the real process so they can be driven by tests. */
 import { describeError } from '../core/errors';
 import { CONNECT_FLAGS, DEMO_FLAGS, defaultArgsEnvironment, flagHelp, parseConnectArgs, parseDemoArgs, ProfileUsageError, profileFlags, UsageError } from './args';
-import { EXIT, runConnect, type CliIo } from './connect';
+import { EXIT, runConnect, type CliIo } from './runConnect';
 import { runDemo } from './demo';
 import { parseTestArgs, runTest, TEST_FLAGS } from './test';
 import { loadProfilesForCli, parseProfilesArgs, PROFILES_FLAGS, resolveForCli, runProfiles, usableProfile } from './profiles';

@@ -10,7 +10,7 @@ import { runProfileTest, type ProfileTestResult } from '../core/profileTest';
 import { describeError } from '../core/errors';
 import type { ResolvedProfile, ParsedProfileEntry } from '../core/profiles';
 import { ProfileUsageError, UsageError, tokenize, type FlagSpec } from './args';
-import { EXIT, type CliIo } from './connect';
+import { EXIT, type CliIo } from './runConnect';
 import { escapePreview, shouldColor } from './format';
 import { fileProblem } from '../core/profileFile';
 import { loadProfilesForCli, resolveForCli } from './profiles';

@@ -1,4 +1,4 @@
-import { DEFAULT_RECONNECT, type ReconnectPolicy } from '../shared/connect';
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from '../shared/connectOptions';
 
 export function resolvePolicy(p?: Partial<ReconnectPolicy>): ReconnectPolicy {
   return { ...DEFAULT_RECONNECT, ...(p ?? {}) };

@@ -3,7 +3,7 @@
  * Credentials never stay in the profile: `-u user:pass` and `Authorization: Bearer …` become auth
  * with the secret value handed back separately, for the host to put in SecretStorage.
  */
-import { inferPattern, type PatternId } from '../shared/connect';
+import { inferPattern, type PatternId } from '../shared/connectOptions';
 import type { Profile } from '../shared/profile';
 
 export interface CurlImport {

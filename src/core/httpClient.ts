@@ -10,7 +10,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { TlsOptions } from '../shared/connect';
+import type { TlsOptions } from '../shared/connectOptions';
 import type { TimingPhases } from '../shared/events';
 import { describeError } from './errors';
 import { RequestTiming } from './netTiming';

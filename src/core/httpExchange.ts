@@ -2,7 +2,7 @@
  * Logging around one HTTP exchange for the request-driven patterns (poll, long-poll, stream, async):
  * the request as an `out` frame, then the caller logs the response. Built on httpClient, never beside it.
  */
-import type { ConnectOptions } from '../shared/connect';
+import type { ConnectOptions } from '../shared/connectOptions';
 import { describeError, type Described } from './errors';
 import { HttpClientError, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type HttpResponse } from './httpClient';
 import type { TransportSink } from './transport';

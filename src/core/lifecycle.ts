@@ -1,4 +1,4 @@
-import type { ReconnectPolicy } from '../shared/connect';
+import type { ReconnectPolicy } from '../shared/connectOptions';
 import { backoffDelay, mayRetry, resolvePolicy } from './backoff';
 import type { TransportSink } from './transport';
 

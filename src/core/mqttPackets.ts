@@ -3,7 +3,7 @@
  * Pure functions over mqtt-packet's packet objects, so that the transport stays about connection flow.
  */
 import { isUtf8 } from 'node:buffer';
-import type { MqttPublish } from '../shared/connect';
+import type { MqttPublish } from '../shared/connectOptions';
 
 /** MQTT 3.1.1 CONNACK return codes (section 3.2.2.3). */
 const CONNACK_V4: Record<number, string> = {

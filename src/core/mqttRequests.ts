@@ -3,7 +3,7 @@
  * responses are matched by correlation data, each with its round-trip time, or a timeout.
  */
 import { randomBytes } from 'node:crypto';
-import type { MqttOptions } from '../shared/connect';
+import type { MqttOptions } from '../shared/connectOptions';
 import { correlationKey, type AnyPacket } from './mqttPackets';
 import type { TransportSink } from './transport';
 

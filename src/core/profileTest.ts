@@ -4,7 +4,7 @@
  * default) is the upper bound. Used by `wirescope test` and by the editor's Testing view (which
  * starts the session through its session manager so that it shows in the inspector).
  */
-import type { ConnectOptions } from '../shared/connect';
+import type { ConnectOptions } from '../shared/connectOptions';
 import type { FrameEvent, WireEvent } from '../shared/events';
 import type { ExpectationResult } from '../shared/expectations';
 import type { Profile } from '../shared/profile';

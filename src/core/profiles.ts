@@ -16,7 +16,7 @@ import {
   type ParseError,
 } from 'jsonc-parser/lib/esm/main.js';
 // The ESM build on purpose: the package's UMD main hides its requires from bundlers.
-import type { ConnectOptions, TlsOptions } from '../shared/connect';
+import type { ConnectOptions, TlsOptions } from '../shared/connectOptions';
 import {
   PATTERN_OPTION_KEY,
   envRefsIn,

@@ -1,4 +1,4 @@
-import type { PatternId } from '../shared/connect';
+import type { PatternId } from '../shared/connectOptions';
 import type { TransportFactory } from './transport';
 
 export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_PREVIEW_LIMIT, type ConnectOptions } from '../shared/connect';
+import { DEFAULT_PREVIEW_LIMIT, type ConnectOptions } from '../shared/connectOptions';
 import type { EventBody, FrameEvent, SessionState, SummaryEvent, TimingPhases, WireEvent } from '../shared/events';
 import { createClock, type Clock } from './clock';
 import { Emitter } from './emitter';

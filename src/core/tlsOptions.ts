@@ -1,4 +1,4 @@
-import type { TlsOptions } from '../shared/connect';
+import type { TlsOptions } from '../shared/connectOptions';
 
 /** Node TLS options for a profile's TLS settings. */
 export function nodeTlsOptions(tls: TlsOptions | undefined): {

@@ -1,4 +1,4 @@
-import type { ConnectOptions } from '../shared/connect';
+import type { ConnectOptions } from '../shared/connectOptions';
 import type { EventBody, SessionState, TimingPhases } from '../shared/events';
 
 /** How a transport reports: every call becomes one stamped event of the contract. */

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookOptions } from '../shared/connect';
+import type { WebhookOptions } from '../shared/connectOptions';
 import { describeError } from './errors';
 import { redactHeaders } from './httpClient';
 import { flatHeaders } from './tlsOptions';

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Feed, FeedEvent } from './feed';
+import type { DemoUrls } from './demoBackend';
+import { demoProfiles } from './demoProfiles';
 
 /** Settings the HTTP routes need; all times in ms. */
 export interface HttpRouteOptions {
@@ -136,7 +138,8 @@ export class HttpRoutes {
   private index(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const urls = this.o.index();
     const wantsJson = url.searchParams.get('format') === 'json' || /application\/json/.test(req.headers.accept ?? '');
-    if (wantsJson) return sendJson(res, 200, { name: 'wirescope demo backend', urls });
+    // `profiles` is what `npm start` lays out in its workspace: one per pattern, defined once in demoProfiles.ts.
+    if (wantsJson) return sendJson(res, 200, { name: 'wirescope demo backend', urls, profiles: demoProfiles(urls as unknown as DemoUrls) });
     const width = Math.max(...Object.keys(urls).map((k) => k.length));
     const lines = ['Wirescope demo backend: one live feed over every pattern.', ''];
     for (const [k, v] of Object.entries(urls)) lines.push(`${k.padEnd(width)}  ${v}`);

@@ -3,11 +3,22 @@
  * reads the profiles file; transports load on first connect, the demo backend on first start.
  */
 import * as vscode from 'vscode';
-import { Controller, readSettings } from './controller';
+import { registerCommands } from './commands';
+import { Connector } from './connectProfile';
+import { DemoBackendControl } from './demoBackendControl';
+import { exportLog } from './exportLog';
+import { sessionManagerBackend } from './inspectorBackend';
 import { InspectorHost, INSPECTOR_VIEW_ID } from './inspectorHost';
+import { saveTemplate } from './profileCommands';
+import { ProfileFormPanels } from './profileFormPanel';
 import { ProfileStore } from './profileStore';
 import { SecretStore } from './secrets';
+import { MessageSender } from './sendMessage';
+import type { HostServices } from './services';
 import { SessionManager } from './sessionManager';
+import { readSettings } from './settings';
+import { SessionStatusBar } from './statusBar';
+import { registerTestHook } from './testHook';
 import { ProfilesTreeProvider, SessionsTreeProvider } from './trees';
 
 let manager: SessionManager | undefined;
@@ -36,10 +47,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
 
   const store = new ProfileStore(context, log);
   const secrets = new SecretStore(context.secrets);
-  // The controller and the inspector need each other: the getter breaks the cycle.
+  const forms = new ProfileFormPanels(context.extensionUri, store, secrets, log);
+  // The commands and the inspector need each other: the getter breaks the cycle.
   const holder: { inspector?: InspectorHost } = {};
-  const controller = new Controller(context, log, sessions, store, secrets, () => holder.inspector!);
-  const inspector = new InspectorHost(context.extensionUri, controller.inspectorBackend(() => settings), log);
+  const h: HostServices = { context, log, manager: sessions, store, secrets, inspector: () => holder.inspector!, forms };
+  const demo = new DemoBackendControl(h);
+  const connector = new Connector(h, demo);
+  const sender = new MessageSender(sessions);
+  const inspector = new InspectorHost(
+    context.extensionUri,
+    sessionManagerBackend(sessions, {
+      send: (id, data, encoding, channel, options) => sender.send(id, data, encoding, channel, options),
+      exportLog: (id, format) => exportLog(h, id, format),
+      copy: async (text) => {
+        await vscode.env.clipboard.writeText(text);
+      },
+      saveTemplate: (id, name, data, encoding) => saveTemplate(h, id, name, data, encoding),
+      batchIntervalMs: () => settings.batchIntervalMs,
+    }),
+    log,
+  );
   holder.inspector = inspector;
 
   const profilesTree = new ProfilesTreeProvider(store);
@@ -47,7 +74,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
   const sessionsView = vscode.window.createTreeView('wirescope.sessions', { treeDataProvider: sessionsTree, showCollapseAll: false });
   context.subscriptions.push(
     store,
-    controller,
+    forms,
+    new SessionStatusBar(sessions),
+    demo,
     inspector,
     profilesTree,
     sessionsTree,
@@ -58,7 +87,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
       const picked = e.selection[0];
       if (picked) sessions.select(picked.id);
     }),
-    ...controller.register(),
+    ...registerCommands(h, { connector, demo, sender }),
+    ...registerTestHook(h, demo),
   );
   void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', false);
   await store.reload();

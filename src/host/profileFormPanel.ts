@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { secretRefsIn, validateProfile, type Profile, type ProfileProblem } from '../shared/profile';
 import { FORM_SECRET_KEYS, parseFormMessage, type FormScope, type FormSecretKey, type HostToForm } from '../shared/profileFormProtocol';
-import { applyFormSave, formSecretNames, formSecretsInUse, profileForForm } from './profileFormModel';
+import { applyFormSave, formSecretNames, formSecretsInUse, profileForForm } from './profileFormSecrets';
 import { renderProfileFormHtml } from './profileFormHtml';
 import type { ProfileStore, StoredProfile } from './profileStore';
 import type { SecretStore } from './secrets';

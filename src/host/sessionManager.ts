@@ -12,7 +12,7 @@ import { sanitizeEvent, type RedactOptions } from '../core/export/redact';
 import { Session, type SessionDeps } from '../core/session';
 import { SessionLog } from '../core/sessionLog';
 import type { OutboundMessage } from '../core/transport';
-import { DEFAULT_PREVIEW_LIMIT, PATTERNS, type ConnectOptions, type PatternId } from '../shared/connect';
+import { DEFAULT_PREVIEW_LIMIT, PATTERNS, type ConnectOptions, type PatternId } from '../shared/connectOptions';
 import { TERMINAL_STATES, type SessionState, type WireEvent } from '../shared/events';
 import type { Profile, ProfileScope } from '../shared/profile';
 import type { PayloadInputEncoding, SessionInfo } from '../shared/protocol';

@@ -1,6 +1,6 @@
 /** The Profiles tree (grouped by pattern) and the Sessions tree (state icons). */
 import * as vscode from 'vscode';
-import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connect';
+import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
 import type { SessionState } from '../shared/events';
 import type { ProfileStore, StoredProfile } from './profileStore';
 import type { ManagedSession, SessionManager } from './sessionManager';

@@ -5,7 +5,7 @@
  * schemas/wirescope.schema.json carries as `definitions.expectation` (a unit test keeps the two
  * equal). The evaluator is src/core/expectations.ts. No Node, DOM or vscode imports here.
  */
-import type { PatternId } from './connect';
+import type { PatternId } from './connectOptions';
 
 /** Conditions a frame must meet, all of them. */
 export interface FrameMatch {

@@ -17,7 +17,7 @@ import {
   type StreamOptions,
   type WebhookOptions,
   type WsOptions,
-} from './connect';
+} from './connectOptions';
 import { validateExpectations, type Expectation } from './expectations';
 
 export type AuthType = 'none' | 'basic' | 'bearer' | 'header';

@@ -8,7 +8,7 @@
  *   webview -> host  {type:'cmd', method, params}       fire-and-forget
  *   host -> webview  {type:'note', method, params}      notifications (batched, 16-50 ms)
  */
-import type { PatternId } from './connect';
+import type { PatternId } from './connectOptions';
 import type { EventKind, SessionState, WireEvent } from './events';
 
 // ---------- descriptors ----------

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { startDemo, type DemoBackend } from '../../src/demo';
+import { demoProfiles, startDemo, type DemoBackend } from '../../src/demo';
 // @ts-expect-error: plain ESM module shared with scripts/start.mjs, no type declarations
 import * as launch from '../../scripts/vscode/launch.mjs';
 
@@ -145,7 +145,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
 
     launch.prepareDirs({
       extensionsDir, userDataDir, workspaceDir,
-      profiles: (opts.profiles ?? launch.demoProfiles)(demo.urls, webhookPort),
+      profiles: opts.profiles ? opts.profiles(demo.urls, webhookPort) : demoProfiles(demo.urls),
       settings: launch.quietSettings(opts.theme ?? 'Default Dark Modern'),
       keybindings: [{ key: REVEAL_STATE_KEY, command: 'wirescope.test.revealState' }],
     });

@@ -5,7 +5,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WireEvent } from '../../src/shared/events';
 import { Session } from '../../src/core/session';
-import type { ConnectOptions } from '../../src/shared/connect';
+import type { ConnectOptions } from '../../src/shared/connectOptions';
 
 export async function listen(server: NetServer | http.Server, host = '127.0.0.1'): Promise<number> {
   server.listen(0, host);

@@ -9,12 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { PATTERNS, type PatternId } from '../../src/shared/connect';
+import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import type { Profile } from '../../src/shared/profile';
 import type { FormInit, FormSave } from '../../src/shared/profileFormProtocol';
-import { applyFormSave, profileForForm } from '../../src/host/profileFormModel';
+import { applyFormSave, profileForForm } from '../../src/host/profileFormSecrets';
 import { renderProfileFormHtml } from '../../src/host/profileFormHtml';
-import { FIELDS } from '../../webview/profileForm/model';
+import { FIELDS } from '../../webview/profileForm/formFields';
 import { buildBundle, postToPage } from './harness';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist', 'webview');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Disposable } from '../../src/core/emitter';
 import { InspectorEndpoint, type InspectorBackend, type WebviewLike } from '../../src/host/inspectorEndpoint';
+import { sessionManagerBackend } from '../../src/host/inspectorBackend';
 import { SessionManager } from '../../src/host/sessionManager';
 import { wsServer, type WsTestServer } from '../helpers/servers';
 import { Harness, postToPage } from './harness';
@@ -35,25 +36,12 @@ class PageWebview implements WebviewLike {
 }
 
 function backendFor(manager: SessionManager, calls: string[]): InspectorBackend {
-  return {
-    sessions: () => manager.infos(),
-    selected: () => manager.selected,
-    log: (id) => manager.get(id)?.log,
-    sanitize: (id, e) => manager.sanitize(id, e),
-    onDidChangeSessions: manager.onDidChangeSessions,
-    onDidAppend: manager.onDidAppend,
-    onDidReset: manager.onDidReset,
-    send: (id, data, enc, ch, o) => manager.send(id, data, enc, ch, o),
-    ping: (id) => manager.ping(id),
-    disconnect: (id) => manager.disconnect(id),
-    reconnect: (id) => manager.reconnect(id),
-    clear: (id) => manager.clear(id),
+  return sessionManagerBackend(manager, {
     exportLog: (id, f) => void calls.push(`export ${id} ${f}`),
-    select: (id) => manager.select(id),
     copy: (t) => void calls.push(`copy ${t}`),
     saveTemplate: (id, n) => void calls.push(`template ${id} ${n}`),
     batchIntervalMs: () => 30,
-  };
+  });
 }
 
 let hs: Harness;

@@ -4,12 +4,12 @@
  * textContent only. Secrets are typed into password fields and posted once to the host, which
  * stores them in SecretStorage; the host never sends them back.
  */
-import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connect';
+import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { checkProfileUrl, validateProfile, type AuthType, type Profile, type ProfileProblem } from '../../src/shared/profile';
 import type { FormInit, FormScope, FormSecretKey, FormToHost, HostToForm } from '../../src/shared/profileFormProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
-import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './model';
+import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './formFields';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -7,7 +7,7 @@
  * messages in Chrome's `_webSocketMessages` and SSE events in `_eventSourceMessages`.
  * Everything goes through the same masking and redaction as the NDJSON export.
  */
-import type { PatternId } from '../../shared/connect';
+import type { PatternId } from '../../shared/connectOptions';
 import type { FrameEvent, TimingEvent, WireEvent } from '../../shared/events';
 import { maskHeaders, redactText, sanitizeEvent, type RedactOptions } from './redact';
 

@@ -1,4 +1,4 @@
-import type { AsyncOptions, ConnectOptions } from '../../shared/connect';
+import type { AsyncOptions, ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
 import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';
 import { bodyText, describeHttpError, logResponse, parseRetryAfter, responseMeta, sendLogged, sleep } from '../httpExchange';

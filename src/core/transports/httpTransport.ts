@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import type { ConnectOptions } from '../../shared/connect';
+import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
 import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
 import type { Transport, TransportFactory, TransportSink } from '../transport';

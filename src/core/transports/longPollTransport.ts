@@ -1,4 +1,4 @@
-import type { ConnectOptions, LongPollOptions } from '../../shared/connect';
+import type { ConnectOptions, LongPollOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
 import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';
 import { bodyText, describeHttpError, hasHeader, logResponse, responseMeta, sendLogged } from '../httpExchange';

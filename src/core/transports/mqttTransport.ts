@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient, type Packet } from 'mqtt';
-import type { ConnectOptions, MqttOptions, MqttPublish, ReconnectPolicy } from '../../shared/connect';
+import type { ConnectOptions, MqttOptions, MqttPublish, ReconnectPolicy } from '../../shared/connectOptions';
 import { backoffDelay } from '../backoff';
 import { checkUrl, describeError } from '../errors';
 import { ConnectionLifecycle } from '../lifecycle';

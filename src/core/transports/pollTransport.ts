@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConnectOptions, PollOptions, ReconnectPolicy } from '../../shared/connect';
+import type { ConnectOptions, PollOptions, ReconnectPolicy } from '../../shared/connectOptions';
 import { backoffDelay } from '../backoff';
 import { checkUrl, describeError } from '../errors';
 import { redactUrl, type BodyPreview, type HttpResponse } from '../httpClient';

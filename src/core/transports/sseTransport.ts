@@ -1,5 +1,5 @@
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
-import type { ConnectOptions } from '../../shared/connect';
+import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
 import { createNodeFetch, HttpClientError, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type NodeFetch, type SentRequest } from '../httpClient';
 import { ConnectionLifecycle, USER_RECONNECT_CAUSE } from '../lifecycle';

@@ -1,4 +1,4 @@
-import type { ConnectOptions, StreamOptions } from '../../shared/connect';
+import type { ConnectOptions, StreamOptions } from '../../shared/connectOptions';
 import { checkUrl } from '../errors';
 import { isTextualBody, redactUrl, type HttpResponse } from '../httpClient';
 import { describeHttpError, logResponse, responseMeta, sendLogged } from '../httpExchange';

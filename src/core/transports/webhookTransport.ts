@@ -1,4 +1,4 @@
-import type { ConnectOptions } from '../../shared/connect';
+import type { ConnectOptions } from '../../shared/connectOptions';
 import { describeError } from '../errors';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 import { isLoopbackHost, parseListen, WebhookReceiver } from '../webhookReceiver';

@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { ConnectOptions } from '../../shared/connect';
+import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
 import { ConnectionLifecycle } from '../lifecycle';
 import { RequestTiming } from '../netTiming';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { main } from '../../../src/cli/program';
-import type { CliIo } from '../../../src/cli/connect';
+import type { CliIo } from '../../../src/cli/runConnect';
 import { LineSplitter, splitLines } from '../../../src/core/lineSplitter';
 import { parseProfilesText } from '../../../src/core/profiles';
 import { ofKind, listen, runSession } from '../../helpers/servers';

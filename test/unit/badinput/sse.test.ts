@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FrameEvent, WireEvent } from '../../../src/shared/events';
-import { DEFAULT_PREVIEW_LIMIT } from '../../../src/shared/connect';
+import { DEFAULT_PREVIEW_LIMIT } from '../../../src/shared/connectOptions';
 import { httpServer, ofKind, runSession, type HttpTestServer } from '../../helpers/servers';
 import { handledSession, prng, randomSplit, reportBadInputs } from './tally';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_PREVIEW_LIMIT } from '../../../src/shared/connect';
+import { DEFAULT_PREVIEW_LIMIT } from '../../../src/shared/connectOptions';
 import type { WireEvent } from '../../../src/shared/events';
 import { ofKind, runSession, wsServer } from '../../helpers/servers';
 import { handledSession, reportBadInputs } from './tally';

@@ -4,19 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
+import { freePort } from '../../../src/core/freePort';
 import { startDemo, type DemoBackend } from '../../../src/demo';
 import type { FrameEvent, StateEvent, SummaryEvent } from '../../../src/shared/events';
 import { httpServer, ofKind, wsServer } from '../../helpers/servers';
 import { httpsServer, makeTestCerts } from '../../helpers/tlsCerts';
 import { assertOneLineError, parseNdjson, runCli, startCli } from './runCli';
-
-/** A port with nothing listening: bound, then released. */
-async function freePort(): Promise<number> {
-  const srv = await httpServer(() => undefined);
-  const port = srv.port;
-  await srv.close();
-  return port;
-}
 
 describe('wirescope connect against the demo backend', () => {
   let demo: DemoBackend;

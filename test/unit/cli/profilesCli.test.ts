@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EXIT, type CliIo } from '../../../src/cli/connect';
+import { EXIT, type CliIo } from '../../../src/cli/runConnect';
 import { main } from '../../../src/cli/program';
 import { findProfilesFile, secretEnvName } from '../../../src/core/profileFile';
 import { httpServer, wsServer, type HttpTestServer, type WsTestServer } from '../../helpers/servers';

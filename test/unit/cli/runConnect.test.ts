@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConnectArgs } from '../../../src/cli/args';
-import { EXIT, runConnect, type CliIo } from '../../../src/cli/connect';
+import { EXIT, runConnect, type CliIo } from '../../../src/cli/runConnect';
 import type { SessionObserver } from '../../../src/core/session';
 import { startDemo, type DemoBackend } from '../../../src/demo';
 import type { WireEvent } from '../../../src/shared/events';

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ConnectOptions, PatternId } from '../../../src/shared/connect';
+import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptions';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import { listen } from '../../helpers/servers';
 import { startMosquitto } from '../../helpers/mosquitto';

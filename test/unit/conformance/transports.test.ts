@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { PATTERNS, type ConnectOptions } from '../../../src/shared/connect';
+import { PATTERNS, type ConnectOptions } from '../../../src/shared/connectOptions';
 import type { StateEvent, SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { Session } from '../../../src/core/session';
 import { isPatternAvailable, loadTransport } from '../../../src/core/registry';
 import type { Transport } from '../../../src/core/transport';
 import { checkInvariants, ofKind, waitFor } from '../../helpers/servers';
-import { freePort } from '../../helpers/mosquitto';
+import { freePort } from '../../../src/core/freePort';
 import { FIXTURES, type Fixture, type LiveServer } from './fixtures';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

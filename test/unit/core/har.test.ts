@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildHar, type Har, type HarSessionInfo } from '../../../src/core/export/har';
 import { MASK } from '../../../src/core/export/redact';
-import type { ConnectOptions } from '../../../src/shared/connect';
+import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { WireEvent } from '../../../src/shared/events';
 import { httpServer, runSession, waitFor, wsServer } from '../../helpers/servers';
 

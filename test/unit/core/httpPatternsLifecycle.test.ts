@@ -2,7 +2,7 @@
 // close() twice is safe, and nothing keeps running after close (the server sees no more requests).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ConnectOptions, PatternId } from '../../../src/shared/connect';
+import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptions';
 import { Session } from '../../../src/core/session';
 import type { WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, waitFor } from '../../helpers/servers';

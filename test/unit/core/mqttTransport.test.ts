@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
-import type { ConnectOptions, MqttOptions } from '../../../src/shared/connect';
-import { startMosquitto, freePort, type Mosquitto } from '../../helpers/mosquitto';
+import type { ConnectOptions, MqttOptions } from '../../../src/shared/connectOptions';
+import { freePort } from '../../../src/core/freePort';
+import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';
 import { makeTestCerts } from '../../helpers/tlsCerts';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 

@@ -3,7 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { startDemo, type DemoBackend, type FeedEvent } from '../../../src/demo';
+import { demoProfiles, startDemo, type DemoBackend, type FeedEvent } from '../../../src/demo';
+import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { httpServer } from '../../helpers/servers';
 
 /** Read an SSE response until `n` events arrived (bounded), then drop the connection. */
@@ -54,6 +55,19 @@ describe('demo backend', () => {
     const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { urls: Record<string, string> };
     assert.equal(json.urls.ws, demo.urls.ws);
     assert.equal(json.urls.longPoll, demo.urls.longPoll);
+  });
+
+  it('hands out its profiles (the one definition in demoProfiles.ts) on the JSON index, each one valid', async () => {
+    const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { profiles: Profile[] };
+    assert.deepEqual(json.profiles, demoProfiles(demo.urls));
+    // This demo has no MQTT broker and no webhook target: those two profiles are absent, the HTTP-based ones all there.
+    assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'async']);
+    for (const p of json.profiles) assert.deepEqual(validateProfile(p), [], p.name);
+    const full = demoProfiles({ ...demo.urls, mqtt: 'mqtt://127.0.0.1:1883', webhookTarget: 'http://127.0.0.1:4567/hook' });
+    const hook = full.find((p) => p.pattern === 'webhook');
+    assert.deepEqual(hook?.webhook, { listen: '127.0.0.1:4567' });
+    assert.ok(full.some((p) => p.pattern === 'mqtt'));
+    for (const p of full) assert.deepEqual(validateProfile(p), [], p.name);
   });
 
   it('serves a REST resource: list, create, read, replace, delete, and clear errors', async () => {

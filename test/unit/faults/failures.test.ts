@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ConnectOptions, PatternId } from '../../../src/shared/connect';
+import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptions';
 import type { SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants, listen, ofKind, runSession } from '../../helpers/servers';
 import { httpsServer, makeTestCerts, type HttpsTestServer, type TestCerts } from '../../helpers/tlsCerts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { Session } from '../../../src/core/session';
-import type { ConnectOptions } from '../../../src/shared/connect';
+import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { FrameEvent, StateEvent, SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { FaultProxy } from '../../helpers/faultProxy';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';

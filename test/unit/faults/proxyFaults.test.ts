@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, describe, it } from 'node:test';
 import { Session } from '../../../src/core/session';
-import type { ConnectOptions } from '../../../src/shared/connect';
+import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { AnomalyEvent, FrameEvent, ReconnectEvent, StateEvent, SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { FaultProxy } from '../../helpers/faultProxy';
 import { checkInvariants, httpServer, ofKind, waitFor, wsServer, type HttpTestServer } from '../../helpers/servers';
@@ -240,7 +240,7 @@ describe('faults through a TCP proxy', () => {
     const srv = await sseFeed({ resume: true, skip: [4, 5, 6], stopAt: 8 });
     try {
       const { parseConnectArgs } = await import('../../../src/cli/args');
-      const { runConnect, EXIT } = await import('../../../src/cli/connect');
+      const { runConnect, EXIT } = await import('../../../src/cli/runConnect');
       let out = '';
       const errors: string[] = [];
       const io = { write: (t: string) => void (out += t), error: (l: string) => void errors.push(l), isTTY: false, env: {}, onInterrupt: () => () => undefined };

@@ -73,8 +73,8 @@ describe('zone rules: a planted violation fails the lint', () => {
   });
 
   it('allowed imports at the same depths pass', async () => {
-    assert.deepEqual(await lintPlanted('webview/profileForm', "import type { ConnectOptions } from '../../src/shared/connect';\nimport { h } from '../ui/dom';\nexport type X = ConnectOptions;\nexport { h };\n"), []);
-    assert.deepEqual(await lintPlanted('src/core/transports', "import type { ConnectOptions } from '../../shared/connect';\nimport { describeError } from '../errors';\nimport WebSocket from 'ws';\nexport type X = ConnectOptions;\nexport { describeError, WebSocket };\n"), []);
+    assert.deepEqual(await lintPlanted('webview/profileForm', "import type { ConnectOptions } from '../../src/shared/connectOptions';\nimport { h } from '../ui/dom';\nexport type X = ConnectOptions;\nexport { h };\n"), []);
+    assert.deepEqual(await lintPlanted('src/core/transports', "import type { ConnectOptions } from '../../shared/connectOptions';\nimport { describeError } from '../errors';\nimport WebSocket from 'ws';\nexport type X = ConnectOptions;\nexport { describeError, WebSocket };\n"), []);
     assert.deepEqual(await lintPlanted('src/host', "import * as vscode from 'vscode';\nimport { Session } from '../core/session';\nexport { vscode, Session };\n"), []);
   });
 });

@@ -2,7 +2,7 @@
  * The profile form's fields as data, and the mapping between a Profile and the form's values.
  * No DOM here, so the mapping is unit-tested in plain Node; main.ts draws what these specs say.
  */
-import { PATTERNS, type PatternId } from '../../src/shared/connect';
+import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { AUTH_TYPES, type AuthType, type Profile } from '../../src/shared/profile';
 import type { FormSecretKey } from '../../src/shared/profileFormProtocol';
 

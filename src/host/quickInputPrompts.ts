@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parseCurl, type CurlImport } from '../core/curlImport';
 import { checkUrl, describeError } from '../core/errors';
 import { isPatternAvailable } from '../core/registry';
-import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connect';
+import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
 import { PATTERN_SCHEMES, type Profile, type TemplateEncoding } from '../shared/profile';
 import type { PayloadInputEncoding } from '../shared/protocol';
 import { checkPayload, type ManagedSession } from './sessionManager';

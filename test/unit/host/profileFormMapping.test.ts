@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseProfilesText, resolveProfile, upsertProfileInText } from '../../../src/core/profiles';
 import { renderProfileFormHtml } from '../../../src/host/profileFormHtml';
-import { applyFormSave, formSecretNames, profileForForm } from '../../../src/host/profileFormModel';
+import { applyFormSave, formSecretNames, profileForForm } from '../../../src/host/profileFormSecrets';
 import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { MAX_FORM_SECRET, parseFormMessage } from '../../../src/shared/profileFormProtocol';
-import { fieldForProblem, profileToValues, valuesToProfile } from '../../../webview/profileForm/model';
+import { fieldForProblem, profileToValues, valuesToProfile } from '../../../webview/profileForm/formFields';
 
 const FULL: Profile[] = [
   { name: 'h', pattern: 'http', url: 'https://api.test/x', method: 'POST', body: '{"a":1}', headers: { Accept: 'application/json' }, followRedirects: true, connectTimeoutMs: 3000 },

@@ -1,0 +1,2 @@
+/** Thrown when the user cancels a prompt midway; the command wrapper ends the command quietly. */
+export class Cancelled extends Error {}

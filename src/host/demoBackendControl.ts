@@ -1,0 +1,79 @@
+/**
+ * Start and stop the demo backend inside the extension host. The demo module (and its broker) loads on
+ * first start; its profiles come from the one definition in src/demo/demoProfiles.ts.
+ */
+import * as vscode from 'vscode';
+import { freePort } from '../core/freePort';
+import type { Profile } from '../shared/profile';
+import type { HostServices } from './services';
+import { readSettings } from './settings';
+
+interface RunningDemo {
+  close(): Promise<void>;
+  urls: Record<string, string | undefined>;
+  profiles: Profile[];
+}
+
+export class DemoBackendControl implements vscode.Disposable {
+  private demo: RunningDemo | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly h: HostServices) {}
+
+  /** The running demo's URLs, or undefined. */
+  get urls(): Record<string, string | undefined> | undefined {
+    return this.demo?.urls;
+  }
+
+  /** The running demo's profiles (none when it is not running). */
+  get profiles(): readonly Profile[] {
+    return this.demo?.profiles ?? [];
+  }
+
+  async start(): Promise<void> {
+    if (this.demo) {
+      void vscode.window.showInformationMessage(`Wirescope: the demo backend is running at ${this.demo.urls.index}`);
+      return;
+    }
+    if (this.starting) return this.starting;
+    this.starting = (async () => {
+      const settings = readSettings(this.h.context);
+      const webhookPort = await freePort();
+      const { startDemo, demoProfiles } = await import('../demo');
+      const backend = await startDemo({
+        host: '127.0.0.1',
+        port: settings.demoPort,
+        mqttPort: 0,
+        rate: 2,
+        webhookUrl: `http://127.0.0.1:${webhookPort}/hook`,
+        onLog: (line) => this.h.log.debug(`demo: ${line}`),
+      });
+      const u = backend.urls;
+      const profiles = demoProfiles(u);
+      this.demo = { close: () => backend.close(), urls: { ...u }, profiles };
+      this.h.store.setDemoProfiles(profiles);
+      void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', true);
+      this.h.log.info(`demo backend started: ${Object.entries(u).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      void vscode.window.showInformationMessage(`Wirescope: demo backend running at ${u.index} — its profiles are in the Profiles view.`);
+    })();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const d = this.demo;
+    if (!d) return;
+    this.demo = undefined;
+    this.h.store.setDemoProfiles([]);
+    void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', false);
+    await d.close();
+    this.h.log.info('demo backend stopped');
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}

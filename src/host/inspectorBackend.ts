@@ -1,0 +1,33 @@
+/**
+ * The inspector's backend over a SessionManager: the one adapter the extension, the endpoint tests
+ * and the UI bench all use. No `vscode` here; the actions that need VS Code (export dialog,
+ * clipboard, template saving) are passed in.
+ */
+import type { InspectorBackend } from './inspectorEndpoint';
+import type { SessionManager } from './sessionManager';
+
+/** The backend actions that are not plain SessionManager calls. */
+export type InspectorActions = Pick<InspectorBackend, 'exportLog' | 'copy' | 'saveTemplate' | 'batchIntervalMs'> & Partial<Pick<InspectorBackend, 'send'>>;
+
+/** An InspectorBackend that reads sessions and logs from `manager` and delegates the rest to `actions`. */
+export function sessionManagerBackend(manager: SessionManager, actions: InspectorActions): InspectorBackend {
+  return {
+    sessions: () => manager.infos(),
+    selected: () => manager.selected,
+    log: (id) => manager.get(id)?.log,
+    sanitize: (id, e) => manager.sanitize(id, e),
+    onDidChangeSessions: manager.onDidChangeSessions,
+    onDidAppend: manager.onDidAppend,
+    onDidReset: manager.onDidReset,
+    send: actions.send ?? ((id, data, encoding, channel, options) => manager.send(id, data, encoding, channel, options)),
+    ping: (id) => manager.ping(id),
+    disconnect: (id) => manager.disconnect(id),
+    reconnect: (id) => manager.reconnect(id),
+    clear: (id) => manager.clear(id),
+    exportLog: actions.exportLog,
+    select: (id) => manager.select(id),
+    copy: actions.copy,
+    saveTemplate: actions.saveTemplate,
+    batchIntervalMs: actions.batchIntervalMs,
+  };
+}
