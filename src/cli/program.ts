@@ -1,6 +1,7 @@
 /** The `wirescope` commands, independent of the real process so they can be driven by tests. */
 import { describeError } from '../core/errors';
 import { CONNECT_FLAGS, DEMO_FLAGS, defaultArgsEnvironment, flagHelp, parseConnectArgs, parseDemoArgs, ProfileUsageError, profileFlags, UsageError } from './args';
+import { COMPARE_HELP, parseCompareArgs, runCompare } from './compare';
 import { EXIT, runConnect, type CliIo } from './runConnect';
 import { runDemo } from './demo';
 import { parseTestArgs, runTest, TEST_FLAGS } from './test';
@@ -17,12 +18,14 @@ Usage:
   wirescope test [--profiles FILE] [NAME...]
                                       Run the profiles that have "expect" as tests (wirescope test --help)
   wirescope demo [options]            Run the demo backend: one live feed over every pattern (wirescope demo --help)
+  wirescope compare [options]         Race one feed over several patterns and measure each (wirescope compare --help)
   wirescope --help | --version
 
 Examples:
   wirescope demo --port 8080
   wirescope connect ws://127.0.0.1:8080/ws --send hi --count 1 --format ndjson
   wirescope connect http://127.0.0.1:8080/sse --pattern sse --duration 5000
+  wirescope compare --demo
 
 Exit codes: 0 normal end, 1 connection failed, 2 bad arguments, invalid URL or bad profile, 3 anomalies with --fail-on anomaly, 4 HTTP 4xx/5xx with --fail-on http-error.
 `;
@@ -113,12 +116,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         }
         return await runDemo(cmd, io);
       }
+      case 'compare': {
+        const cmd = parseCompareArgs(rest);
+        if (cmd.help) {
+          io.write(COMPARE_HELP);
+          return EXIT.ok;
+        }
+        return await runCompare(cmd, io);
+      }
       default:
         throw new UsageError(`unknown command "${command}"; try wirescope --help`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' || command === 'test' ? ` (see wirescope ${command} --help)` : '';
+      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' || command === 'test' || command === 'compare' ? ` (see wirescope ${command} --help)` : '';
       io.error(`${err.message}${hint}`);
       return EXIT.usage;
     }

@@ -1,6 +1,7 @@
 /** Spawns the real CLI (through tsx, no build needed) and collects its output, bounded in time. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { WireEvent } from '../../../src/shared/events';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -22,9 +23,11 @@ export interface CliRun {
 }
 
 /** Start `wirescope <args>`; the process is killed after `timeoutMs` so a test can never hang. */
-export function startCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: REPO_ROOT,
+export function startCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): CliRun {
+  // From another working directory `tsx` would not resolve: name the repository's loader by path.
+  const loader = opts.cwd ? pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href : 'tsx';
+  const child = spawn(process.execPath, ['--import', loader, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,7 +58,7 @@ export function startCli(args: string[], opts: { env?: Record<string, string>; t
 }
 
 /** Run `wirescope <args>` to its end. */
-export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return startCli(args, opts).result;
 }
 
