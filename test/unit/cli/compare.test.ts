@@ -128,7 +128,7 @@ describe('wirescope compare', () => {
       [['compare', '--profiles', file, 'a'], /at least two profiles/],
       [['compare', '--demo', '--fault', 'cut'], /--fault takes cut@<ms>/],
       [['compare', '--demo', '--duration', '1000', '--fault', 'cut@2000'], /inside the race/],
-      [['compare', '--profiles', broken, 'a', 'b', '--id-field', '$.seq'], /broken\.json: .*line 1/],
+      [['compare', '--profiles', broken, 'a', 'b', '--id-field', '$.seq'], /broken\.json is not valid JSON: .*line 1/],
       [['compare', '--profiles', file, 'a', 'b', '--id-field', '$..'], /Invalid/],
     ];
     for (const [args, pattern] of cases) {
