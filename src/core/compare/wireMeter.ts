@@ -81,6 +81,9 @@ function track(account: Account, asyncId: number, res: Handle['res'] & object): 
   // close (the last moment they are valid).
   const watch = (): void => {
     const owner = ownerOf(res);
+    // A TLS socket reads through its TLS handle, whose callbacks (not the TCP handle's) reach JS: refresh on those too.
+    const tlsHandle = (owner as { _handle?: { getAsyncId?: () => number } } | undefined)?._handle;
+    if (tlsHandle && tlsHandle !== res && typeof tlsHandle.getAsyncId === 'function') byAsyncId.set(tlsHandle.getAsyncId(), h);
     if (owner && typeof owner.prependListener === 'function') {
       owner.prependListener('close', () => {
         refresh(h);

@@ -137,16 +137,19 @@ describe('pattern race accuracy', () => {
     const proxies = { poll: await countingProxy(port), ws: await countingProxy(port), tls: await countingProxy(tls.port) };
     const meter = new WireMeter();
     try {
+      // Each session ends by its own count, between exchanges: no response is still travelling towards a
+      // closed socket (the proxy would count bytes the client never read).
       const run = async (name: keyof typeof proxies, options: ConnectOptions) => {
         const s = new Session(options);
         meter.run(name, () => void s.start());
-        await new Promise((r) => setTimeout(r, 2500));
-        await s.close();
+        const limit = setTimeout(() => void s.close(), 15_000);
+        await s.done;
+        clearTimeout(limit);
       };
       await Promise.all([
-        run('poll', { pattern: 'poll', url: proxies.poll.url('http', '/poll'), poll: { intervalMs: 200 } }),
-        run('ws', { pattern: 'ws', url: proxies.ws.url('ws', '/ws') }),
-        run('tls', { pattern: 'poll', url: proxies.tls.url('https', '/'), poll: { intervalMs: 300 }, tls: { insecure: true } }),
+        run('poll', { pattern: 'poll', url: proxies.poll.url('http', '/poll'), poll: { intervalMs: 200 }, count: 6 }),
+        run('ws', { pattern: 'ws', url: proxies.ws.url('ws', '/ws'), count: 20 }),
+        run('tls', { pattern: 'poll', url: proxies.tls.url('https', '/'), poll: { intervalMs: 200 }, tls: { insecure: true }, count: 4 }),
       ]);
       // Let the last FIN/close records pass the proxies.
       await new Promise((r) => setTimeout(r, 300));
