@@ -342,6 +342,7 @@ function measure(
     let fault: CutRecovery | undefined;
     if (cutAt !== undefined) {
       if (t.faultNote) notes.fault = t.faultNote;
+      else if (t.firstContact === undefined || t.firstContact > cutAt) notes.fault = 'the cut came before the session had reached the server';
       const before = t.arrivals.filter((a) => a.t < cutAt);
       const after = t.arrivals.filter((a) => a.t >= cutAt);
       const firstAfter = after[0];
