@@ -1,18 +1,21 @@
 // `npm start`: Wirescope in a real VS Code with the demo backend.
 // Installs code-server if missing, builds, starts the demo on loopback, lays out a workspace with one
 // profile per pattern, starts code-server on 127.0.0.1 and prints the URL. Ctrl+C stops all of it.
-// usage: npm start [-- --port N] [-- --desktop]
+// usage: npm start [-- --port N] [-- --desktop]      env: WIRESCOPE_PORT (as --port), WIRESCOPE_CACHE (see setup.sh)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, ensureInstalled, freePort, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
+import { build, ensureInstalled, freePort, portFree, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
 
 const args = process.argv.slice(2);
 const desktop = args.includes('--desktop');
 const portArg = args.indexOf('--port');
-const port = portArg >= 0 ? Number(args[portArg + 1]) : 8931;
+// --port N, else $WIRESCOPE_PORT, else 8931 (or a free port when 8931 is taken).
+const portText = portArg >= 0 ? args[portArg + 1] : process.env.WIRESCOPE_PORT;
+const explicitPort = portText !== undefined && portText !== '';
+let port = explicitPort ? Number(portText) : 8931;
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error(`wirescope: --port needs a port number (1-65535), got ${args[portArg + 1] ?? 'nothing'}`);
+  console.error(`wirescope: ${portArg >= 0 ? '--port' : 'WIRESCOPE_PORT'} needs a port number (1-65535), got ${portText ?? 'nothing'}`);
   process.exit(2);
 }
 
@@ -91,6 +94,12 @@ try {
   } else {
     console.log('wirescope: checking code-server (installs it once, a few minutes)…');
     const installed = ensureInstalled();
+    if (!(await portFree(port))) {
+      if (explicitPort) throw new Error(`port ${port} is in use; choose another with --port N`);
+      const taken = port;
+      port = await freePort();
+      console.log(`wirescope: port ${taken} is in use; using ${port} instead (--port N to choose)`);
+    }
     const server = await startCodeServer({
       installed, port, extensionsDir, userDataDir, workspaceDir, logFile: join(home, 'code-server.log'),
     });

@@ -21,6 +21,24 @@ export function ensureInstalled() {
   };
 }
 
+/** True when nothing listens on 127.0.0.1:port (so code-server can bind it). */
+export function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The environment without what an outer npm (`npm start`) sets for its scripts: npm_config_* (its
+ * user agent names Node 20, which code-server's install reads as the Node version), npm_package_*,
+ * npm_lifecycle_*, npm_execpath, NODE… Processes that run under Node 24 must not inherit them.
+ */
+export function withoutNpmEnv(env = process.env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+}
+
 /** A free loopback TCP port. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -81,7 +99,7 @@ export async function startCodeServer({ installed, port, extensionsDir, userData
   const child = spawn(installed.codeServerBin, args, {
     detached: true, // own process group: code-server starts several children, ended together
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, PATH: `${installed.nodeBinDir}:${process.env.PATH}` },
+    env: { ...withoutNpmEnv(), ...env, PATH: `${installed.nodeBinDir}:${process.env.PATH}` },
   });
   let output = '';
   let exited = null;

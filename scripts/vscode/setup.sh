@@ -17,6 +17,20 @@ MARKER="$CACHE/.setup-done-code-server-$CODE_SERVER_VERSION-node$NODE_MAJOR"
 
 say() { echo "[vscode-setup] $*" >&2; }
 
+# Run through npm (`npm start`, `npm exec`), this script inherits npm's environment: npm_config_* for every
+# setting, npm_package_*, npm_lifecycle_*, npm_execpath, npm_node_execpath, NODE. The nested npm installs
+# below run under Node 24 and must not see the outer npm's view of the world; in particular
+# npm_config_user_agent says "node/v20…", and code-server's postinstall reads the Node version from it
+# ("code-server currently requires node v24 … you are on node v20"). Drop all of it, keeping only the
+# settings a user may have exported on purpose to reach a registry (proxy, registry, CA, cache).
+for var in $(compgen -e); do
+  case "$var" in
+    npm_config_registry|npm_config_*_registry|npm_config_proxy|npm_config_https_proxy|npm_config_http_proxy|npm_config_noproxy|npm_config_no_proxy) ;;
+    npm_config_cafile|npm_config_ca|npm_config_strict_ssl|npm_config_cache|npm_config_userconfig|npm_config_globalconfig) ;;
+    npm_config_*|npm_package_*|npm_lifecycle_*|npm_execpath|npm_node_execpath|npm_command|NODE|INIT_CWD) unset "$var" ;;
+  esac
+done
+
 if [ -f "$MARKER" ] && [ -x "$CS_BIN" ] && [ -x "$NODE_BIN_DIR/node" ]; then
   say "already installed in $CACHE"
   echo "$CACHE"
