@@ -268,8 +268,8 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'reply-status', value: 'code', patterns: ['webhook'], group: 'Webhook receiver', help: 'Status of the reply (default 200).', apply: (t, v) => ((webhook(t).reply ??= {}).status = intValue('reply-status', v, 100, 599)) },
   { name: 'reply-body', value: 'text', patterns: ['webhook'], group: 'Webhook receiver', help: 'Body of the reply.', apply: (t, v) => ((webhook(t).reply ??= {}).body = v) },
   { name: 'reply-delay', value: 'ms', patterns: ['webhook'], group: 'Webhook receiver', help: 'Wait this long before replying.', apply: (t, v) => ((webhook(t).reply ??= {}).delayMs = intValue('reply-delay', v, 0)) },
-  { name: 'hmac-secret-env', value: 'NAME', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check an HMAC signature with the secret in this environment variable.', apply: (t, v, env) => (t.hmacSecret = envSecret('hmac-secret-env', v, env)) },
-  { name: 'hmac-header', value: 'name', patterns: ['webhook'], group: 'Webhook receiver', help: 'Header holding the signature (default X-Signature-256).', apply: (t, v) => {
+  { name: 'hmac-secret-env', value: 'NAME', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check HMAC signatures with the secret in this environment variable; GitHub, Stripe, Slack, Shopify and Standard Webhooks signatures are recognised by their headers.', apply: (t, v, env) => (t.hmacSecret = envSecret('hmac-secret-env', v, env)) },
+  { name: 'hmac-header', value: 'name', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check this header instead (a custom scheme: HMAC of the body, hex or base64, optional `sha256=` prefix).', apply: (t, v) => {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new UsageError(`--hmac-header needs a header name, got "${v}"`);
     t.hmacHeader = v;
   } },
@@ -472,7 +472,10 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   }
   if (t.hmacSecret !== undefined) {
     const algorithm = t.hmacAlg ?? 'sha256';
-    webhook(t).hmac = { header: t.hmacHeader ?? 'X-Signature-256', algorithm, secret: t.hmacSecret, prefix: `${algorithm}=` };
+    // Without a header the receiver recognises the scheme (GitHub, Stripe, Slack, Shopify, Standard Webhooks) by the request's headers.
+    webhook(t).hmac = t.hmacHeader !== undefined || t.hmacAlg !== undefined
+      ? { header: t.hmacHeader ?? 'X-Signature-256', algorithm, secret: t.hmacSecret, prefix: `${algorithm}=` }
+      : { secret: t.hmacSecret };
   }
   if (t.options.mqtt && (t.mqttQos !== undefined || t.mqttRetain)) {
     const m = t.options.mqtt;

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookOptions } from '../shared/connectOptions';
@@ -6,6 +5,9 @@ import { describeError } from './errors';
 import { redactHeaders } from './httpClient';
 import { flatHeaders } from './tlsOptions';
 import type { TransportSink } from './transport';
+import { startSignatureCheck, validateSignatureOptions, type SignatureCheck, type SignatureResult, type SignatureVerdict } from './webhookSignature';
+
+export type { SignatureVerdict } from './webhookSignature';
 
 /** Where a receiver listens. */
 export interface ListenAddress {
@@ -48,9 +50,6 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-/** HMAC verdict for one request. */
-export type SignatureVerdict = 'valid' | 'invalid' | 'missing';
-
 /** What the receiver learnt about one request, handed to `onRequest` before the frame is logged. */
 export interface ReceivedRequest {
   method: string;
@@ -62,6 +61,8 @@ export interface ReceivedRequest {
   /** The whole body size in bytes. */
   size: number;
   signature?: SignatureVerdict;
+  /** The scheme checked, its header and why a signature did not pass. */
+  signatureCheck?: SignatureResult;
 }
 
 export interface WebhookReceiverOptions extends WebhookOptions {
@@ -91,10 +92,7 @@ export class WebhookReceiver {
   /** Start listening. Rejects with an Error whose message is one line (port in use, bad address). */
   async start(): Promise<string> {
     const want = parseListen(this.opts.listen);
-    if (this.opts.hmac && !this.opts.hmac.secret) throw new Error('The HMAC check needs a secret');
-    if (this.opts.hmac && !['sha256', 'sha1'].includes(this.opts.hmac.algorithm)) {
-      throw new Error(`Unsupported HMAC algorithm "${String(this.opts.hmac.algorithm)}": use sha256 or sha1`);
-    }
+    if (this.opts.hmac) validateSignatureOptions(this.opts.hmac);
     const server = http.createServer((req, res) => this.handle(req, res));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -123,11 +121,11 @@ export class WebhookReceiver {
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let size = 0;
-    let mac: Hmac | undefined;
-    if (hmac) mac = createHmac(hmac.algorithm, hmac.secret);
+    // The scheme is chosen from the headers, before the body: the signed bytes are hashed as they arrive.
+    const check: SignatureCheck | undefined = hmac ? startSignatureCheck(flatHeaders(req.headers), hmac) : undefined;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      mac?.update(chunk);
+      check?.update(chunk);
       if (keptBytes < limit) {
         const take = chunk.subarray(0, limit - keptBytes);
         kept.push(take);
@@ -161,11 +159,20 @@ export class WebhookReceiver {
         body: Buffer.concat(kept, keptBytes),
         size,
       };
-      if (hmac && mac) received.signature = verdict(headers[hmac.header.toLowerCase()], mac.digest(), hmac.algorithm, hmac.prefix);
+      if (check) {
+        received.signatureCheck = check.result();
+        received.signature = received.signatureCheck.verdict;
+      }
       // Credentials a caller sends (Authorization, cookies) are not written to the log.
       const meta: Record<string, unknown> = { method: received.method, path: received.path, headers: redactHeaders(headers) };
       if (Object.keys(query).length > 0) meta.query = query;
-      if (received.signature) meta.signature = received.signature;
+      if (received.signatureCheck) {
+        const c = received.signatureCheck;
+        meta.signature = c.verdict;
+        if (c.scheme) meta.signatureScheme = c.scheme;
+        if (c.header) meta.signatureHeader = c.header;
+        if (c.reason) meta.signatureReason = c.reason;
+      }
       const extra = this.opts.onRequest?.(received);
       const binary = !isText(headers['content-type'], received.body);
       sink.frame('in', received.body, { size, meta: { ...meta, ...(extra ?? {}) }, ...(binary ? { binary: true } : {}) });
@@ -249,26 +256,6 @@ export class WebhookReceiver {
     server.closeAllConnections();
     await stopped;
   }
-}
-
-/** Constant-time comparison of the received signature with the expected digest (hex or base64). */
-function verdict(received: string | undefined, expected: Buffer, algorithm: string, prefix: string | undefined): SignatureVerdict {
-  if (received === undefined || received.trim() === '') return 'missing';
-  let sig = received.trim();
-  // Senders differ on the `sha256=` prefix; the digest is what is checked, so take it with or without.
-  for (const p of [prefix, `${algorithm}=`]) {
-    if (p && sig.toLowerCase().startsWith(p.toLowerCase())) {
-      sig = sig.slice(p.length);
-      break;
-    }
-  }
-  const candidates: Buffer[] = [];
-  if (/^[0-9a-f]+$/i.test(sig) && sig.length % 2 === 0) candidates.push(Buffer.from(sig, 'hex'));
-  if (/^[A-Za-z0-9+/=_-]+$/.test(sig)) candidates.push(Buffer.from(sig, 'base64'));
-  for (const c of candidates) {
-    if (c.length === expected.length && timingSafeEqual(c, expected)) return 'valid';
-  }
-  return 'invalid';
 }
 
 function isText(contentType: string | undefined, body: Buffer): boolean {

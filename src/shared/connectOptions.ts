@@ -205,8 +205,33 @@ export interface WebhookOptions {
   listen?: string;
   /** The reply the receiver sends back. */
   reply?: { status?: number; body?: string; delayMs?: number; headers?: Record<string, string> };
-  /** Optional HMAC signature check. */
-  hmac?: { header: string; algorithm: 'sha256' | 'sha1'; secret: string; /** e.g. `sha256=` */ prefix?: string };
+  /** Optional HMAC signature check: with only a secret, the scheme is recognised by the request's headers. */
+  hmac?: WebhookSignatureOptions;
+}
+
+/** Signature schemes recognised by their headers, and `custom` for a configured header. */
+export const SIGNATURE_SCHEMES = ['github', 'stripe', 'slack', 'shopify', 'standard-webhooks', 'custom'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+/** How a webhook receiver checks signatures. */
+export interface WebhookSignatureOptions {
+  secret: string;
+  /**
+   * `auto` (the default without `header`): recognise GitHub, Stripe, Slack, Shopify and Standard Webhooks/Svix
+   * by their headers. A named scheme checks only that one. `custom` (the default with `header`): the configured
+   * header, algorithm, prefix and encoding over the body.
+   */
+  scheme?: 'auto' | SignatureScheme;
+  /** Custom scheme: the header holding the signature. */
+  header?: string;
+  /** Custom scheme: the HMAC algorithm (default sha256). */
+  algorithm?: 'sha256' | 'sha1' | 'sha512';
+  /** Custom scheme: a prefix before the digest, e.g. `sha256=` (accepted with or without). */
+  prefix?: string;
+  /** Custom scheme: the digest's encoding; `auto` (default) accepts hex or base64. */
+  encoding?: 'hex' | 'base64' | 'auto';
+  /** Stripe, Slack, Standard Webhooks: how far the signed timestamp may be from now (default 300 s; 0 = no limit). */
+  toleranceSec?: number;
 }
 
 /** Asynchronous request-response (202 + status URL). */

@@ -50,7 +50,10 @@ class WebhookTransport implements Transport {
       sink.error(`listening on a non-loopback address ${host}: other machines can reach this receiver`, 'WARN_NON_LOOPBACK');
     }
     const meta: Record<string, unknown> = { listen: `${receiver.address?.host}:${receiver.address?.port}` };
-    if (wh.hmac) meta.hmac = { header: wh.hmac.header, algorithm: wh.hmac.algorithm };
+    if (wh.hmac) {
+      const scheme = wh.hmac.scheme ?? (wh.hmac.header ? 'custom' : 'auto');
+      meta.hmac = scheme === 'custom' ? { scheme, header: wh.hmac.header ?? 'X-Signature-256', algorithm: wh.hmac.algorithm ?? 'sha256' } : { scheme };
+    }
     sink.state('open', { url: receiver.url, meta });
   }
 
