@@ -10,10 +10,29 @@ export const createAsyncTransport: TransportFactory = ({ options, sink }) => new
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_POLL_INTERVAL_MS = 1000;
-/** Where the operation's state is read when no status field is configured. */
+/** Where the operation's state is read when no status field is configured: `status`, then `state`. */
 const DEFAULT_STATUS_PATH = parseJsonPath('$.status');
+const DEFAULT_STATE_PATH = parseJsonPath('$.state');
+/** Google's long-running operations: `done: false` until finished. */
+const GOOGLE_DONE_PATH = parseJsonPath('$.done');
 /** Terminal values of the status field when none are configured. */
-export const DEFAULT_DONE_VALUES = ['done', 'succeeded', 'success', 'failed', 'completed', 'complete', 'error', 'cancelled', 'canceled'];
+export const DEFAULT_DONE_VALUES = ['done', 'succeeded', 'success', 'failed', 'completed', 'complete', 'error', 'cancelled', 'canceled', 'finished', 'aborted', 'expired', 'rejected'];
+/**
+ * Values that say the operation is still working, compared without case, spaces, `-` and `_`
+ * (so `in-progress`, `IN_PROGRESS` and Azure's `InProgress` are one).
+ */
+export const WORKING_VALUES = ['pending', 'queued', 'running', 'inprogress', 'processing', 'started', 'accepted', 'notstarted', 'waiting', 'scheduled', 'submitted', 'created', 'executing'];
+const normalize = (v: string) => v.toLowerCase().replace(/[\s_-]+/g, '');
+const WORKING = new Set(WORKING_VALUES);
+
+/** What a status body says about the operation. */
+interface OperationState {
+  verdict: 'done' | 'working' | 'unknown';
+  /** The status value read (for the log), e.g. `InProgress`, or `done: false`. */
+  value?: string;
+  /** Where it was read: `status`, `state`, `done`, or the configured field. */
+  field?: string;
+}
 /** Header that tells the server where to call back. */
 export const CALLBACK_HEADER = 'X-Callback-Url';
 
@@ -22,9 +41,12 @@ type Verdict = { done: true; result?: string; resultUrl?: string } | { done: fal
 
 /**
  * Asynchronous request-response: the first request (POST by default) is answered with 202 and an
- * operation URL (Location, or a JSON field of the body). That URL is polled, honouring Retry-After,
- * until a terminal state: a done value in the status field (`$.status` unless configured), or, when the
- * body carries no status, any non-202 answer. In callback mode
+ * operation URL (Location, Operation-Location, Azure-AsyncOperation, or a JSON field of the body). That URL is
+ * polled, honouring Retry-After, until a terminal state. Unless a status field is configured, the common
+ * operation shapes are read: a `status` or `state` field (pending, queued, running, in-progress, Azure's
+ * InProgress… are still working; done, succeeded, failed… are terminal) and Google's `done: false|true`;
+ * a body with none of them ends the operation on any non-202 answer. A first answer other than 202 that
+ * says it is still working is polled the same way. In callback mode
  * a loopback webhook receiver waits for the server's call instead. The final in frame has
  * `meta.done: true` and `meta.latencyMs` for the whole operation; `async.timeoutMs` bounds it.
  */
@@ -94,17 +116,26 @@ class AsyncTransport implements Transport {
     const { res, preview, text } = first;
     const meta: Record<string, unknown> = { ...responseMeta(res), phase: 'start' };
     if (res.status !== 202) {
-      // Not accepted for later: the server answered at once.
       if (res.status >= 400) {
         logResponse(sink, res, preview, meta);
         return this.fail(`The request was refused: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, `HTTP_${res.status}`);
       }
-      return this.complete(res, preview, meta, { result: this.statusValue(text) }, 'the server answered at once');
+      const first = this.operationState(text);
+      if (first.verdict !== 'working' || this.ao.callback) {
+        // Not accepted for later: the server answered at once.
+        return this.complete(res, preview, meta, { result: first.verdict === 'done' ? first.value : this.statusValue(text) }, 'the server answered at once');
+      }
+      // A 200/201 whose body says the work is still going (Azure answers 201 with status InProgress).
+      meta.operationStatus = first.value;
+      if (!this.findOperationUrl(res, text, options.url)) {
+        logResponse(sink, res, preview, meta);
+        return this.fail(`HTTP ${res.status} says the operation is still working (${first.field}: ${first.value}) but gives no URL to poll: no Location, Operation-Location or Azure-AsyncOperation header (set the operation URL field)`, 'ERR_NO_OPERATION_URL');
+      }
     }
     this.operationUrl = this.ao.callback ? undefined : this.findOperationUrl(res, text, options.url);
     if (this.operationUrl) meta.operationUrl = redactUrl(this.operationUrl);
     logResponse(sink, res, preview, meta);
-    sink.state('open', { url: redactUrl(options.url), meta: { status: 202, ...(this.operationUrl ? { operationUrl: redactUrl(this.operationUrl) } : {}), ...(this.receiver ? { callbackUrl: this.receiver.url } : {}) } });
+    sink.state('open', { url: redactUrl(options.url), meta: { status: res.status, ...(this.operationUrl ? { operationUrl: redactUrl(this.operationUrl) } : {}), ...(this.receiver ? { callbackUrl: this.receiver.url } : {}) } });
     if (this.ao.callback) {
       // The receiver's onRequest finishes the session; just wait for it or for the end.
       await new Promise<void>((resolve) => {
@@ -167,15 +198,41 @@ class AsyncTransport implements Transport {
     if (s >= 400) return { error: `Status poll ${this.polls}: HTTP ${s}${res.statusText ? ' ' + res.statusText : ''}`, code: `HTTP_${s}`, fatal: true };
     const location = res.headers.location ? resolveUrl(res.headers.location, this.operationUrl ?? this.options.url) : undefined;
     if (s >= 300) return { done: true, resultUrl: location };
-    const value = this.statusValue(text);
+    const state = this.operationState(text);
     const next = s === 202 ? location : undefined;
-    if (value !== undefined) {
-      if (this.doneValues.has(value.toLowerCase())) return { done: true, result: value };
-      return { done: false, result: value, next };
-    }
+    if (state.verdict === 'done') return { done: true, result: state.value };
+    if (state.verdict === 'working') return { done: false, result: state.value, next };
+    // A status value that is not a known one: still working until a done value (as configured or default).
+    if (state.value !== undefined) return { done: false, result: state.value, next };
     // No status value: a configured field must still appear; otherwise any non-202 answer is the end.
     if (this.statusExplicit || s === 202) return { done: false, next };
     return { done: true };
+  }
+
+  /**
+   * Read the operation's state from a status body: the configured field, or else `status`, `state`
+   * and Google's `done`. An unknown `status` value is reported (not done); an unknown `state` value
+   * is ignored, as `state` often means something else in a finished resource.
+   */
+  private operationState(text: string | undefined): OperationState {
+    if (text === undefined) return { verdict: 'unknown' };
+    const classify = (value: string, field: string, unknownCounts: boolean): OperationState | undefined => {
+      if (this.doneValues.has(value.toLowerCase()) || this.doneValues.has(normalize(value))) return { verdict: 'done', value, field };
+      if (WORKING.has(normalize(value))) return { verdict: 'working', value, field };
+      return unknownCounts ? { verdict: 'unknown', value, field } : undefined;
+    };
+    if (this.statusExplicit) {
+      const v = scalarText(readJsonPath(text, this.statusPath));
+      return v === undefined ? { verdict: 'unknown' } : classify(v, this.ao.statusField ?? 'status', true)!;
+    }
+    const status = scalarText(readJsonPath(text, DEFAULT_STATUS_PATH));
+    if (status !== undefined) return classify(status, 'status', true)!;
+    const state = scalarText(readJsonPath(text, DEFAULT_STATE_PATH));
+    const byState = state !== undefined ? classify(state, 'state', false) : undefined;
+    if (byState) return byState;
+    const done = readJsonPath(text, GOOGLE_DONE_PATH);
+    if (typeof done === 'boolean') return done ? { verdict: 'done', value: 'done: true', field: 'done' } : { verdict: 'working', value: 'done: false', field: 'done' };
+    return { verdict: 'unknown' };
   }
 
   private waitAfter(res: HttpResponse): number {
@@ -185,6 +242,7 @@ class AsyncTransport implements Transport {
   private findOperationUrl(res: HttpResponse, text: string | undefined, base: string): string | undefined {
     if (res.headers.location) return resolveUrl(res.headers.location, base);
     if (res.headers['operation-location']) return resolveUrl(res.headers['operation-location'], base);
+    if (res.headers['azure-asyncoperation']) return resolveUrl(res.headers['azure-asyncoperation'], base);
     if (this.operationPath && text !== undefined) {
       const v = scalarText(readJsonPath(text, this.operationPath));
       if (v) return resolveUrl(v, base);
