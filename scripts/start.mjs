@@ -3,9 +3,10 @@
 // profile per pattern, starts code-server on 127.0.0.1 and prints the URL. Ctrl+C stops all of it.
 // usage: npm start [-- --port N] [-- --desktop]      env: WIRESCOPE_PORT (as --port), WIRESCOPE_CACHE (see setup.sh)
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, ensureInstalled, freePort, portFree, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
+import { build, DEMO_WEBHOOK_SECRET_ENV, ensureInstalled, freePort, portFree, prepareDirs, quietSettings, repoRoot, startCodeServer } from './vscode/launch.mjs';
 
 const args = process.argv.slice(2);
 const desktop = args.includes('--desktop');
@@ -42,12 +43,17 @@ function which(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 }
 
+// The demo's webhook sender signs its calls with this secret; the webhook profile reads it from the
+// same environment variable in the extension host. Made fresh for each run, passed only through env.
+const webhookSecret = randomBytes(16).toString('hex');
+
 /** The demo backend through the product's own CLI, in its own process group; resolves with its URL map and its profiles. */
 async function startDemoBackend(webhookPort) {
   const demoPort = await freePort();
   const mqttPort = await freePort();
   const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', String(mqttPort),
-    '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`, '--webhook-secret-env', DEMO_WEBHOOK_SECRET_ENV],
+  { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret } });
   let exited = false;
   child.on('exit', () => { exited = true; });
   const stop = () => { if (!exited) { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } } };
@@ -102,6 +108,7 @@ try {
     }
     const server = await startCodeServer({
       installed, port, extensionsDir, userDataDir, workspaceDir, logFile: join(home, 'code-server.log'),
+      env: { [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret },
     });
     stops.push(() => server.stop());
     console.log('');

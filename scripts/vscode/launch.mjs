@@ -51,6 +51,13 @@ export function freePort() {
   });
 }
 
+/**
+ * The environment variable that carries the demo webhook sender's secret: npm start and the e2e harness
+ * give it to the demo (`--webhook-secret-env`) and to code-server, and the demo's webhook profile reads it
+ * as `${env:WIRESCOPE_DEMO_WEBHOOK_SECRET}`.
+ */
+export const DEMO_WEBHOOK_SECRET_ENV = 'WIRESCOPE_DEMO_WEBHOOK_SECRET';
+
 /** Settings that give a quiet workbench (no chat, no welcome page, no telemetry). */
 export function quietSettings(theme = 'Default Dark Modern') {
   return {

@@ -501,6 +501,8 @@ export interface DemoCommand {
   rate: number;
   webhookUrl?: string;
   webhookSecret?: string;
+  /** The environment variable the secret came from (--webhook-secret-env). */
+  webhookSecretEnv?: string;
   help: boolean;
 }
 
@@ -519,7 +521,7 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
     if (!m || n > 100_000) throw new UsageError(`--rate needs events per second from 0 to 100000, like 5 or 0.5/s; got "${v}"`);
     d.rate = n;
   } },
-  { name: 'webhook-url', value: 'URL', group: 'Demo', help: 'POST every feed event to this URL, signed with X-Signature-256.', apply: (d, v) => {
+  { name: 'webhook-url', value: 'URL', group: 'Demo', help: 'POST every feed event to this URL, signed (Standard Webhooks headers and X-Signature-256).', apply: (d, v) => {
     const problem = checkUrl(v, ['http', 'https']);
     if (problem) throw new UsageError(`--webhook-url: ${problem}`);
     d.webhookUrl = v;
@@ -527,6 +529,10 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
   { name: 'webhook-secret', value: 'text', group: 'Demo', help: 'HMAC secret for the webhook signature (default: a random one, printed at start).', apply: (d, v) => {
     if (v === '') throw new UsageError('--webhook-secret cannot be empty');
     d.webhookSecret = v;
+  } },
+  { name: 'webhook-secret-env', value: 'NAME', group: 'Demo', help: 'Read the webhook HMAC secret from this environment variable (kept out of the process list).', apply: (d, v, env) => {
+    d.webhookSecret = envSecret('webhook-secret-env', v, env);
+    d.webhookSecretEnv = v;
   } },
   { name: 'help', short: 'h', group: 'Demo', help: 'Show this help.', apply: (d) => (d.help = true) },
 ];
@@ -538,7 +544,7 @@ export function parseDemoArgs(argv: readonly string[], env: ArgsEnvironment = de
   for (const f of flags) f.spec.apply(d, f.value, env);
   if (d.help) return d;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (d.webhookSecret !== undefined && d.webhookUrl === undefined) throw new UsageError('--webhook-secret needs --webhook-url');
+  if (d.webhookSecret !== undefined && d.webhookUrl === undefined) throw new UsageError(`--webhook-secret${d.webhookSecretEnv ? '-env' : ''} needs --webhook-url`);
   if (flags.some((f) => f.spec.name === 'no-mqtt') && flags.some((f) => f.spec.name === 'mqtt-port')) throw new UsageError('--no-mqtt and --mqtt-port contradict each other');
   return d;
 }

@@ -27,6 +27,7 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
       rate: cmd.rate,
       webhookUrl: cmd.webhookUrl,
       webhookSecret: cmd.webhookSecret,
+      ...(cmd.webhookSecretEnv ? { webhookSecretEnv: cmd.webhookSecretEnv } : {}),
       onLog: (line) => io.write(`  ${line}\n`),
     });
   } catch (err) {

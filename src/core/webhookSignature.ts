@@ -1,12 +1,12 @@
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
-import type { SignatureScheme, WebhookSignatureOptions } from '../shared/connect';
-export type { SignatureScheme } from '../shared/connect';
+import type { SignatureScheme, WebhookSignatureOptions } from '../shared/connectOptions';
+export type { SignatureScheme } from '../shared/connectOptions';
 
 /** HMAC verdict for one request. */
 export type SignatureVerdict = 'valid' | 'invalid' | 'missing';
 
-export { SIGNATURE_SCHEMES } from '../shared/connect';
-import { SIGNATURE_SCHEMES } from '../shared/connect';
+export { SIGNATURE_SCHEMES } from '../shared/connectOptions';
+import { SIGNATURE_SCHEMES } from '../shared/connectOptions';
 
 /** How signatures are checked (`webhook.hmac`); only the secret is required. */
 export type SignatureOptions = WebhookSignatureOptions;

@@ -22,6 +22,11 @@ export interface DemoOptions {
   webhookUrl?: string;
   /** HMAC secret of the webhook sender; a random one is made when absent. */
   webhookSecret?: string;
+  /**
+   * The environment variable the secret was read from: the index route's webhook profile then checks
+   * signatures with `${env:NAME}` (the secret itself is never served).
+   */
+  webhookSecretEnv?: string;
   /** How long a `/jobs` job runs. Default 2000. */
   jobMs?: number;
   /** Default long-poll hold. Default 25000. */
@@ -95,6 +100,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     sseRetryMs: opts.sseRetryMs ?? 2000,
     keepAliveMs: 15_000,
     index: () => Object.fromEntries(Object.entries(urls).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    ...(opts.webhookSecretEnv ? { webhookSecretRef: `\${env:${opts.webhookSecretEnv}}` } : {}),
   });
   const wsRoute = new WsRoute({ feed, pingIntervalMs: opts.wsPingIntervalMs ?? 15_000 });
   const server = http.createServer((req, res) => routes.handle(req, res));

@@ -17,6 +17,8 @@ export interface HttpRouteOptions {
   keepAliveMs: number;
   /** Text listing of every URL, for the index page. */
   index: () => Record<string, string>;
+  /** What the index's webhook profile puts in `hmac.secret` (a `${env:NAME}` reference), if anything. */
+  webhookSecretRef?: string;
 }
 
 interface Item {
@@ -139,7 +141,7 @@ export class HttpRoutes {
     const urls = this.o.index();
     const wantsJson = url.searchParams.get('format') === 'json' || /application\/json/.test(req.headers.accept ?? '');
     // `profiles` is what `npm start` lays out in its workspace: one per pattern, defined once in demoProfiles.ts.
-    if (wantsJson) return sendJson(res, 200, { name: 'wirescope demo backend', urls, profiles: demoProfiles(urls as unknown as DemoUrls) });
+    if (wantsJson) return sendJson(res, 200, { name: 'wirescope demo backend', urls, profiles: demoProfiles(urls as unknown as DemoUrls, { webhookSecret: this.o.webhookSecretRef }) });
     const width = Math.max(...Object.keys(urls).map((k) => k.length));
     const lines = ['Wirescope demo backend: one live feed over every pattern.', ''];
     for (const [k, v] of Object.entries(urls)) lines.push(`${k.padEnd(width)}  ${v}`);

@@ -138,7 +138,8 @@ export async function startMqttBroker(options: MqttBrokerOptions = {}): Promise<
 
   const unsubscribeFeed = options.feed?.subscribe((e) => {
     const json = JSON.stringify(e);
-    publish(broker, DEMO_TOPICS.ticks, json);
+    // MQTT 5 subscribers get the event's seq as a user property on feed/ticks (a sequence check's `prop:seq`).
+    publish(broker, DEMO_TOPICS.ticks, json, { properties: { userProperties: { seq: String(e.seq) } } });
     publish(broker, DEMO_TOPICS.labelPrefix + e.label, json);
     publish(broker, DEMO_TOPICS.latest, json, { retain: true });
   });

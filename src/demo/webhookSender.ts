@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { describeError } from '../core/errors';
+import { signAs } from '../core/webhookSignature';
 import type { Feed, FeedEvent } from './feed';
 
 /** Header carrying `sha256=<hex HMAC of the body>`. */
@@ -25,8 +26,10 @@ export function signWebhookBody(body: string | Buffer, secret: string): string {
 }
 
 /**
- * POSTs each feed event as JSON to a user's URL, one delivery at a time, in order,
- * each signed with an HMAC so the receiver can check it came from here.
+ * POSTs each feed event as JSON to a user's URL, one delivery at a time, in order, each signed so the
+ * receiver can check it came from here: Standard Webhooks headers (`webhook-id: tick-<seq>`,
+ * `webhook-timestamp`, `webhook-signature: v1,<base64>`), which Wirescope's receiver recognises without
+ * configuration, and `X-Signature-256: sha256=<hex>` of the body for receivers that check one header.
  */
 export class WebhookSender {
   private readonly queue: FeedEvent[] = [];
@@ -94,6 +97,7 @@ export class WebhookSender {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
             [WEBHOOK_SIGNATURE_HEADER]: signWebhookBody(body, this.o.secret),
+            ...signAs('standard-webhooks', body, this.o.secret, { id: `tick-${e.seq}` }),
             'x-wirescope-event': 'tick',
             'x-wirescope-seq': String(e.seq),
           },

@@ -2,6 +2,7 @@
  * Start and stop the demo backend inside the extension host. The demo module (and its broker) loads on
  * first start; its profiles come from the one definition in src/demo/demoProfiles.ts.
  */
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { freePort } from '../core/freePort';
 import type { Profile } from '../shared/profile';
@@ -40,16 +41,19 @@ export class DemoBackendControl implements vscode.Disposable {
       const settings = readSettings(this.h.context);
       const webhookPort = await freePort();
       const { startDemo, demoProfiles } = await import('../demo');
+      // The webhook profile checks the demo sender's signatures; both live in this process only.
+      const webhookSecret = randomBytes(16).toString('hex');
       const backend = await startDemo({
         host: '127.0.0.1',
         port: settings.demoPort,
         mqttPort: 0,
         rate: 2,
         webhookUrl: `http://127.0.0.1:${webhookPort}/hook`,
+        webhookSecret,
         onLog: (line) => this.h.log.debug(`demo: ${line}`),
       });
       const u = backend.urls;
-      const profiles = demoProfiles(u);
+      const profiles = demoProfiles(u, { webhookSecret });
       this.demo = { close: () => backend.close(), urls: { ...u }, profiles };
       this.h.store.setDemoProfiles(profiles);
       void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', true);

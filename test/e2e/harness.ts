@@ -1,6 +1,7 @@
 // End-to-end harness: a real VS Code (code-server) with the built extension, the demo backend on
 // loopback, and Debian Chromium driven by playwright-core. Fresh temp dirs and free ports per run;
 // close() tears everything down, also after a failure. Every wait is bounded.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -138,20 +139,22 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
     const demoPort: number = await launch.freePort();
     const mqttPort: number = await launch.freePort();
     const webhookPort: number = await launch.freePort();
-    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, sseRetryMs: 500 };
+    const webhookSecret = randomBytes(16).toString('hex');
+    const webhookSecretEnv = launch.DEMO_WEBHOOK_SECRET_ENV as string;
+    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret, webhookSecretEnv, sseRetryMs: 500 };
     let demo = await startDemo(demoOptions);
     let demoRunning = true;
     cleanups.push(async () => { if (demoRunning) await demo.close(); });
 
     launch.prepareDirs({
       extensionsDir, userDataDir, workspaceDir,
-      profiles: opts.profiles ? opts.profiles(demo.urls, webhookPort) : demoProfiles(demo.urls),
+      profiles: opts.profiles ? opts.profiles(demo.urls, webhookPort) : demoProfiles(demo.urls, { webhookSecret: `\${env:${webhookSecretEnv}}` }),
       settings: launch.quietSettings(opts.theme ?? 'Default Dark Modern'),
       keybindings: [{ key: REVEAL_STATE_KEY, command: 'wirescope.test.revealState' }],
     });
     const server = await launch.startCodeServer({
       installed, port: await launch.freePort(), extensionsDir, userDataDir, workspaceDir, logFile: codeServerLog,
-      env: { WIRESCOPE_TEST_STATE_FILE: stateFile },
+      env: { WIRESCOPE_TEST_STATE_FILE: stateFile, [webhookSecretEnv]: webhookSecret },
     });
     cleanups.push(() => server.stop());
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, it } from 'node:test';
-import type { ConnectOptions } from '../../../src/shared/connect';
+import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession } from '../../helpers/servers';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { WebhookSignatureOptions } from '../../../src/shared/connect';
+import type { WebhookSignatureOptions } from '../../../src/shared/connectOptions';
 import type { FrameEvent, StateEvent } from '../../../src/shared/events';
 import { signAs } from '../../../src/core/webhookSignature';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';

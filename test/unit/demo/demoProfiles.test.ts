@@ -1,0 +1,93 @@
+// The profiles `npm start` writes for the demo backend (the demo's index route, from src/demo/demoProfiles.ts):
+// the streams of feed events name their id field, so a lossy reconnect is flagged and an undisturbed run is
+// clean, and the webhook receiver checks the demo sender's signatures (recognised by header, no scheme
+// configured) with the secret named by ${env:…}, which the index never serves.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveProfile } from '../../../src/core/profiles';
+import { Session } from '../../../src/core/session';
+import { startDemo } from '../../../src/demo';
+import type { Profile } from '../../../src/shared/profile';
+import type { AnomalyEvent, FrameEvent, WireEvent } from '../../../src/shared/events';
+import { ofKind, waitFor } from '../../helpers/servers';
+
+const SECRET = 'demo-profiles-test-secret';
+const SECRET_ENV = 'WIRESCOPE_DEMO_WEBHOOK_SECRET';
+
+async function withDemo(fn: (profiles: Profile[]) => Promise<void>): Promise<void> {
+  const probe = await startDemo({ port: 0, mqttPort: false, rate: 0 });
+  const webhookPort = Number(new URL(probe.urls.index).port);
+  await probe.close();
+  const demo = await startDemo({ host: '127.0.0.1', port: 0, mqttPort: 0, rate: 40, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret: SECRET, webhookSecretEnv: SECRET_ENV });
+  try {
+    const index = await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json() as { profiles: Profile[] };
+    assert.ok(!JSON.stringify(index).includes(SECRET), 'the index never serves the secret');
+    await fn(index.profiles);
+  } finally {
+    await demo.close();
+  }
+}
+
+async function open(profile: Profile): Promise<{ session: Session; events: WireEvent[] }> {
+  const resolved = await resolveProfile(profile, {
+    env: (name) => (name === SECRET_ENV ? SECRET : undefined),
+    secret: async () => undefined,
+    readFile: async () => '',
+  });
+  const session = new Session(resolved.options);
+  const events: WireEvent[] = [];
+  session.onEvent((e) => events.push(e));
+  await session.start();
+  return { session, events };
+}
+
+const dataIn = (events: WireEvent[]) => ofKind(events, 'frame').filter((f: FrameEvent) => f.dir === 'in' && f.meta?.control !== true);
+
+describe('demo profiles served by the demo index (what npm start writes)', () => {
+  it('every stream of feed events names its id field, and an undisturbed run has no anomaly', async () => {
+    await withDemo(async (profiles) => {
+      const byName = new Map(profiles.map((p) => [p.name, p]));
+      assert.deepEqual(
+        Object.fromEntries(profiles.filter((p) => p.idField).map((p) => [p.name, p.idField])),
+        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq' },
+      );
+      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Webhook receiver', 'MQTT feed']) {
+        const { session, events } = await open(byName.get(name)!);
+        try {
+          // MQTT: feed/# also brings the label and retained "latest" copies of each event, without the property.
+          await waitFor(events, (es) => dataIn(es).length >= 12, 10_000);
+        } finally {
+          await session.close();
+        }
+        assert.deepEqual(ofKind(events, 'anomaly').map((a: AnomalyEvent) => `${a.type} ${a.key}`), [], `${name}: no anomaly`);
+        // The check really ran: frames were identified by the field (not skipped as unidentifiable).
+        const idCheck = ofKind(events, 'summary').pop()?.idCheck as { checked?: number } | undefined;
+        assert.ok((idCheck?.checked ?? 0) >= 4, `${name}: ${idCheck?.checked ?? 0} frames checked by id`);
+        if (name === 'Webhook receiver') {
+          const metas = dataIn(events).map((f) => f.meta ?? {});
+          assert.ok(metas.length >= 12);
+          for (const m of metas) {
+            assert.equal(m.signature, 'valid', `webhook call signed and checked: ${JSON.stringify(m.signatureReason)}`);
+            assert.equal(m.signatureScheme, 'standard-webhooks');
+          }
+        }
+      }
+    });
+  });
+
+  it('a reconnect that loses events is flagged as a gap (WebSocket: no resume)', async () => {
+    await withDemo(async (profiles) => {
+      const { session, events } = await open(profiles.find((p) => p.name === 'WebSocket feed')!);
+      try {
+        await waitFor(events, (es) => dataIn(es).length >= 5, 10_000);
+        // A user-requested reconnect: the feed goes on (40 events/s) while the socket is down.
+        session.reconnect();
+        await waitFor(events, (es) => es.some((e) => e.kind === 'anomaly' && e.type === 'gap'), 10_000);
+      } finally {
+        await session.close();
+      }
+      const gap = ofKind(events, 'anomaly').find((a) => a.type === 'gap')!;
+      assert.ok(Array.isArray(gap.meta?.range), 'the gap names the missing range');
+    });
+  });
+});
