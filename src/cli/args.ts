@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { checkUrl, describeError } from '../core/errors';
 import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
-import { inferPattern, PATTERNS, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
+import { inferPattern, PATTERNS, withDefaultScheme, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
 import { checkIdField } from '../core/sequenceCheck';
 import { PATTERN_SCHEMES as PROFILE_SCHEMES } from '../shared/profile';
 
@@ -22,6 +22,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Everything `wirescope connect` was asked to do. */
 export interface ConnectCommand {
   options: ConnectOptions;
+  /** The pattern came from an http(s) scheme: ask the URL's Content-Type (sse, stream or http) before connecting. */
+  probePattern?: boolean;
   format: OutputFormat;
   /** Exit non-zero when the session saw sequence anomalies. */
   failOn?: 'anomaly';
@@ -127,7 +129,7 @@ function webhook(t: ConnectTarget) {
 export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   {
     name: 'pattern', value: PATTERNS.join('|'), group: 'General',
-    help: 'Communication pattern; inferred from the URL scheme when absent (ws: -> ws, http: -> http, mqtt: -> mqtt).',
+    help: 'Communication pattern; inferred when absent: ws: -> ws, mqtt: -> mqtt, http(s): by the Content-Type of a first GET (text/event-stream -> sse, NDJSON/JSON Lines -> stream, else http).',
     apply: (t, v) => {
       if (!(PATTERNS as readonly string[]).includes(v)) throw new UsageError(`--pattern must be one of ${PATTERNS.join(', ')}; got "${v}"`);
       t.options.pattern = v as PatternId;
@@ -429,12 +431,14 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   const patternFlag = flags.find((f) => f.spec.name === 'pattern');
   if (patternFlag) patternFlag.spec.apply(t, patternFlag.value, env);
   if (positionals.length > 1) throw new UsageError(`one URL expected, got ${positionals.length}: ${positionals.join(' ')}`);
-  const url = positionals[0] ?? base?.url;
+  const url = positionals[0] === undefined ? base?.url : withDefaultScheme(positionals[0]);
   if (url === undefined && t.options.pattern !== 'webhook') {
     throw new UsageError(patternFlag ? 'missing URL' : 'missing URL (wirescope connect <url> [options])');
   }
   if (!patternFlag && !base) {
     const inferred = inferPattern(url ?? '');
+    // http(s) without --pattern: the response's Content-Type decides between http, sse and stream (runConnect asks).
+    if (inferred === 'http') t.probePattern = true;
     if (!inferred) {
       const problem = checkUrl(url ?? '', ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts']);
       throw new UsageError(problem ?? `cannot infer the pattern from "${url}"; give --pattern`);
@@ -487,7 +491,8 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
   if ((t.options.send?.length ?? 0) > 0 && pattern !== 'ws') throw new UsageError(`--send applies to the ws pattern, not ${pattern}`);
 
-  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), help: false };
+  const probe = t.probePattern && t.options.pattern === 'http' && (t.options.method ?? 'GET').toUpperCase() === 'GET' && t.options.body === undefined;
+  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), help: false };
 }
 
 // ---------- demo ----------

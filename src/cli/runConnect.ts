@@ -1,5 +1,6 @@
 import { httpStatusOf } from '../core/expectations';
 import { redactText, sanitizeEvent } from '../core/export/redact';
+import { probePattern } from '../core/patternProbe';
 import { HTTP_STATUS_PATTERNS } from '../shared/expectations';
 import { Session, type SessionObserver } from '../core/session';
 import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
@@ -45,6 +46,15 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
  */
 export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = [], secretValues: readonly string[] = []): Promise<number> {
   const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
+  if (cmd.probePattern) {
+    // An http(s) URL without --pattern: its Content-Type decides (text/event-stream -> sse, NDJSON -> stream).
+    const probe = await probePattern(cmd.options);
+    if (probe.pattern !== cmd.options.pattern) {
+      cmd = { ...cmd, options: { ...cmd.options, pattern: probe.pattern } };
+      const note = `connecting as ${probe.pattern} (${probe.pattern === 'sse' ? 'server-sent events' : 'HTTP stream'}): ${probe.reason}; --pattern http for request-response`;
+      io.error(redactText(note, secretValues.filter((v) => v.length > 0)));
+    }
+  }
   const session = new Session(cmd.options);
   for (const o of observers) session.observe(o);
   const secrets = secretValues.filter((v) => v.length > 0);

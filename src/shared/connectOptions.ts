@@ -269,3 +269,17 @@ export function inferPattern(url: string): PatternId | undefined {
       return undefined;
   }
 }
+
+/**
+ * A URL typed without a scheme gets `http://`, as curl does: `localhost:8080/sse`, `api.example.com/x`,
+ * `127.0.0.1:3000`. Anything with a scheme (`ws://…`), a `${…}` substitution or nothing is returned as is.
+ */
+export function withDefaultScheme(url: string): string {
+  const s = url.trim();
+  if (s === '' || s.includes('${') || /^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s;
+  // host:port[/path…], a dotted host or localhost with an optional port, [v6]:port. A lone word stays as it
+  // is (an invalid URL), as do "mailto:x" and "C:\path".
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?([/?#]|$)/i.exec(s);
+  if (m && (m[5] !== undefined || m[1].includes('.') || m[1].startsWith('[') || m[1].toLowerCase() === 'localhost')) return `http://${s}`;
+  return s;
+}
