@@ -27,7 +27,9 @@ export function patternForContentType(contentType: string | undefined): 'sse' | 
  * `application/x-ndjson` / `application/jsonl` an HTTP stream; anything else (or a failure, which the
  * real session then reports) means request-response. Bounded by `timeoutMs`.
  */
-export async function probePattern(options: Pick<ConnectOptions, 'url' | 'headers' | 'tls' | 'connectTimeoutMs' | 'maxRedirects'>, timeoutMs = 10_000): Promise<PatternProbe> {
+export async function probePattern(options: Pick<ConnectOptions, 'url' | 'headers' | 'tls' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'maxRedirects'>, timeoutMs = 10_000): Promise<PatternProbe> {
+  // Never wait longer than the session itself would for an answer.
+  timeoutMs = Math.min(timeoutMs, options.responseTimeoutMs || timeoutMs, options.connectTimeoutMs || timeoutMs);
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   const fetch = createNodeFetch({ tls: options.tls, connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs, maxRedirects: options.maxRedirects ?? 10 });
