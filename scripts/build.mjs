@@ -1,13 +1,35 @@
-// Bundles the three outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser).
+// Bundles the outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser),
+// and the demo's MQTT broker (aedes) as its own bundle, which the extension and the CLI load on demand.
 import * as esbuild from 'esbuild';
 import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
+// For the bench's before/after figure only: the demo broker inlined into the main bundles, as it used to be.
+const inlineDemo = process.argv.includes('--inline-demo');
+/** Where the bundles go (default dist/; the bench builds its "before" figure elsewhere). */
+const outRoot = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
+
+/** The demo broker's own bundle, next to extension.js and cli.js. */
+const DEMO_BROKER_BUNDLE = 'demo-mqtt-broker.js';
+
+/**
+ * `import('./mqttBroker')` in src/demo/demoBackend.ts becomes a require of the separate bundle at run time,
+ * so that aedes is evaluated, and shipped in the main bundles, only by the demo.
+ */
+const demoBrokerOnDemand = {
+  name: 'demo-broker-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/mqttBroker$/ }, (args) =>
+      args.importer.replaceAll('\\', '/').endsWith('src/demo/demoBackend.ts') ? { path: `./${DEMO_BROKER_BUNDLE}`, external: true } : undefined,
+    );
+  },
+};
+const nodePlugins = inlineDemo ? [] : [demoBrokerOnDemand];
 
 const common = {
   bundle: true,
@@ -22,25 +44,40 @@ const targets = [
   {
     ...common,
     entryPoints: { extension: 'src/host/extension.ts' },
-    outdir: 'dist',
+    outdir: outRoot,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    plugins: nodePlugins,
   },
   {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
+    outdir: outRoot,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    plugins: nodePlugins,
   },
+  ...(inlineDemo
+    ? []
+    : [
+        {
+          ...common,
+          entryPoints: { [DEMO_BROKER_BUNDLE.replace(/\.js$/, '')]: 'src/demo/mqttBroker.ts' },
+          outdir: outRoot,
+          platform: 'node',
+          format: 'cjs',
+          target: 'node20',
+          external: ['vscode', 'bufferutil', 'utf-8-validate'],
+        },
+      ]),
   {
     ...common,
     entryPoints: { inspector: 'webview/main.ts', profileForm: 'webview/profileForm/main.ts' },
-    outdir: 'dist/webview',
+    outdir: join(outRoot, 'webview'),
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
@@ -48,19 +85,19 @@ const targets = [
   },
 ].filter((t) => Object.values(t.entryPoints).every((p) => existsSync(join(root, p))));
 
-mkdirSync(join(root, 'dist/webview'), { recursive: true });
+mkdirSync(resolve(root, outRoot, 'webview'), { recursive: true });
 const css = join(root, 'webview/inspector.css');
-if (existsSync(css)) copyFileSync(css, join(root, 'dist/webview/inspector.css'));
+if (existsSync(css)) copyFileSync(css, resolve(root, outRoot, 'webview/inspector.css'));
 const formCss = join(root, 'webview/profileForm/profileForm.css');
-if (existsSync(formCss)) copyFileSync(formCss, join(root, 'dist/webview/profileForm.css'));
+if (existsSync(formCss)) copyFileSync(formCss, resolve(root, outRoot, 'webview/profileForm.css'));
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
   if (!quiet) {
-    for (const f of readdirSync(join(root, 'dist'), { recursive: true })) {
-      const p = join(root, 'dist', String(f));
+    for (const f of readdirSync(resolve(root, outRoot), { recursive: true })) {
+      const p = resolve(root, outRoot, String(f));
       if (String(f).endsWith('.js')) console.log(`  ${String(f).padEnd(28)} ${(statSync(p).size / 1024).toFixed(1)} KiB`);
     }
   }

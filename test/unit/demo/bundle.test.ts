@@ -1,0 +1,61 @@
+// The demo's MQTT broker (aedes) is not in the main bundles: scripts/build.mjs ships it as
+// dist/demo-mqtt-broker.js, which the demo loads when it starts its broker. This builds the real bundles
+// into a temporary directory, checks where aedes ended up, and runs the built CLI's demo with an MQTT
+// client of the built CLI against it.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+let out = '';
+
+before(() => {
+  out = mkdtempSync(path.join(tmpdir(), 'wirescope-bundles-'));
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet', `--outdir=${out}`], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  assert.equal(build.status, 0, build.stderr || build.stdout);
+});
+
+after(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+/** esbuild names every bundled module in a comment: `// node_modules/aedes/aedes.js`. */
+const hasModule = (file: string, pkg: string) => readFileSync(path.join(out, file), 'utf8').includes(`// node_modules/${pkg}/`);
+
+describe('demo broker bundle', () => {
+  it('aedes is in dist/demo-mqtt-broker.js only; the main bundles load it by path', () => {
+    assert.ok(existsSync(path.join(out, 'demo-mqtt-broker.js')));
+    assert.ok(hasModule('demo-mqtt-broker.js', 'aedes'));
+    for (const main of ['extension.js', 'cli.js']) {
+      assert.equal(hasModule(main, 'aedes'), false, `${main} does not contain aedes`);
+      assert.match(readFileSync(path.join(out, main), 'utf8'), /import\("\.\/demo-mqtt-broker\.js"\)/, `${main} loads the broker bundle on demand`);
+    }
+  });
+
+  it('the built CLI demo serves MQTT 3.1.1 and 5 through the separate bundle', async () => {
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--mqtt-port', '0', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/mqtt:\/\/127\.0\.0\.1:\d+/.test(stdout)) {
+        assert.ok(Date.now() < deadline && demo.exitCode === null, `demo did not start: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+      for (const version of ['4', '5']) {
+        const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--mqtt-version', version, '--subscribe', 'feed/ticks', '--count', '2', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; dir?: string; channel?: string; meta?: { control?: boolean } });
+        const data = events.filter((e) => e.kind === 'frame' && e.dir === 'in' && !e.meta?.control);
+        assert.equal(data.length, 2, `MQTT ${version}: ${r.stdout}`);
+        assert.ok(data.every((f) => f.channel === 'feed/ticks'));
+      }
+    } finally {
+      demo.kill('SIGKILL');
+    }
+  });
+});
