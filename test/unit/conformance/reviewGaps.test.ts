@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { parseConnectArgs } from '../../../src/cli/args';
 import { Session } from '../../../src/core/session';
-import { SseRetryWatcher } from '../../../src/core/sseRetryWatcher';
+import { SseParser } from '../../../src/core/sseParser';
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../../../src/core/transports/httpTransport';
 import type { WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession, waitFor } from '../../helpers/servers';
@@ -109,14 +109,11 @@ describe('http: response timeout', () => {
 });
 
 describe('sse: the server retry: value is reported', () => {
-  it('the watcher reads retry: as the parser does (split chunks, CR/LF/CRLF, one optional space, digits only)', () => {
+  it('the parser reads retry: as the standard says (split chunks, CR/LF/CRLF, one optional space, digits only)', () => {
     const feed = (...chunks: string[]) => {
-      const w = new SseRetryWatcher();
       const found: number[] = [];
-      for (const c of chunks) {
-        const v = w.push(Buffer.from(c, 'latin1'));
-        if (v !== undefined) found.push(v);
-      }
+      const w = new SseParser({ event: () => undefined, retry: (ms) => found.push(ms) });
+      for (const c of chunks) w.push(Buffer.from(c, 'latin1'));
       return found;
     };
     assert.deepEqual(feed('retry: 50\n\n'), [50]);
@@ -131,13 +128,15 @@ describe('sse: the server retry: value is reported', () => {
     assert.deepEqual(feed('data: retry: 50\n'), [], 'inside another field');
     assert.deepEqual(feed('data: x', 'retry: 50\n'), [], 'a line that started in an earlier chunk');
     assert.deepEqual(feed('retry: 50'), [], 'not complete until its line ends');
-    const w = new SseRetryWatcher();
+    const found: number[] = [];
+    const w = new SseParser({ event: () => undefined, retry: (ms) => found.push(ms) });
     w.push(Buffer.from('data: unfinished'));
     w.reset();
-    assert.equal(w.push(Buffer.from('retry: 33\n')), 33, 'a new response starts at a line start');
+    w.push(Buffer.from('retry: 33\n'));
+    assert.deepEqual(found, [33], 'a new response starts at a line start');
   });
 
-  it('reconnect events carry meta.retryMs, the delay the server asked for, and the library waits it', async () => {
+  it('reconnect events carry meta.retryMs, the delay the server asked for, and the session waits it', async () => {
     let connection = 0;
     const srv = await httpServer((_req, res) => {
       connection++;
