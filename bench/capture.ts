@@ -165,15 +165,18 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
   // Each pattern twice: against a server written the ordinary way (the library's send per message:
   // the issue's pairing, the >= 0.9 target) and against pre-built bytes written in big chunks,
   // where the client alone limits the rate (shows the per-message cost; no target).
+  const want = (pattern: string) => !ctx.patterns || ctx.patterns.has(pattern);
   const nWs = ctx.quick ? 50_000 : 200_000;
-  for (const [path, targeted] of [['ws-lib', true], ['ws', false]] as const) {
+  for (const [path, targeted] of want('ws') ? ([['ws-lib', true], ['ws', false]] as const) : []) {
     const url = (n: number) => `ws://${http}/${path}?n=${n}&size=${MESSAGE_SIZE}`;
     const what = `WebSocket ${nWs / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'ws server' : 'pre-built feed'}`;
     await pair(ctx, `capture.${path}`, what, (n) => captureWithSession({ pattern: 'ws', url: url(n) }, n), (n) => bareWs(url(n), n), nWs, reps, targeted);
   }
 
   const nSse = ctx.quick ? 30_000 : 100_000;
-  if (isPatternAvailable('sse')) {
+  if (!want('sse')) {
+    // not asked for
+  } else if (isPatternAvailable('sse')) {
     for (const [path, targeted] of [['sse-lib', true], ['sse', false]] as const) {
       const url = (n: number) => `http://${http}/${path}?n=${n}&size=${MESSAGE_SIZE}`;
       const what = `SSE ${nSse / 1000}k x ${MESSAGE_SIZE} B, ${targeted ? 'write per event' : 'pre-built feed'}`;
@@ -185,7 +188,9 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
 
   const nMqtt = ctx.quick ? 20_000 : 100_000;
   const brokerUrl = `mqtt://127.0.0.1:${ctx.feed.mqttPort}`;
-  if (isPatternAvailable('mqtt')) {
+  if (!want('mqtt')) {
+    // not asked for
+  } else if (isPatternAvailable('mqtt')) {
     // aedes, not the client, limits this pair: fewer repetitions keep the whole bench short.
     await pair(
       ctx,

@@ -71,7 +71,7 @@ export async function benchCli(ctx: BenchContext): Promise<void> {
       bareArgs: (n) => ['mqtt', brokerUrl, String(n), `bench/${n}/100`],
     });
   }
-  for (const c of cases) {
+  for (const c of cases.filter((k) => !ctx.patterns || ctx.patterns.has(k.id.slice('cli.'.length)))) {
     ctx.log(`  ${c.what} ...`);
     const ours = (n: number) => timedProcess([cli, 'connect', ...c.cliArgs(n), '--count', String(n), '--format', 'summary'], n);
     const bareRun = (n: number) => timedProcess([bare, ...c.bareArgs(n)], n);

@@ -111,6 +111,8 @@ export interface BenchContext {
   tlsCert?: string;
   /** Quick mode: fewer repetitions and smaller counts, for trying the bench out. */
   quick: boolean;
+  /** Capture and CLI pairs to run (`--patterns ws,sse,mqtt`); all when absent. */
+  patterns?: Set<string>;
   add(row: ResultRow): void;
   log(line: string): void;
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: Wirescope against bare clients over loopback, side by side in one run.
  * Prints a table and writes bench-results.json in the working directory.
  *
- * usage: npm run bench [-- --quick] [-- --only capture,cli,memory,search,timing,bundle,ui]
+ * usage: npm run bench [-- --quick] [-- --only capture,cli,memory,search,timing,bundle,ui] [-- --patterns ws,sse,mqtt]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,8 +12,10 @@ import { formatTable, startFeedServer, type BenchContext, type ResultRow } from 
 const SECTIONS = ['capture', 'cli', 'memory', 'timing', 'bundle', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
-function parseArgs(argv: string[]): { quick: boolean; only: Set<Section> } {
+function parseArgs(argv: string[]): { quick: boolean; only: Set<Section>; patterns?: Set<string> } {
   const quick = argv.includes('--quick');
+  const p = argv.indexOf('--patterns');
+  const patterns = p >= 0 ? new Set((argv[p + 1] ?? '').split(',').filter(Boolean)) : undefined;
   const i = argv.indexOf('--only');
   let only = new Set<Section>(SECTIONS);
   if (i >= 0) {
@@ -25,11 +27,11 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<Section> } {
     }
     only = new Set(names as Section[]);
   }
-  return { quick, only };
+  return { quick, only, patterns };
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, only, patterns } = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const rows: ResultRow[] = [];
   // A throwaway self-signed certificate (made with openssl) for the https timing comparison.
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
     feed,
     tlsCert: cert?.cert,
     quick,
+    patterns,
     add: (row) => {
       rows.push(row);
       const status = row.met === null ? '' : row.met ? ' ok' : ' MISSED';

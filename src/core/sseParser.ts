@@ -107,6 +107,16 @@ export class SseParser {
     }
     const colon = line.indexOf(':');
     if (colon === 0) return; // a comment
+    if (colon === 4 && line.startsWith('data')) {
+      // The common line, without slicing out its field name.
+      const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+      if (this.hasData) this.data += '\n' + value;
+      else {
+        this.data = value;
+        this.hasData = true;
+      }
+      return;
+    }
     let field: string;
     let value: string;
     if (colon < 0) {
