@@ -1,32 +1,23 @@
 // The zone rules are enforced by `npm run lint` (scripts/eslint-zones.mjs). These tests plant
-// violations in temporary files inside the zones and run ESLint with the repository's own config on
-// them: each must fail with the zone message, and allowed imports at the same depths must pass.
+// violations in probe files inside the zones and run ESLint with the repository's own config on them:
+// each must fail with the zone message, and allowed imports at the same depths must pass. The probes are
+// handed to ESLint as text under their path (lintText with filePath), so the config applies exactly as to
+// a file on disk, and no file is left in the tree for a concurrent lint or typecheck to trip over.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ESLint } from 'eslint';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const planted: string[] = [];
+const eslint = new ESLint({ cwd: ROOT });
 
-after(() => {
-  for (const f of planted) rmSync(f, { force: true });
-});
-
-/** Write `source` to a fresh file in `dir` (repo-relative) and lint it with the repo's config. */
+/** Lint `source` as a new file in `dir` (repo-relative) with the repo's config; the zone messages. */
 async function lintPlanted(dir: string, source: string): Promise<string[]> {
-  const file = path.join(ROOT, dir, `zone-probe-${randomBytes(4).toString('hex')}.ts`);
-  planted.push(file);
-  writeFileSync(file, source);
-  try {
-    const eslint = new ESLint({ cwd: ROOT });
-    const [result] = await eslint.lintFiles([file]);
-    return result.messages.filter((m) => m.ruleId === 'zones/boundaries').map((m) => m.message);
-  } finally {
-    rmSync(file, { force: true });
-  }
+  const filePath = path.join(ROOT, dir, `zone-probe-${randomBytes(4).toString('hex')}.ts`);
+  const [result] = await eslint.lintText(source, { filePath, warnIgnored: true });
+  assert.ok(!result.messages.some((m) => /ignored/i.test(m.message)), `the probe at ${dir} is linted, not ignored`);
+  return result.messages.filter((m) => m.ruleId === 'zones/boundaries').map((m) => m.message);
 }
 
 describe('zone rules: a planted violation fails the lint', () => {
