@@ -12,6 +12,7 @@
  * status line and headers (16 KiB at most, as Node), chunked, Content-Length or close-delimited bodies,
  * 1xx responses skipped. No keep-alive, no upgrade, no pipelining; redirects are the caller's.
  */
+import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +32,14 @@ const SINGLE_HEADERS = new Set([
   'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent',
 ]);
 const CRLF = 0x0a;
+
+/**
+ * Published once a request has been written to its socket in full (`{ method, url }`), in the async context
+ * of the caller: this client does not go through node:http, so the `http.client.request.*` channels never see
+ * it. The race engine's wire meter counts requests from both.
+ */
+export const STREAM_REQUEST_SENT_CHANNEL = 'wirescope.stream.request.sent';
+const requestSent = dc.channel(STREAM_REQUEST_SENT_CHANNEL);
 
 export interface StreamRequestOptions {
   url: string | URL;
@@ -200,8 +209,13 @@ class Exchange implements StreamResponse {
     this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(this.connectTimer);
-      socket.write(this.head);
-      if (this.body) socket.write(this.body);
+      const sent = () => {
+        if (requestSent.hasSubscribers) requestSent.publish({ method: this.method, url: this.url });
+      };
+      if (this.body) {
+        socket.write(this.head);
+        socket.write(this.body, sent);
+      } else socket.write(this.head, sent);
       this.opts.onRequest?.({ method: this.method, url: this.url, headers: this.sent, bodySize: this.body?.length ?? 0 });
     });
     socket.on('data', (buf: Buffer) => this.onData(buf));

@@ -10,10 +10,12 @@
  * handle below the TLS layer, so ciphertext and handshake records). The counters are read on every
  * callback of the handle and when its owning socket closes (after that Node frees the handle).
  * HTTP requests are counted from the `http.client.request.start` / `http.server.request.start`
- * diagnostics channels in the same context (a client request once it has been sent in full).
+ * diagnostics channels in the same context (a client request once it has been sent in full), and from
+ * the stream client's own channel (`STREAM_REQUEST_SENT_CHANNEL`: the sse transport does not use node:http).
  */
 import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
+import { STREAM_REQUEST_SENT_CHANNEL } from '../streamClient';
 
 /** What one session put on the wire so far. */
 export interface WireCounts {
@@ -114,6 +116,10 @@ const onClientRequest = (message: unknown): void => {
   const req = (message as { request?: { once?: (ev: string, fn: () => void) => void } }).request;
   if (a && typeof req?.once === 'function') req.once('finish', () => a.requests++);
 };
+const onStreamRequest = (): void => {
+  const a = als.getStore();
+  if (a) a.requests++;
+};
 const onServerRequest = (): void => {
   const a = als.getStore();
   if (a) a.requests++;
@@ -141,6 +147,7 @@ function enable(): void {
   hook.enable();
   dc.subscribe('http.client.request.start', onClientRequest);
   dc.subscribe('http.server.request.start', onServerRequest);
+  dc.subscribe(STREAM_REQUEST_SENT_CHANNEL, onStreamRequest);
   dc.subscribe('net.server.socket', onServerSocket);
 }
 
@@ -150,6 +157,7 @@ function disable(): void {
   hook = undefined;
   dc.unsubscribe('http.client.request.start', onClientRequest);
   dc.unsubscribe('http.server.request.start', onServerRequest);
+  dc.unsubscribe(STREAM_REQUEST_SENT_CHANNEL, onStreamRequest);
   dc.unsubscribe('net.server.socket', onServerSocket);
   byAsyncId.clear();
 }
