@@ -28,9 +28,9 @@ export interface LatencyStats {
 
 /** What a cut (`--fault cut@ms`) cost one session. */
 export interface CutRecovery {
-  /** Cut to the first message received after it. */
+  /** Cut to the arrival of the first message published after it. */
   recoveryMs: number | null;
-  /** Feed ids published between the last message before the cut and the first after it that this session never received. */
+  /** Feed ids published between the last message received before the cut and the first message published after it that this session never received. */
   lost: number | null;
   /** Ids received after the cut that had already been received before it (replays). */
   doubled: number | null;

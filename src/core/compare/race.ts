@@ -345,7 +345,8 @@ function measure(
       else if (t.firstContact === undefined || t.firstContact > cutAt) notes.fault = 'the cut came before the session had reached the server';
       const before = t.arrivals.filter((a) => a.t < cutAt);
       const after = t.arrivals.filter((a) => a.t >= cutAt);
-      const firstAfter = after[0];
+      // Recovered: the first message published after the cut arrives (one already travelling when the cut came proves nothing).
+      const firstAfter = after.find((a) => (eventTime.get(a.id) ?? a.t) >= cutAt);
       const beforeIds = new Set(before.map((a) => a.id));
       const lastBeforeTime = before.reduce((m, a) => Math.max(m, eventTime.get(a.id) ?? a.t), -Infinity);
       let lost: number | null = null;
@@ -360,7 +361,7 @@ function measure(
         doubled: after.filter((a) => beforeIds.has(a.id)).length,
         connectionsCut: t.connectionsCut,
       };
-      if (!firstAfter) notes.recoveryMs = 'no message arrived after the cut';
+      if (!firstAfter) notes.recoveryMs = 'no message published after the cut arrived';
     }
     sessions.push({
       name: t.entry.name,
