@@ -76,7 +76,7 @@ const targets = [
       ]),
   {
     ...common,
-    entryPoints: { inspector: 'webview/main.ts', profileForm: 'webview/profileForm/main.ts' },
+    entryPoints: { inspector: 'webview/main.ts', profileForm: 'webview/profileForm/main.ts', compare: 'webview/compare/main.ts' },
     outdir: join(outRoot, 'webview'),
     platform: 'browser',
     format: 'iife',
@@ -88,6 +88,8 @@ const targets = [
 mkdirSync(resolve(root, outRoot, 'webview'), { recursive: true });
 const css = join(root, 'webview/inspector.css');
 if (existsSync(css)) copyFileSync(css, resolve(root, outRoot, 'webview/inspector.css'));
+const compareCss = join(root, 'webview/compare/compare.css');
+if (existsSync(compareCss)) copyFileSync(compareCss, resolve(root, outRoot, 'webview/compare.css'));
 const formCss = join(root, 'webview/profileForm/profileForm.css');
 if (existsSync(formCss)) copyFileSync(formCss, resolve(root, outRoot, 'webview/profileForm.css'));
 

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { Cancelled } from './cancelled';
+import { comparePatternsCommand } from './compare/comparePanel';
 import { sessionArg, sessionFrom, storedFrom } from './commandArgs';
 import type { Connector } from './connectProfile';
 import { importCurl } from './curlImportCommand';
@@ -74,6 +75,7 @@ export function registerCommands(h: HostServices, { connector, demo, sender }: C
     cmd('wirescope.editProfile', (arg) => editProfile(h, arg)),
     cmd('wirescope.newProfile', () => h.forms.show()),
     cmd('wirescope.deleteProfile', (arg) => deleteProfile(h, arg)),
+    cmd('wirescope.comparePatterns', (arg) => comparePatternsCommand(h, arg)),
     cmd('wirescope.startDemo', () => demo.start()),
     cmd('wirescope.stopDemo', () => demo.stop()),
     cmd('wirescope.removeSession', async (arg) => {

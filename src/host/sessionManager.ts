@@ -127,7 +127,19 @@ export class SessionManager implements Disposable {
     if (this.disposed) throw new Error('Wirescope is shutting down');
     const s = this.settings();
     const options: ConnectOptions = { ...req.options, previewLimit: req.options.previewLimit ?? s.previewLimit };
-    const session = new Session(options, this.deps.sessionDeps);
+    const managed = this.adopt(req, new Session(options, this.deps.sessionDeps));
+    await managed.session.start();
+    return managed;
+  }
+
+  /**
+   * Keep the log of a session someone else starts (the pattern race creates its sessions on one
+   * clock): it is listed, logged, captured and inspectable like any other. Call before it starts.
+   */
+  adopt(req: StartRequest, session: Session): ManagedSession {
+    if (this.disposed) throw new Error('Wirescope is shutting down');
+    const s = this.settings();
+    const options = session.options;
     const log = new SessionLog({ maxEvents: s.maxEvents, maxBytes: s.maxBytes });
     const id = `${++this.counter}-${session.id}`;
     const managed: ManagedSession = {
@@ -151,7 +163,6 @@ export class SessionManager implements Disposable {
     this.deps.log?.('info', `session ${id} ${options.pattern} ${managed.url} (${req.name}) starting`);
     this.changeEmitter.fire();
     this.selectEmitter.fire(id);
-    await session.start();
     return managed;
   }
 
