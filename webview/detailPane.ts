@@ -38,7 +38,11 @@ export class DetailPane {
   private event: WireEvent | null = null;
   private revealSecrets = false;
 
-  constructor(private readonly copy: (text: string) => void) {
+  constructor(
+    private readonly copy: (text: string) => void,
+    /** "Add Expectation from Frame" for an inbound data frame (the host says so when the session has no workspace profile). */
+    private readonly addExpectation?: (seq: number) => void,
+  ) {
     this.body = h('div', { cls: 'detail-body' });
     this.element = h('section', { id: 'detail', cls: 'detail', attrs: { 'aria-label': 'Event detail', tabindex: '-1' } }, this.body);
     this.show(null);
@@ -81,6 +85,17 @@ export class DetailPane {
     }
     parts.push(kvTable('detail-facts', facts));
     if (e.kind === 'frame') parts.push(...this.payload(e.data, e.encoding));
+    if (e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && this.addExpectation) {
+      const add = this.addExpectation;
+      const seq = e.seq;
+      parts.push(
+        h(
+          'div',
+          { cls: 'detail-head' },
+          button('Add Expectation from Frame', { id: 'detail-add-expectation', appearance: 'secondary', onClick: () => add(seq) }),
+        ),
+      );
+    }
     const meta = (e as { meta?: Record<string, unknown> }).meta;
     if (meta && typeof meta === 'object') {
       const headers = headerPairs(meta.headers);

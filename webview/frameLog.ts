@@ -169,6 +169,19 @@ export class FrameLog {
     this.scheduleRender();
   }
 
+  /** Events to show marked (a test run's failing expectations point at them), and why. */
+  setMarked(seqs: readonly number[], note: string): void {
+    const same = seqs.length === this.marked.size && seqs.every((s) => this.marked.has(s)) && note === this.markNote;
+    if (same) return;
+    this.marked = new Set(seqs);
+    this.markNote = note;
+    for (const row of this.pool) row.key = '';
+    this.scheduleRender();
+  }
+
+  private marked = new Set<number>();
+  private markNote = '';
+
   /** Mark a row as selected by seq (detail pane). */
   select(seq: number): void {
     this.selectedSeq = seq;
@@ -306,11 +319,12 @@ export class FrameLog {
     const selected = e.seq === this.selectedSeq;
     row.el.setAttribute('aria-selected', selected ? 'true' : 'false');
     row.el.classList.toggle('selected', selected);
-    const key = `${e.seq}:${this.timeMode}`;
+    const marked = this.marked.has(e.seq);
+    const key = `${e.seq}:${this.timeMode}:${marked ? 'm' : ''}`;
     if (row.key === key) return;
     row.key = key;
     const t = rowText(e);
-    row.el.className = `row ${t.cls}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}`;
+    row.el.className = `row ${t.cls}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}${marked ? ' marked' : ''}`;
     row.el.dataset.seq = String(e.seq);
     row.el.dataset.kind = e.kind;
     row.el.setAttribute('aria-posinset', String(index + 1));
@@ -320,7 +334,7 @@ export class FrameLog {
     setText(row.size, t.size);
     setText(row.preview, t.preview);
     // The full line as a tooltip helps with narrow sidebars; it is plain text.
-    row.el.title = `${t.channel} ${t.preview}`.slice(0, 500);
+    row.el.title = `${marked ? `✗ failing expectation: ${this.markNote}\n` : ''}${t.channel} ${t.preview}`.slice(0, 800);
   }
 
   private missing(first: number, last: number): boolean {

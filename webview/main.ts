@@ -6,6 +6,7 @@
 import type { WireEvent } from '../src/shared/events';
 import {
   ClearLog,
+  AddExpectation,
   CopyText,
   DidAppend,
   DidChangeSessions,
@@ -130,7 +131,10 @@ class Inspector {
       },
       onStaleFilter: () => this.resyncFilter(),
     });
-    this.detail = new DetailPane((text) => this.rpc.command(CopyText, { text }));
+    this.detail = new DetailPane(
+      (text) => this.rpc.command(CopyText, { text }),
+      (seq) => this.current && this.rpc.command(AddExpectation, { sessionId: this.current.id, seq }),
+    );
     this.timing = new TimingView();
     this.timeline = new TimelineView();
     this.composer = new Composer({
@@ -216,6 +220,7 @@ class Inspector {
     this.header.setPattern(s?.pattern);
     this.header.setSessions(this.sessions, s, this.view);
     this.composer.setSession(s);
+    this.log.setMarked(s?.marked?.seqs ?? [], s?.marked?.note ?? '');
   }
 
   private selectSession(id: string | undefined, tellHost: boolean, firstIndex?: number): void {

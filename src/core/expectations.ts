@@ -22,6 +22,7 @@ import {
   type ExpectationKind,
   type ExpectationResult,
   type FrameMatch,
+  type JsonCondition,
 } from '../shared/expectations';
 import { getJsonPath } from './jsonPath';
 import type { Session, SessionObserver } from './session';
@@ -74,30 +75,35 @@ class FrameFilter {
     const parts: string[] = [];
     if (m.match !== undefined) parts.push(`matching /${m.match}/`);
     if (m.channel !== undefined) parts.push(`on channel ${JSON.stringify(m.channel)}`);
-    if (m.json) parts.push(`with ${m.json.path}${'equals' in m.json ? ` = ${JSON.stringify(m.json.equals)}` : ' present'}`);
+    this.json = m.json === undefined ? [] : Array.isArray(m.json) ? m.json : [m.json];
+    if (this.json.length) parts.push(`with ${this.json.map((j) => `${j.path}${'equals' in j ? ` = ${JSON.stringify(j.equals)}` : ' present'}`).join(' and ')}`);
     this.description = parts.join(' ');
   }
 
+  private readonly json: JsonCondition[];
+
   test(e: FrameEvent): boolean {
     if (this.m.channel !== undefined && e.channel !== this.m.channel) return false;
-    if (!this.re && !this.m.json) return true;
+    if (!this.re && this.json.length === 0) return true;
     const text = frameText(e);
     if (this.re && !this.re.test(text)) return false;
-    if (this.m.json) {
+    if (this.json.length) {
       let root: unknown;
       try {
         root = JSON.parse(text);
       } catch {
         return false;
       }
-      let v: unknown;
-      try {
-        v = getJsonPath(root, this.m.json.path);
-      } catch {
-        return false;
+      for (const j of this.json) {
+        let v: unknown;
+        try {
+          v = getJsonPath(root, j.path);
+        } catch {
+          return false;
+        }
+        if (v === undefined) return false;
+        if ('equals' in j && !deepEqual(v, j.equals)) return false;
       }
-      if (v === undefined) return false;
-      if ('equals' in this.m.json && !deepEqual(v, this.m.json.equals)) return false;
     }
     return true;
   }
@@ -450,6 +456,7 @@ export class ExpectationEvaluator implements SessionObserver {
   private settledAt: number | undefined;
   private ended = false;
   private settleQueued = false;
+  private readonly undecided = new Set<Check>();
   private failure: string | undefined;
   private resolveResults!: (r: ExpectationResult[]) => void;
   /** Per expectation, in list order, once the session has ended. */
@@ -520,6 +527,8 @@ export class ExpectationEvaluator implements SessionObserver {
     const done = goals.length > 0 && goals.every((c) => c.verdict === 'passed') && this.checks.every((c) => c.role === 'goal' || c.ready());
     if (!failed && !done) return;
     this.settledAt = this.session?.clock.now() ?? 0;
+    // Fail fast: what was still open when another expectation failed is reported as not decided.
+    if (failed) for (const c of this.checks) if (c.verdict === 'pending') this.undecided.add(c);
     for (const c of this.checks) c.finish();
     this.clearTimers();
     if (this.opts.closeWhenSettled !== false && this.session) {
@@ -543,6 +552,7 @@ export class ExpectationEvaluator implements SessionObserver {
         let message = c.message();
         // A session that failed before the run was decided: say so on what it made fail.
         if (!wasSettled && failure && c.verdict === 'failed') message += `; the session failed: ${failure}`;
+        if (this.undecided.has(c) && c.verdict === 'failed') message += ' (not decided: the run stopped at the first failed expectation)';
         return { index, kind: c.kind, label: `expect[${index}] ${c.label}`, status: c.verdict === 'passed' ? 'passed' : 'failed', message, seqs: c.seqs() };
       }),
     );
@@ -552,4 +562,53 @@ export class ExpectationEvaluator implements SessionObserver {
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
   }
+}
+
+// ---------------------------------------------------------------- expectations from a frame
+
+/** A JSON path for a key: `.key` when it is a plain identifier, `['odd key']` otherwise. */
+function pathStep(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `['${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+}
+
+/** The scalar values of a JSON document with their paths (`$.type`, `$.items[0].id`), depth-first, bounded. */
+export function jsonLeaves(root: unknown, max = 200): Array<{ path: string; value: unknown }> {
+  const out: Array<{ path: string; value: unknown }> = [];
+  const walk = (v: unknown, path: string, depth: number) => {
+    if (out.length >= max) return;
+    if (v !== null && typeof v === 'object') {
+      if (depth >= 6) return;
+      const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+      for (const [k, x] of entries) walk(x, path + pathStep(k), depth + 1);
+      return;
+    }
+    out.push({ path, value: v });
+  };
+  walk(root, '$', 0);
+  return out;
+}
+
+/** A regular expression that matches exactly this text (long texts: their start). */
+function exactRegex(text: string): string {
+  const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return text.length <= 200 ? `^${escaped(text)}$` : `^${escaped(text.slice(0, 200))}`;
+}
+
+/**
+ * A `receive` expectation that the given inbound frame meets: for JSON, the chosen paths with their
+ * values (`json`), otherwise the text (`match`, anchored); its channel when it has one.
+ */
+export function expectationFromFrame(e: FrameEvent, jsonPaths: readonly string[] = []): Expectation {
+  const receive: FrameMatch & { count?: number; within?: number } = {};
+  const text = frameText(e);
+  if (jsonPaths.length > 0) {
+    const root = JSON.parse(text) as unknown;
+    const conditions = jsonPaths.map((path) => ({ path, equals: getJsonPath(root, path) }));
+    receive.json = conditions.length === 1 ? conditions[0] : conditions;
+  } else {
+    receive.match = exactRegex(text);
+  }
+  if (e.channel !== undefined) receive.channel = e.channel;
+  return { receive };
 }

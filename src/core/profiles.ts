@@ -468,3 +468,39 @@ export function profileLines(text: string): number[] {
   const list = tree ? findNodeAtLocation(tree, ['profiles']) : undefined;
   return (list?.children ?? []).map((item) => positionAt(text, item.offset).line);
 }
+
+/**
+ * Append an expectation to a profile's `expect` list in the file text, keeping everything else as it
+ * is (comments, layout, other profiles); the list is created when the profile has none.
+ * Throws ProfileResolveError when the text is not well-formed or has no profile of that name.
+ */
+export function appendExpectationInText(text: string, profileName: string, expectation: unknown): string {
+  const errors: ParseError[] = [];
+  const doc = parse(text, errors, PARSE_OPTIONS) as { profiles?: unknown } | undefined;
+  if (errors.length > 0) throw new ProfileResolveError('The profiles file is not valid JSON; fix it before adding an expectation');
+  const list = doc && Array.isArray(doc.profiles) ? doc.profiles : [];
+  const index = list.findIndex((p) => !!p && typeof p === 'object' && (p as { name?: unknown }).name === profileName);
+  if (index < 0) throw new ProfileResolveError(`No profile named "${profileName}" in the profiles file`);
+  const fmt = detectFormatting(text);
+  const existing = (list[index] as { expect?: unknown }).expect;
+  const tree = parseTree(text, [], PARSE_OPTIONS)!;
+  if (!Array.isArray(existing)) {
+    const obj = findNodeAtLocation(tree, ['profiles', index])!;
+    return applyOne(text, setPropertyEdit(text, obj, 'expect', [expectation], fmt));
+  }
+  const arr = findNodeAtLocation(tree, ['profiles', index, 'expect'])!;
+  const last = arr.children?.at(-1);
+  if (!last) return applyEdits(text, modify(text, ['profiles', index, 'expect', 0], expectation, { formattingOptions: fmt, isArrayInsertion: true }));
+  const end = last.offset + last.length;
+  if (!spansLines(text, arr)) return applyOne(text, { offset: end, length: 0, content: ', ' + renderValue(expectation, '', false, fmt) });
+  const indent = lineIndent(text, last.offset);
+  const item = renderValue(expectation, indent, spansLines(text, last), fmt);
+  // A line comment after the last item stays with that item: the new one goes on the next line.
+  const lineEnd = text.indexOf('\n', end);
+  const rest = text.slice(end, lineEnd < 0 ? text.length : lineEnd);
+  if (lineEnd >= 0 && /^\s*\/\//.test(rest)) {
+    const cut = text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+    return text.slice(0, end) + ',' + text.slice(end, cut) + `${fmt.eol ?? '\n'}${indent}${item}` + text.slice(cut);
+  }
+  return applyOne(text, { offset: end, length: 0, content: `,${fmt.eol ?? '\n'}${indent}${item}` });
+}

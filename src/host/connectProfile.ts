@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ProfileResolveError, resolveProfile, type ProfileResolver } from '../core/profiles';
-import type { PatternId } from '../shared/connectOptions';
+import type { Session } from '../core/session';
+import type { ConnectOptions, PatternId } from '../shared/connectOptions';
 import type { Profile } from '../shared/profile';
 import { Cancelled } from './cancelled';
 import { storedFrom } from './commandArgs';
@@ -23,7 +24,12 @@ export interface ConnectContext {
   id?: string;
   folder?: vscode.WorkspaceFolder;
   adHoc?: boolean;
+  /** Adjust the resolved options and observe the session before it starts (Testing view runs). */
+  prepare?: ConnectPreparer;
 }
+
+/** Lets a caller of connect() adjust the resolved options and observe the session before it starts. */
+export type ConnectPreparer = (options: ConnectOptions, secretValues: string[]) => { options: ConnectOptions; beforeStart?: (session: Session) => void };
 
 export class Connector {
   constructor(
@@ -107,8 +113,10 @@ export class Connector {
     if (resolved.omittedSecrets.length) {
       void vscode.window.showWarningMessage(`Wirescope: untrusted workspace: secrets ${resolved.omittedSecrets.join(', ')} were not attached to "${profile.name}".`);
     }
+    const prepared = ctx.prepare?.(resolved.options, resolved.secretValues);
     const m = await this.h.manager.start({
-      options: resolved.options,
+      options: prepared?.options ?? resolved.options,
+      ...(prepared?.beforeStart ? { beforeStart: prepared.beforeStart } : {}),
       name: profile.name,
       profile,
       ...(ctx.id ? { profileId: ctx.id } : {}),

@@ -3,6 +3,7 @@
  * reads the profiles file; transports load on first connect, the demo backend on first start.
  */
 import * as vscode from 'vscode';
+import { addExpectationFromFrame } from './addExpectation';
 import { registerCommands } from './commands';
 import { Connector } from './connectProfile';
 import { DemoBackendControl } from './demoBackendControl';
@@ -19,6 +20,7 @@ import { SessionManager } from './sessionManager';
 import { readSettings } from './settings';
 import { SessionStatusBar } from './statusBar';
 import { registerTestHook } from './testHook';
+import { ProfileTesting } from './testing';
 import { ProfilesTreeProvider, SessionsTreeProvider } from './trees';
 
 let manager: SessionManager | undefined;
@@ -63,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
         await vscode.env.clipboard.writeText(text);
       },
       saveTemplate: (id, name, data, encoding) => saveTemplate(h, id, name, data, encoding),
+      addExpectation: (id, seq) => addExpectationFromFrame({ manager: sessions, store, log }, id, seq),
       batchIntervalMs: () => settings.batchIntervalMs,
     }),
     log,
@@ -89,6 +92,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
     }),
     ...registerCommands(h, { connector, demo, sender }),
     ...registerTestHook(h, demo),
+    // Profiles with expectations as tests in the Testing view (src/host/testing.ts).
+    new ProfileTesting({
+      store,
+      manager: sessions,
+      log,
+      connect: (sp, prepare) => connector.connect(sp.profile, { scope: sp.scope, id: sp.id, folder: sp.folder, prepare }),
+    }),
   );
   void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', false);
   await store.reload();

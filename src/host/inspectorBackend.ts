@@ -7,7 +7,7 @@ import type { InspectorBackend } from './inspectorEndpoint';
 import type { SessionManager } from './sessionManager';
 
 /** The backend actions that are not plain SessionManager calls. */
-export type InspectorActions = Pick<InspectorBackend, 'exportLog' | 'copy' | 'saveTemplate' | 'batchIntervalMs'> & Partial<Pick<InspectorBackend, 'send'>>;
+export type InspectorActions = Pick<InspectorBackend, 'exportLog' | 'copy' | 'saveTemplate' | 'batchIntervalMs'> & Partial<Pick<InspectorBackend, 'send' | 'addExpectation'>>;
 
 /** An InspectorBackend that reads sessions and logs from `manager` and delegates the rest to `actions`. */
 export function sessionManagerBackend(manager: SessionManager, actions: InspectorActions): InspectorBackend {
@@ -28,6 +28,7 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     select: (id) => manager.select(id),
     copy: actions.copy,
     saveTemplate: actions.saveTemplate,
+    ...(actions.addExpectation ? { addExpectation: actions.addExpectation } : {}),
     batchIntervalMs: actions.batchIntervalMs,
   };
 }

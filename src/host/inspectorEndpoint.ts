@@ -12,6 +12,7 @@ import type { LogView, SessionLog } from '../core/sessionLog';
 import type { WireEvent } from '../shared/events';
 import {
   ClearLog,
+  AddExpectation,
   CopyText,
   DidAppend,
   DidChangeSessions,
@@ -66,6 +67,8 @@ export interface InspectorBackend {
   select(sessionId: string): void;
   copy(text: string): Promise<void> | void;
   saveTemplate(sessionId: string, name: string, data: string, encoding: PayloadInputEncoding): Promise<void> | void;
+  /** "Add Expectation from Frame": a receive expectation from this frame, into the session's profile. */
+  addExpectation?(sessionId: string, seq: number): Promise<void> | void;
   /** Batch interval for notifications, ms. */
   batchIntervalMs(): number;
 }
@@ -298,6 +301,10 @@ export class InspectorEndpoint implements Disposable {
         return;
       case CopyText.method:
         await this.backend.copy(p.text as string);
+        return;
+      case AddExpectation.method:
+        this.logOf(id);
+        await this.backend.addExpectation?.(id, p.seq as number);
         return;
       case SaveTemplate.method:
         this.logOf(id);

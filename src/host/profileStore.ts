@@ -5,8 +5,10 @@
  */
 import * as vscode from 'vscode';
 import {
+  appendExpectationInText,
   newProfilesFileText,
   parseProfilesText,
+  profileLines,
   profileOffset,
   removeProfileFromText,
   upsertProfileInText,
@@ -31,6 +33,8 @@ export interface StoredProfile {
   problems: string[];
   folder?: vscode.WorkspaceFolder;
   fileUri?: vscode.Uri;
+  /** 1-based line of the profile's object in its file (workspace profiles). */
+  line?: number;
 }
 
 /** The state of one folder's profiles file. */
@@ -106,6 +110,7 @@ export class ProfileStore implements vscode.Disposable {
           return d;
         }),
       );
+      const lines = parsed.syntaxOk ? profileLines(text) : [];
       for (const entry of parsed.profiles) {
         const name = typeof entry.profile.name === 'string' ? entry.profile.name : `#${entry.index + 1}`;
         profiles.push({
@@ -116,6 +121,7 @@ export class ProfileStore implements vscode.Disposable {
           problems: entry.problems.filter((p) => p.severity === 'error').map((p) => `${p.message} (line ${p.line})`),
           folder,
           fileUri: uri,
+          line: lines[entry.index],
         });
       }
       files.push(state);
@@ -168,6 +174,13 @@ export class ProfileStore implements vscode.Disposable {
     await this.editFile(uri, (text) => upsertProfileInText(text, profile, opts));
     await this.reload();
     return uri;
+  }
+
+  /** Append an expectation to a workspace profile's `expect` list, editing the file in place. */
+  async appendExpectation(sp: StoredProfile, expectation: unknown): Promise<void> {
+    if (!sp.fileUri) throw new Error('Only profiles of .vscode/wirescope.json can get expectations from the inspector');
+    await this.editFile(sp.fileUri, (text) => appendExpectationInText(text, sp.profile.name, expectation));
+    await this.reload();
   }
 
   async deleteWorkspaceProfile(sp: StoredProfile): Promise<void> {

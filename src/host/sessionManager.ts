@@ -44,6 +44,8 @@ export interface StartRequest {
   scope?: ProfileScope;
   /** Secret values used by `options`: redacted from the UI, exports and captures. */
   secretValues?: string[];
+  /** Called with the session before it starts (observers such as a test run's expectations). */
+  beforeStart?: (session: Session) => void;
 }
 
 /** One session as the extension sees it. */
@@ -59,6 +61,8 @@ export interface ManagedSession {
   readonly session: Session;
   readonly log: SessionLog;
   readonly secretValues: readonly string[];
+  /** Events a test run marked (failing expectations point at them), shown marked in the inspector. */
+  marked?: { seqs: number[]; note: string };
   /** Why disk capture stopped, if it did. */
   captureNote?: string;
   capturePath?: string;
@@ -128,6 +132,7 @@ export class SessionManager implements Disposable {
     const s = this.settings();
     const options: ConnectOptions = { ...req.options, previewLimit: req.options.previewLimit ?? s.previewLimit };
     const managed = this.adopt(req, new Session(options, this.deps.sessionDeps));
+    req.beforeStart?.(managed.session);
     await managed.session.start();
     return managed;
   }
@@ -241,6 +246,7 @@ export class SessionManager implements Disposable {
       canReconnect: true,
     };
     if (m.profileId) info.profileId = m.profileId;
+    if (m.marked) info.marked = { seqs: [...m.marked.seqs], note: m.marked.note };
     if (m.profile.templates?.length) info.templates = m.profile.templates.map((t) => ({ name: t.name, data: t.data, ...(t.encoding ? { encoding: t.encoding } : {}) }));
     return info;
   }

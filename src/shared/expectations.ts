@@ -7,12 +7,18 @@
  */
 import type { PatternId } from './connectOptions';
 
+/** A JSON value a frame must hold. */
+export interface JsonCondition {
+  path: string;
+  equals?: unknown;
+}
+
 /** Conditions a frame must meet, all of them. */
 export interface FrameMatch {
   /** Regular expression (JavaScript syntax) the frame's text must match. */
   match?: string;
-  /** A JSON value in the frame: it must exist at `path`, and equal `equals` when given. */
-  json?: { path: string; equals?: unknown };
+  /** JSON values in the frame: each must exist at its `path`, and equal `equals` when given (one condition or a list). */
+  json?: JsonCondition | JsonCondition[];
   /** Channel (SSE event type, MQTT topic) the frame must be on. */
   channel?: string;
 }
@@ -113,11 +119,15 @@ function validateFrameMatch(m: Record<string, unknown>, at: Array<string | numbe
   }
   if (m.channel !== undefined && typeof m.channel !== 'string') err([...at, 'channel'], '"channel" must be a string');
   if (m.json !== undefined) {
-    if (!isObj(m.json)) err([...at, 'json'], '"json" must be an object: { "path": "$.x", "equals": value }');
-    else {
-      if (typeof m.json.path !== 'string' || !/^\$(\.|\[|$)/.test(m.json.path)) err([...at, 'json', 'path'], '"json.path" must be a JSON path starting with $, like $.type');
-      for (const k of Object.keys(m.json)) if (k !== 'path' && k !== 'equals') err([...at, 'json', k], `Unknown field "${k}" (allowed: path, equals)`);
-    }
+    const checkOne = (j: unknown, where: Array<string | number>) => {
+      if (!isObj(j)) return err(where, '"json" must be { "path": "$.x", "equals": value } or a list of them');
+      if (typeof j.path !== 'string' || !/^\$(\.|\[|$)/.test(j.path)) err([...where, 'path'], '"json.path" must be a JSON path starting with $, like $.type');
+      for (const k of Object.keys(j)) if (k !== 'path' && k !== 'equals') err([...where, k], `Unknown field "${k}" (allowed: path, equals)`);
+    };
+    if (Array.isArray(m.json)) {
+      if (m.json.length === 0) err([...at, 'json'], '"json" needs at least one { "path", "equals" }');
+      m.json.forEach((j, i) => checkOne(j, [...at, 'json', i]));
+    } else checkOne(m.json, [...at, 'json']);
   }
   if (m.within !== undefined && !isPosInt(m.within)) err([...at, 'within'], '"within" must be a whole number of ms >= 1');
 }
@@ -186,17 +196,21 @@ export function validateExpectations(list: unknown, pattern: unknown, idField: u
 
 // ---------------------------------------------------------------- JSON Schema
 
+const jsonCondition = {
+  type: 'object',
+  required: ['path'],
+  additionalProperties: false,
+  properties: {
+    path: { type: 'string', pattern: '^\\$', description: 'JSON path, like $.type or $.items[0].id.' },
+    equals: { description: 'The value expected at path (any JSON value).' },
+  },
+};
+
 const frameMatchProperties = {
   match: { type: 'string', format: 'regex', description: 'Regular expression (JavaScript syntax) the frame text must match.' },
   json: {
-    type: 'object',
-    description: 'A JSON value in the frame: present at path, and equal to equals when given.',
-    required: ['path'],
-    additionalProperties: false,
-    properties: {
-      path: { type: 'string', pattern: '^\\$', description: 'JSON path, like $.type or $.items[0].id.' },
-      equals: { description: 'The value expected at path (any JSON value).' },
-    },
+    description: 'JSON values in the frame: each present at path, and equal to equals when given. One condition or a list (all must hold).',
+    oneOf: [jsonCondition, { type: 'array', minItems: 1, items: jsonCondition }],
   },
   channel: { type: 'string', description: 'Channel the frame must be on: SSE event type, MQTT topic.' },
 };

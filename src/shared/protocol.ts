@@ -52,6 +52,8 @@ export interface SessionInfo {
   profileId?: string;
   /** Saved send templates of the session's profile. */
   templates?: Array<{ name: string; data: string; encoding?: PayloadInputEncoding }>;
+  /** Events a test run marked: failing expectations point at them (seq numbers), with what failed. */
+  marked?: { seqs: number[]; note: string };
 }
 
 export interface LogFilter {
@@ -113,6 +115,8 @@ export const ClearLog = cmd<{ sessionId: string }>('log/clear');
 export const ExportLog = cmd<{ sessionId: string; format: 'ndjson' | 'har' }>('log/export');
 export const SelectSession = cmd<{ sessionId: string }>('session/select');
 export const CopyText = cmd<{ text: string }>('clipboard/copy');
+/** Add a `receive` expectation that this inbound frame meets to the session's workspace profile. */
+export const AddExpectation = cmd<{ sessionId: string; seq: number }>('profile/addExpectation');
 export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string; encoding: PayloadInputEncoding }>('profile/saveTemplate');
 
 // ---------- host -> webview ----------
@@ -158,6 +162,7 @@ const schemas: Record<string, Check[]> = {
   [ExportLog.method]: [sid, oneOf('format', ['ndjson', 'har'])],
   [SelectSession.method]: [sid],
   [CopyText.method]: [str('text', 64 * 1024 * 1024)],
+  [AddExpectation.method]: [sid, int('seq', 1)],
   [SaveTemplate.method]: [sid, str('name', 200), str('data', 1024 * 1024), oneOf('encoding', ['text', 'hex', 'base64'])],
 };
 
