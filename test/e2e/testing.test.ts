@@ -64,7 +64,8 @@ describe('Testing view', { timeout: 600_000 }, () => {
           return { top, hits };
         }, profileLine);
         if (!found) return undefined;
-        const onLine = found.hits.filter((h) => Math.abs(h.top - found.top) < 6);
+        // The inline failure message (VS Code's test-message decoration), not just the item's run glyph.
+        const onLine = found.hits.filter((h) => Math.abs(h.top - found.top) < 6 && /test-message/.test(h.cls));
         return onLine.length ? onLine : undefined;
       }, 20_000, 300);
       console.log(`# test decorations on line ${profileLine}: ${placed.map((h) => h.cls).join(' | ')}`);
@@ -77,6 +78,8 @@ describe('Testing view', { timeout: 600_000 }, () => {
       assert.ok(state.sessions.some((s) => s.name === 'echo check' && s.ended), 'the test run session is listed, ended');
       const frame = await wb.inspector(30_000);
       await waitUntil('the inspector on the test session', async () => (await frame.locator('#session-name').textContent())?.trim() === 'echo check', 20_000);
+      // The log is virtualized: filter it to the echo so that its row is on screen.
+      await frame.locator('#filter-text input').fill('ping-e2e');
       await frame.locator('#frame-log .row.marked').first().waitFor({ timeout: 20_000 });
       assert.match((await frame.locator('#frame-log .row.marked').first().getAttribute('title')) ?? '', /failing expectation: expect\[1\] noReceive/);
 
