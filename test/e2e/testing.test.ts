@@ -53,21 +53,26 @@ describe('Testing view', { timeout: 600_000 }, () => {
       // sit on the line that opens the profile. Found by position against the line numbers.
       const lines = readFileSync(wb.profilesFile, 'utf8').split('\n');
       const profileLine = lines.findIndex((l) => l.includes('"name": "echo check"'));
+      let lastSeen = '';
       const placed = await waitUntil('a test decoration on the profile line', async () => {
         const found = await page.evaluate((line) => {
           const number = [...document.querySelectorAll('.monaco-editor .line-numbers')].find((n) => n.textContent?.trim() === String(line));
           if (!number) return null;
           const top = number.getBoundingClientRect().top;
           const hits = [...document.querySelectorAll('.monaco-editor *')]
-            .filter((el) => /test/i.test(typeof el.className === 'string' ? el.className : ''))
+            .filter((el) => typeof el.className === 'string' && el.className !== '')
             .map((el) => ({ cls: el.className as string, top: el.getBoundingClientRect().top }));
           return { top, hits };
         }, profileLine);
         if (!found) return undefined;
         // The inline failure message (VS Code's test-message decoration), not just the item's run glyph.
-        const onLine = found.hits.filter((h) => Math.abs(h.top - found.top) < 6 && /test-message/.test(h.cls));
+        const near = found.hits.filter((h) => Math.abs(h.top - found.top) < 8);
+        lastSeen = near.map((h) => h.cls).join(' | ');
+        const onLine = near.filter((h) => /test-message/.test(h.cls));
         return onLine.length ? onLine : undefined;
-      }, 20_000, 300);
+      }, 45_000, 1000).catch((e: Error) => {
+        throw new Error(`${e.message}; on the line: ${lastSeen}`, { cause: e });
+      });
       console.log(`# test decorations on line ${profileLine}: ${placed.map((h) => h.cls).join(' | ')}`);
       // The message itself, expected vs seen, is in the Test Results output.
       await page.locator('.monaco-workbench', { hasText: 'within 1500 ms, saw 0' }).first().waitFor({ timeout: 20_000 });
