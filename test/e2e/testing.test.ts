@@ -68,14 +68,14 @@ describe('Testing view', { timeout: 600_000 }, () => {
         // The inline failure message (VS Code's test-message decoration), not just the item's run glyph.
         const near = found.hits.filter((h) => Math.abs(h.top - found.top) < 8);
         lastSeen = near.map((h) => h.cls).join(' | ');
-        const onLine = near.filter((h) => /test-message/.test(h.cls));
+        const onLine = near.filter((h) => /test-error-content-widget|test-message/.test(h.cls));
         return onLine.length ? onLine : undefined;
       }, 45_000, 1000).catch((e: Error) => {
         throw new Error(`${e.message}; on the line: ${lastSeen}`, { cause: e });
       });
       console.log(`# test decorations on line ${profileLine}: ${placed.map((h) => h.cls).join(' | ')}`);
-      // The message itself, expected vs seen, is in the Test Results output.
-      await page.locator('.monaco-workbench', { hasText: 'within 1500 ms, saw 0' }).first().waitFor({ timeout: 20_000 });
+      // That widget is the failure message, expected vs seen.
+      await page.locator('.monaco-editor .test-error-content-widget', { hasText: 'within 1500 ms, saw 0' }).first().waitFor({ timeout: 20_000 });
       await wb.screenshot('testing-failed');
       // The session is in the inspector; the failing expectation's frame is marked there (the echo that
       // the noReceive forbids).
@@ -86,7 +86,7 @@ describe('Testing view', { timeout: 600_000 }, () => {
       // The log is virtualized: filter it to the echo so that its row is on screen.
       await frame.locator('#filter-text input').fill('ping-e2e');
       await frame.locator('#frame-log .row.marked').first().waitFor({ timeout: 20_000 });
-      assert.match((await frame.locator('#frame-log .row.marked').first().getAttribute('title')) ?? '', /failing expectation: expect\[1\] noReceive/);
+      assert.match((await frame.locator('#frame-log .row.marked').first().getAttribute('title')) ?? '', /^✗ failing expectation: [\s\S]*expect\[1\] noReceive no frame matching \/\^ping-e2e\$\/: expected no frame matching \/\^ping-e2e\$\/, saw 1 \(#\d+\)/);
 
       // Fix the file: expect the echo that does come, and drop the noReceive. The watcher reloads it.
       const fixed = JSON.parse(readFileSync(wb.profilesFile, 'utf8')) as { profiles: Array<{ expect: unknown[] }> };
@@ -97,8 +97,11 @@ describe('Testing view', { timeout: 600_000 }, () => {
       await wb.palette('Test: Run All Tests');
       const passed = await waitUntil('the passing run in the extension log', () => testLog().find((l) => l.includes('passed')), 60_000, 300);
       assert.match(passed, /test "echo check" passed in \d+ ms/);
+      // The editor shows it passed at the profile's line, and the failure message is gone.
+      await page.locator('.monaco-editor .cgmr.codicon-testing-passed-icon').first().waitFor({ timeout: 30_000 });
+      await waitUntil('the failure message to go away', async () => (await page.locator('.monaco-editor .test-error-content-widget').count()) === 0, 20_000);
       await page.locator('.activitybar [aria-label^="Testing"]').first().click();
-      await explorer.locator('.monaco-list-row', { hasText: 'echo check' }).first().waitFor({ timeout: 20_000 });
+      await explorer.locator('.monaco-list-row', { hasText: '.vscode/wirescope.json' }).first().waitFor({ timeout: 20_000 });
       await wb.screenshot('testing-passed');
     } catch (e) {
       await wb?.screenshot('fail-testing-view').catch(() => undefined);

@@ -209,31 +209,6 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
-  test('a test run\'s failing events are marked rows; "Add Expectation from Frame" asks the host for an inbound frame only', async () => {
-    const marked = { seqs: [4, 8], note: 'expect[0] receive 1 frame matching /x/: expected 1 frame matching /x/, saw 0' };
-    const p = await hs.open({ sessions: [{ ...session('a'), marked }], events: { a: basicEvents() } });
-    try {
-      const { page } = p;
-      await page.waitForSelector('#frame-log .row[data-seq="8"]');
-      const markedSeqs = await page.$$eval('#frame-log .row.marked', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)).sort((a, b) => a - b));
-      assert.deepEqual(markedSeqs, [4, 8]);
-      assert.match((await page.getAttribute('#frame-log .row[data-seq="4"]', 'title')) ?? '', /^✗ failing expectation: expect\[0\] receive 1 frame matching \/x\//);
-      assert.ok(!((await page.getAttribute('#frame-log .row[data-seq="5"]', 'title')) ?? '').includes('failing'), 'unmarked rows say nothing of it');
-
-      await page.click('#frame-log .row[data-seq="4"]');
-      await page.waitForSelector('#detail-payload');
-      await page.click('#detail-add-expectation');
-      await waitSent(page, 'profile/addExpectation', (m) => m.params.sessionId === 'a' && m.params.seq === 4);
-      // An outbound frame has no such button.
-      await page.click('#frame-log .row[data-seq="5"]');
-      await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.startsWith('#5 frame'));
-      assert.equal(await page.locator('#detail-add-expectation').count(), 0);
-      assertClean(p);
-    } finally {
-      await p.close();
-    }
-  });
-
   test('an XSS corpus in payloads, headers, topics, event types, reasons and names stays inert', async () => {
     const corpus = [
       '<script>window.__xss=1</script>',
