@@ -96,6 +96,8 @@ class Mqtt5Bridge {
   /** UNSUBSCRIBE message id -> number of filters, for the UNSUBACK's reason codes. */
   private readonly unsubscribes = new Map<number, number>();
   private closed = false;
+  /** The client sent DISCONNECT: nothing more goes to it, and the connection ends (MQTT 5 section 3.14.4). */
+  private clientLeft = false;
 
   constructor(
     private readonly broker: BridgeBroker,
@@ -145,7 +147,7 @@ class Mqtt5Bridge {
   }
 
   private toClient(packet: AnyPacket): void {
-    if (this.closed) return;
+    if (this.closed || this.clientLeft) return;
     this.socket.write(mqttPacket.generate(packet as never, { protocolVersion: 5 }));
   }
 
@@ -190,6 +192,12 @@ class Mqtt5Bridge {
       case 'auth':
         // Enhanced authentication is not something aedes does.
         return this.close();
+      case 'disconnect':
+        // The client is leaving: aedes hears it (no will), and what aedes still has queued for it is not sent.
+        this.clientLeft = true;
+        this.toBroker(stripProperties(p));
+        this.socket.end();
+        return;
       default:
         return this.toBroker(stripProperties(p));
     }
