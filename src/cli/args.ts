@@ -342,9 +342,10 @@ export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
   mqtt: ['mqtt', 'mqtts', 'ws', 'wss'],
   webhook: ['http'],
   async: ['http', 'https'],
+  proxy: ['http', 'https'],
 };
 
-interface RawFlag<T> {
+export interface RawFlag<T> {
   spec: FlagSpec<T>;
   value: string;
   /** How it was written, for messages. */

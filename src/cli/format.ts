@@ -170,8 +170,10 @@ export class PrettyPrinter implements EventPrinter {
     const arrow = e.dir === 'in' ? '←' : '→';
     const head = `${arrow} ${e.dir.padEnd(3)} ${formatBytes(e.size).padStart(9)}`;
     const tags: string[] = [];
-    if (e.channel !== undefined) tags.push(c.cyan(`[${escapePreview(e.channel, 40)}]`));
     const meta = e.meta ?? {};
+    // Capture proxy: which client connection the frame belongs to.
+    if (typeof meta.conn === 'string') tags.push(c.dim(escapePreview(meta.conn, 12)));
+    if (e.channel !== undefined) tags.push(c.cyan(`[${escapePreview(e.channel, 40)}]`));
     if (typeof meta.opcode === 'number') tags.push(c.dim(WS_OPCODES[meta.opcode] ?? `opcode ${meta.opcode}`));
     if (typeof meta.packet === 'string') tags.push(c.dim(escapePreview(meta.packet, 20)));
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));

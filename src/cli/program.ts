@@ -6,6 +6,7 @@ import { EXIT, runConnect, type CliIo } from './runConnect';
 import { runDemo } from './demo';
 import { parseTestArgs, runTest, TEST_FLAGS } from './test';
 import { loadProfilesForCli, parseProfilesArgs, PROFILES_FLAGS, resolveForCli, runProfiles, usableProfile } from './profiles';
+import { parseProxyArgs, PROXY_HELP } from './proxy';
 import { version } from '../../package.json';
 
 const MAIN_HELP = `wirescope ${version}: open a connection of any backend communication pattern and log every frame, timing and reconnect.
@@ -19,6 +20,7 @@ Usage:
                                       Run the profiles that have "expect" as tests (wirescope test --help)
   wirescope demo [options]            Run the demo backend: one live feed over every pattern (wirescope demo --help)
   wirescope compare [options]         Race one feed over several patterns and measure each (wirescope compare --help)
+  wirescope proxy --target <url>      Capture proxy: watch your app talk to its backend (wirescope proxy --help)
   wirescope --help | --version
 
 Examples:
@@ -107,6 +109,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
           return EXIT.ok;
         }
         return runProfiles(cmd, io);
+      case 'proxy': {
+        const cmd = parseProxyArgs(rest);
+        if (cmd.help) {
+          io.write(PROXY_HELP);
+          return EXIT.ok;
+        }
+        return await runConnect(cmd, io);
       }
       case 'demo': {
         const cmd = parseDemoArgs(rest);
@@ -129,7 +138,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' || command === 'test' || command === 'compare' ? ` (see wirescope ${command} --help)` : '';
+      const hint = err instanceof ProfileUsageError ? '' : command === 'connect' || command === 'demo' || command === 'profiles' || command === 'test' || command === 'compare' || command === 'proxy' ? ` (see wirescope ${command} --help)` : '';
       io.error(`${err.message}${hint}`);
       return EXIT.usage;
     }

@@ -17,6 +17,7 @@ const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   'long-poll': async () => (await import('./transports/longPollTransport')).createLongPollTransport,
   stream: async () => (await import('./transports/streamTransport')).createStreamTransport,
   async: async () => (await import('./transports/asyncTransport')).createAsyncTransport,
+  proxy: async () => (await import('./transports/proxyTransport')).createProxyTransport,
 };
 
 export function isPatternAvailable(pattern: PatternId): boolean {

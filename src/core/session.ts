@@ -6,6 +6,8 @@ import { Emitter } from './emitter';
 import { describeError } from './errors';
 import { loadTransport, type TransportLoader } from './registry';
 import { SequenceCheck } from './sequenceCheck';
+import { ProxySequenceCheck } from './proxy/streamCheck';
+import type { ProxyConnectionInfo, ProxyFault } from './proxy/captureProxy';
 import type { FrameOptions, OutboundMessage, Transport, TransportSink } from './transport';
 
 export interface SessionDeps {
@@ -14,6 +16,14 @@ export interface SessionDeps {
   loadTransport?: TransportLoader;
   /** How long close() waits for the transport before forcing the end. */
   closeGraceMs?: number;
+}
+
+/** What a capture proxy session offers besides its events (see src/core/proxy). */
+export interface ProxyControl {
+  connections(): ProxyConnectionInfo[];
+  /** A fault on one live connection (`*` for all); returns how many it applied to. */
+  inject(connId: string, fault: ProxyFault): number;
+  onDidChangeConnections(listener: () => void): { dispose(): void };
 }
 
 /** Observes every event before listeners see it and may add events (anomaly detection, stats). */
@@ -83,7 +93,10 @@ export class Session {
     this.current = 'connecting';
     try {
       // The sequence check comes first, so a bad id field fails the session before connecting.
-      if (this.options.idField) this.observe(new SequenceCheck(this.options.idField));
+      if (this.options.idField) {
+        // A capture proxy carries many streams: each is checked on its own.
+        this.observe(this.options.pattern === 'proxy' ? new ProxySequenceCheck(this.options.idField) : new SequenceCheck(this.options.idField));
+      }
       const factory = await (this.deps.loadTransport ?? loadTransport)(this.options.pattern);
       if (this.finished) return;
       this.transport = factory({ options: this.options, sink: this.sink });
@@ -104,6 +117,12 @@ export class Session {
     if (!this.transport?.send) throw new Error(`The ${this.options.pattern} pattern cannot send messages`);
     if (this.finished) throw new Error('The session has ended');
     await this.transport.send(msg);
+  }
+
+  /** The capture proxy's live connections and faults (pattern `proxy`), once the transport exists. */
+  get proxy(): ProxyControl | undefined {
+    const t = this.transport as Partial<ProxyControl> | undefined;
+    return t && typeof t.inject === 'function' && typeof t.connections === 'function' ? (t as ProxyControl) : undefined;
   }
 
   get canSend(): boolean {

@@ -22,6 +22,7 @@ const EXAMPLE_URLS: Record<PatternId, string> = {
   mqtt: 'mqtt://127.0.0.1:1883',
   webhook: 'http://127.0.0.1:0',
   async: 'http://127.0.0.1:8080/jobs',
+  proxy: 'http://127.0.0.1:3000',
 };
 
 /** Validate a URL for a pattern as the user types (checkUrl with the pattern's schemes). */

@@ -21,6 +21,7 @@ const PATTERN_ICON: Record<PatternId, string> = {
   mqtt: 'broadcast',
   webhook: 'inbox',
   async: 'clock',
+  proxy: 'arrow-swap',
 };
 const SCOPE_LABEL: Record<StoredProfile['scope'], string> = { workspace: 'workspace (.vscode/wirescope.json)', user: 'user profile', demo: 'demo backend' };
 

@@ -4,7 +4,13 @@
  */
 
 export const PATTERNS = ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'mqtt', 'webhook', 'async'] as const;
-export type PatternId = (typeof PATTERNS)[number];
+/**
+ * `proxy` is the capture proxy (`wirescope proxy`, "Start Capture Proxy..."): a session that listens
+ * and decodes the traffic of the user's own app. It is not a profile pattern, so it is not in PATTERNS.
+ */
+export type PatternId = ProfilePatternId | 'proxy';
+/** The patterns a profile (and the profile form) can name. */
+export type ProfilePatternId = (typeof PATTERNS)[number];
 
 export const PATTERN_LABELS: Record<PatternId, string> = {
   http: 'HTTP request-response',
@@ -16,6 +22,7 @@ export const PATTERN_LABELS: Record<PatternId, string> = {
   mqtt: 'MQTT publish/subscribe',
   webhook: 'Webhook receiver',
   async: 'Async request-response (202)',
+  proxy: 'Capture proxy',
 };
 
 export interface ReconnectPolicy {
@@ -87,6 +94,7 @@ export interface ConnectOptions {
   mqtt?: MqttOptions;
   webhook?: WebhookOptions;
   async?: AsyncOptions;
+  proxy?: ProxyOptions;
   /** Message identity for lost/duplicate detection (`sse-id`, a JSON path like `$.seq`, `header:Name`, `prop:name`). */
   idField?: string;
 }
@@ -248,6 +256,25 @@ export interface AsyncOptions {
   callback?: boolean;
   /** JSON path in the 202 body to the operation URL when there is no Location header. */
   operationUrlField?: string;
+}
+
+/**
+ * The capture proxy. In reverse mode (the default) `ConnectOptions.url` is the target backend;
+ * in forward mode (`forward: true`) it is unused and clients name their destination themselves.
+ */
+export interface ProxyOptions {
+  /** host:port to listen on; 127.0.0.1 and port 0 by default. */
+  listen?: string;
+  /** Allow a listen address other machines can reach (refused otherwise). */
+  allowRemote?: boolean;
+  /** An HTTP proxy for HTTP_PROXY: absolute-form requests and CONNECT tunnels. */
+  forward?: boolean;
+  /** Keep the client's Host header (default: the target's host, so virtual hosts and TLS names match). */
+  keepHost?: boolean;
+  /** Add X-Forwarded-For/-Proto/-Host (default: on in reverse mode, off in forward mode). */
+  forwardedHeaders?: boolean;
+  /** A plain response held at least this long before its headers is marked a long poll (default 1000). */
+  longPollMs?: number;
 }
 
 export const DEFAULT_PREVIEW_LIMIT = 64 * 1024;

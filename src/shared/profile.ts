@@ -135,6 +135,7 @@ export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
   mqtt: ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl'],
   webhook: ['http'],
   async: ['http', 'https'],
+  proxy: ['http', 'https'],
 };
 
 const KNOWN_KEYS = new Set<string>([

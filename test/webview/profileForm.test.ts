@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
+import { PATTERNS, type ProfilePatternId } from '../../src/shared/connectOptions';
 import type { Profile } from '../../src/shared/profile';
 import type { FormInit, FormSave } from '../../src/shared/profileFormProtocol';
 import { applyFormSave, profileForForm } from '../../src/host/profileFormSecrets';
@@ -90,7 +90,7 @@ function assertClean(p: FormPage): void {
   assert.deepEqual(p.consoleErrors, [], 'console errors');
 }
 
-const URLS: Record<PatternId, string> = {
+const URLS: Record<ProfilePatternId, string> = {
   http: 'http://127.0.0.1:9/x', ws: 'ws://127.0.0.1:9/ws', sse: 'http://127.0.0.1:9/sse', poll: 'http://127.0.0.1:9/poll',
   'long-poll': 'http://127.0.0.1:9/lp', stream: 'http://127.0.0.1:9/stream', mqtt: 'mqtt://127.0.0.1:1883', webhook: 'http://127.0.0.1:0', async: 'http://127.0.0.1:9/jobs',
 };

@@ -1,0 +1,1139 @@
+/**
+ * The capture proxy: Wirescope in the middle of the user's app and its backend.
+ *
+ * Reverse mode listens on loopback and sends everything to one target; forward mode is an HTTP
+ * proxy for HTTP_PROXY (absolute-form requests, CONNECT tunnels passed through undecrypted).
+ * Every exchange is decoded by pattern from the bytes that pass and reported through the
+ * session's sink: HTTP requests and responses with timing for both hops, WebSocket frames both
+ * ways, SSE events and NDJSON lines as they pass, long polls by their hold time.
+ *
+ * Forwarding comes first: each chunk is written to the other side before it is decoded, bodies
+ * and frames pass unchanged and in order, back-pressure holds both ways, and decoding keeps only
+ * what it needs (a frame header, a line or event up to the preview limit).
+ * Directions: out = client -> backend, in = backend -> client. Every per-connection event carries
+ * `meta.conn` (connection id) and `meta.client` (the client's address).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import type { ProxyOptions, TlsOptions } from '../../shared/connectOptions';
+import { Emitter } from '../emitter';
+import { describeError } from '../errors';
+import { redactHeaders, redactUrl } from '../httpClient';
+import { LineSplitter } from '../lineSplitter';
+import { RequestTiming } from '../netTiming';
+import { nodeTlsOptions } from '../tlsOptions';
+import type { TransportSink } from '../transport';
+import { isLoopbackHost, parseListen } from '../webhookReceiver';
+import { SseParser } from './sseParser';
+import { Valve, type ValveMode } from './valve';
+import { closeFrame, WsFrameParser, type WsMessage } from './wsFrames';
+
+export type ProxyFault =
+  | { type: 'cut' }
+  | { type: 'stall' }
+  | { type: 'slow'; bytesPerSecond: number }
+  | { type: 'half-close'; side?: 'client' | 'backend' }
+  | { type: 'resume' };
+
+export type ProxyConnectionKind = 'http' | 'websocket' | 'upgrade' | 'tunnel';
+
+/** One live client connection, for lists (the Sessions tree) and faults. */
+export interface ProxyConnectionInfo {
+  id: string;
+  client: string;
+  kind: ProxyConnectionKind;
+  /** The last request line's target (`GET /sse`), or the tunnel's host:port. */
+  label: string;
+  openedAt: number;
+  exchanges: number;
+  bytes: { out: number; in: number };
+  fault?: ValveMode;
+}
+
+/** A start-up failure, already worded for people (one line) with a stable code. */
+export class ProxyStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CaptureProxyOptions extends ProxyOptions {
+  /** Reverse mode: the backend's base URL. */
+  target?: string;
+  tls?: TlsOptions;
+  connectTimeoutMs?: number;
+  previewLimit: number;
+  sink: TransportSink;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade', 'expect']);
+const TEXT_TYPE = /^(text\/|application\/([\w.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript|x-ndjson|jsonl|jsonlines|json-seq)\b)/i;
+const NDJSON_TYPE = /^application\/(x-ndjson|ndjson|jsonl|x-jsonl|jsonlines|x-jsonlines|json-seq|stream\+json)\b/i;
+const SSE_TYPE = /^text\/event-stream\b/i;
+const MAX_UPGRADE_HEAD = 64 * 1024;
+/** Decoded bytes of one compressed body worth inflating for the log; past this only wire bytes are counted. */
+const MAX_INFLATE = 256 * 1024 * 1024;
+const WS_TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Headers for the log: credentials masked (Authorization, Cookie, Set-Cookie...). */
+function logHeaders(raw: readonly string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i];
+    h[k] = h[k] === undefined ? raw[i + 1] : `${h[k]}, ${raw[i + 1]}`;
+  }
+  const out = redactHeaders(h);
+  for (const k of Object.keys(out)) if (k.toLowerCase() === 'set-cookie') out[k] = out[k].replace(/=[^;,]*/, '=***');
+  return out;
+}
+
+function headerOf(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+function isText(contentType: string | undefined): boolean {
+  return contentType !== undefined && TEXT_TYPE.test(contentType.trim());
+}
+
+/** Keeps the first `limit` bytes of a body and counts all of it. */
+class Preview {
+  private chunks: Buffer[] = [];
+  kept = 0;
+  size = 0;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer): void {
+    this.size += chunk.length;
+    const room = this.limit - this.kept;
+    if (room <= 0) return;
+    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    // Copy: the source may reuse its buffer.
+    this.chunks.push(Buffer.from(piece));
+    this.kept += piece.length;
+  }
+  get bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.kept);
+  }
+}
+
+interface Conn {
+  id: string;
+  client: string;
+  socket: net.Socket;
+  kind: ProxyConnectionKind;
+  label: string;
+  openedAt: number;
+  exchanges: number;
+  bytesOut: number;
+  bytesIn: number;
+  mode: ValveMode;
+  bytesPerSecond: number;
+  valves: Set<Valve>;
+  upstream: Set<net.Socket>;
+  agent?: http.Agent;
+  /** Requests waiting for a stall to end. */
+  waiters: Array<() => void>;
+  /** WebSocket connections: parsers per direction, to close cleanly at a frame boundary. */
+  ws?: { toBackend: WsFrameParser; toClient: WsFrameParser; backend: net.Socket };
+  closed: boolean;
+}
+
+interface Target {
+  secure: boolean;
+  host: string;
+  port: number;
+  /** Path prefix of a reverse target (`/api`), '' for none. */
+  base: string;
+  /** Host header value of the target. */
+  hostHeader: string;
+  /** The URL shown in logs for a request path. */
+  url(path: string): string;
+}
+
+function targetFromUrl(u: URL): Target {
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  const port = u.port ? Number(u.port) : secure ? 443 : 80;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const base = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '');
+  const origin = `${secure ? 'https' : 'http'}://${u.host}`;
+  return { secure, host, port, base, hostHeader: u.host, url: (path) => redactUrl(origin + base + path) };
+}
+
+export class CaptureProxy {
+  private server: http.Server | undefined;
+  private readonly conns = new Map<string, Conn>();
+  private readonly bySocket = new WeakMap<net.Socket, Conn>();
+  private connCounter = 0;
+  private exchangeCounter = 0;
+  private readonly target: Target | undefined;
+  private readonly tlsOpts: ReturnType<typeof nodeTlsOptions>;
+  private readonly sink: TransportSink;
+  private readonly longPollMs: number;
+  private readonly forwarded: boolean;
+  private closing = false;
+  private listenHost = '127.0.0.1';
+  private listenPort = 0;
+  /** Totals for the summary. */
+  readonly totals = { connections: 0, exchanges: 0, websockets: 0, tunnels: 0, sseEvents: 0, lines: 0, longPolls: 0, bytesFromClients: 0, bytesFromBackends: 0 };
+  url = '';
+  private readonly changed = new Emitter<void>();
+  /** Connections opened, closed or changed fault. */
+  readonly onDidChangeConnections = this.changed.event;
+
+  constructor(private readonly opts: CaptureProxyOptions) {
+    this.sink = opts.sink;
+    this.tlsOpts = nodeTlsOptions(opts.tls);
+    this.longPollMs = opts.longPollMs ?? 1000;
+    this.forwarded = opts.forwardedHeaders ?? !opts.forward;
+    if (!opts.forward) {
+      if (!opts.target) throw new Error('The capture proxy needs a target URL (or forward mode)');
+      let u: URL;
+      try {
+        u = new URL(opts.target);
+      } catch {
+        throw new Error(`Invalid target URL: "${redactUrl(opts.target)}"`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`Unsupported target scheme "${u.protocol}": the target is an http:// or https:// URL (WebSocket upgrades to it pass through)`);
+      if (!u.hostname) throw new Error(`Invalid target URL: "${redactUrl(opts.target)}" has no host`);
+      this.target = targetFromUrl(u);
+    }
+  }
+
+  /** Check the target answers (TCP, and TLS for https), so a wrong --target fails with one line at start. */
+  async probe(): Promise<void> {
+    const t = this.target;
+    if (!t) return;
+    const where = `${t.host}:${t.port}`;
+    await new Promise<void>((resolve, reject) => {
+      const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
+      const socket = t.secure
+        ? tls.connect({ host: t.host, port: t.port, servername: net.isIP(t.host) ? undefined : t.host, ...this.tlsOpts, ALPNProtocols: ['http/1.1'] })
+        : net.connect({ host: t.host, port: t.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ProxyStartError(`Target unreachable: ${where} did not answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
+      }, timeoutMs);
+      socket.once(t.secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.end();
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        socket.destroy();
+        const d = describeError(err, where);
+        reject(new ProxyStartError(`Target unreachable: ${d.message}`, d.code ?? 'ERR_TARGET'));
+      });
+    });
+  }
+
+  /** Start listening; resolves with the proxy URL. Rejects with a one-line Error. */
+  async start(): Promise<string> {
+    const want = parseListen(this.opts.listen);
+    if (!isLoopbackHost(want.host) && !this.opts.allowRemote) {
+      throw new ProxyStartError(`Listening on ${want.host} would let other machines use this proxy; give the explicit allow-remote option (--allow-remote) to do that`, 'ERR_NON_LOOPBACK');
+    }
+    const server = http.createServer({ noDelay: true, requestTimeout: 0, keepAlive: true });
+    server.timeout = 0;
+    server.keepAliveTimeout = 5000;
+    this.server = server;
+    server.on('connection', (socket: net.Socket) => this.accept(socket));
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+      if (err.code !== 'ECONNRESET') this.sink.error(`${this.connLabel(socket)}: malformed request from the client: ${describeError(err).message}`, err.code ?? 'ERR_BAD_REQUEST');
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        const d = describeError(err, `${want.host}:${want.port}`);
+        reject(new ProxyStartError(d.code === 'EADDRINUSE' ? `${d.message}: choose another listen port (port 0 picks a free one)` : d.message, d.code ?? 'ERR_LISTEN'));
+      };
+      server.once('error', onError);
+      server.listen({ host: want.host, port: want.port }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.sink.error(`Proxy listener: ${describeError(err).message}`, (err as NodeJS.ErrnoException).code));
+    const addr = server.address() as net.AddressInfo;
+    this.listenHost = want.host;
+    this.listenPort = addr.port;
+    const hostInUrl = want.host.includes(':') ? `[${want.host}]` : want.host;
+    this.url = `http://${hostInUrl}:${addr.port}/`;
+    return this.url;
+  }
+
+  /** Where the proxy listens, as host:port. */
+  get listenAddress(): string {
+    return `${this.listenHost.includes(':') ? `[${this.listenHost}]` : this.listenHost}:${this.listenPort}`;
+  }
+
+  /** The target as shown (credentials masked); undefined in forward mode. */
+  get targetLabel(): string | undefined {
+    return this.opts.target ? redactUrl(this.opts.target) : undefined;
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const id = `c${++this.connCounter}`;
+    const client = `${socket.remoteAddress?.includes(':') ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`;
+    const conn: Conn = {
+      id,
+      client,
+      socket,
+      kind: 'http',
+      label: '',
+      openedAt: Date.now(),
+      exchanges: 0,
+      bytesOut: 0,
+      bytesIn: 0,
+      mode: 'pass',
+      bytesPerSecond: 0,
+      valves: new Set(),
+      upstream: new Set(),
+      waiters: [],
+      closed: false,
+    };
+    this.totals.connections++;
+    this.conns.set(id, conn);
+    this.bySocket.set(socket, conn);
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.dropConn(conn));
+    if (this.closing) socket.destroy();
+    this.changed.fire();
+  }
+
+  private dropConn(conn: Conn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    for (const v of conn.valves) v.stop();
+    for (const s of conn.upstream) s.destroy();
+    conn.agent?.destroy();
+    this.conns.delete(conn.id);
+    this.changed.fire();
+  }
+
+  private connLabel(socket: net.Socket): string {
+    const c = this.bySocket.get(socket);
+    return c ? `connection ${c.id} from ${c.client}` : 'a client';
+  }
+
+  /** Live connections now. */
+  connections(): ProxyConnectionInfo[] {
+    return [...this.conns.values()].map((c) => {
+      const info: ProxyConnectionInfo = { id: c.id, client: c.client, kind: c.kind, label: c.label, openedAt: c.openedAt, exchanges: c.exchanges, bytes: { out: c.bytesOut, in: c.bytesIn } };
+      if (c.mode !== 'pass') info.fault = c.mode;
+      return info;
+    });
+  }
+
+  /**
+   * A fault on purpose on one live connection (or on all of them with `*`): cut both sides, stall
+   * both directions, slow the bytes towards the client, half-close one side, or resume.
+   * Returns how many connections it applied to.
+   */
+  inject(connId: string, fault: ProxyFault): number {
+    const targets = connId === '*' ? [...this.conns.values()] : [this.conns.get(connId)].filter((c): c is Conn => c !== undefined);
+    for (const c of targets) {
+      const what = fault.type === 'slow' ? `slow to ${fault.bytesPerSecond} B/s` : fault.type === 'half-close' ? `half-close towards the ${fault.side ?? 'client'}` : fault.type;
+      this.sink.error(`Fault injected on ${c.id} (${c.client}): ${what}`, 'FAULT_INJECTED');
+      switch (fault.type) {
+        case 'cut':
+          c.socket.destroy();
+          for (const s of c.upstream) s.destroy();
+          break;
+        case 'half-close':
+          if ((fault.side ?? 'client') === 'client') c.socket.end();
+          else for (const s of c.upstream) s.end();
+          break;
+        case 'stall':
+        case 'slow':
+        case 'resume':
+          c.mode = fault.type === 'resume' ? 'pass' : fault.type;
+          if (fault.type === 'slow') c.bytesPerSecond = Math.max(1, fault.bytesPerSecond);
+          for (const v of c.valves) v.changed();
+          if (c.mode !== 'stall') for (const w of c.waiters.splice(0)) w();
+          break;
+      }
+    }
+    if (targets.length > 0) this.changed.fire();
+    return targets.length;
+  }
+
+  private baseMeta(conn: Conn, exchange: number): Record<string, unknown> {
+    return { conn: conn.id, client: conn.client, exchange };
+  }
+
+  /** Where a request goes, from the reverse target or (forward mode) the request itself. */
+  private route(req: http.IncomingMessage): { target: Target; path: string } | { error: string; status: number } {
+    const raw = req.url ?? '/';
+    if (this.target) {
+      const path = raw.startsWith('/') ? raw : '/' + raw.replace(/^[a-z]+:\/\/[^/]*/i, '');
+      return { target: this.target, path: this.target.base + (path || '/') };
+    }
+    let u: URL;
+    try {
+      u = /^[a-z]+:\/\//i.test(raw) ? new URL(raw) : new URL(`http://${req.headers.host ?? ''}${raw}`);
+    } catch {
+      return { error: `This is a forward proxy: the request target must be an absolute URL, got "${raw.slice(0, 200)}"`, status: 400 };
+    }
+    if (!/^(https?|wss?):$/.test(u.protocol) || !u.hostname) return { error: `Unsupported URL for this proxy: ${redactUrl(u)}`, status: 400 };
+    const t = targetFromUrl(u);
+    if ((t.host === this.listenHost || isLoopbackHost(t.host)) && t.port === this.listenPort) return { error: 'The request was addressed to this proxy itself (a loop)', status: 508 };
+    return { target: t, path: u.pathname + u.search };
+  }
+
+  /** Request headers towards the backend: hop-by-hop removed, Host and X-Forwarded-* as configured. Raw, case kept. */
+  private upstreamHeaders(req: http.IncomingMessage, target: Target, keepUpgrade: boolean): string[] {
+    const raw = req.rawHeaders;
+    const out: string[] = [];
+    const connectionTokens = new Set((headerOf(raw, 'connection') ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+    let xff: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i];
+      const lower = name.toLowerCase();
+      if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) {
+        out.push(name, raw[i + 1]);
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower) || (connectionTokens.has(lower) && !keepUpgrade)) continue;
+      if (lower === 'host') {
+        out.push(name, this.opts.keepHost || this.opts.forward ? raw[i + 1] : target.hostHeader);
+        continue;
+      }
+      if (this.forwarded && lower === 'x-forwarded-for') {
+        xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+        continue;
+      }
+      if (this.forwarded && (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host')) continue;
+      out.push(name, raw[i + 1]);
+    }
+    if (headerOf(out, 'host') === undefined) out.unshift('Host', target.hostHeader);
+    if (this.forwarded) {
+      const ip = req.socket.remoteAddress ?? '';
+      out.push('X-Forwarded-For', xff ? `${xff}, ${ip}` : ip);
+      out.push('X-Forwarded-Proto', 'http');
+      const clientHost = headerOf(raw, 'host');
+      if (clientHost) out.push('X-Forwarded-Host', clientHost);
+    }
+    return out;
+  }
+
+  private agentFor(conn: Conn, target: Target): http.Agent {
+    // One agent per client connection: the backend connection mirrors the client's, so a fault
+    // on "this connection" reaches both sides, and keep-alive reuse is the client's own.
+    if (!conn.agent) {
+      conn.agent = target.secure ? new https.Agent({ keepAlive: true, ...this.tlsOpts }) : new http.Agent({ keepAlive: true });
+    }
+    return conn.agent;
+  }
+
+  // ------------------------------------------------------------------ HTTP exchanges
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const conn = this.bySocket.get(req.socket);
+    if (!conn) {
+      res.destroy();
+      return;
+    }
+    if (conn.mode === 'stall') {
+      req.pause();
+      conn.waiters.push(() => this.onRequest(req, res));
+      return;
+    }
+    const routed = this.route(req);
+    const exchange = ++this.exchangeCounter;
+    conn.exchanges++;
+    this.totals.exchanges++;
+    const meta = this.baseMeta(conn, exchange);
+    res.sendDate = false;
+    if ('error' in routed) {
+      this.sink.error(`${conn.id} (${conn.client}): ${routed.error}`, 'ERR_PROXY_REQUEST');
+      res.writeHead(routed.status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end(`wirescope proxy: ${routed.error}\n`);
+      return;
+    }
+    const { target, path } = routed;
+    const url = target.url(path);
+    conn.label = `${req.method} ${path.split('?')[0]}`;
+    this.changed.fire();
+    const receivedAt = this.sink.now();
+    const timing = new RequestTiming(this.sink.now);
+    const reqHeaders = logHeaders(req.rawHeaders);
+    const reqType = req.headers['content-type'];
+    const expectsBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const reqPreview = new Preview(this.opts.previewLimit);
+    let requestLogged = false;
+    const logRequest = (): void => {
+      if (requestLogged) return;
+      requestLogged = true;
+      this.sink.frame('out', reqPreview.bytes, {
+        size: reqPreview.size,
+        binary: reqPreview.size > 0 && !isText(reqType),
+        meta: { ...meta, method: req.method, url, path, headers: reqHeaders, httpVersion: req.httpVersion },
+      });
+    };
+    if (!expectsBody) logRequest();
+
+    const mod = target.secure ? https : http;
+    const options: https.RequestOptions = {
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path,
+      headers: this.upstreamHeaders(req, target, false) as unknown as http.OutgoingHttpHeaders,
+      agent: this.agentFor(conn, target),
+      setHost: false,
+    };
+    if (target.secure) {
+      Object.assign(options, this.tlsOpts);
+      if (!net.isIP(target.host) && !this.tlsOpts.servername) options.servername = target.host;
+    }
+    const breq = mod.request(options);
+    timing.attach(breq);
+    breq.on('socket', (s: net.Socket) => {
+      s.setNoDelay(true);
+      if (!conn.upstream.has(s)) {
+        conn.upstream.add(s);
+        s.once('close', () => conn.upstream.delete(s));
+      }
+    });
+    const upValve = new Valve(conn, req, breq, false);
+    conn.valves.add(upValve);
+    req.on('data', (chunk: Buffer) => {
+      upValve.write(chunk);
+      conn.bytesOut += chunk.length;
+      this.totals.bytesFromClients += chunk.length;
+      reqPreview.push(chunk);
+    });
+    req.on('end', () => {
+      upValve.end();
+      logRequest();
+    });
+    let responded = false;
+    let finished = false;
+    let clientGone = false;
+    res.on('close', () => {
+      conn.valves.delete(upValve);
+      if (!res.writableFinished && !finished) {
+        // The client went away before the exchange finished: let the backend know.
+        clientGone = true;
+        breq.destroy();
+      }
+    });
+
+    breq.on('error', (err) => {
+      if (finished || responded) return;
+      finished = true;
+      logRequest();
+      if (clientGone) {
+        this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${url}: the client closed the connection before the response`, 'ERR_CLIENT_GONE');
+        return;
+      }
+      const d = describeError(err, `${target.host}:${target.port}`);
+      this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${url}: ${d.message}`, d.code);
+      if (!responded && !res.headersSent && !res.destroyed) {
+        const body = `wirescope proxy: ${d.message}\n`;
+        res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+        this.sink.frame('in', body, { meta: { ...meta, status: 502, statusText: 'Bad Gateway', headers: {}, generated: true } });
+      } else {
+        // The backend failed mid-body: the client sees the same cut.
+        res.destroy();
+      }
+    });
+
+    breq.on('response', (bres: http.IncomingMessage) => {
+      responded = true;
+      timing.markFirstByte();
+      this.onResponse(conn, req, res, bres, { meta, timing, receivedAt, url, path, logRequest, done: () => (finished = true), requestBytes: () => reqPreview.size, clientGone: () => clientGone });
+    });
+  }
+
+  private onResponse(
+    conn: Conn,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    bres: http.IncomingMessage,
+    x: { meta: Record<string, unknown>; timing: RequestTiming; receivedAt: number; url: string; path: string; logRequest(): void; done(): void; requestBytes(): number; clientGone(): boolean },
+  ): void {
+    const status = bres.statusCode ?? 0;
+    const raw = bres.rawHeaders;
+    const out: string[] = [];
+    const connectionTokens = new Set((headerOf(raw, 'connection') ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const lower = raw[i].toLowerCase();
+      if ((HOP_BY_HOP.has(lower) && lower !== 'proxy-authenticate') || connectionTokens.has(lower)) continue;
+      out.push(raw[i], raw[i + 1]);
+    }
+    const contentType = headerOf(raw, 'content-type');
+    const encoding = (headerOf(raw, 'content-encoding') ?? '').trim().toLowerCase();
+    const kind: 'sse' | 'ndjson' | 'body' = contentType && SSE_TYPE.test(contentType.trim()) ? 'sse' : contentType && NDJSON_TYPE.test(contentType.trim()) ? 'ndjson' : 'body';
+    const headers = logHeaders(raw);
+    const headSentAt = this.sink.now();
+    try {
+      res.writeHead(status, bres.statusMessage, out);
+    } catch (err) {
+      // Headers Node refuses to send (invalid characters): the client gets a 502 and the log says why.
+      const d = describeError(err);
+      this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend's response headers cannot be forwarded: ${d.message}`, 'ERR_PROXY_HEADERS');
+      bres.destroy();
+      res.writeHead(502, { 'Content-Length': 0 });
+      res.end();
+      x.done();
+      return;
+    }
+    const streaming = kind !== 'body' || headerOf(raw, 'content-length') === undefined;
+    if (streaming) res.flushHeaders();
+    const heldMs = round(headSentAt - x.receivedAt);
+    const respMeta: Record<string, unknown> = { ...x.meta, status, statusText: bres.statusMessage ?? '', headers, httpVersion: bres.httpVersion };
+    if (kind !== 'body') respMeta.path = `${req.method} ${x.path.split('?')[0]}`;
+    if (encoding && encoding !== 'identity') respMeta.contentEncoding = encoding;
+
+    // The decoding side: optional inflation, then SSE events, lines, or a body preview.
+    const preview = kind === 'body' ? new Preview(this.opts.previewLimit) : undefined;
+    let decodedBytes = 0;
+    let sse: SseParser | undefined;
+    let lines: LineSplitter | undefined;
+    const streamMeta = { ...x.meta, stream: kind };
+    if (kind === 'sse') {
+      respMeta.stream = 'sse';
+      this.sink.frame('in', '', { control: true, meta: respMeta });
+      sse = new SseParser(
+        (e) => {
+          this.totals.sseEvents++;
+          const m: Record<string, unknown> = { ...streamMeta };
+          if (e.id !== undefined) m.id = e.id;
+          if (e.retry !== undefined) m.retry = e.retry;
+          this.sink.frame('in', e.data, { channel: e.type, size: Math.max(e.size, Buffer.byteLength(e.data)), meta: m });
+        },
+        { maxLineBytes: Math.max(this.opts.previewLimit, 1024 * 1024) },
+      );
+    } else if (kind === 'ndjson') {
+      respMeta.stream = 'ndjson';
+      this.sink.frame('in', '', { control: true, meta: respMeta });
+      lines = new LineSplitter({ maxLineBytes: Math.max(this.opts.previewLimit, 1024 * 1024) });
+    }
+    const emitLines = (list: { bytes: Buffer; forced?: true }[]): void => {
+      for (const l of list) {
+        this.totals.lines++;
+        this.sink.frame('in', l.bytes, { meta: l.forced ? { ...streamMeta, partial: true } : streamMeta });
+      }
+    };
+    const consume = (chunk: Buffer): void => {
+      decodedBytes += chunk.length;
+      if (sse) sse.push(chunk);
+      else if (lines) emitLines(lines.push(chunk));
+      else preview!.push(chunk);
+    };
+    let inflater: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+    let inflateFailed = false;
+    if (respMeta.contentEncoding) {
+      const flush = zlib.constants.Z_SYNC_FLUSH;
+      if (encoding === 'gzip' || encoding === 'x-gzip') inflater = zlib.createGunzip({ flush, finishFlush: flush });
+      else if (encoding === 'deflate') inflater = zlib.createInflate({ flush, finishFlush: flush });
+      else if (encoding === 'br') inflater = zlib.createBrotliDecompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
+      if (inflater) {
+        inflater.on('data', (d: Buffer) => {
+          if (decodedBytes + d.length > MAX_INFLATE) {
+            inflateFailed = true;
+            inflater?.destroy();
+            return;
+          }
+          consume(d);
+        });
+        inflater.on('error', () => (inflateFailed = true));
+      }
+    }
+
+    const downValve = new Valve(conn, bres, res, true);
+    conn.valves.add(downValve);
+    let wireBytes = 0;
+    bres.on('data', (chunk: Buffer) => {
+      downValve.write(chunk);
+      wireBytes += chunk.length;
+      conn.bytesIn += chunk.length;
+      this.totals.bytesFromBackends += chunk.length;
+      if (inflater) {
+        if (!inflateFailed) inflater.write(chunk);
+      } else if (respMeta.contentEncoding) {
+        // An encoding we cannot read: count it, keep the raw preview.
+        if (preview) preview.push(chunk);
+      } else consume(chunk);
+    });
+
+    let decodeDone = false;
+    let clientDone = false;
+    let completed = false;
+    let aborted = false;
+    const complete = (): void => {
+      if (completed || !decodeDone || !clientDone) return;
+      completed = true;
+      x.done();
+      conn.valves.delete(downValve);
+      x.logRequest();
+      const backend = x.timing.phases();
+      if (preview) {
+        const m: Record<string, unknown> = { ...respMeta };
+        if (respMeta.contentEncoding) {
+          m.wireBytes = wireBytes;
+          if (inflateFailed || !inflater) m.decoded = false;
+        }
+        if (backend.ttfb !== null && backend.ttfb >= this.longPollMs) {
+          m.longPoll = true;
+          m.heldMs = round(backend.ttfb);
+          this.totals.longPolls++;
+        }
+        if (aborted) m.aborted = true;
+        const size = inflater && !inflateFailed ? decodedBytes : preview.size;
+        this.sink.frame('in', preview.bytes, { size, binary: preview.size > 0 && !isText(contentType), meta: m });
+      } else {
+        if (lines) {
+          const rest = lines.flush();
+          if (rest && rest.length > 0) emitLines([{ bytes: rest, forced: true }]);
+        }
+        sse?.end();
+      }
+      const end = this.sink.now();
+      const meta: Record<string, unknown> = {
+        ...x.meta,
+        status,
+        hop: 'backend',
+        clientHop: { ttfb: heldMs, total: round(end - x.receivedAt) },
+        bytes: { out: x.requestBytes(), in: wireBytes },
+      };
+      if (x.timing.wasReused) meta.reused = true;
+      if (kind !== 'body') meta.stream = kind;
+      if (aborted) meta.aborted = true;
+      this.sink.timing(backend, meta);
+    };
+    let decodingEnded = false;
+    const finishDecoding = (): void => {
+      if (decodingEnded) return;
+      decodingEnded = true;
+      const done = (): void => {
+        if (decodeDone) return;
+        decodeDone = true;
+        complete();
+      };
+      if (inflater && !inflateFailed && !inflater.destroyed) {
+        inflater.once('end', done);
+        inflater.once('close', done);
+        inflater.end();
+      } else done();
+    };
+    bres.once('end', () => {
+      x.timing.markEnd();
+      downValve.end();
+      finishDecoding();
+    });
+    bres.once('error', () => undefined);
+    bres.once('close', () => {
+      if (!bres.complete && !aborted) {
+        aborted = true;
+        x.timing.markEnd();
+        if (!x.clientGone()) this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
+        res.destroy();
+        finishDecoding();
+      }
+    });
+    const resEnd = (): void => {
+      if (clientDone) return;
+      clientDone = true;
+      complete();
+    };
+    res.once('finish', resEnd);
+    res.once('close', () => {
+      if (!res.writableFinished && !bres.complete) {
+        // The client went away mid-response: stop the backend side too.
+        aborted = true;
+        bres.destroy();
+        finishDecoding();
+      }
+      resEnd();
+    });
+  }
+
+  // ------------------------------------------------------------------ upgrades (WebSocket)
+
+  private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const conn = this.bySocket.get(socket);
+    if (!conn) {
+      socket.destroy();
+      return;
+    }
+    const routed = this.route(req);
+    const exchange = ++this.exchangeCounter;
+    conn.exchanges++;
+    this.totals.exchanges++;
+    const meta = this.baseMeta(conn, exchange);
+    if ('error' in routed) {
+      this.sink.error(`${conn.id} (${conn.client}): ${routed.error}`, 'ERR_PROXY_REQUEST');
+      socket.end(`HTTP/1.1 ${routed.status} ${http.STATUS_CODES[routed.status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    const { target, path } = routed;
+    const isWs = /^websocket$/i.test(String(req.headers.upgrade ?? '').trim());
+    conn.kind = isWs ? 'websocket' : 'upgrade';
+    conn.label = `${req.method} ${path.split('?')[0]}`;
+    if (isWs) this.totals.websockets++;
+    this.changed.fire();
+    const url = target.url(path).replace(/^http/, isWs ? 'ws' : 'http');
+    this.sink.frame('out', '', { control: true, meta: { ...meta, method: req.method, url, path, headers: logHeaders(req.rawHeaders), upgrade: String(req.headers.upgrade ?? '') } });
+    const timing = new RequestTiming(this.sink.now);
+    const backend = target.secure
+      ? tls.connect({ host: target.host, port: target.port, ...this.tlsOpts, servername: this.tlsOpts.servername ?? (net.isIP(target.host) ? undefined : target.host), ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host: target.host, port: target.port });
+    backend.setNoDelay(true);
+    timing.attachSocket(backend);
+    conn.upstream.add(backend);
+    const headers = this.upstreamHeaders(req, target, true);
+    let headLines = `${req.method} ${path} HTTP/${req.httpVersion}\r\n`;
+    for (let i = 0; i + 1 < headers.length; i += 2) headLines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    headLines += '\r\n';
+    let connected = false;
+    backend.once(target.secure ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      backend.write(headLines);
+      if (head.length > 0) {
+        backend.write(head);
+      }
+    });
+    let gotHead = false;
+    let headBuf: Buffer[] = [];
+    let headLen = 0;
+    const fail = (message: string, code?: string): void => {
+      this.sink.error(`${conn.id} (${conn.client}) upgrade ${url}: ${message}`, code);
+      if (!gotHead && socket.writable) {
+        const body = `wirescope proxy: ${message}\n`;
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+      backend.destroy();
+    };
+    backend.on('error', (err) => {
+      if (!gotHead) fail(describeError(err, `${target.host}:${target.port}`).message, describeError(err).code);
+      else socket.destroy();
+    });
+    const onHeadData = (chunk: Buffer): void => {
+      headBuf.push(chunk);
+      headLen += chunk.length;
+      const all = Buffer.concat(headBuf, headLen);
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (headLen > MAX_UPGRADE_HEAD) fail(`the backend's response head is over ${MAX_UPGRADE_HEAD} bytes`, 'ERR_PROXY_HEADERS');
+        return;
+      }
+      gotHead = true;
+      backend.off('data', onHeadData);
+      headBuf = [];
+      timing.markFirstByte();
+      const headText = all.subarray(0, end).toString('latin1');
+      const [statusLine, ...headerLines] = headText.split('\r\n');
+      const m = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/.exec(statusLine);
+      const status = m ? Number(m[2]) : 0;
+      const rawResp: string[] = [];
+      for (const line of headerLines) {
+        const c = line.indexOf(':');
+        if (c > 0) rawResp.push(line.slice(0, c).trim(), line.slice(c + 1).trim());
+      }
+      // The head goes to the client exactly as it came.
+      socket.write(all);
+      conn.bytesIn += all.length;
+      this.totals.bytesFromBackends += all.length;
+      const respMeta: Record<string, unknown> = { ...meta, status, statusText: m?.[3] ?? '', headers: logHeaders(rawResp), path: `${req.method} ${path.split('?')[0]}` };
+      const upgraded = status === 101;
+      if (upgraded) respMeta.protocol = headerOf(rawResp, 'sec-websocket-protocol') ?? '';
+      const ext = headerOf(rawResp, 'sec-websocket-extensions');
+      if (ext) respMeta.extensions = ext;
+      this.sink.frame('in', '', { control: true, meta: respMeta });
+      const phases = timing.phases();
+      this.sink.timing(phases, { ...meta, handshake: true, status, hop: 'backend' });
+      this.pipeUpgraded(conn, socket, backend, all.subarray(end + 4), isWs && upgraded, ext, meta, timing);
+    };
+    backend.on('data', onHeadData);
+    socket.on('error', () => backend.destroy());
+    socket.once('close', () => {
+      if (!gotHead) backend.destroy();
+    });
+    if (this.opts.connectTimeoutMs) {
+      backend.setTimeout(this.opts.connectTimeoutMs, () => {
+        if (!connected) fail(`Connection timed out (${target.host}:${target.port})`, 'ETIMEDOUT');
+        backend.setTimeout(0);
+      });
+    }
+  }
+
+  /** After the response head: raw relay both ways, with WebSocket frames decoded when it upgraded. */
+  private pipeUpgraded(conn: Conn, client: net.Socket, backend: net.Socket, rest: Buffer, decodeWs: boolean, extensions: string | undefined, meta: Record<string, unknown>, timing: RequestTiming): void {
+    const openedAt = this.sink.now();
+    let toBackend: WsFrameParser | undefined;
+    let toClient: WsFrameParser | undefined;
+    if (decodeWs) {
+      const deflate = extensions ? parseDeflate(extensions) : undefined;
+      const log = (dir: 'in' | 'out') => (msg: WsMessage) => this.logWsMessage(dir, msg, meta);
+      const onError = (dir: 'in' | 'out') => (message: string) => this.sink.error(`${conn.id} (${conn.client}) WebSocket ${dir === 'out' ? 'client -> backend' : 'backend -> client'}: ${message}`, 'ERR_WS_FRAMING');
+      toBackend = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('out'), onError: onError('out'), inflate: deflate ? makeInflater(deflate.clientNoContext, deflate.clientBits) : undefined });
+      toClient = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('in'), onError: onError('in'), inflate: deflate ? makeInflater(deflate.serverNoContext, deflate.serverBits) : undefined });
+      conn.ws = { toBackend, toClient, backend };
+    }
+    const up = new Valve(conn, client, backend, false);
+    const down = new Valve(conn, backend, client, true);
+    conn.valves.add(up);
+    conn.valves.add(down);
+    client.on('data', (chunk: Buffer) => {
+      up.write(chunk);
+      conn.bytesOut += chunk.length;
+      this.totals.bytesFromClients += chunk.length;
+      toBackend?.push(chunk);
+    });
+    const fromBackend = (chunk: Buffer): void => {
+      down.write(chunk);
+      conn.bytesIn += chunk.length;
+      this.totals.bytesFromBackends += chunk.length;
+      toClient?.push(chunk);
+    };
+    backend.on('data', fromBackend);
+    if (rest.length > 0) fromBackend(rest);
+    // Half-closes pass through; a close or an error on one side ends the other.
+    client.once('end', () => up.end());
+    backend.once('end', () => down.end());
+    let ended = false;
+    const closeBoth = (): void => {
+      if (ended) return;
+      ended = true;
+      up.stop();
+      down.stop();
+      client.destroy();
+      backend.destroy();
+      timing.markEnd();
+      const total = round(this.sink.now() - openedAt);
+      this.sink.timing({ dns: null, connect: null, tls: null, ttfb: null, download: null, total }, { ...meta, connectionClosed: true, bytes: { out: up.bytes, in: down.bytes } });
+    };
+    client.once('close', closeBoth);
+    backend.once('close', closeBoth);
+    client.on('error', () => undefined);
+    backend.on('error', () => undefined);
+  }
+
+  private logWsMessage(dir: 'in' | 'out', msg: WsMessage, meta: Record<string, unknown>): void {
+    const control = msg.opcode >= 8;
+    let m: Record<string, unknown> = meta;
+    if (control || msg.compressed || msg.fragments > 1) {
+      m = { ...meta };
+      if (control) m.opcode = msg.opcode;
+      if (msg.opcode === 8) {
+        m.code = msg.code;
+        if (msg.reason) m.reason = msg.reason;
+      }
+      if (msg.compressed) {
+        m.compressed = true;
+        if (msg.inflatedSize === undefined) m.decoded = false;
+      }
+      if (msg.fragments > 1) m.fragments = msg.fragments;
+    }
+    // A close frame reads as its reason (its code is in meta), as the ws pattern logs it.
+    const payload = msg.opcode === 8 ? (msg.reason ?? '') : msg.opcode === 1 ? msg.preview.toString('utf8') : msg.preview;
+    this.sink.frame(dir, payload, {
+      size: msg.opcode === 8 ? Buffer.byteLength(payload as string) : (msg.inflatedSize ?? msg.size),
+      binary: msg.opcode === 2 || msg.opcode === 9 || msg.opcode === 10 ? !isUtf8Text(msg.preview, msg.opcode) : false,
+      control,
+      meta: m,
+    });
+  }
+
+  // ------------------------------------------------------------------ CONNECT tunnels (forward mode)
+
+  private onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const conn = this.bySocket.get(socket);
+    if (!conn) {
+      socket.destroy();
+      return;
+    }
+    const exchange = ++this.exchangeCounter;
+    conn.exchanges++;
+    this.totals.exchanges++;
+    const meta = this.baseMeta(conn, exchange);
+    const hostPort = req.url ?? '';
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort);
+    if (!this.opts.forward || !m) {
+      const why = !this.opts.forward ? 'CONNECT needs forward mode (--forward)' : `bad CONNECT target "${hostPort.slice(0, 200)}"`;
+      this.sink.error(`${conn.id} (${conn.client}): ${why}`, 'ERR_PROXY_REQUEST');
+      socket.end(`HTTP/1.1 ${!this.opts.forward ? 405 : 400} ${!this.opts.forward ? 'Method Not Allowed' : 'Bad Request'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    const host = m[1].replace(/^\[|\]$/g, '');
+    const port = Number(m[2]);
+    conn.kind = 'tunnel';
+    conn.label = `CONNECT ${hostPort}`;
+    this.totals.tunnels++;
+    this.changed.fire();
+    this.sink.frame('out', '', { control: true, meta: { ...meta, method: 'CONNECT', url: hostPort, headers: logHeaders(req.rawHeaders), tunnel: true } });
+    const timing = new RequestTiming(this.sink.now);
+    const backend = net.connect({ host, port });
+    backend.setNoDelay(true);
+    timing.attachSocket(backend);
+    conn.upstream.add(backend);
+    let open = false;
+    backend.once('connect', () => {
+      open = true;
+      timing.markFirstByte();
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      this.sink.frame('in', '', { control: true, meta: { ...meta, status: 200, statusText: 'Connection Established', headers: {}, tunnel: true } });
+      const openedAt = this.sink.now();
+      const up = new Valve(conn, socket, backend, false);
+      const down = new Valve(conn, backend, socket, true);
+      conn.valves.add(up);
+      conn.valves.add(down);
+      socket.on('data', (chunk: Buffer) => {
+        up.write(chunk);
+        conn.bytesOut += chunk.length;
+        this.totals.bytesFromClients += chunk.length;
+      });
+      backend.on('data', (chunk: Buffer) => {
+        down.write(chunk);
+        conn.bytesIn += chunk.length;
+        this.totals.bytesFromBackends += chunk.length;
+      });
+      if (head.length > 0) up.write(head);
+      socket.once('end', () => up.end());
+      backend.once('end', () => down.end());
+      let ended = false;
+      const closeBoth = (): void => {
+        if (ended) return;
+        ended = true;
+        socket.destroy();
+        backend.destroy();
+        const p = timing.phases();
+        this.sink.timing(
+          { dns: p.dns, connect: p.connect, tls: null, ttfb: null, download: null, total: round(this.sink.now() - openedAt + (p.connect ?? 0) + (p.dns ?? 0)) },
+          { ...meta, tunnel: hostPort, connectionClosed: true, bytes: { out: up.bytes, in: down.bytes } },
+        );
+      };
+      socket.once('close', closeBoth);
+      backend.once('close', closeBoth);
+    });
+    backend.on('error', (err) => {
+      if (open) return;
+      const d = describeError(err, hostPort);
+      this.sink.error(`${conn.id} (${conn.client}) CONNECT ${hostPort}: ${d.message}`, d.code);
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      this.sink.frame('in', '', { control: true, meta: { ...meta, status: 502, statusText: 'Bad Gateway', headers: {}, tunnel: true, generated: true } });
+    });
+    socket.on('error', () => backend.destroy());
+  }
+
+  // ------------------------------------------------------------------ stop
+
+  /**
+   * Stop: no new connections; WebSocket connections get a close frame (1001, at a frame boundary)
+   * both ways, others a FIN; whatever is still open after `graceMs` is destroyed.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const server = this.server;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    server?.closeIdleConnections?.();
+    for (const c of this.conns.values()) {
+      for (const w of c.waiters.splice(0)) w();
+      c.mode = 'pass';
+      for (const v of c.valves) v.changed();
+      if (c.ws) {
+        if (c.ws.toClient.atBoundary && c.socket.writable) c.socket.write(closeFrame(1001, 'proxy stopped', false, () => randomBytes(4)));
+        if (c.ws.toBackend.atBoundary && c.ws.backend.writable) c.ws.backend.write(closeFrame(1001, 'proxy stopped', true, () => randomBytes(4)));
+      }
+      c.socket.end();
+      for (const s of c.upstream) s.end();
+    }
+    const deadline = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    const allClosed = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.conns.size === 0) resolve();
+      };
+      check();
+      const sub = this.changed.event(() => {
+        check();
+        if (this.conns.size === 0) sub.dispose();
+      });
+    });
+    await Promise.race([allClosed, deadline]);
+    for (const c of this.conns.values()) {
+      c.socket.destroy();
+      for (const s of c.upstream) s.destroy();
+    }
+    server?.closeAllConnections?.();
+    await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 200).unref())]);
+  }
+}
+
+/** Pings and pongs usually carry text (or nothing); logged as text when they are valid UTF-8 without controls. */
+function isUtf8Text(b: Buffer, opcode: number): boolean {
+  if (opcode === 1 || opcode === 8) return true;
+  if (b.length === 0) return true;
+  const s = b.toString('utf8');
+  return !s.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(s);
+}
+
+interface DeflateParams {
+  clientNoContext: boolean;
+  serverNoContext: boolean;
+  clientBits: number;
+  serverBits: number;
+}
+
+/** The permessage-deflate parameters the server accepted, or undefined when it accepted none. */
+function parseDeflate(header: string): DeflateParams | undefined {
+  for (const ext of header.split(',')) {
+    const parts = ext.split(';').map((s) => s.trim());
+    if (parts[0].toLowerCase() !== 'permessage-deflate') continue;
+    const p: DeflateParams = { clientNoContext: false, serverNoContext: false, clientBits: 15, serverBits: 15 };
+    for (const param of parts.slice(1)) {
+      const [k, v] = param.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+      const key = k.toLowerCase();
+      if (key === 'client_no_context_takeover') p.clientNoContext = true;
+      else if (key === 'server_no_context_takeover') p.serverNoContext = true;
+      else if (key === 'client_max_window_bits' && v) p.clientBits = Number(v) || 15;
+      else if (key === 'server_max_window_bits' && v) p.serverBits = Number(v) || 15;
+    }
+    return p;
+  }
+  return undefined;
+}
+
+/** A synchronous raw-inflate with a kept window (context takeover), as a WebSocket endpoint reads messages. */
+function makeInflater(noContext: boolean, windowBits: number): (compressed: Buffer) => Buffer | undefined {
+  let broken = false;
+  const bits = Math.min(15, Math.max(9, windowBits));
+  let inflate = zlib.createInflateRaw({ windowBits: bits, maxOutputLength: 64 * 1024 * 1024 });
+  const sync = (i: zlib.InflateRaw, b: Buffer): Buffer => (i as unknown as { _processChunk(b: Buffer, f: number): Buffer })._processChunk(b, zlib.constants.Z_SYNC_FLUSH);
+  return (compressed) => {
+    if (broken) return undefined;
+    try {
+      const out = sync(inflate, Buffer.concat([compressed, WS_TRAILER]));
+      if (noContext) {
+        inflate.close();
+        inflate = zlib.createInflateRaw({ windowBits: bits, maxOutputLength: 64 * 1024 * 1024 });
+      }
+      return out;
+    } catch {
+      // Without the window, later messages cannot be read either.
+      broken = true;
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * One direction of one proxied connection: bytes go from a source to a destination unchanged and in
+ * order, with back-pressure (a full destination pauses the source). A fault switches the valve
+ * from passing to holding (stall) or to a byte budget towards the client (slow); held bytes are
+ * bounded (past 4 MiB the source is paused and TCP back-pressure does the rest).
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export type ValveMode = 'pass' | 'stall' | 'slow';
+
+/** What a valve asks of its connection: the current fault mode. */
+export interface ValveOwner {
+  mode: ValveMode;
+  bytesPerSecond: number;
+}
+
+const HOLD_LIMIT = 4 * 1024 * 1024;
+
+export class Valve {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ending = false;
+  private waitingDrain = false;
+  /** Bytes written to the destination. */
+  bytes = 0;
+
+  constructor(
+    private readonly owner: ValveOwner,
+    private readonly from: Readable,
+    private readonly to: Writable,
+    /** Towards the client: the direction `slow` throttles. */
+    private readonly towardsClient: boolean,
+  ) {}
+
+  /** A chunk from the source. */
+  write(chunk: Buffer): void {
+    const mode = this.owner.mode;
+    if (this.queued === 0 && (mode === 'pass' || (mode === 'slow' && !this.towardsClient))) {
+      this.forward(chunk);
+      return;
+    }
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued > HOLD_LIMIT) this.from.pause();
+    this.pump();
+  }
+
+  /** The source ended: end the destination once everything held went out. */
+  end(): void {
+    this.ending = true;
+    if (this.queued === 0) this.finish();
+  }
+
+  private finish(): void {
+    if (!this.to.destroyed && !this.to.writableEnded) this.to.end();
+  }
+
+  private readonly onDrain = (): void => {
+    this.waitingDrain = false;
+    if (this.owner.mode !== 'stall') this.from.resume();
+  };
+
+  private forward(chunk: Buffer): void {
+    if (this.to.destroyed || this.to.writableEnded) return;
+    this.bytes += chunk.length;
+    if (!this.to.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.from.pause();
+      this.to.once('drain', this.onDrain);
+    }
+  }
+
+  /** Drain what the mode allows now, and come back in 50 ms for the rest. */
+  pump(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.timer = undefined;
+      const mode = this.owner.mode;
+      if (mode === 'stall') {
+        if (!this.from.isPaused()) this.from.pause();
+        return;
+      }
+      let budget = mode === 'slow' && this.towardsClient ? Math.max(1, Math.floor(this.owner.bytesPerSecond / 20)) : Infinity;
+      while (budget > 0 && this.queue.length > 0) {
+        const head = this.queue[0];
+        const n = Math.min(head.length, budget);
+        this.forward(head.subarray(0, n));
+        budget -= n;
+        this.queued -= n;
+        if (n === head.length) this.queue.shift();
+        else this.queue[0] = head.subarray(n);
+      }
+      if (this.queued < HOLD_LIMIT / 4 && this.from.isPaused() && !this.waitingDrain) this.from.resume();
+      if (this.queued > 0) this.timer = setTimeout(tick, 50);
+      else if (this.ending) this.finish();
+    };
+    this.timer = setTimeout(tick, this.owner.mode === 'pass' ? 0 : 50);
+  }
+
+  /** The mode changed: stall pauses the source now, the others drain what is held. */
+  changed(): void {
+    if (this.owner.mode === 'stall') {
+      this.from.pause();
+      return;
+    }
+    if (this.queued > 0) this.pump();
+    else if (!this.waitingDrain && this.from.isPaused()) this.from.resume();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue = [];
+    this.queued = 0;
+  }
+}
