@@ -81,6 +81,8 @@ const MAX_UPGRADE_HEAD = 64 * 1024;
 /** Decoded bytes of one compressed body worth inflating for the log; past this only wire bytes are counted. */
 const MAX_INFLATE = 256 * 1024 * 1024;
 const WS_TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** Inflated bytes of one WebSocket message worth keeping for the log. */
+const MAX_WS_INFLATE = 64 * 1024 * 1024;
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -393,7 +395,8 @@ export class CaptureProxy {
       return { error: `This is a forward proxy: the request target must be an absolute URL, got "${raw.slice(0, 200)}"`, status: 400 };
     }
     if (!/^(https?|wss?):$/.test(u.protocol) || !u.hostname) return { error: `Unsupported URL for this proxy: ${redactUrl(u)}`, status: 400 };
-    const t = targetFromUrl(u);
+    // The destination's origin only: the path is the request's own.
+    const t = targetFromUrl(new URL(`${u.protocol}//${u.host}/`));
     if ((t.host === this.listenHost || isLoopbackHost(t.host)) && t.port === this.listenPort) return { error: 'The request was addressed to this proxy itself (a loop)', status: 508 };
     return { target: t, path: u.pathname + u.search };
   }
@@ -851,10 +854,11 @@ export class CaptureProxy {
         const c = line.indexOf(':');
         if (c > 0) rawResp.push(line.slice(0, c).trim(), line.slice(c + 1).trim());
       }
-      // The head goes to the client exactly as it came.
-      socket.write(all);
-      conn.bytesIn += all.length;
-      this.totals.bytesFromBackends += all.length;
+      // The head goes to the client exactly as it came; what followed it goes through the relay.
+      const headBytes = all.subarray(0, end + 4);
+      socket.write(headBytes);
+      conn.bytesIn += headBytes.length;
+      this.totals.bytesFromBackends += headBytes.length;
       const respMeta: Record<string, unknown> = { ...meta, status, statusText: m?.[3] ?? '', headers: logHeaders(rawResp), path: `${req.method} ${path.split('?')[0]}` };
       const upgraded = status === 101;
       if (upgraded) respMeta.protocol = headerOf(rawResp, 'sec-websocket-protocol') ?? '';
@@ -885,10 +889,31 @@ export class CaptureProxy {
     let toClient: WsFrameParser | undefined;
     if (decodeWs) {
       const deflate = extensions ? parseDeflate(extensions) : undefined;
-      const log = (dir: 'in' | 'out') => (msg: WsMessage) => this.logWsMessage(dir, msg, meta);
+      const log = (dir: 'in' | 'out', inflate: Inflater | undefined) => {
+        // Compressed messages inflate asynchronously; once one did, that direction's log is a chain, so order holds.
+        let chain: Promise<void> | undefined;
+        return (msg: WsMessage): void => {
+          if (!chain && !(msg.compressed && inflate)) {
+            this.logWsMessage(dir, msg, meta);
+            return;
+          }
+          chain = (chain ?? Promise.resolve()).then(async () => {
+            if (msg.compressed && inflate && msg.raw) {
+              const out = await inflate(msg.raw);
+              if (out) {
+                msg.inflatedSize = out.length;
+                msg.preview = out.length > this.opts.previewLimit ? out.subarray(0, this.opts.previewLimit) : out;
+                msg.truncated = out.length > msg.preview.length;
+                if (msg.opcode === 8 && msg.preview.length >= 2) msg.reason = msg.preview.subarray(2).toString('utf8');
+              }
+            }
+            this.logWsMessage(dir, msg, meta);
+          });
+        };
+      };
       const onError = (dir: 'in' | 'out') => (message: string) => this.sink.error(`${conn.id} (${conn.client}) WebSocket ${dir === 'out' ? 'client -> backend' : 'backend -> client'}: ${message}`, 'ERR_WS_FRAMING');
-      toBackend = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('out'), onError: onError('out'), inflate: deflate ? makeInflater(deflate.clientNoContext, deflate.clientBits) : undefined });
-      toClient = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('in'), onError: onError('in'), inflate: deflate ? makeInflater(deflate.serverNoContext, deflate.serverBits) : undefined });
+      toBackend = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('out', deflate ? makeInflater(deflate.clientNoContext, deflate.clientBits) : undefined), onError: onError('out') });
+      toClient = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('in', deflate ? makeInflater(deflate.serverNoContext, deflate.serverBits) : undefined), onError: onError('in') });
       conn.ws = { toBackend, toClient, backend };
     }
     const up = new Valve(conn, client, backend, false);
@@ -1115,25 +1140,49 @@ function parseDeflate(header: string): DeflateParams | undefined {
   return undefined;
 }
 
-/** A synchronous raw-inflate with a kept window (context takeover), as a WebSocket endpoint reads messages. */
-function makeInflater(noContext: boolean, windowBits: number): (compressed: Buffer) => Buffer | undefined {
+type Inflater = (compressed: Buffer) => Promise<Buffer | undefined>;
+
+/**
+ * Raw inflate with a kept window (context takeover), as a WebSocket endpoint reads messages: each
+ * message gets the 00 00 FF FF tail back and a sync flush. One message at a time (the caller chains).
+ */
+function makeInflater(noContext: boolean, windowBits: number): Inflater {
   let broken = false;
   const bits = Math.min(15, Math.max(9, windowBits));
-  let inflate = zlib.createInflateRaw({ windowBits: bits, maxOutputLength: 64 * 1024 * 1024 });
-  const sync = (i: zlib.InflateRaw, b: Buffer): Buffer => (i as unknown as { _processChunk(b: Buffer, f: number): Buffer })._processChunk(b, zlib.constants.Z_SYNC_FLUSH);
-  return (compressed) => {
-    if (broken) return undefined;
-    try {
-      const out = sync(inflate, Buffer.concat([compressed, WS_TRAILER]));
-      if (noContext) {
-        inflate.close();
-        inflate = zlib.createInflateRaw({ windowBits: bits, maxOutputLength: 64 * 1024 * 1024 });
-      }
-      return out;
-    } catch {
-      // Without the window, later messages cannot be read either.
-      broken = true;
-      return undefined;
-    }
-  };
+  const create = () => zlib.createInflateRaw({ windowBits: bits });
+  let inflate = create();
+  inflate.on('error', () => (broken = true));
+  return (compressed) =>
+    new Promise((resolve) => {
+      if (broken) return resolve(undefined);
+      const out: Buffer[] = [];
+      let n = 0;
+      const onData = (d: Buffer): void => {
+        n += d.length;
+        if (n > MAX_WS_INFLATE) {
+          broken = true;
+          return;
+        }
+        out.push(d);
+      };
+      const onError = (): void => {
+        broken = true;
+        inflate.off('data', onData);
+        resolve(undefined);
+      };
+      inflate.on('data', onData);
+      inflate.once('error', onError);
+      inflate.write(Buffer.concat([compressed, WS_TRAILER]));
+      inflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        inflate.off('data', onData);
+        inflate.off('error', onError);
+        if (broken) return resolve(undefined);
+        if (noContext) {
+          inflate.close();
+          inflate = create();
+          inflate.on('error', () => (broken = true));
+        }
+        resolve(Buffer.concat(out, n));
+      });
+    });
 }

@@ -2,8 +2,8 @@
  * Reads WebSocket frames (RFC 6455) out of a byte stream that is being forwarded unchanged.
  * Pure: no I/O. The parser never re-frames and never holds a whole payload: it keeps a frame
  * header (at most 14 bytes) and a preview of each message up to `previewLimit` bytes, unmasked.
- * Compressed messages (permessage-deflate, RSV1) are inflated when the caller gives an inflater;
- * their compressed bytes are kept up to `maxCompressedBytes` for that.
+ * Compressed messages (permessage-deflate, RSV1) are handed over with their compressed bytes
+ * (kept up to `maxCompressedBytes`), for the caller to inflate.
  *
  * A stream that is not valid WebSocket framing is reported once through `onError`, and the parser
  * stops decoding that direction (the bytes keep flowing: the proxy does not judge).
@@ -22,8 +22,10 @@ export interface WsMessage {
   fragments: number;
   /** The message was compressed (RSV1 on its first frame). */
   compressed: boolean;
-  /** For compressed messages: the inflated size, when it could be inflated. */
+  /** For compressed messages: the inflated size, once the caller inflated it. */
   inflatedSize?: number;
+  /** For compressed messages: the whole compressed payload (absent past `maxCompressedBytes`). */
+  raw?: Buffer;
   /** Close frames: status code and reason. */
   code?: number;
   reason?: string;
@@ -36,9 +38,7 @@ export interface WsParserOptions {
   onMessage(msg: WsMessage): void;
   /** The stream stopped being valid framing: one line, reported once. */
   onError(message: string): void;
-  /** Inflate one whole compressed message; returns undefined when it cannot. */
-  inflate?: (compressed: Buffer) => Buffer | undefined;
-  /** Compressed messages larger than this are not inflated (default 16 MiB). */
+  /** Compressed messages larger than this are not kept for inflating (default 16 MiB). */
   maxCompressedBytes?: number;
 }
 
@@ -225,22 +225,13 @@ export class WsFrameParser {
   }
 
   private emit(p: Partial): void {
-    let preview = p.chunks.length === 1 ? p.chunks[0] : Buffer.concat(p.chunks, p.kept);
-    let truncated = p.kept < p.size;
+    const preview = p.chunks.length === 1 ? p.chunks[0] : Buffer.concat(p.chunks, p.kept);
+    const truncated = p.kept < p.size;
     const msg: WsMessage = { opcode: p.opcode, size: p.size, preview, truncated, fragments: p.fragments, compressed: p.compressed, masked: p.masked };
     if (p.compressed) {
       msg.preview = Buffer.alloc(0);
       msg.truncated = p.size > 0;
-      if (!p.rawOverflow && this.opts.inflate) {
-        const inflated = this.opts.inflate(Buffer.concat(p.raw ?? []));
-        if (inflated) {
-          msg.inflatedSize = inflated.length;
-          preview = inflated.length > this.opts.previewLimit ? inflated.subarray(0, this.opts.previewLimit) : inflated;
-          truncated = inflated.length > preview.length;
-          msg.preview = preview;
-          msg.truncated = truncated;
-        }
-      }
+      if (!p.rawOverflow) msg.raw = Buffer.concat(p.raw ?? []);
     }
     if (p.opcode === 8) {
       if (msg.preview.length >= 2) {
