@@ -1111,7 +1111,12 @@ function isUtf8Text(b: Buffer, opcode: number): boolean {
   if (opcode === 1 || opcode === 8) return true;
   if (b.length === 0) return true;
   const s = b.toString('utf8');
-  return !s.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(s);
+  if (s.includes('\uFFFD')) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
+  return true;
 }
 
 interface DeflateParams {
