@@ -109,6 +109,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
           return EXIT.ok;
         }
         return runProfiles(cmd, io);
+      }
       case 'proxy': {
         const cmd = parseProxyArgs(rest);
         if (cmd.help) {

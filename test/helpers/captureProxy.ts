@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Session } from '../../src/core/session';
-import type { ConnectOptions, ProxyOptions } from '../../src/shared/connect';
+import type { ConnectOptions, ProxyOptions } from '../../src/shared/connectOptions';
 import type { FrameEvent, WireEvent } from '../../src/shared/events';
 
 export interface ProxyUnderTest {
