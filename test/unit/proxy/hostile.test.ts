@@ -16,7 +16,10 @@ import { httpServer, listen } from '../../helpers/servers';
 /** A raw "WebSocket" backend: answers the handshake, then runs `script` on the socket. */
 async function rawWsBackend(script: (socket: net.Socket) => void): Promise<{ url: string; close(): void }> {
   const srv = http.createServer();
+  const upgraded = new Set<net.Socket>();
   srv.on('upgrade', (req, socket: net.Socket) => {
+    upgraded.add(socket);
+    socket.on('error', () => undefined);
     const key = String(req.headers['sec-websocket-key']);
     const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
@@ -26,6 +29,8 @@ async function rawWsBackend(script: (socket: net.Socket) => void): Promise<{ url
   return {
     url: `http://127.0.0.1:${port}`,
     close: () => {
+      // Upgraded sockets no longer belong to the server: end them here.
+      for (const s of upgraded) s.destroy();
       srv.closeAllConnections();
       srv.close();
     },
