@@ -10,6 +10,25 @@ import type { WireEvent } from '../../../src/shared/events';
 import { curl, until } from '../../helpers/captureProxy';
 import { httpServer, type HttpTestServer } from '../../helpers/servers';
 import { runCli, startCli } from '../cli/runCli';
+import { main } from '../../../src/cli/program';
+import type { CliIo } from '../../../src/cli/runConnect';
+
+/** The CLI in this process (argument errors need no process of their own). */
+async function inProcess(args: string[], during?: (io: { out: string }) => Promise<void>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = {
+    out: '',
+    errors: [] as string[],
+    write: (t: string) => void (io.out += t),
+    error: (l: string) => void io.errors.push(l),
+    isTTY: false,
+    env: {},
+    onInterrupt: () => () => undefined,
+  } satisfies CliIo & { out: string; errors: string[] };
+  const running = main(args, io);
+  if (during) await during(io);
+  const code = await running;
+  return { code, stdout: io.out, stderr: io.errors.map((l) => `wirescope: ${l}\n`).join('') };
+}
 
 function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -62,10 +81,10 @@ describe('wirescope proxy (CLI)', () => {
   });
 
   it('a bad --target URL is one line and exit code 2', async () => {
-    const r = await runCli(['proxy', '--target', 'not a url']);
+    const r = await inProcess(['proxy', '--target', 'not a url']);
     assert.equal(r.code, 2);
     assert.match(oneLine(r.stderr), /^wirescope: --target needs a URL like http:\/\/127\.0\.0\.1:3000, got "not a url"/);
-    const scheme = await runCli(['proxy', '--target', 'ftp://127.0.0.1/']);
+    const scheme = await inProcess(['proxy', '--target', 'ftp://127.0.0.1/']);
     assert.equal(scheme.code, 2);
     assert.match(oneLine(scheme.stderr), /--target must be an http:\/\/ or https:\/\/ URL/);
   });
@@ -91,28 +110,27 @@ describe('wirescope proxy (CLI)', () => {
   });
 
   it('a non-loopback listen address needs --allow-remote', async () => {
-    const r = await runCli(['proxy', '--target', server.url, '--listen', '0.0.0.0:0']);
+    const r = await inProcess(['proxy', '--target', server.url, '--listen', '0.0.0.0:0']);
     assert.equal(r.code, 2);
     assert.match(oneLine(r.stderr), /--listen 0\.0\.0\.0 can be reached from other machines; add --allow-remote/);
   });
 
   it('--forward and --target together, or neither, are refused', async () => {
-    const both = await runCli(['proxy', '--forward', '--target', server.url]);
+    const both = await inProcess(['proxy', '--forward', '--target', server.url]);
     assert.equal(both.code, 2);
     assert.match(oneLine(both.stderr), /contradict/);
-    const neither = await runCli(['proxy']);
+    const neither = await inProcess(['proxy']);
     assert.equal(neither.code, 2);
     assert.match(oneLine(neither.stderr), /missing --target URL \(or --forward/);
   });
 
   it('credentials in the target URL are masked in every output', async () => {
     const withCreds = server.url.replace('http://', 'http://user:hunter2pass@');
-    const run = startCli(['proxy', '--target', withCreds, '--format', 'ndjson', '--duration', '1500']);
-    await run.waitForStdout((o) => o.includes('"state":"open"'));
-    const url = (JSON.parse(run.stdout().split('\n')[0]) as { url: string }).url;
-    await curl([`${url}x`]);
-    const r = await run.result;
-    await until(() => true);
+    const r = await inProcess(['proxy', '--target', withCreds, '--format', 'ndjson', '--duration', '1500'], async (io) => {
+      await until(() => io.out.includes('"state":"open"'), 10_000, 'open');
+      const url = (JSON.parse(io.out.split('\n')[0]) as { url: string }).url;
+      await curl([`${url}x`]);
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes('hunter2pass'), 'the password never appears');
     assert.ok(r.stdout.includes('user:***@'), 'the URL shows the password masked');

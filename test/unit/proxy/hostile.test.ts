@@ -155,6 +155,7 @@ describe('capture proxy: hostile peers', () => {
     await curl(['-H', 'Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==', '-H', 'Cookie: sid=cookievalue987', '-H', 'X-Api-Key: apikey55555', `${p.url}/x`]);
     await until(() => frames(p.events, (f) => f.dir === 'in').length === 1);
     await p.close();
+    await srv.close();
     const text = JSON.stringify(p.events);
     for (const secret of ['dXNlcjpwYXNzd29yZDEyMw', 'cookievalue987', 'apikey55555', 'topsecretcookie']) assert.ok(!text.includes(secret), `${secret} leaked`);
     assert.ok(text.includes('Basic ***'));
