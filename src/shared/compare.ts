@@ -18,6 +18,8 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   mqtt: 'both',
   webhook: 'push',
   async: 'pull',
+  // The capture proxy carries whatever the app's own traffic is.
+  proxy: 'both',
 };
 
 export interface LatencyStats {
