@@ -1,7 +1,7 @@
 // Bundles the outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser),
 // and the demo's MQTT broker (aedes) as its own bundle, which the extension and the CLI load on demand.
 import * as esbuild from 'esbuild';
-import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -87,7 +87,15 @@ const targets = [
 
 mkdirSync(resolve(root, outRoot, 'webview'), { recursive: true });
 const css = join(root, 'webview/inspector.css');
-if (existsSync(css)) copyFileSync(css, resolve(root, outRoot, 'webview/inspector.css'));
+// The inspector's icons are VS Code's codicons: their font ships next to the stylesheet (loaded
+// under the CSP's font-src), and their CSS goes first in inspector.css (one stylesheet, one link).
+const codicons = join(root, 'node_modules/@vscode/codicons/dist');
+if (existsSync(css)) {
+  // The font URL loses its cache-busting query: webview resource loaders map URLs to files by path.
+  const iconCss = existsSync(join(codicons, 'codicon.css')) ? readFileSync(join(codicons, 'codicon.css'), 'utf8').replace(/codicon\.ttf\?[0-9a-f]+/g, 'codicon.ttf') : '';
+  if (iconCss) copyFileSync(join(codicons, 'codicon.ttf'), resolve(root, outRoot, 'webview/codicon.ttf'));
+  writeFileSync(resolve(root, outRoot, 'webview/inspector.css'), `${iconCss}\n${readFileSync(css, 'utf8')}`);
+}
 const compareCss = join(root, 'webview/compare/compare.css');
 if (existsSync(compareCss)) copyFileSync(compareCss, resolve(root, outRoot, 'webview/compare.css'));
 const formCss = join(root, 'webview/profileForm/profileForm.css');

@@ -4,8 +4,9 @@
  */
 import type { WireEvent } from '../src/shared/events';
 import { base64ToBytes, formatMs, formatSize, hexDump, prettyJson, reveal } from './format';
-import { h, kvTable } from './ui/dom';
-import { button } from './ui/toolkit';
+import { JsonTree } from './jsonTree';
+import { h, kvTable, setText } from './ui/dom';
+import { button, iconButton } from './ui/toolkit';
 
 /** Header names whose values are credentials: masked in the UI until the user reveals them. */
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$/i;
@@ -37,11 +38,14 @@ export class DetailPane {
   private readonly body: HTMLElement;
   private event: WireEvent | null = null;
   private revealSecrets = false;
+  /** JSON payloads show as a tree unless the user chose the raw text. */
+  private jsonView: 'tree' | 'raw' = 'tree';
 
   constructor(
     private readonly copy: (text: string) => void,
     /** "Add Expectation from Frame" for an inbound data frame (the host says so when the session has no workspace profile). */
     private readonly addExpectation?: (seq: number) => void,
+    private readonly openInEditor?: (seq: number) => void,
   ) {
     this.body = h('div', { cls: 'detail-body' });
     this.element = h('section', { id: 'detail', cls: 'detail', attrs: { 'aria-label': 'Event detail', tabindex: '-1' } }, this.body);
@@ -84,7 +88,7 @@ export class DetailPane {
       }
     }
     parts.push(kvTable('detail-facts', facts));
-    if (e.kind === 'frame') parts.push(...this.payload(e.data, e.encoding));
+    if (e.kind === 'frame') parts.push(...this.payload(e.data, e.encoding, e.seq, e.truncated === true));
     if (e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && this.addExpectation) {
       const add = this.addExpectation;
       const seq = e.seq;
@@ -106,19 +110,56 @@ export class DetailPane {
     this.body.replaceChildren(...parts);
   }
 
-  private payload(data: string, encoding: 'utf8' | 'base64'): Node[] {
+  private payload(data: string, encoding: 'utf8' | 'base64', seq: number, truncated: boolean): Node[] {
     const out: Node[] = [];
-    const copyBtn = button('Copy payload', { id: 'detail-copy', appearance: 'secondary', onClick: () => this.copy(data) });
+    const copyBtn = iconButton('copy', { id: 'detail-copy', title: 'Copy payload', onClick: () => this.copy(data) });
+    const openBtn = iconButton('go-to-file', {
+      id: 'detail-open-editor',
+      title: truncated ? 'Open the kept payload in an editor tab (the log kept its first part)' : 'Open the whole payload in an editor tab',
+      onClick: () => this.openInEditor?.(seq),
+    });
+    openBtn.hidden = !this.openInEditor;
+    const tools = (...extra: HTMLElement[]) => h('div', { cls: 'detail-tools' }, ...extra, copyBtn, openBtn);
     if (encoding === 'base64') {
       const bytes = base64ToBytes(data) ?? new Uint8Array();
-      out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload (binary)' }), copyBtn));
+      out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload (binary)' }), tools()));
       out.push(h('pre', { id: 'detail-hex', cls: 'payload hex', text: hexDump(bytes).join('\n') }));
       out.push(h('h4', { text: 'Base64' }), h('pre', { id: 'detail-base64', cls: 'payload wrap', text: data }));
       return out;
     }
     const pretty = prettyJson(data);
-    out.push(h('div', { cls: 'detail-head' }, h('h4', { text: pretty !== null ? 'Payload (JSON)' : 'Payload' }), copyBtn));
-    out.push(h('pre', { id: 'detail-payload', cls: `payload wrap${pretty !== null ? ' json' : ''}`, text: reveal(pretty ?? data, true) }));
+    const raw = h('pre', { id: 'detail-payload', cls: `payload wrap${pretty !== null ? ' json' : ''}`, text: reveal(pretty ?? data, true) });
+    if (pretty === null) {
+      out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload' }), tools()), raw);
+      return out;
+    }
+    // JSON: a tree with copy of the selected value and its path, or the pretty text.
+    const pathText = h('code', { id: 'detail-json-path', cls: 'json-path', title: 'Path of the selected node' });
+    let tree: JsonTree | undefined;
+    const treeBox = h('div', { id: 'detail-json', cls: 'payload json-box' });
+    const show = (): void => {
+      if (this.jsonView === 'tree' && !tree) {
+        tree = new JsonTree(JSON.parse(data.trim()), (path) => setText(pathText, reveal(path)));
+        treeBox.append(tree.element);
+      }
+      treeBox.hidden = this.jsonView !== 'tree';
+      raw.hidden = this.jsonView !== 'raw';
+      copyValue.hidden = copyPath.hidden = pathText.hidden = this.jsonView !== 'tree';
+      viewBtn.setIcon(this.jsonView === 'tree' ? 'list-flat' : 'list-tree', this.jsonView === 'tree' ? 'Show the raw JSON text' : 'Show the JSON as a tree');
+      viewBtn.dataset.view = this.jsonView;
+    };
+    const copyValue = iconButton('symbol-value', { id: 'detail-copy-value', title: 'Copy the selected value', onClick: () => tree && this.copy(tree.selectedText()) });
+    const copyPath = iconButton('symbol-field', { id: 'detail-copy-path', title: 'Copy the selected path', onClick: () => tree && this.copy(tree.selected.path) });
+    const viewBtn = iconButton('list-flat', {
+      id: 'detail-json-view',
+      title: 'Show the raw JSON text',
+      onClick: () => {
+        this.jsonView = this.jsonView === 'tree' ? 'raw' : 'tree';
+        show();
+      },
+    });
+    out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload (JSON)' }), pathText, tools(copyPath, copyValue, viewBtn)), treeBox, raw);
+    show();
     return out;
   }
 

@@ -5,7 +5,7 @@
 import type { LogFilter } from '../src/shared/protocol';
 import { regexProblem } from './format';
 import { h } from './ui/dom';
-import { checkbox, dropdown, textField } from './ui/toolkit';
+import { checkbox, dropdown, iconButton, textField } from './ui/toolkit';
 
 const TEXT_DEBOUNCE_MS = 200;
 
@@ -15,6 +15,7 @@ export class FilterBar {
   private filter: LogFilter = {};
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly message: HTMLElement;
+  private readonly count: HTMLElement;
   private readonly dir;
   private readonly channel;
   private readonly text;
@@ -43,12 +44,44 @@ export class FilterBar {
     this.anomalies = checkbox({ id: 'filter-anomalies', label: 'Only anomalies', onChange: () => this.changed(false) });
     this.message = h('div', { id: 'filter-message', cls: 'inline-error', role: 'alert' });
     this.message.hidden = true;
-    this.element = h('div', { id: 'filter-bar', cls: 'filter-bar', role: 'search' }, this.dir, this.channel, this.text, this.regex, this.hideControl, this.anomalies, this.message);
+    this.count = h('span', { id: 'filter-count', cls: 'filter-count', role: 'status', attrs: { 'aria-live': 'polite' } });
+    this.count.hidden = true;
+    // In a narrow side bar the rarer filters fold behind one button (they show while any is set).
+    const extra = h('div', { id: 'filter-extra', cls: 'filter-extra' }, this.dir, this.channel, this.hideControl, this.anomalies);
+    const more = iconButton('filter', {
+      id: 'filter-options',
+      title: 'More filters',
+      onClick: () => {
+        const open = !this.element.classList.contains('expanded');
+        this.element.classList.toggle('expanded', open);
+        more.setAttribute('aria-expanded', String(open));
+      },
+    });
+    more.setAttribute('aria-expanded', 'false');
+    more.setAttribute('aria-controls', 'filter-extra');
+    this.element = h('div', { id: 'filter-bar', cls: 'filter-bar', role: 'search' }, this.text, this.count, this.regex, more, extra, this.message);
   }
 
   /** The filter last sent to the host. */
   get current(): LogFilter {
     return this.filter;
+  }
+
+  /** True when any filter narrows the log. */
+  get active(): boolean {
+    return Object.keys(this.filter).length > 0;
+  }
+
+  /** Show how many rows the active filter matches ("12 matches"); hidden without a filter. */
+  setCount(total: number): void {
+    const text = this.active ? `${total.toLocaleString('en-US')} ${total === 1 ? 'match' : 'matches'}` : '';
+    if (this.count.textContent !== text) this.count.textContent = text;
+    this.count.hidden = text === '';
+    this.count.classList.toggle('none', this.active && total === 0);
+  }
+
+  focus(): void {
+    this.text.focus();
   }
 
   /** Show a saved filter without sending it (restore after reload). */
@@ -60,6 +93,7 @@ export class FilterBar {
     this.regex.checked = f.regex === true;
     this.hideControl.checked = f.hideControl === true;
     this.anomalies.checked = f.anomaliesOnly === true;
+    this.element.classList.toggle('extra-active', !!(f.dirs || f.channel || f.hideControl || f.anomaliesOnly));
   }
 
   private changed(debounce: boolean): void {
@@ -86,6 +120,7 @@ export class FilterBar {
     if (problem) return;
     if (JSON.stringify(f) === JSON.stringify(this.filter)) return;
     this.filter = f;
+    this.element.classList.toggle('extra-active', !!(f.dirs || f.channel || f.hideControl || f.anomaliesOnly));
     this.onChange(f);
   }
 }

@@ -151,9 +151,25 @@ export function formatMs(ms: number | null | undefined): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Time column: session-relative ms, or wall clock HH:MM:SS.mmm (local time). */
-export function formatTime(e: { t: number; ts: number }, mode: 'relative' | 'clock'): string {
+/** What the time column shows: since the session started, the wall clock, or the gap to the row above. */
+export type TimeMode = 'relative' | 'clock' | 'delta';
+export const TIME_MODES: readonly TimeMode[] = ['relative', 'clock', 'delta'];
+export const TIME_MODE_LABELS: Record<TimeMode, string> = { relative: 'Time since start', clock: 'Wall-clock time', delta: 'Time since the previous row' };
+/** Column header per time mode. */
+export const TIME_MODE_HEADERS: Record<TimeMode, string> = { relative: 'ms since start', clock: 'Clock', delta: 'Δ ms' };
+
+/**
+ * Time column: ms since the session started, wall clock HH:MM:SS.mmm (local time), or the
+ * gap to the previous row in ms (`prev` is that row; unknown gives an empty cell).
+ */
+export function formatTime(e: { t: number; ts: number }, mode: TimeMode, prev?: { t: number } | null): string {
   if (mode === 'relative') return e.t.toFixed(1);
+  if (mode === 'delta') {
+    if (prev === undefined) return '';
+    if (prev === null) return '0.0';
+    const d = e.t - prev.t;
+    return `${d >= 0 ? '+' : ''}${d < 10_000 ? d.toFixed(1) : Math.round(d)}`;
+  }
   const d = new Date(e.ts);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
@@ -178,6 +194,52 @@ export interface RowText {
   preview: string;
   /** CSS class suffix: frame-in, frame-out, state, reconnect, error, anomaly, timing, summary. */
   cls: string;
+}
+
+/** Reason phrases for the status codes people meet (a response without its own statusText). */
+const STATUS_TEXT: Record<number, string> = {
+  100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
+  409: 'Conflict', 410: 'Gone', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** "200 OK", "404 Not Found": the status with the server's reason phrase, or the standard one. */
+export function statusLine(status: number, statusText?: unknown): string {
+  const text = typeof statusText === 'string' && statusText ? statusText : STATUS_TEXT[status] ?? '';
+  return `${status}${text ? ' ' + text : ''}`;
+}
+
+/**
+ * Shorten a long channel or topic in the middle, keeping its first and last segments:
+ * `feed/eu/west/sensors/alpha` -> `feed/…/alpha`. Short ones are returned as they are.
+ */
+export function middleEllipsis(s: string, max = 24): string {
+  if (s.length <= max) return s;
+  const parts = s.split('/');
+  if (parts.length >= 3) {
+    const first = parts[0];
+    const last = parts[parts.length - 1];
+    if (first.length + last.length + 3 <= max) {
+      // Keep as many trailing segments as fit after the first.
+      let tail = last;
+      for (let i = parts.length - 2; i > 0; i--) {
+        const next = `${parts[i]}/${tail}`;
+        if (first.length + next.length + 3 > max) break;
+        tail = next;
+      }
+      return `${first}/…/${tail}`;
+    }
+  }
+  const keep = Math.max(2, max - 1);
+  const head = Math.ceil(keep / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (keep - head))}`;
+}
+
+/** True when a reconnect event is one the user asked for (not a drop). */
+export function userRequested(e: { cause: string; meta?: Record<string, unknown> }): boolean {
+  return e.meta?.requested === 'user' || /requested by user/.test(e.cause);
 }
 
 function str(v: unknown): string {
@@ -206,19 +268,38 @@ function metaSummary(meta: Record<string, unknown> | undefined): string {
 }
 
 /** Texts for a row of the frame log; every server-controlled string passes through reveal(). */
-export function rowText(e: WireEvent): RowText {
+export function rowText(e: WireEvent, channelChars = 24): RowText {
   switch (e.kind) {
     case 'frame': {
       const binary = e.encoding === 'base64';
       const body = reveal(payloadText(e.data.slice(0, binary ? PREVIEW_CHARS * 2 : PREVIEW_CHARS), e.encoding));
+      const meta = e.meta;
+      const status = typeof meta?.status === 'number' ? meta.status : undefined;
+      const method = typeof meta?.method === 'string' ? meta.method : undefined;
+      // A reply we sent (webhook receiver): it answers the request named in its meta.
+      const reply = e.dir === 'out' && status !== undefined && method !== undefined;
       // An empty body says nothing: show what the frame is (GET /items, 200 OK, code 1000) instead.
-      const summary = body === '' ? reveal(metaSummary(e.meta)) : '';
+      let summary = body === '' ? reveal(metaSummary(meta)) : '';
+      let tag = '';
+      if (reply) {
+        tag = statusLine(status);
+        const to = reveal(`${method} ${typeof meta?.path === 'string' ? meta.path : ''}`.trim());
+        summary = body === '' ? `reply to ${to}` : '';
+      } else if (status !== undefined) tag = reveal(statusLine(status, meta?.statusText));
+      else if (method !== undefined) tag = reveal(method);
+      const channel = e.channel !== undefined ? middleEllipsis(reveal(e.channel), channelChars) : tag || (meta?.control ? controlName(meta) : '');
+      let preview = summary ? summary : (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : '');
+      if (reply && summary === '') preview = `reply to ${reveal(`${method} ${typeof meta?.path === 'string' ? meta.path : ''}`.trim())} · ${preview}`;
+      else if (e.channel !== undefined && tag && !summary) preview = `${tag} · ${preview}`;
+      let cls = meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`;
+      if (reply) cls += ' reply';
+      if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';
       return {
-        dir: e.dir === 'in' ? '↓' : '↑',
-        channel: reveal(e.channel ?? (e.meta?.control ? controlName(e.meta) : '')),
+        dir: reply ? '←' : e.dir === 'in' ? '↓' : '↑',
+        channel,
         size: formatSize(e.size),
-        preview: summary ? summary : (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : ''),
-        cls: e.meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`,
+        preview,
+        cls,
       };
     }
     case 'state': {
@@ -226,6 +307,7 @@ export function rowText(e: WireEvent): RowText {
       return { dir: '●', channel: 'state', size: '', preview: `${e.state}${extra ? ' — ' + extra : ''}`, cls: `state state-${e.state}` };
     }
     case 'reconnect':
+      if (userRequested(e)) return { dir: '↻', channel: 'reconnect', size: '', preview: 'reconnect requested by user', cls: 'reconnect user' };
       return { dir: '↻', channel: 'reconnect', size: '', preview: `attempt ${e.attempt} in ${formatMs(e.delayMs)} — ${reveal(e.cause)}`, cls: 'reconnect' };
     case 'error':
       return { dir: '✕', channel: 'error', size: '', preview: reveal(e.message) + (e.code ? ` (${reveal(e.code)})` : ''), cls: 'error' };

@@ -5,7 +5,7 @@
  * move the window to the bottom on the next animation frame.
  */
 import type { WireEvent } from '../src/shared/events';
-import { formatTime, rowText } from './format';
+import { formatTime, rowText, TIME_MODE_HEADERS, TIME_MODE_LABELS, type TimeMode } from './format';
 import { h, setText } from './ui/dom';
 
 /** Fixed row height in CSS pixels; must match `.row` in inspector.css. */
@@ -33,7 +33,7 @@ interface PooledRow {
   chan: HTMLElement;
   size: HTMLElement;
   preview: HTMLElement;
-  /** What the row currently shows: `${seq}:${timeMode}`, or '' for a placeholder. */
+  /** What the row currently shows: seq, time mode, highlight and width; '' for a placeholder. */
   key: string;
 }
 
@@ -49,7 +49,16 @@ export interface FrameLogEvents {
    * newer reset is coming: the owner should set the filter again (SetFilter) and reset the log.
    */
   onStaleFilter?(filterId: number): void;
+  /** The channel column was resized (width in ch), to be remembered. */
+  onChannelWidth?(ch: number): void;
 }
+
+/** Channel column width bounds, in ch. */
+const CHAN_MIN = 4;
+const CHAN_MAX = 60;
+const CHAN_DEFAULT = 13;
+/** Most matches marked in one row's preview. */
+const MAX_MARKS = 20;
 
 /** The virtualized list. Owns #frame-log. */
 export class FrameLog {
@@ -62,7 +71,12 @@ export class FrameLog {
   private total = 0;
   private filterId = -1;
   private pinned = true;
-  private timeMode: 'relative' | 'clock' = 'relative';
+  private timeMode: TimeMode = 'relative';
+  private highlight: RegExp | undefined;
+  private highlightKey = '';
+  private chanWidth = CHAN_DEFAULT;
+  private readonly timeHeader: HTMLElement;
+  private readonly chanHandle: HTMLElement;
   private selectedSeq = -1;
   private cursorIndex = -1;
   private renderQueued = false;
@@ -89,14 +103,25 @@ export class FrameLog {
       role: 'listbox',
       attrs: { tabindex: '0', 'aria-label': 'Frame log', 'aria-rowcount': '0' },
     }, this.spacer);
-    const header = h('div', { cls: 'log-header', attrs: { 'aria-hidden': 'true' } },
-      h('span', { cls: 'c-time', text: 'Time' }),
+    this.timeHeader = h('span', { cls: 'c-time', text: TIME_MODE_HEADERS.relative, title: TIME_MODE_LABELS.relative });
+    // The channel column's right edge can be dragged (or moved with the arrow keys; double-click fits it).
+    this.chanHandle = h('span', {
+      id: 'chan-resize',
+      cls: 'col-resize',
+      role: 'separator',
+      title: 'Drag to resize the channel column; double-click to fit its content (keyboard: [ and ] in the log)',
+      attrs: { tabindex: '-1', 'aria-orientation': 'vertical', 'aria-label': 'Channel column width', 'aria-valuemin': String(CHAN_MIN), 'aria-valuemax': String(CHAN_MAX) },
+    });
+    const header = h('div', { cls: 'log-header' },
+      this.timeHeader,
       h('span', { cls: 'c-dir', text: '' }),
-      h('span', { cls: 'c-chan', text: 'Kind / channel' }),
+      h('span', { cls: 'c-chan' }, h('span', { cls: 'c-chan-label', text: 'Kind / channel' }), this.chanHandle),
       h('span', { cls: 'c-size', text: 'Size' }),
       h('span', { cls: 'c-prev', text: 'Preview' }),
     );
     this.element = h('div', { id: 'frame-log-wrap', cls: 'log-wrap' }, header, this.scroller, this.emptyNote);
+    this.setChannelWidth(CHAN_DEFAULT, false);
+    this.wireChannelResize();
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
     this.scroller.addEventListener('click', (e) => {
@@ -164,8 +189,98 @@ export class FrameLog {
     return this.cache.size;
   }
 
-  setTimeMode(mode: 'relative' | 'clock'): void {
+  setTimeMode(mode: TimeMode): void {
     this.timeMode = mode;
+    setText(this.timeHeader, TIME_MODE_HEADERS[mode]);
+    this.timeHeader.title = TIME_MODE_LABELS[mode];
+    this.scheduleRender();
+  }
+
+  /**
+   * Mark what the text filter matched in each preview. The host does the filtering; this only
+   * draws <mark> around the matches in the rows on screen (text nodes, never markup).
+   */
+  setHighlight(text: string | undefined, regex: boolean): void {
+    let re: RegExp | undefined;
+    if (text) {
+      try {
+        re = new RegExp(regex ? text : text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+      } catch {
+        re = undefined;
+      }
+    }
+    this.highlight = re;
+    this.highlightKey = re ? `${re.source}/${regex}` : '';
+    this.scheduleRender();
+  }
+
+  /** Channel column width in ch (bounded); `notify` tells the owner so it is remembered. */
+  setChannelWidth(ch: number, notify = true): void {
+    const w = Math.max(CHAN_MIN, Math.min(CHAN_MAX, Math.round(ch)));
+    this.chanWidth = w;
+    // A CSSOM custom property, not a style attribute: allowed under the inspector's CSP.
+    this.element.style.setProperty('--chan-width', `${w}ch`);
+    this.chanHandle.setAttribute('aria-valuenow', String(w));
+    if (notify) this.events.onChannelWidth?.(w);
+    this.scheduleRender();
+  }
+
+  get channelWidth(): number {
+    return this.chanWidth;
+  }
+
+  /** Width that fits the channel texts of the rows in memory. */
+  fitChannelWidth(): void {
+    let longest = 'Kind / channel'.length - 4;
+    for (const e of this.cache.values()) {
+      const c = rowText(e, CHAN_MAX).channel.length;
+      if (c > longest) longest = c;
+    }
+    this.setChannelWidth(longest + 1);
+  }
+
+  private wireChannelResize(): void {
+    let startX = 0;
+    let startW = 0;
+    let chPx = 7;
+    const move = (e: PointerEvent): void => {
+      this.setChannelWidth(startW + (e.clientX - startX) / chPx);
+    };
+    const up = (e: PointerEvent): void => {
+      this.chanHandle.releasePointerCapture(e.pointerId);
+      this.chanHandle.removeEventListener('pointermove', move);
+      this.chanHandle.removeEventListener('pointerup', up);
+      this.element.classList.remove('resizing');
+    };
+    this.chanHandle.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      startX = e.clientX;
+      startW = this.chanWidth;
+      const chan = this.chanHandle.parentElement!;
+      chPx = Math.max(1, chan.getBoundingClientRect().width / this.chanWidth);
+      this.chanHandle.setPointerCapture(e.pointerId);
+      this.chanHandle.addEventListener('pointermove', move);
+      this.chanHandle.addEventListener('pointerup', up);
+      this.element.classList.add('resizing');
+    });
+    this.chanHandle.addEventListener('dblclick', () => this.fitChannelWidth());
+    this.chanHandle.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+        this.setChannelWidth(this.chanWidth + (e.key === 'ArrowRight' ? 2 : -2));
+        e.preventDefault();
+      } else if (e.key === 'Enter') {
+        this.fitChannelWidth();
+        e.preventDefault();
+      }
+    });
+  }
+
+  /** Show row `index` of the filtered view (autoscroll pauses) and put the keyboard cursor on it. */
+  jumpTo(index: number): void {
+    if (index < 0 || index >= this.total) return;
+    this.setPinned(false);
+    this.cursorIndex = index;
+    this.scrollToIndex(Math.max(0, index - 2));
     this.scheduleRender();
   }
 
@@ -320,21 +435,54 @@ export class FrameLog {
     row.el.setAttribute('aria-selected', selected ? 'true' : 'false');
     row.el.classList.toggle('selected', selected);
     const marked = this.marked.has(e.seq);
-    const key = `${e.seq}:${this.timeMode}:${marked ? 'm' : ''}`;
+    const prev = this.timeMode !== 'delta' ? undefined : index === 0 ? null : this.cache.get(index - 1);
+    const key = `${e.seq}:${this.timeMode}:${prev === undefined ? '' : prev === null ? 0 : prev.seq}:${this.highlightKey}:${this.chanWidth}:${marked ? 'm' : ''}`;
     if (row.key === key) return;
     row.key = key;
-    const t = rowText(e);
+    const t = rowText(e, Math.max(CHAN_MIN, this.chanWidth - 1));
     row.el.className = `row ${t.cls}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}${marked ? ' marked' : ''}`;
     row.el.dataset.seq = String(e.seq);
     row.el.dataset.kind = e.kind;
     row.el.setAttribute('aria-posinset', String(index + 1));
-    setText(row.time, formatTime(e, this.timeMode));
+    setText(row.time, formatTime(e, this.timeMode, prev));
     setText(row.dir, t.dir);
     setText(row.chan, t.channel);
     setText(row.size, t.size);
-    setText(row.preview, t.preview);
+    this.fillPreview(row.preview, t.preview);
     // The full line as a tooltip helps with narrow sidebars; it is plain text.
     row.el.title = `${marked ? `✗ failing expectation: ${this.markNote}\n` : ''}${t.channel} ${t.preview}`.slice(0, 800);
+  }
+
+  /** The preview text, with the filter's matches in <mark> elements (built from text nodes). */
+  private fillPreview(el: HTMLElement, text: string): void {
+    const re = this.highlight;
+    if (!re) {
+      if (el.childElementCount > 0) el.textContent = text;
+      else setText(el, text);
+      return;
+    }
+    re.lastIndex = 0;
+    const parts: Node[] = [];
+    let from = 0;
+    let marks = 0;
+    for (let m = re.exec(text); m && marks < MAX_MARKS; m = re.exec(text)) {
+      if (m[0] === '') {
+        re.lastIndex++;
+        continue;
+      }
+      if (m.index > from) parts.push(document.createTextNode(text.slice(from, m.index)));
+      const mark = document.createElement('mark');
+      mark.textContent = m[0];
+      parts.push(mark);
+      from = m.index + m[0].length;
+      marks++;
+    }
+    if (marks === 0) {
+      el.textContent = text;
+      return;
+    }
+    if (from < text.length) parts.push(document.createTextNode(text.slice(from)));
+    el.replaceChildren(...parts);
   }
 
   private missing(first: number, last: number): boolean {
@@ -421,6 +569,11 @@ export class FrameLog {
       case 'PageUp': next -= view - 1; break;
       case 'Home': next = 0; break;
       case 'End': next = this.total - 1; break;
+      case '[':
+      case ']':
+        this.setChannelWidth(this.chanWidth + (e.key === ']' ? 2 : -2));
+        e.preventDefault();
+        return;
       case 'Enter':
       case ' ': {
         const ev = this.cache.get(next);

@@ -16,7 +16,10 @@ import {
   ExportLog,
   GetEvent,
   GetRows,
+  GetActivity,
   GetTimeline,
+  LocateSeq,
+  OpenPayload,
   Ping,
   Ready,
   Reconnect,
@@ -28,7 +31,11 @@ import {
   type LogStats,
   type SessionInfo,
 } from '../src/shared/protocol';
+import { ActivityStrip } from './activityStrip';
 import { Composer } from './composer';
+import { TIME_MODES, type TimeMode } from './format';
+import { SHORTCUTS } from './sessionHeader';
+import { Splitter } from './splitter';
 import { DetailPane } from './detailPane';
 import { FilterBar } from './filterBar';
 import { FrameLog } from './frameLog';
@@ -46,10 +53,18 @@ interface SavedState {
   firstIndex?: number;
   pinned?: boolean;
   tab?: string;
-  timeMode?: 'relative' | 'clock';
+  timeMode?: TimeMode;
+  /** The log's share of the split, percent. */
+  split?: number;
+  /** Channel column width, ch. */
+  chanWidth?: number;
 }
 
 const TIMELINE_REFRESH_MS = 500;
+/** How often the activity strip asks the host for fresh aggregates (one request, not one per event). */
+const ACTIVITY_REFRESH_MS = 1000;
+/** Patterns whose strip shows request latency. */
+const REQUEST_PATTERNS = new Set(['http', 'poll', 'long-poll', 'async']);
 const NOTICE_MS = 8000;
 
 class Inspector {
@@ -64,7 +79,11 @@ class Inspector {
   private filterSettled = true;
   private detailToken = 0;
   private tab = 'detail';
-  private timeMode: 'relative' | 'clock' = 'relative';
+  private timeMode: TimeMode = 'relative';
+  private readonly splitter: Splitter;
+  private readonly strip: ActivityStrip;
+  private activityTimer: ReturnType<typeof setTimeout> | undefined;
+  private activityBusy = false;
   private lastStats = { reconnects: -1, anomalies: -1 };
   private lastDropped = -1;
   private timelineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,7 +109,7 @@ class Inspector {
     this.view = document.body.dataset.view === 'panel' ? 'panel' : 'sidebar';
     this.fixedSessionId = document.body.dataset.sessionId || undefined;
     this.saved = (api.getState() as SavedState | undefined) ?? {};
-    this.timeMode = this.saved.timeMode ?? 'relative';
+    this.timeMode = TIME_MODES.includes(this.saved.timeMode as TimeMode) ? this.saved.timeMode! : 'relative';
 
     this.header = new SessionHeader({
       select: (id) => this.selectSession(id, true),
@@ -101,12 +120,15 @@ class Inspector {
       copy: (text) => this.rpc.command(CopyText, { text }),
       togglePinned: () => this.log.setPinned(!this.log.isPinned),
       toggleTimeMode: () => {
-        this.timeMode = this.timeMode === 'relative' ? 'clock' : 'relative';
+        this.timeMode = TIME_MODES[(TIME_MODES.indexOf(this.timeMode) + 1) % TIME_MODES.length];
         this.log.setTimeMode(this.timeMode);
         this.header.setTimeMode(this.timeMode);
         this.saveState();
       },
+      fitChannel: () => this.log.fitChannelWidth(),
     });
+    this.strip = new ActivityStrip((seq) => void this.jumpToSeq(seq));
+    this.header.stripSlot.append(this.strip.element);
     this.filters = new FilterBar((f) => {
       this.saveState();
       void this.applyFilter(f);
@@ -130,10 +152,12 @@ class Inspector {
         }
       },
       onStaleFilter: () => this.resyncFilter(),
+      onChannelWidth: () => this.saveState(),
     });
     this.detail = new DetailPane(
       (text) => this.rpc.command(CopyText, { text }),
       (seq) => this.current && this.rpc.command(AddExpectation, { sessionId: this.current.id, seq }),
+      (seq) => this.current && this.rpc.command(OpenPayload, { sessionId: this.current.id, seq }),
     );
     this.timing = new TimingView();
     this.timeline = new TimelineView();
@@ -164,12 +188,20 @@ class Inspector {
       h('h2', { text: 'No session selected' }),
       h('p', { text: 'Start a connection with "Wirescope: New Connection…" or pick a session in the Sessions view. Its frames, timings and reconnects show up here.' }),
     );
+    const split = h('div', { cls: 'split' });
+    this.splitter = new Splitter(split, () => this.saveState());
+    // The divider sits between the two visually (CSS order) but after them in the DOM, so Tab goes
+    // from the log to the detail tabs, then to the divider.
+    split.append(this.log.element, h('div', { cls: 'lower' }, this.tabsEl), this.splitter.element);
     this.main = h('main', { id: 'inspector', cls: 'inspector' },
       this.header.element,
       this.filters.element,
-      h('div', { cls: 'split' }, this.log.element, h('div', { cls: 'lower' }, this.tabsEl)),
+      split,
       this.composer.element,
     );
+    if (typeof this.saved.split === 'number') this.splitter.set(this.saved.split, false);
+    if (typeof this.saved.chanWidth === 'number') this.log.setChannelWidth(this.saved.chanWidth, false);
+    document.addEventListener('keydown', (e) => this.onShortcut(e));
     this.main.hidden = true;
     document.getElementById('app')!.replaceChildren(this.notice, this.empty, this.main);
     this.header.setTimeMode(this.timeMode);
@@ -179,6 +211,7 @@ class Inspector {
     this.rpc.on(DidChangeSessions, (p) => this.onSessions(p.sessions, p.selected));
     this.rpc.on(DidReset, (p) => {
       if (p.sessionId !== this.current?.id) return;
+      this.scheduleActivity(0);
       this.detail.show(null);
       this.header.resetSessionFigures();
       void this.applyFilter(this.filters.current);
@@ -214,7 +247,10 @@ class Inspector {
   }
 
   private showSession(s: SessionInfo | undefined): void {
+    const changed = s?.id !== this.current?.id;
     this.current = s;
+    if (changed) this.strip.clear();
+    this.scheduleActivity(changed ? 0 : ACTIVITY_REFRESH_MS);
     this.empty.hidden = s !== undefined;
     this.main.hidden = s === undefined;
     this.header.setPattern(s?.pattern);
@@ -249,11 +285,20 @@ class Inspector {
     if (!s) return;
     const token = ++this.filterToken;
     this.filterSettled = false;
+    const shown = this.detail.shown;
+    const keepSeq = shown && firstIndex === undefined ? shown.seq : undefined;
+    this.log.setHighlight(filter.text, filter.regex === true);
     try {
-      const r = await this.rpc.request(SetFilter, { sessionId: s.id, filter });
+      const r = await this.rpc.request(SetFilter, keepSeq !== undefined ? { sessionId: s.id, filter, keepSeq } : { sessionId: s.id, filter });
       if (token !== this.filterToken || s.id !== this.current?.id) return;
       this.filterId = r.filterId;
       this.log.reset(r.filterId, r.total, firstIndex);
+      this.filters.setCount(r.total);
+      // The detail pane never shows an event the filter hides.
+      if (keepSeq !== undefined && r.keepIndex === -1 && this.detail.shown?.seq === keepSeq) {
+        this.detail.show(null);
+        this.log.select(-1);
+      }
     } catch (err) {
       if (token === this.filterToken) this.showNotice('error', `Filter failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
@@ -276,14 +321,59 @@ class Inspector {
     // Once the host's cap drops old events, row positions slide; the log must refetch.
     const shifted = this.lastDropped >= 0 && stats.dropped !== this.lastDropped;
     this.lastDropped = stats.dropped;
-    if (filterId === this.filterId) this.log.append(filterId, total, tail, shifted);
-    else this.resyncFilter();
+    if (filterId === this.filterId) {
+      this.log.append(filterId, total, tail, shifted);
+      this.filters.setCount(total);
+    } else this.resyncFilter();
     this.timing.setStats(stats);
     this.header.observe(tail);
     if (stats.reconnects !== this.lastStats.reconnects || stats.anomalies !== this.lastStats.anomalies) {
       this.lastStats = { reconnects: stats.reconnects, anomalies: stats.anomalies };
       this.scheduleTimeline();
     } else if (tail.some((e) => e.kind !== 'frame')) this.scheduleTimeline();
+  }
+
+  /** Ask for the strip's aggregates now (`delay` 0) or on the next tick; live sessions keep ticking. */
+  private scheduleActivity(delay: number): void {
+    if (this.activityTimer !== undefined) {
+      if (delay > 0) return;
+      clearTimeout(this.activityTimer);
+    }
+    this.activityTimer = setTimeout(() => {
+      this.activityTimer = undefined;
+      void this.refreshActivity();
+    }, delay);
+  }
+
+  private async refreshActivity(): Promise<void> {
+    const s = this.current;
+    if (!s || this.activityBusy) return;
+    this.activityBusy = true;
+    try {
+      const r = await this.rpc.request(GetActivity, { sessionId: s.id });
+      if (s.id === this.current?.id) this.strip.update(r.activity, REQUEST_PATTERNS.has(s.pattern));
+    } catch {
+      // The strip is a picture of the log; the log itself is unaffected.
+    } finally {
+      this.activityBusy = false;
+    }
+    // Ended sessions do not change: one picture is enough until the list changes again.
+    if (this.current && !this.current.ended && document.visibilityState !== 'hidden') this.scheduleActivity(ACTIVITY_REFRESH_MS);
+  }
+
+  /** The strip was clicked: show the first row at or after that event in the log. */
+  private async jumpToSeq(seq: number): Promise<void> {
+    const s = this.current;
+    if (!s || this.filterId < 0) return;
+    try {
+      const r = await this.rpc.request(LocateSeq, { sessionId: s.id, filterId: this.filterId, seq });
+      if (r.filterId === this.filterId && r.index >= 0) {
+        this.log.jumpTo(r.index);
+        this.log.focus();
+      } else if (r.index < 0) this.showNotice('info', 'The filter hides that moment: no row at or after it matches.');
+    } catch (err) {
+      this.showNotice('error', `Could not jump there: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private scheduleTimeline(): void {
@@ -326,6 +416,26 @@ class Inspector {
     }
   }
 
+  /** Toolbar shortcuts: single keys while the focus is not in a text field or the composer. */
+  private onShortcut(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey || !this.current || this.main.hidden) return;
+    const path = e.composedPath() as HTMLElement[];
+    if (path.some((el) => el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable || /^VSCODE-(TEXT-FIELD|TEXT-AREA|DROPDOWN)$/.test(el.tagName)))) return;
+    const key = e.key.length === 1 ? e.key.toUpperCase() : e.key;
+    const s = this.current;
+    switch (key) {
+      case SHORTCUTS.disconnect: if (!s.ended) this.rpc.command(Disconnect, { sessionId: s.id }); break;
+      case SHORTCUTS.reconnect: if (s.canReconnect) this.rpc.command(Reconnect, { sessionId: s.id }); break;
+      case SHORTCUTS.pause: this.log.setPinned(!this.log.isPinned); break;
+      case SHORTCUTS.time: document.getElementById('btn-time-mode')?.click(); break;
+      case SHORTCUTS.clear: this.rpc.command(ClearLog, { sessionId: s.id }); break;
+      case SHORTCUTS.export: this.rpc.command(ExportLog, { sessionId: s.id, format: 'ndjson' }); break;
+      case SHORTCUTS.filter: this.filters.focus(); break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+
   private showNotice(level: 'info' | 'warning' | 'error', message: string): void {
     this.notice.textContent = message;
     this.notice.dataset.level = level;
@@ -345,6 +455,8 @@ class Inspector {
         pinned: this.log.isPinned,
         tab: this.tab,
         timeMode: this.timeMode,
+        split: this.splitter.value,
+        chanWidth: this.log.channelWidth,
       };
       this.api.setState(state);
     }, 250);

@@ -5,9 +5,10 @@
 import { PATTERN_LABELS } from '../src/shared/connectOptions';
 import type { FrameEvent, WireEvent } from '../src/shared/events';
 import type { SessionInfo } from '../src/shared/protocol';
-import { formatMs, reveal } from './format';
+import { formatMs, reveal, TIME_MODE_LABELS, type TimeMode } from './format';
 import { h, setText } from './ui/dom';
-import { badge, button, dropdown } from './ui/toolkit';
+import { popupMenu } from './ui/menu';
+import { badge, button, dropdown, iconButton } from './ui/toolkit';
 
 export interface HeaderActions {
   select(sessionId: string): void;
@@ -18,6 +19,28 @@ export interface HeaderActions {
   copy(text: string): void;
   togglePinned(): void;
   toggleTimeMode(): void;
+  fitChannel(): void;
+}
+
+/** Keyboard shortcuts of the toolbar (when focus is not in a text field). */
+export const SHORTCUTS = { disconnect: 'D', reconnect: 'R', pause: 'P', time: 'T', clear: 'K', export: 'E', filter: '/' } as const;
+
+/** The badge text: what a person would call the session's state. */
+export function stateLabel(s: SessionInfo): string {
+  if (!s.ended) return s.state;
+  if (s.outcome === 'failed') return 'failed';
+  if (s.outcome === 'dropped') return 'disconnected';
+  // A request that got its answer, or a job that finished, is done rather than "closed".
+  if (s.pattern === 'http' || s.pattern === 'async') return 'completed';
+  return s.state === 'failed' ? 'failed' : 'closed';
+}
+
+/** Success / failure / in progress, for colours. */
+export function stateTone(s: SessionInfo): 'live' | 'busy' | 'ok' | 'failed' | 'warn' {
+  if (!s.ended) return s.state === 'open' ? 'live' : s.state === 'reconnecting' ? 'warn' : 'busy';
+  if (s.outcome === 'failed' || s.state === 'failed') return 'failed';
+  if (s.outcome === 'dropped') return 'warn';
+  return 'ok';
 }
 
 /** Poll figures gathered from frame meta (status, changed/unchanged answers, held time). */
@@ -48,6 +71,9 @@ export class SessionHeader {
   private readonly reconnectBtn;
   private readonly pinBtn;
   private readonly timeBtn;
+  private readonly reasonLine: HTMLElement;
+  /** Slot under the facts for the activity strip. */
+  readonly stripSlot: HTMLElement;
   private poll: PollFigures = { requests: 0, unchanged: 0 };
   private lastPollSeq = 0;
   private pickerSignature = '';
@@ -58,13 +84,22 @@ export class SessionHeader {
     this.pattern = h('span', { id: 'session-pattern', cls: 'session-pattern' });
     this.state = badge('', 'session-state');
     this.url = h('div', { id: 'session-url', cls: 'session-url' });
-    this.disconnectBtn = button('Disconnect', { id: 'btn-disconnect', appearance: 'secondary', onClick: () => this.actions.disconnect() });
-    this.reconnectBtn = button('Reconnect', { id: 'btn-reconnect', appearance: 'secondary', onClick: () => this.actions.reconnect() });
-    const ndjson = button('Export NDJSON', { id: 'btn-export-ndjson', appearance: 'secondary', onClick: () => this.actions.exportLog('ndjson') });
-    const har = button('Export HAR', { id: 'btn-export-har', appearance: 'secondary', onClick: () => this.actions.exportLog('har') });
-    const clear = button('Clear', { id: 'btn-clear', appearance: 'secondary', onClick: () => this.actions.clear() });
-    this.pinBtn = button('Pause', { id: 'btn-autoscroll', appearance: 'secondary', title: 'Pause autoscroll', onClick: () => this.actions.togglePinned() });
-    this.timeBtn = button('t ms', { id: 'btn-time-mode', appearance: 'secondary', title: 'Switch time column between session ms and wall clock', onClick: () => this.actions.toggleTimeMode() });
+    this.disconnectBtn = iconButton('debug-disconnect', { id: 'btn-disconnect', title: 'Disconnect', shortcut: SHORTCUTS.disconnect, onClick: () => this.actions.disconnect() });
+    this.reconnectBtn = iconButton('debug-restart', { id: 'btn-reconnect', title: 'Reconnect', shortcut: SHORTCUTS.reconnect, onClick: () => this.actions.reconnect() });
+    const ndjson = iconButton('save', { id: 'btn-export-ndjson', title: 'Export log as NDJSON', shortcut: SHORTCUTS.export, onClick: () => this.actions.exportLog('ndjson') });
+    const clear = iconButton('clear-all', { id: 'btn-clear', title: 'Clear log', shortcut: SHORTCUTS.clear, onClick: () => this.actions.clear() });
+    this.pinBtn = iconButton('debug-pause', { id: 'btn-autoscroll', title: 'Pause autoscroll', shortcut: SHORTCUTS.pause, onClick: () => this.actions.togglePinned() });
+    this.timeBtn = iconButton('watch', { id: 'btn-time-mode', title: 'Time column', shortcut: SHORTCUTS.time, onClick: () => this.actions.toggleTimeMode() });
+    const more = iconButton('ellipsis', { id: 'btn-more', title: 'More actions' });
+    const menu = popupMenu(more, [
+      { id: 'btn-export-har', label: 'Export as HAR…', icon: 'json', run: () => this.actions.exportLog('har') },
+      { id: 'menu-export-ndjson', label: 'Export as NDJSON…', icon: 'save', shortcut: SHORTCUTS.export, run: () => this.actions.exportLog('ndjson') },
+      { id: 'menu-copy-url', label: 'Copy URL', icon: 'copy', run: () => this.actions.copy(this.url.textContent ?? '') },
+      { id: 'menu-fit-channel', label: 'Fit channel column', icon: 'arrow-both', run: () => this.actions.fitChannel() },
+    ], 'More actions');
+    this.reasonLine = h('div', { id: 'session-reason', cls: 'session-reason' });
+    this.reasonLine.hidden = true;
+    this.stripSlot = h('div', { cls: 'strip-slot' });
     this.receiverUrl = h('code', { id: 'webhook-url', cls: 'webhook-url' });
     this.receiver = h('div', { id: 'webhook-receiver', cls: 'extra-line' }, h('span', { text: 'Receiver URL: ' }), this.receiverUrl,
       button('Copy', { id: 'webhook-copy', appearance: 'secondary', onClick: () => this.actions.copy(this.receiverUrl.textContent ?? '') }));
@@ -72,12 +107,20 @@ export class SessionHeader {
     this.pollLine = h('div', { id: 'poll-stats', cls: 'extra-line muted' });
     this.pollLine.hidden = true;
     this.extra = h('div', { cls: 'extra' }, this.receiver, this.pollLine);
+    const group = (label: string, ...items: HTMLElement[]): HTMLElement => h('div', { cls: 'tool-group', role: 'group', attrs: { 'aria-label': label } }, ...items);
+    const toolbar = h('div', { cls: 'toolbar', role: 'toolbar', attrs: { 'aria-label': 'Session actions' } },
+      group('Connection', this.disconnectBtn, this.reconnectBtn),
+      group('Log', this.pinBtn, this.timeBtn, clear),
+      group('Export', ndjson, h('span', { cls: 'menu-anchor' }, more, menu)),
+    );
     this.element = h('header', { id: 'session-header', cls: 'session-header' },
-      h('div', { cls: 'header-row' }, this.picker, this.name, this.pattern, this.state),
+      h('div', { cls: 'header-row' },
+        h('div', { cls: 'header-title' }, this.picker, this.state, this.name, this.pattern),
+        toolbar),
       this.url,
-      h('div', { cls: 'header-row actions', role: 'toolbar', attrs: { 'aria-label': 'Session actions' } },
-        this.disconnectBtn, this.reconnectBtn, ndjson, har, clear, this.pinBtn, this.timeBtn),
+      this.reasonLine,
       this.extra,
+      this.stripSlot,
     );
   }
 
@@ -95,8 +138,18 @@ export class SessionHeader {
     setText(this.name, reveal(selected.name));
     setText(this.pattern, PATTERN_LABELS[selected.pattern] ?? selected.pattern);
     setText(this.url, reveal(selected.url));
-    setText(this.state, selected.state);
+    this.url.title = reveal(selected.url);
+    setText(this.state, stateLabel(selected));
     this.state.dataset.state = selected.state;
+    this.state.dataset.tone = stateTone(selected);
+    this.element.dataset.tone = stateTone(selected);
+    // Why it ended (or why it is reconnecting), in one line; a restored session says so.
+    const why = selected.restored
+      ? `Restored after a window reload${selected.reason ? ` · ${selected.reason}` : ''}. Reconnect starts it again.`
+      : selected.ended || selected.state === 'reconnecting' ? selected.reason ?? '' : '';
+    setText(this.reasonLine, reveal(why));
+    this.reasonLine.hidden = why === '';
+    this.reasonLine.dataset.tone = stateTone(selected);
     this.disconnectBtn.disabled = selected.ended;
     this.reconnectBtn.disabled = !selected.canReconnect;
     if (selected.pattern !== 'webhook') this.receiver.hidden = true;
@@ -104,13 +157,15 @@ export class SessionHeader {
   }
 
   setPinned(pinned: boolean): void {
-    setText(this.pinBtn, pinned ? 'Pause' : 'Resume');
-    this.pinBtn.title = pinned ? 'Pause autoscroll' : 'Resume autoscroll (jump to newest)';
+    this.pinBtn.setIcon(pinned ? 'debug-pause' : 'debug-continue', pinned ? 'Pause autoscroll' : 'Resume autoscroll (jump to newest)');
     this.pinBtn.setAttribute('aria-pressed', pinned ? 'false' : 'true');
+    this.pinBtn.dataset.state = pinned ? 'pinned' : 'paused';
   }
 
-  setTimeMode(mode: 'relative' | 'clock'): void {
-    setText(this.timeBtn, mode === 'relative' ? 't ms' : 'clock');
+  setTimeMode(mode: TimeMode): void {
+    const next: Record<TimeMode, TimeMode> = { relative: 'clock', clock: 'delta', delta: 'relative' };
+    this.timeBtn.setIcon(mode === 'clock' ? 'clock' : mode === 'delta' ? 'diff' : 'watch', `Time column: ${TIME_MODE_LABELS[mode]} (switch to ${TIME_MODE_LABELS[next[mode]].toLowerCase()})`);
+    this.timeBtn.dataset.mode = mode;
   }
 
   /** Forget per-session figures (session switch or clear). */

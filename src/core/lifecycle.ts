@@ -50,8 +50,8 @@ export type DropPlan = { retry: true; attempt: number; delayMs: number } | { ret
  *   and an error event with code ERR_RECONNECT_EXHAUSTED;
  * - with reconnecting turned off a drop ends the session as closed, "disconnected: cause";
  * - the open after a drop carries `reconnected`, `downtimeMs` and `attempts`;
- * - a user-requested reconnect drops the connection with the cause "reconnect requested by user" (then
- *   backs off like any drop), or cuts a pending backoff short.
+ * - a user-requested reconnect drops the connection with the cause "reconnect requested by user" and
+ *   connects again at once (delay 0, `meta.requested: "user"`, no close code), or cuts a pending backoff short.
  * The transport keeps what is specific to it: how to connect, what a frame is, and what a cause means.
  */
 export class ConnectionLifecycle {
@@ -160,6 +160,13 @@ export class ConnectionLifecycle {
     if (!mayRetry(this.policy, this._attempt)) {
       this.fail(gaveUpMessage(this._attempt - 1, why), GAVE_UP_CODE, false, info.closeCode);
       return { retry: false };
+    }
+    if (requested !== undefined) {
+      // The user asked for it: not a drop to back off from, and the close code of the cut is ours.
+      this.sink.state('reconnecting', { reason: why });
+      this.lastCause = why;
+      if (info.announce !== false) this.announce(0, { requested: 'user' });
+      return { retry: true, attempt: this._attempt, delayMs: 0 };
     }
     const delayMs = info.delayMs ?? backoffDelay(this.policy, this._attempt);
     this.sink.state('reconnecting', info.closeCode !== undefined ? { reason: why, code: info.closeCode } : { reason: why });

@@ -30,6 +30,13 @@ export interface LogView {
   readonly matched: number;
   /** Matching events [start, start+count), oldest first; fewer at the end. */
   rows(start: number, count: number): WireEvent[];
+  /** Position of the event `seq` in this view, or -1 when it does not match or is gone. */
+  indexOf(seq: number): number;
+  /**
+   * Position of the first event of this view whose seq is >= `seq` (the row to jump to for a
+   * moment in time), or -1 when there is none.
+   */
+  indexAtOrAfter(seq: number): number;
   /** Stop updating this view. */
   dispose(): void;
 }
@@ -339,6 +346,20 @@ export class SessionLog implements Iterable<WireEvent> {
 
   /** @internal Absolute index one past the newest event. */
   get endIndex(): number {
+    return this.base + this.count;
+  }
+
+  /** @internal Absolute index of `seq`, or -1. */
+  absOfSeq(seq: number): number {
+    const k = this.indexOfSeq(seq);
+    return k < 0 ? -1 : this.base + k;
+  }
+
+  /** @internal Absolute index of the first retained event with a seq >= `seq` (endIndex if none). */
+  absAtOrAfter(seq: number): number {
+    if (this.count === 0) return this.base;
+    if (this.monotonic) return this.base + this.lowerBound(seq);
+    for (let k = 0; k < this.count; k++) if (this.seqAt(this.base + k) >= seq) return this.base + k;
     return this.base + this.count;
   }
 
@@ -664,6 +685,36 @@ class FilteredView implements LogView {
     this.prune();
     for (let i = this.start + start; i < this.end && out.length < count; i++) out.push(log.materialize(this.matches[i]));
     return out;
+  }
+
+  indexOf(seq: number): number {
+    if (this.disposed) return -1;
+    const abs = this.log.absOfSeq(seq);
+    if (abs < 0) return -1;
+    if (this.compiled.matchesAll) return abs - this.log.baseIndex;
+    this.prune();
+    const i = this.lowerBoundAbs(abs);
+    return i < this.end && this.matches[i] === abs ? i - this.start : -1;
+  }
+
+  indexAtOrAfter(seq: number): number {
+    if (this.disposed) return -1;
+    const abs = this.log.absAtOrAfter(seq);
+    if (this.compiled.matchesAll) return abs < this.log.endIndex ? abs - this.log.baseIndex : -1;
+    this.prune();
+    const i = this.lowerBoundAbs(abs);
+    return i < this.end ? i - this.start : -1;
+  }
+
+  private lowerBoundAbs(abs: number): number {
+    let lo = this.start;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.matches[mid] < abs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@ import { sessionArg, sessionFrom, storedFrom } from './commandArgs';
 import type { Connector } from './connectProfile';
 import { importCurl } from './curlImportCommand';
 import type { DemoBackendControl } from './demoBackendControl';
+import { reconnectAndShow } from './inspectorPlacement';
 import { exportLog, openPastCapture } from './exportLog';
 import { deleteProfile, editProfile, saveSessionAsProfile } from './profileCommands';
 import type { MessageSender } from './sendMessage';
@@ -44,7 +45,11 @@ export function registerCommands(h: HostServices, { connector, demo, sender }: C
     }),
     cmd('wirescope.reconnect', async (arg) => {
       const m = await sessionArg(manager, arg, 'Reconnect');
-      if (m) await manager.reconnect(m.id);
+      if (m) await reconnectAndShow(h.inspector(), manager, m.id);
+    }),
+    cmd('wirescope.clearEndedSessions', () => {
+      const n = manager.removeEnded();
+      h.log.info(`cleared ${n} ended sessions`);
     }),
     cmd('wirescope.sendMessage', (arg) => sender.sendMessageCommand(arg)),
     cmd('wirescope.sendPing', async (arg) => {

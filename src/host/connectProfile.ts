@@ -13,6 +13,7 @@ import type { Profile } from '../shared/profile';
 import { Cancelled } from './cancelled';
 import { storedFrom } from './commandArgs';
 import type { DemoBackendControl } from './demoBackendControl';
+import { showInspectorFor } from './inspectorPlacement';
 import type { StoredProfile } from './profileStore';
 import { newConnectionFlow } from './quickInputPrompts';
 import type { HostServices } from './services';
@@ -123,7 +124,7 @@ export class Connector {
       ...(ctx.scope !== 'demo' ? { scope: ctx.scope } : {}),
       secretValues: resolved.secretValues,
     });
-    await this.h.inspector().reveal();
+    await showInspectorFor(this.h.inspector(), this.h.manager, m);
     return m;
   }
 }

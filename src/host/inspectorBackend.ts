@@ -7,7 +7,7 @@ import type { InspectorBackend } from './inspectorEndpoint';
 import type { SessionManager } from './sessionManager';
 
 /** The backend actions that are not plain SessionManager calls. */
-export type InspectorActions = Pick<InspectorBackend, 'exportLog' | 'copy' | 'saveTemplate' | 'batchIntervalMs'> & Partial<Pick<InspectorBackend, 'send' | 'addExpectation'>>;
+export type InspectorActions = Pick<InspectorBackend, 'exportLog' | 'copy' | 'saveTemplate' | 'batchIntervalMs'> & Partial<Pick<InspectorBackend, 'send' | 'addExpectation' | 'reconnect' | 'openPayload'>>;
 
 /** An InspectorBackend that reads sessions and logs from `manager` and delegates the rest to `actions`. */
 export function sessionManagerBackend(manager: SessionManager, actions: InspectorActions): InspectorBackend {
@@ -22,7 +22,7 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     send: actions.send ?? ((id, data, encoding, channel, options) => manager.send(id, data, encoding, channel, options)),
     ping: (id) => manager.ping(id),
     disconnect: (id) => manager.disconnect(id),
-    reconnect: (id) => manager.reconnect(id),
+    reconnect: actions.reconnect ?? ((id) => manager.reconnect(id)),
     clear: (id) => manager.clear(id),
     exportLog: actions.exportLog,
     select: (id) => manager.select(id),
@@ -30,5 +30,7 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     saveTemplate: actions.saveTemplate,
     ...(actions.addExpectation ? { addExpectation: actions.addExpectation } : {}),
     batchIntervalMs: actions.batchIntervalMs,
+    activity: (id) => manager.activity(id),
+    ...(actions.openPayload ? { openPayload: actions.openPayload } : {}),
   };
 }

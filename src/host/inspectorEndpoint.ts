@@ -9,6 +9,7 @@
 import type { Disposable } from '../core/emitter';
 import { describeError } from '../core/errors';
 import type { LogView, SessionLog } from '../core/sessionLog';
+import type { ActivitySnapshot } from '../shared/activity';
 import type { WireEvent } from '../shared/events';
 import {
   ClearLog,
@@ -22,7 +23,10 @@ import {
   ExportLog,
   GetEvent,
   GetRows,
+  GetActivity,
   GetTimeline,
+  LocateSeq,
+  OpenPayload,
   Ping,
   Ready,
   Reconnect,
@@ -66,6 +70,10 @@ export interface InspectorBackend {
   exportLog(sessionId: string, format: 'ndjson' | 'har'): Promise<void> | void;
   select(sessionId: string): void;
   copy(text: string): Promise<void> | void;
+  /** The activity strip's aggregates of a session. */
+  activity?(sessionId: string): ActivitySnapshot | undefined;
+  /** Open an event's payload in a read-only editor (VS Code only). */
+  openPayload?(sessionId: string, seq: number): Promise<void> | void;
   saveTemplate(sessionId: string, name: string, data: string, encoding: PayloadInputEncoding): Promise<void> | void;
   /** "Add Expectation from Frame": a receive expectation from this frame, into the session's profile. */
   addExpectation?(sessionId: string, seq: number): Promise<void> | void;
@@ -243,7 +251,20 @@ export class InspectorEndpoint implements Disposable {
         const view = log.createView(p.filter as LogFilter);
         old?.view.dispose();
         this.views.set(id, { view, sentTotal: view.total });
-        return { filterId: view.filterId, total: view.total };
+        const keep = p.keepSeq as number | undefined;
+        return keep === undefined ? { filterId: view.filterId, total: view.total } : { filterId: view.filterId, total: view.total, keepIndex: view.indexOf(keep) };
+      }
+      case GetActivity.method: {
+        const id = p.sessionId as string;
+        this.logOf(id);
+        return { activity: this.backend.activity?.(id) ?? null };
+      }
+      case LocateSeq.method: {
+        const id = p.sessionId as string;
+        this.logOf(id);
+        const state = this.views.get(id);
+        if (!state) throw new Error('No filter set for this session: send SetFilter first');
+        return { filterId: state.view.filterId, index: state.view.indexAtOrAfter(p.seq as number) };
       }
       case GetRows.method: {
         const id = p.sessionId as string;
@@ -305,6 +326,11 @@ export class InspectorEndpoint implements Disposable {
       case AddExpectation.method:
         this.logOf(id);
         await this.backend.addExpectation?.(id, p.seq as number);
+        return;
+      case OpenPayload.method:
+        this.logOf(id);
+        if (!this.backend.openPayload) throw new Error('Opening a payload in an editor is not available here');
+        await this.backend.openPayload(id, p.seq as number);
         return;
       case SaveTemplate.method:
         this.logOf(id);

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ActivityTracker } from '../core/activity';
 import { attachCapture, readCapture, type CaptureWriter } from '../core/captureWriter';
 import { Emitter, type Disposable } from '../core/emitter';
 import { describeError } from '../core/errors';
@@ -15,7 +16,9 @@ import type { OutboundMessage } from '../core/transport';
 import { DEFAULT_PREVIEW_LIMIT, PATTERNS, type ConnectOptions, type PatternId } from '../shared/connectOptions';
 import { TERMINAL_STATES, type SessionState, type WireEvent } from '../shared/events';
 import type { Profile, ProfileScope } from '../shared/profile';
+import type { ActivitySnapshot } from '../shared/activity';
 import type { PayloadInputEncoding, SessionInfo } from '../shared/protocol';
+import type { ArchiveWriter, SessionArchive } from './sessionArchive';
 
 /** Settings the manager reads when a session starts (or an export runs). */
 export interface ManagerSettings {
@@ -60,12 +63,37 @@ export interface ManagedSession {
   readonly scope?: ProfileScope;
   readonly session: Session;
   readonly log: SessionLog;
+  /** Rates, state bands, markers and latencies for the activity strip. */
+  readonly activity: ActivityTracker;
   readonly secretValues: readonly string[];
   /** Events a test run marked (failing expectations point at them), shown marked in the inspector. */
   marked?: { seqs: number[]; note: string };
   /** Why disk capture stopped, if it did. */
   captureNote?: string;
   capturePath?: string;
+  /** The last state the session reported, and its one-line reason. */
+  lastState?: SessionState;
+  lastReason?: string;
+  /** Brought back from the archive after a window reload (its Session never connects). */
+  restored?: boolean;
+  /** This session's archive file (kept across a reload). */
+  archivePath?: string;
+}
+
+/** The name for a new session: `name`, or `name #2`, `#3`… when another session has it. */
+export function distinctName(name: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(name)) return name;
+  for (let n = 2; ; n++) if (!used.has(`${name} #${n}`)) return `${name} #${n}`;
+}
+
+/** How an ended session ended, from its last state and reason. */
+export function outcomeOf(state: SessionState | 'idle', reason: string | undefined): 'ok' | 'failed' | 'dropped' | undefined {
+  if (state === 'failed') return 'failed';
+  if (state !== 'closed') return undefined;
+  // A connection that was lost and not retried ("disconnected: connection reset") did not end by choice.
+  if (reason && /^disconnected: /.test(reason)) return 'dropped';
+  return 'ok';
 }
 
 export interface SessionManagerDeps {
@@ -77,6 +105,8 @@ export interface SessionManagerDeps {
   sessionDeps?: SessionDeps;
   /** Ended sessions kept in the list; the oldest go first. */
   maxEndedSessions?: number;
+  /** Where sessions are kept across a window reload (none: they are not). */
+  archive?: SessionArchive;
 }
 
 function decodePayload(data: string, encoding: PayloadInputEncoding): OutboundMessage {
@@ -104,6 +134,12 @@ export function checkPayload(data: string, encoding: PayloadInputEncoding): stri
 export class SessionManager implements Disposable {
   private readonly sessions = new Map<string, ManagedSession>();
   private readonly captures = new Map<string, CaptureWriter>();
+  private readonly archives = new Map<string, ArchiveWriter>();
+  /**
+   * Starts a restored session again (the controller resolves its profile's secrets anew); without
+   * it, Reconnect of a restored session reuses the options it has, which hold no secrets.
+   */
+  restartHandler: ((m: ManagedSession) => Promise<ManagedSession | undefined>) | undefined;
   private readonly changeEmitter = new Emitter<void>();
   private readonly appendEmitter = new Emitter<string>();
   private readonly resetEmitter = new Emitter<string>();
@@ -149,7 +185,7 @@ export class SessionManager implements Disposable {
     const id = `${++this.counter}-${session.id}`;
     const managed: ManagedSession = {
       id,
-      name: req.name,
+      name: distinctName(req.name, this.list().map((m) => m.name)),
       pattern: options.pattern,
       url: req.profile.url,
       startedAt: Date.now(),
@@ -158,10 +194,12 @@ export class SessionManager implements Disposable {
       scope: req.scope,
       session,
       log,
+      activity: new ActivityTracker(),
       secretValues: (req.secretValues ?? []).filter((v) => v.length > 0),
     };
     this.sessions.set(id, managed);
     if (s.capture.enabled && s.capture.dir) this.openCapture(managed, s.capture.dir);
+    this.openArchive(managed);
     session.onEvent((e) => this.onEvent(managed, e));
     this.pruneEnded();
     this.selectedId = id;
@@ -173,16 +211,91 @@ export class SessionManager implements Disposable {
 
   private onEvent(m: ManagedSession, e: WireEvent): void {
     m.log.append(e);
+    m.activity.add(e);
+    this.archives.get(m.id)?.write(e);
     this.appendEmitter.fire(m.id);
     if (e.kind === 'state') {
+      m.lastState = e.state;
+      m.lastReason = e.reason !== undefined ? this.redact(m, e.reason) : undefined;
       if (e.state === 'failed' || (e.reason && TERMINAL_STATES.has(e.state))) this.deps.log?.(e.state === 'failed' ? 'warn' : 'info', `session ${m.id} ${e.state}: ${this.redact(m, e.reason ?? '')}`);
       this.changeEmitter.fire();
     } else if (e.kind === 'error') {
       this.deps.log?.('warn', `session ${m.id}: ${this.redact(m, e.message)}`);
     } else if (e.kind === 'summary') {
       this.closeCapture(m.id);
+      this.closeArchive(m.id);
       this.changeEmitter.fire();
     }
+  }
+
+  private openArchive(m: ManagedSession): void {
+    const archive = this.deps.archive;
+    if (!archive) return;
+    const w = archive.open({ name: m.name, pattern: m.pattern, url: m.url, startedAt: m.startedAt, profile: m.profile, ...(m.profileId ? { profileId: m.profileId } : {}), ...(m.scope ? { scope: m.scope } : {}) }, this.redaction(m.id));
+    if (!w) return;
+    m.archivePath = w.path;
+    this.archives.set(m.id, w);
+  }
+
+  private closeArchive(id: string): Promise<void> {
+    const w = this.archives.get(id);
+    if (!w) return Promise.resolve();
+    this.archives.delete(id);
+    return w.end();
+  }
+
+  /**
+   * Bring back the sessions archived before a window reload, as ended sessions with their logs.
+   * Live ones were closed by the reload: their last state says so. Returns how many came back.
+   */
+  async restoreArchived(): Promise<number> {
+    const archive = this.deps.archive;
+    if (!archive || this.disposed) return 0;
+    const restored = await archive.restore();
+    const s = this.settings();
+    for (const r of restored) {
+      const log = new SessionLog({ maxEvents: s.maxEvents, maxBytes: s.maxBytes });
+      const activity = new ActivityTracker();
+      let lastState: SessionState | undefined;
+      let lastReason: string | undefined;
+      for (const e of r.events) {
+        log.append(e);
+        activity.add(e);
+        if (e.kind === 'state') {
+          lastState = e.state;
+          lastReason = e.reason;
+        }
+      }
+      const session = new Session({ pattern: r.info.pattern, url: r.info.url || 'http://127.0.0.1/' }, this.deps.sessionDeps);
+      await session.close('restored after a window reload');
+      const id = `${++this.counter}-${session.id}`;
+      const ended = lastState === 'closed' || lastState === 'failed';
+      const managed: ManagedSession = {
+        id,
+        name: r.info.name,
+        pattern: r.info.pattern,
+        url: r.info.url,
+        startedAt: r.info.startedAt,
+        profile: r.info.profile,
+        ...(r.info.profileId ? { profileId: r.info.profileId } : {}),
+        ...(r.info.scope ? { scope: r.info.scope } : {}),
+        session,
+        log,
+        activity,
+        secretValues: [],
+        restored: true,
+        archivePath: r.path,
+        lastState: ended ? lastState : 'closed',
+        lastReason: ended ? lastReason : `ended by a window reload${lastState ? ` while ${lastState}` : ''}`,
+      };
+      this.sessions.set(id, managed);
+    }
+    if (restored.length) {
+      this.selectedId ??= this.list().at(-1)?.id;
+      this.changeEmitter.fire();
+      this.selectEmitter.fire(this.selectedId);
+    }
+    return restored.length;
   }
 
   private redact(m: ManagedSession, s: string): string {
@@ -222,6 +335,15 @@ export class SessionManager implements Disposable {
     this.changeEmitter.fire();
   }
 
+  /** The activity strip's aggregates; a live session's reach the present moment. */
+  activity(id: string): ActivitySnapshot | undefined {
+    const m = this.sessions.get(id);
+    if (!m) return undefined;
+    const now = m.session.ended || m.restored ? undefined : Date.now() - m.startedAt;
+    const withLatency = m.pattern === 'http' || m.pattern === 'poll' || m.pattern === 'long-poll' || m.pattern === 'async';
+    return m.activity.snapshot(now, withLatency);
+  }
+
   /** Live (not ended) sessions. */
   live(): ManagedSession[] {
     return this.list().filter((m) => !m.session.ended);
@@ -233,12 +355,13 @@ export class SessionManager implements Disposable {
 
   info(m: ManagedSession): SessionInfo {
     const ended = m.session.ended;
+    const state = m.restored ? (m.lastState ?? 'closed') : m.session.state;
     const info: SessionInfo = {
       id: m.id,
       name: m.name,
       pattern: m.pattern,
       url: m.url,
-      state: m.session.state,
+      state,
       startedAt: m.startedAt,
       ended,
       canSend: !ended && m.session.canSend,
@@ -247,6 +370,12 @@ export class SessionManager implements Disposable {
     };
     if (m.profileId) info.profileId = m.profileId;
     if (m.marked) info.marked = { seqs: [...m.marked.seqs], note: m.marked.note };
+    if (ended) {
+      const outcome = outcomeOf(state, m.lastReason);
+      if (outcome) info.outcome = outcome;
+    }
+    if (m.lastReason && (ended || state === 'reconnecting')) info.reason = m.lastReason;
+    if (m.restored) info.restored = true;
     if (m.profile.templates?.length) info.templates = m.profile.templates.map((t) => ({ name: t.name, data: t.data, ...(t.encoding ? { encoding: t.encoding } : {}) }));
     return info;
   }
@@ -286,6 +415,8 @@ export class SessionManager implements Disposable {
    */
   async reconnect(id: string): Promise<ManagedSession> {
     const m = this.require(id);
+    // A restored session starts anew from its profile (a prompt cancelled leaves it as it is).
+    if (m.restored && this.restartHandler) return (await this.restartHandler(m)) ?? m;
     if (!m.session.ended) {
       try {
         m.session.reconnect();
@@ -312,6 +443,14 @@ export class SessionManager implements Disposable {
   clear(id: string): void {
     const m = this.require(id);
     m.log.clear();
+    m.activity.reset();
+    // What was cleared must not come back after a reload: the archive starts over.
+    if (this.archives.has(id) || m.restored) {
+      const old = m.archivePath;
+      void this.closeArchive(id).then(() => this.deps.archive?.remove(old));
+      m.archivePath = undefined;
+      if (!m.session.ended) this.openArchive(m);
+    }
     this.resetEmitter.fire(id);
     this.changeEmitter.fire();
   }
@@ -323,6 +462,7 @@ export class SessionManager implements Disposable {
     if (!m.session.ended) await m.session.close('removed');
     this.sessions.delete(id);
     this.closeCapture(id);
+    void this.closeArchive(id).then(() => this.deps.archive?.remove(m.archivePath));
     if (this.selectedId === id) {
       this.selectedId = this.list().at(-1)?.id;
       this.selectEmitter.fire(this.selectedId);
@@ -330,13 +470,30 @@ export class SessionManager implements Disposable {
     this.changeEmitter.fire();
   }
 
+  /** Forget every ended session at once ("Clear Ended Sessions"); returns how many went. */
+  removeEnded(): number {
+    const ended = this.list().filter((m) => m.session.ended);
+    for (const m of ended) this.forget(m);
+    if (ended.length) {
+      if (this.selectedId && !this.sessions.has(this.selectedId)) {
+        this.selectedId = this.list().at(-1)?.id;
+        this.selectEmitter.fire(this.selectedId);
+      }
+      this.changeEmitter.fire();
+    }
+    return ended.length;
+  }
+
+  private forget(m: ManagedSession): void {
+    this.sessions.delete(m.id);
+    this.closeCapture(m.id);
+    void this.closeArchive(m.id).then(() => this.deps.archive?.remove(m.archivePath));
+  }
+
   private pruneEnded(): void {
     const keep = this.deps.maxEndedSessions ?? 50;
     const ended = this.list().filter((m) => m.session.ended);
-    for (const m of ended.slice(0, Math.max(0, ended.length - keep))) {
-      this.sessions.delete(m.id);
-      this.closeCapture(m.id);
-    }
+    for (const m of ended.slice(0, Math.max(0, ended.length - keep))) this.forget(m);
   }
 
   // ------------------------------------------------------------ disk capture
@@ -350,10 +507,12 @@ export class SessionManager implements Disposable {
     const s = this.settings();
     const { events, info } = readCapture(path);
     const log = new SessionLog({ maxEvents: s.maxEvents, maxBytes: s.maxBytes });
+    const activity = new ActivityTracker();
     let firstTs: number | undefined;
     for await (const e of events) {
       firstTs ??= e.ts;
       log.append(e);
+      activity.add(e);
     }
     if (info.events === 0) throw new Error(`${basename(path)} holds no Wirescope events`);
     const start = info.start ?? {};
@@ -373,6 +532,7 @@ export class SessionManager implements Disposable {
       profile: { name, pattern, url },
       session,
       log,
+      activity,
       secretValues: [],
       capturePath: path,
     };
@@ -424,6 +584,8 @@ export class SessionManager implements Disposable {
     this.disposed = true;
     await Promise.all(this.live().map((m) => m.session.close('VS Code window closing').catch(() => undefined)));
     for (const id of [...this.captures.keys()]) this.closeCapture(id);
+    // The archive files must be whole before the window goes: they are the sessions after a reload.
+    await Promise.all([...this.archives.keys()].map((id) => this.closeArchive(id).catch(() => undefined)));
     this.changeEmitter.dispose();
     this.appendEmitter.dispose();
     this.resetEmitter.dispose();

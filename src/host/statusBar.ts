@@ -22,6 +22,7 @@ export class SessionStatusBar implements vscode.Disposable {
     const live = all.filter((m) => !m.session.ended);
     void vscode.commands.executeCommand('setContext', 'wirescope.hasSessions', all.length > 0);
     void vscode.commands.executeCommand('setContext', 'wirescope.hasLiveSession', live.length > 0);
+    void vscode.commands.executeCommand('setContext', 'wirescope.hasEndedSession', live.length < all.length);
     void vscode.commands.executeCommand('setContext', 'wirescope.hasSendableSession', live.some((m) => m.session.canSend));
     void vscode.commands.executeCommand('setContext', 'wirescope.hasPingableSession', live.some((m) => m.session.canPing));
     if (all.length === 0) {

@@ -8,6 +8,7 @@
  *   webview -> host  {type:'cmd', method, params}       fire-and-forget
  *   host -> webview  {type:'note', method, params}      notifications (batched, 16-50 ms)
  */
+import type { ActivitySnapshot } from './activity';
 import type { PatternId } from './connectOptions';
 import type { EventKind, SessionState, WireEvent } from './events';
 
@@ -50,6 +51,15 @@ export interface SessionInfo {
   canPing: boolean;
   canReconnect: boolean;
   profileId?: string;
+  /**
+   * How an ended session ended: `ok` (completed, closed normally or by the user), `failed`
+   * (could not connect, gave up, error), `dropped` (the connection was lost and not retried).
+   */
+  outcome?: 'ok' | 'failed' | 'dropped';
+  /** The one-line reason of the last state change (why it ended, for an ended session). */
+  reason?: string;
+  /** Brought back from before a window reload: its log is what was saved; Reconnect starts it anew. */
+  restored?: boolean;
   /** Saved send templates of the session's profile. */
   templates?: Array<{ name: string; data: string; encoding?: PayloadInputEncoding }>;
   /** Events a test run marked: failing expectations point at them (seq numbers), with what failed. */
@@ -96,8 +106,16 @@ export type PayloadInputEncoding = 'text' | 'hex' | 'base64';
 
 // ---------- webview -> host ----------
 export const Ready = req<Record<string, never>, { sessions: SessionInfo[]; selected?: string; theme?: string }>('webview/ready');
-/** Set the filter for a session's view; the host answers with the filtered row count. */
-export const SetFilter = req<{ sessionId: string; filter: LogFilter }, { filterId: number; total: number }>('log/setFilter');
+/**
+ * Set the filter for a session's view; the host answers with the filtered row count. With
+ * `keepSeq` (the event the detail pane shows) it also says where that event is in the new view
+ * (`keepIndex`, -1 when the filter hides it).
+ */
+export const SetFilter = req<{ sessionId: string; filter: LogFilter; keepSeq?: number }, { filterId: number; total: number; keepIndex?: number }>('log/setFilter');
+/** The activity strip's aggregates (rates, state bands, markers, latency), asked about once a second. */
+export const GetActivity = req<{ sessionId: string }, { activity: ActivitySnapshot | null }>('session/getActivity');
+/** Where the first event with a seq >= `seq` is in the current view (-1: none), to jump there. */
+export const LocateSeq = req<{ sessionId: string; filterId: number; seq: number }, { filterId: number; index: number }>('log/locateSeq');
 /** Ask for rows [start, start+count) of the filtered view. */
 export const GetRows = req<
   { sessionId: string; filterId: number; start: number; count: number },
@@ -117,6 +135,8 @@ export const SelectSession = cmd<{ sessionId: string }>('session/select');
 export const CopyText = cmd<{ text: string }>('clipboard/copy');
 /** Add a `receive` expectation that this inbound frame meets to the session's workspace profile. */
 export const AddExpectation = cmd<{ sessionId: string; seq: number }>('profile/addExpectation');
+/** Open an event's whole payload (as the log keeps it) in a read-only editor tab. */
+export const OpenPayload = cmd<{ sessionId: string; seq: number }>('log/openPayload');
 export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string; encoding: PayloadInputEncoding }>('profile/saveTemplate');
 
 // ---------- host -> webview ----------
@@ -144,13 +164,16 @@ const optStr = (k: string): Check => (p) => (p[k] === undefined || typeof p[k] =
 const int = (k: string, min = 0, max = Number.MAX_SAFE_INTEGER): Check => (p) =>
   Number.isInteger(p[k]) && (p[k] as number) >= min && (p[k] as number) <= max ? undefined : `${k} must be an integer in [${min}, ${max}]`;
 const oneOf = (k: string, values: readonly string[]): Check => (p) => (values.includes(p[k] as string) ? undefined : `${k} must be one of ${values.join(', ')}`);
+const optInt = (k: string): Check => (p) => (p[k] === undefined || (Number.isInteger(p[k]) && (p[k] as number) >= 0) ? undefined : `${k} must be a non-negative integer`);
 const obj = (k: string): Check => (p) => (p[k] && typeof p[k] === 'object' && !Array.isArray(p[k]) ? undefined : `${k} must be an object`);
 const optObj = (k: string): Check => (p) => (p[k] === undefined || (p[k] && typeof p[k] === 'object' && !Array.isArray(p[k])) ? undefined : `${k} must be an object`);
 
 const sid = str('sessionId', 100);
 const schemas: Record<string, Check[]> = {
   [Ready.method]: [],
-  [SetFilter.method]: [sid, obj('filter')],
+  [SetFilter.method]: [sid, obj('filter'), optInt('keepSeq')],
+  [LocateSeq.method]: [sid, int('filterId'), int('seq')],
+  [GetActivity.method]: [sid],
   [GetRows.method]: [sid, int('filterId'), int('start'), int('count', 0, 5000)],
   [GetEvent.method]: [sid, int('seq', 1)],
   [GetTimeline.method]: [sid],
@@ -163,6 +186,7 @@ const schemas: Record<string, Check[]> = {
   [SelectSession.method]: [sid],
   [CopyText.method]: [str('text', 64 * 1024 * 1024)],
   [AddExpectation.method]: [sid, int('seq', 1)],
+  [OpenPayload.method]: [sid, int('seq', 1)],
   [SaveTemplate.method]: [sid, str('name', 200), str('data', 1024 * 1024), oneOf('encoding', ['text', 'hex', 'base64'])],
 };
 

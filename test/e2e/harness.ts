@@ -41,6 +41,8 @@ export interface Workbench {
   revealState(): Promise<RevealedState>;
   /** The sidebar inspector's frame (waits for it). */
   inspector(timeoutMs?: number): Promise<Frame>;
+  /** The editor-area inspector of the session named `name` (waits for it). */
+  panel(name: string, timeoutMs?: number): Promise<Frame>;
   /** A frame of a webview whose document matches a selector. */
   webviewFrame(selector: string, timeoutMs?: number): Promise<Frame>;
   /** Stop the demo backend (all its connections drop). */
@@ -107,6 +109,8 @@ export interface LaunchOptions {
   theme?: string;
   /** Profiles for .vscode/wirescope.json from the demo's URLs (default: one per pattern). */
   profiles?: (urls: DemoBackend['urls'], webhookPort: number) => unknown[];
+  /** User settings on top of the quiet defaults. */
+  settings?: Record<string, unknown>;
 }
 
 /** Start demo + code-server + Chromium and open the workbench on a fresh workspace. */
@@ -149,7 +153,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
     launch.prepareDirs({
       extensionsDir, userDataDir, workspaceDir,
       profiles: opts.profiles ? opts.profiles(demo.urls, webhookPort) : demoProfiles(demo.urls, { webhookSecret: `\${env:${webhookSecretEnv}}` }),
-      settings: launch.quietSettings(opts.theme ?? 'Default Dark Modern'),
+      settings: { ...launch.quietSettings(opts.theme ?? 'Default Dark Modern'), ...(opts.settings ?? {}) },
       keybindings: [{ key: REVEAL_STATE_KEY, command: 'wirescope.test.revealState' }],
     });
     const server = await launch.startCodeServer({
@@ -213,6 +217,15 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
       revealState,
       webviewFrame,
       inspector: (timeoutMs) => webviewFrame('body[data-view="sidebar"] #app', timeoutMs),
+      panel: (name, timeoutMs = 20_000) =>
+        waitUntil(`the editor inspector of "${name}"`, async () => {
+          for (const f of page.frames()) {
+            if (f === page.mainFrame()) continue;
+            if (!(await f.locator('body[data-view="panel"] #app').count().catch(() => 0))) continue;
+            if ((await f.locator('#session-name').textContent().catch(() => null))?.trim() === name) return f;
+          }
+          return undefined;
+        }, timeoutMs, 200),
       stopDemo: async () => { if (demoRunning) { demoRunning = false; await demo.close(); } },
       restartDemo: async () => {
         if (demoRunning) { demoRunning = false; await demo.close(); }

@@ -56,7 +56,9 @@ async function rowCount(frame: Frame, selector: string): Promise<number> {
 
 describe('Wirescope in code-server', { timeout: 600_000 }, () => {
   before(async () => {
-    wb = await launchWorkbench({ name: 'workbench' });
+    // These scenarios drive the side-bar inspector (the setting that keeps it there); the editor-area
+    // default is covered by inspectorEditor.test.ts.
+    wb = await launchWorkbench({ name: 'workbench', settings: { 'wirescope.inspector.location': 'sidebar' } });
   });
   after(async () => {
     await wb?.close();
@@ -140,6 +142,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     const ndjson = await waitUntil('the NDJSON export to be written', () => readFileSync(ndjsonPath, 'utf8').trim(), 10_000);
     const events = ndjson.split('\n').map((line) => JSON.parse(line) as { kind?: string });
     assert.ok(events.some((e) => e.kind === 'frame'), 'the NDJSON has frames');
+    await frame.locator('#btn-more').click();
     await frame.locator('#btn-export-har').click();
     await acceptProposed(wb.page, /as HAR/);
     const harPath = await waitUntil('the HAR export', () => exported('.har')[0], 20_000);

@@ -74,7 +74,8 @@
         const filterId = nextFilterId++;
         views.set(filterId, { sessionId: p.sessionId, synthetic: true });
         currentView[p.sessionId] = filterId;
-        return { filterId, total: synthetic[p.sessionId] };
+        const total = synthetic[p.sessionId];
+        return p.keepSeq === undefined ? { filterId, total } : { filterId, total, keepIndex: p.keepSeq <= total ? p.keepSeq - 1 : -1 };
       }
       const list = events[p.sessionId];
       if (!list) throw new Error('unknown session');
@@ -84,7 +85,60 @@
       const filterId = nextFilterId++;
       views.set(filterId, { sessionId: p.sessionId, filter: p.filter, re, indices });
       currentView[p.sessionId] = filterId;
-      return { filterId, total: indices.length };
+      if (p.keepSeq === undefined) return { filterId, total: indices.length };
+      return { filterId, total: indices.length, keepIndex: indices.findIndex((i) => list[i].seq === p.keepSeq) };
+    },
+    // The activity strip's aggregates, computed like the host's ActivityTracker (fixed 250 ms buckets).
+    'session/getActivity': (p) => {
+      if (config.noActivity) return { activity: null };
+      const bucketMs = 250;
+      const msgsIn = [], msgsOut = [], bytesIn = [], bytesOut = [], firstSeq = [];
+      const bands = [], markers = [], lat = [];
+      let end = 0;
+      const list = p.sessionId in synthetic ? [] : events[p.sessionId] || [];
+      if (p.sessionId in synthetic) {
+        const n = synthetic[p.sessionId];
+        end = n * 0.02;
+        const buckets = Math.max(1, Math.ceil(end / bucketMs));
+        for (let b = 0; b < buckets; b++) {
+          const c = Math.min(n, Math.round((b + 1) * bucketMs / 0.02)) - Math.round(b * bucketMs / 0.02);
+          msgsIn.push(c * 4); msgsOut.push(0); bytesIn.push(c * 4 * 30); bytesOut.push(0); firstSeq.push(Math.round(b * bucketMs / 0.02) + 1);
+        }
+        bands.push({ from: 0, to: end, state: 'connected', seq: 1 });
+      }
+      for (const e of list) {
+        end = Math.max(end, e.t);
+        const b = Math.floor(e.t / bucketMs);
+        while (msgsIn.length <= b) { msgsIn.push(0); msgsOut.push(0); bytesIn.push(0); bytesOut.push(0); firstSeq.push(0); }
+        if (!firstSeq[b]) firstSeq[b] = e.seq;
+        if (e.kind === 'frame') {
+          if (e.dir === 'in') { msgsIn[b] += 4; bytesIn[b] += e.size * 4; } else { msgsOut[b] += 4; bytesOut[b] += e.size * 4; }
+        } else if (e.kind === 'state') {
+          const st = { open: 'connected', connecting: 'connecting', reconnecting: 'reconnecting', closed: 'down', failed: 'down' }[e.state];
+          const last = bands[bands.length - 1];
+          if (st && (!last || last.state !== st)) { if (last) last.to = e.t; bands.push({ from: e.t, to: e.t, state: st, seq: e.seq }); }
+        } else if (e.kind === 'reconnect' || e.kind === 'anomaly' || e.kind === 'error') markers.push({ t: e.t, seq: e.seq, kind: e.kind });
+        else if (e.kind === 'timing' && typeof e.phases.total === 'number') lat.push(e.phases.total);
+      }
+      const open = bands[bands.length - 1];
+      if (open && open.state !== 'down') open.to = end;
+      const activity = { durationMs: end, bucketMs, msgsIn, msgsOut, bytesIn, bytesOut, firstSeq, bands, markers };
+      if (lat.length) {
+        lat.sort((a, b) => a - b);
+        const max = lat[lat.length - 1];
+        const step = max / 12 || 1;
+        const histogram = Array.from({ length: 12 }, (_, i) => ({ upTo: (i + 1) * step, count: 0 }));
+        for (const v of lat) histogram[Math.min(11, Math.floor(v / step))].count++;
+        activity.latency = { count: lat.length, p50: lat[Math.ceil(lat.length / 2) - 1], p95: lat[Math.ceil(lat.length * 0.95) - 1], max, histogram };
+      }
+      return { activity };
+    },
+    'log/locateSeq': (p) => {
+      const v = views.get(p.filterId);
+      if (!v) throw new Error('unknown filter');
+      if (v.synthetic) return { filterId: p.filterId, index: p.seq <= synthetic[v.sessionId] ? p.seq - 1 : -1 };
+      const list = events[v.sessionId];
+      return { filterId: p.filterId, index: v.indices.findIndex((i) => list[i].seq >= p.seq) };
     },
     'log/getRows': (p) => {
       // Like the host: rows of a replaced view come from the session's current one, with its id.

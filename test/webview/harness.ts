@@ -41,8 +41,10 @@ const THEMES: Record<Theme, Record<string, string>> = {
     'list-inactiveSelectionBackground': '#37373d', 'list-focusOutline': '#0078d4',
     'inputValidation-errorBackground': '#5a1d1d', 'inputValidation-errorBorder': '#be1100', 'inputValidation-warningBackground': '#352a05',
     'inputValidation-warningBorder': '#b89500', 'inputValidation-infoBackground': '#063b49', 'inputValidation-infoBorder': '#007acc',
-    'editorWarning-foreground': '#cca700', 'testing-iconPassed': '#73c991',
-    'charts-blue': '#3794ff', 'charts-green': '#89d185', 'charts-orange': '#d18616', 'charts-purple': '#b180d7', 'charts-yellow': '#cca700',
+    'editorWarning-foreground': '#cca700', 'testing-iconPassed': '#73c991', 'testing-iconFailed': '#f14c4c',
+    'charts-blue': '#3794ff', 'charts-green': '#89d185', 'charts-orange': '#d18616', 'charts-purple': '#b180d7', 'charts-yellow': '#cca700', 'charts-red': '#f14c4c',
+    'diffEditor-insertedLineBackground': '#9bb95533', 'editor-findMatchHighlightBackground': '#ea5c0055', 'sash-hoverBorder': '#0078d4',
+    'menu-background': '#1f1f1f', 'menu-foreground': '#cccccc', 'menu-selectionBackground': '#0078d4', 'menu-selectionForeground': '#ffffff', 'menu-border': '#454545', 'widget-shadow': '#0000005c',
     'editorGroupHeader-tabsBackground': '#181818', 'scrollbarSlider-background': '#79797966', 'progressBar-background': '#0078d4',
   },
   light: {
@@ -60,8 +62,10 @@ const THEMES: Record<Theme, Record<string, string>> = {
     'list-inactiveSelectionBackground': '#e4e6f1', 'list-focusOutline': '#005fb8',
     'inputValidation-errorBackground': '#f2dede', 'inputValidation-errorBorder': '#be1100', 'inputValidation-warningBackground': '#f6f5d2',
     'inputValidation-warningBorder': '#b89500', 'inputValidation-infoBackground': '#d6ecf2', 'inputValidation-infoBorder': '#007acc',
-    'editorWarning-foreground': '#bf8803', 'testing-iconPassed': '#388a34',
-    'charts-blue': '#1a85ff', 'charts-green': '#388a34', 'charts-orange': '#d18616', 'charts-purple': '#652d90', 'charts-yellow': '#bf8803',
+    'editorWarning-foreground': '#bf8803', 'testing-iconPassed': '#388a34', 'testing-iconFailed': '#e51400',
+    'charts-blue': '#1a85ff', 'charts-green': '#388a34', 'charts-orange': '#d18616', 'charts-purple': '#652d90', 'charts-yellow': '#bf8803', 'charts-red': '#e51400',
+    'diffEditor-insertedLineBackground': '#9ccc2c40', 'editor-findMatchHighlightBackground': '#ea5c0055', 'sash-hoverBorder': '#005fb8',
+    'menu-background': '#ffffff', 'menu-foreground': '#3b3b3b', 'menu-selectionBackground': '#005fb8', 'menu-selectionForeground': '#ffffff', 'menu-border': '#cecece', 'widget-shadow': '#00000029',
     'editorGroupHeader-tabsBackground': '#f8f8f8', 'scrollbarSlider-background': '#64646466', 'progressBar-background': '#005fb8',
   },
   'high-contrast': {
@@ -80,8 +84,10 @@ const THEMES: Record<Theme, Record<string, string>> = {
     'list-inactiveSelectionBackground': '#000000', 'list-focusOutline': '#f38518',
     'inputValidation-errorBackground': '#000000', 'inputValidation-errorBorder': '#f48771', 'inputValidation-warningBackground': '#000000',
     'inputValidation-warningBorder': '#cca700', 'inputValidation-infoBackground': '#000000', 'inputValidation-infoBorder': '#6fc3df',
-    'editorWarning-foreground': '#ffd370', 'testing-iconPassed': '#73c991',
-    'charts-blue': '#3794ff', 'charts-green': '#89d185', 'charts-orange': '#d18616', 'charts-purple': '#b180d7', 'charts-yellow': '#ffd370',
+    'editorWarning-foreground': '#ffd370', 'testing-iconPassed': '#73c991', 'testing-iconFailed': '#f14c4c',
+    'charts-blue': '#3794ff', 'charts-green': '#89d185', 'charts-orange': '#d18616', 'charts-purple': '#b180d7', 'charts-yellow': '#ffd370', 'charts-red': '#f14c4c',
+    'editor-findMatchHighlightBorder': '#f38518', 'sash-hoverBorder': '#f38518',
+    'menu-background': '#000000', 'menu-foreground': '#ffffff', 'menu-border': '#6fc3df', 'menu-selectionBorder': '#f38518',
     'editorGroupHeader-tabsBackground': '#000000', 'scrollbarSlider-background': '#6fc3df66', 'progressBar-background': '#6fc3df',
   },
 };
@@ -145,6 +151,7 @@ export class Harness {
       };
       if (url.pathname === '/inspector.js') return send('text/javascript', readFileSync(join(dist, 'inspector.js')));
       if (url.pathname === '/inspector.css') return send('text/css', readFileSync(join(dist, 'inspector.css')));
+      if (url.pathname === '/codicon.ttf') return send('font/ttf', readFileSync(join(dist, 'codicon.ttf')));
       const theme = (url.searchParams.get('theme') ?? 'dark') as Theme;
       if (url.pathname === '/theme.css') return send('text/css', themeCss(theme in THEMES ? theme : 'dark'));
       if (url.pathname === '/') {

@@ -393,7 +393,8 @@ describe('inspector webview in Chromium', () => {
       assert.ok(rowsReq.length >= 1);
       for (const r of rowsReq) assert.ok((r.params.count as number) <= 500 && (r.params.count as number) > 0, `GetRows count ${String(r.params.count)}`);
       assert.ok(rowsReq.some((r) => (r.params.start as number) <= 50_000 && (r.params.start as number) + (r.params.count as number) > 50_000));
-      assert.equal(await page.textContent('#btn-autoscroll'), 'Resume', 'scrolling up pauses autoscroll');
+      assert.equal(await page.getAttribute('#btn-autoscroll', 'aria-label'), 'Resume autoscroll (jump to newest)', 'scrolling up pauses autoscroll');
+      assert.equal(await page.getAttribute('#btn-autoscroll', 'aria-pressed'), 'true');
 
       // More batches arrive while paused: the view stays put and the DOM stays bounded.
       const before = (await visibleSeqs(page))[0];
@@ -406,7 +407,8 @@ describe('inspector webview in Chromium', () => {
       assert.ok((await page.$$eval('#frame-log .row', (r) => r.length)) <= 60);
       await page.click('#btn-autoscroll');
       await page.waitForSelector('#frame-log .row[data-seq="120000"]');
-      assert.equal(await page.textContent('#btn-autoscroll'), 'Pause');
+      assert.equal(await page.getAttribute('#btn-autoscroll', 'aria-label'), 'Pause autoscroll');
+      assert.equal(await page.getAttribute('#btn-autoscroll', 'aria-pressed'), 'false');
 
       // Jump to the top with the keyboard.
       await page.focus('#frame-log');
@@ -559,6 +561,8 @@ describe('inspector webview in Chromium', () => {
         ['btn-export-ndjson', 'log/export', { format: 'ndjson' }],
         ['btn-export-har', 'log/export', { format: 'har' }],
       ] as const) {
+        // Export HAR is a rarer action: it sits in the toolbar's "More actions" menu.
+        if (id === 'btn-export-har') await page.click('#btn-more');
         await page.click(`#${id}`);
         await waitSent(page, method, (m) => JSON.stringify(m.params) === JSON.stringify({ sessionId: 'a', ...extra }));
       }
@@ -566,7 +570,8 @@ describe('inspector webview in Chromium', () => {
       assert.match(await rowText(page, 4), /42\.0/);
       await page.click('#btn-time-mode');
       await page.waitForFunction(() => /\d\d:\d\d:\d\d\.\d{3}/.test(document.querySelector('#frame-log .row[data-seq="4"] .c-time')?.textContent ?? ''));
-      assert.equal(await page.textContent('#btn-time-mode'), 'clock');
+      assert.equal(await page.getAttribute('#btn-time-mode', 'data-mode'), 'clock');
+      assert.match((await page.getAttribute('#btn-time-mode', 'aria-label')) ?? '', /^Time column: Wall-clock time/);
 
       await page.evaluate(() => (window as unknown as { __host: { notify(m: string, p: unknown): void } }).__host.notify('ui/didNotify', { level: 'error', message: '<b>Export failed</b>: disk full' }));
       await page.waitForSelector('#notice:not([hidden])');

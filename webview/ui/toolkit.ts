@@ -76,6 +76,33 @@ export function button(label: string, o: ButtonOptions = {}): ButtonControl {
   return el;
 }
 
+export interface IconButtonOptions {
+  id?: string;
+  /** Tooltip and accessible name; the shortcut, when given, is added to the tooltip. */
+  title: string;
+  shortcut?: string;
+  onClick?: () => void;
+}
+/** A toolbar button showing one codicon (`icon` is the codicon name, e.g. `debug-disconnect`). */
+export function iconButton(icon: string, o: IconButtonOptions): ButtonControl & { setIcon(icon: string, title: string): void } {
+  const el = make<ButtonControl & { setIcon(icon: string, title: string): void }>('vscode-button', o.id);
+  el.setAttribute('appearance', 'icon');
+  el.classList.add('icon-button');
+  const glyph = document.createElement('span');
+  glyph.setAttribute('aria-hidden', 'true');
+  el.append(glyph);
+  el.setIcon = (name, title) => {
+    glyph.className = `codicon codicon-${name}`;
+    const tip = o.shortcut ? `${title} (${o.shortcut})` : title;
+    el.title = tip;
+    el.setAttribute('aria-label', title);
+    if (o.shortcut) el.setAttribute('aria-keyshortcuts', o.shortcut);
+  };
+  el.setIcon(icon, o.title);
+  if (o.onClick) el.addEventListener('click', () => { if (!el.disabled) o.onClick?.(); });
+  return el;
+}
+
 export interface FieldOptions {
   id?: string;
   label?: string;

@@ -216,4 +216,31 @@ describe('inspector endpoint', () => {
       await srv.close();
     }
   });
+  it('SetFilter says where the shown event is (or that the filter hides it); LocateSeq finds the row at or after a seq', async () => {
+    const srv = await wsServer((wss) => wss.on('connection', (s) => { for (let i = 1; i <= 30; i++) s.send(i % 5 === 0 ? `five ${i}` : `n ${i}`); }));
+    const manager = new SessionManager();
+    const webview = new FakeWebview();
+    const endpoint = new InspectorEndpoint(webview, backendFor(manager, []), { view: 'sidebar' });
+    try {
+      const m = await manager.start({ options: { pattern: 'ws', url: srv.url }, name: 'x', profile: { name: 'x', pattern: 'ws', url: srv.url } });
+      await until(() => m.log.stats().framesIn >= 30);
+      await webview.request('webview/ready', {});
+      const frames = [...m.log].filter((e) => e.kind === 'frame');
+      const five = frames.find((e) => e.kind === 'frame' && e.data === 'five 10')!;
+      const other = frames.find((e) => e.kind === 'frame' && e.data === 'n 11')!;
+      const kept = (await webview.request('log/setFilter', { sessionId: m.id, filter: { text: 'five' }, keepSeq: five.seq })) as { ok: true; result: { filterId: number; total: number; keepIndex: number } };
+      assert.equal(kept.result.total, 6);
+      assert.equal(kept.result.keepIndex, 1, 'five 10 is the second match');
+      const hidden = (await webview.request('log/setFilter', { sessionId: m.id, filter: { text: 'five' }, keepSeq: other.seq })) as { ok: true; result: { filterId: number; keepIndex: number } };
+      assert.equal(hidden.result.keepIndex, -1, 'the filter hides it');
+      const loc = (await webview.request('log/locateSeq', { sessionId: m.id, filterId: hidden.result.filterId, seq: other.seq })) as { ok: true; result: { index: number } };
+      assert.equal(loc.result.index, 2, 'the next match after n 11 is five 15');
+      const bad = await webview.request('log/setFilter', { sessionId: m.id, filter: {}, keepSeq: -3 });
+      assert.equal(bad.ok, false);
+    } finally {
+      endpoint.dispose();
+      await manager.dispose();
+      await srv.close();
+    }
+  });
 });

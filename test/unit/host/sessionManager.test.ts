@@ -51,7 +51,7 @@ describe('session manager', () => {
       assert.notEqual(again.id, m.id, 'an ended session restarts as a new one');
       assert.equal(manager.selected, again.id);
       await until(() => again.session.state === 'open');
-      assert.equal(again.name, 'echo');
+      assert.equal(again.name, 'echo #2', 'a second session of the same profile gets a distinct name');
 
       // A live session reconnects in place and its log continues.
       const same = await manager.reconnect(again.id);
