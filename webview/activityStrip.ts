@@ -2,108 +2,162 @@
  * The session header's live activity strip, drawn in SVG from the host's aggregates (GetActivity,
  * about once a second; never per event): messages/s and bytes/s in and out as sparklines, the
  * connection state over time as bands with reconnect, anomaly and error markers, and for request
- * patterns the latency p50/p95 with a small distribution. Clicking a moment asks the owner to jump
- * the log there. Colours are theme variables; every text is set as text.
+ * patterns the latency p50/p95 with a small distribution, on canvases (no DOM per point). Clicking a
+ * moment or a marker asks the owner to jump the log there. Colours are theme variables read at each
+ * draw; every text is set as text.
  */
 import type { ActivitySnapshot, BandState } from '../src/shared/activity';
 import { formatMs, formatRate, formatSize } from './format';
 import { h, setText } from './ui/dom';
 
-const SVG = 'http://www.w3.org/2000/svg';
-const W = 600;
-const SPARK_H = 28;
 const BAND_H = 6;
 const MARK_H = 7;
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, cls?: string): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (cls) el.setAttribute('class', cls);
-  return el;
-}
-
-/** Points of a sparkline over `values`, scaled to `max`, as an SVG path (area when `close`). */
-export function sparkPath(values: number[], max: number, width: number, height: number, close: boolean): string {
-  if (values.length === 0) return '';
+/** Points of a sparkline over `values` scaled to `max`: [x, y] pairs in a width x height box. */
+export function sparkPoints(values: number[], max: number, width: number, height: number): Array<[number, number]> {
+  if (values.length === 0) return [];
   const step = values.length > 1 ? width / (values.length - 1) : width;
-  const y = (v: number) => (height - 1 - (max > 0 ? (v / max) * (height - 2) : 0)).toFixed(1);
-  let d = `M0 ${y(values[0])}`;
-  for (let i = 1; i < values.length; i++) d += ` L${(i * step).toFixed(1)} ${y(values[i])}`;
-  if (values.length === 1) d += ` L${width} ${y(values[0])}`;
-  if (close) d += ` L${width} ${height} L0 ${height} Z`;
-  return d;
+  const y = (v: number) => height - 1 - (max > 0 ? (v / max) * (height - 2) : 0);
+  const pts: Array<[number, number]> = values.map((v, i) => [i * step, y(v)]);
+  if (values.length === 1) pts.push([width, y(values[0])]);
+  return pts;
 }
 
 const BAND_LABEL: Record<BandState, string> = { connecting: 'connecting', connected: 'connected', reconnecting: 'reconnecting', down: 'down' };
 
+/** A theme colour by its VS Code variable name (without `--vscode-`), with fallbacks. */
+function themeColor(...names: string[]): string {
+  const style = getComputedStyle(document.body);
+  for (const n of names) {
+    const v = style.getPropertyValue(`--vscode-${n}`).trim();
+    if (v) return v;
+  }
+  return style.color || '#888';
+}
+
+/** A canvas sized to its box at the device pixel ratio; returns its 2D context in CSS pixels. */
+function prepare(c: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; w: number; h: number } | undefined {
+  const w = Math.max(1, Math.round(c.clientWidth));
+  const h = Math.max(1, Math.round(c.clientHeight));
+  const ratio = window.devicePixelRatio || 1;
+  if (c.width !== Math.round(w * ratio) || c.height !== Math.round(h * ratio)) {
+    c.width = Math.round(w * ratio);
+    c.height = Math.round(h * ratio);
+  }
+  const ctx = c.getContext('2d');
+  if (!ctx) return undefined;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
+
+interface Spark {
+  canvas: HTMLCanvasElement;
+  label: HTMLElement;
+  what: string;
+  fmt: (v: number) => string;
+  inV: number[];
+  outV: number[];
+}
+
+/** The strip (#activity-strip): canvases drawn from the host's aggregates. */
 export class ActivityStrip {
   readonly element: HTMLElement;
-  private readonly msgs: { svg: SVGSVGElement; areaIn: SVGPathElement; lineOut: SVGPathElement; label: HTMLElement };
-  private readonly bytes: { svg: SVGSVGElement; areaIn: SVGPathElement; lineOut: SVGPathElement; label: HTMLElement };
-  private readonly bandsSvg: SVGSVGElement;
+  private readonly msgs: Spark;
+  private readonly bytes: Spark;
+  private readonly bands: HTMLCanvasElement;
   private readonly latency: HTMLElement;
   private readonly latencyText: HTMLElement;
-  private readonly histo: SVGSVGElement;
+  private readonly histo: HTMLCanvasElement;
   private snap: ActivitySnapshot | null = null;
+  private requestPattern = false;
+  private span = 1;
 
   constructor(private readonly jump: (seq: number) => void) {
-    this.msgs = this.spark('activity-msgs', 'Messages per second, in (area) and out (line); click to jump to that moment');
-    this.bytes = this.spark('activity-bytes', 'Bytes per second, in (area) and out (line); click to jump to that moment');
-    this.bandsSvg = svg('svg', { viewBox: `0 0 ${W} ${BAND_H + MARK_H}`, preserveAspectRatio: 'none', id: 'activity-bands', role: 'img' }, 'strip-bands');
-    this.bandsSvg.setAttribute('aria-label', 'Connection state over time');
-    this.bandsSvg.addEventListener('click', (e) => this.clickAt(e, this.bandsSvg));
+    this.msgs = this.spark('activity-msgs', 'msgs', (v) => `${formatRate(v)}/s`, 'Messages per second in (area) and out (line); click to jump to that moment');
+    this.bytes = this.spark('activity-bytes', 'bytes', (v) => `${formatSize(v)}/s`, 'Bytes per second in (area) and out (line); click to jump to that moment');
+    this.bands = h('canvas', { id: 'activity-bands', cls: 'strip-bands', role: 'img', attrs: { 'aria-label': 'Connection state over time' } });
+    this.bands.addEventListener('click', (e) => this.clickBands(e));
+    this.bands.addEventListener('mousemove', (e) => this.hoverBands(e));
     this.latencyText = h('span', { id: 'activity-latency-text', cls: 'strip-label' });
-    this.histo = svg('svg', { viewBox: '0 0 60 20', preserveAspectRatio: 'none', id: 'activity-histogram', role: 'img' }, 'strip-histo');
-    this.histo.setAttribute('aria-label', 'Latency distribution');
-    this.latency = h('div', { id: 'activity-latency', cls: 'strip-latency' }, this.latencyText);
-    this.latency.append(this.histo);
+    this.histo = h('canvas', { id: 'activity-histogram', cls: 'strip-histo', role: 'img', attrs: { 'aria-label': 'Latency distribution' } });
+    this.latency = h('div', { id: 'activity-latency', cls: 'strip-latency' }, this.latencyText, this.histo);
     this.latency.hidden = true;
-    const axis = h('div', { cls: 'strip-bands-wrap' });
-    axis.append(this.bandsSvg);
     this.element = h('div', { id: 'activity-strip', cls: 'activity-strip', role: 'group', attrs: { 'aria-label': 'Activity' } },
       h('div', { cls: 'strip-charts' }, this.box(this.msgs), this.box(this.bytes), this.latency),
-      axis,
+      this.bands,
     );
     this.element.hidden = true;
+    // A resized header redraws at the new width.
+    new ResizeObserver(() => this.draw()).observe(this.element);
   }
 
-  private spark(id: string, title: string): { svg: SVGSVGElement; areaIn: SVGPathElement; lineOut: SVGPathElement; label: HTMLElement } {
-    const s = svg('svg', { viewBox: `0 0 ${W} ${SPARK_H}`, preserveAspectRatio: 'none', id, role: 'img' }, 'strip-spark');
-    s.setAttribute('aria-label', title);
-    const t = svg('title');
-    t.textContent = title;
-    const areaIn = svg('path', {}, 'spark-in');
-    const lineOut = svg('path', {}, 'spark-out');
-    s.append(t, areaIn, lineOut);
-    s.addEventListener('click', (e) => this.clickAt(e, s));
-    return { svg: s, areaIn, lineOut, label: h('span', { cls: 'strip-label' }) };
+  private spark(id: string, what: string, fmt: (v: number) => string, title: string): Spark {
+    const canvas = h('canvas', { id, cls: 'strip-spark', role: 'img', title, attrs: { 'aria-label': title } });
+    const sp: Spark = { canvas, label: h('span', { cls: 'strip-label' }), what, fmt, inV: [], outV: [] };
+    canvas.addEventListener('click', (e) => this.clickAt(e, canvas));
+    canvas.addEventListener('mousemove', (e) => {
+      const s = this.snap;
+      if (!s) return;
+      const b = this.bucketAt(e, canvas);
+      if (b >= 0) canvas.title = `${formatMs(b * s.bucketMs)}: ↓ ${fmt(sp.inV[b] ?? 0)} ↑ ${fmt(sp.outV[b] ?? 0)} (click to jump there)`;
+    });
+    return sp;
   }
 
-  private box(p: { svg: SVGSVGElement; label: HTMLElement }): HTMLElement {
-    const wrap = h('div', { id: `${p.svg.id}-box`, cls: 'strip-box' }, p.label);
-    wrap.append(p.svg);
-    return wrap;
+  private box(p: Spark): HTMLElement {
+    return h('div', { id: `${p.canvas.id}-box`, cls: 'strip-box' }, p.label, p.canvas);
   }
 
-  /** The seq of the first event at the clicked moment, from the bucket under the pointer. */
-  private clickAt(e: MouseEvent, el: Element): void {
-    const s = this.snap;
-    if (!s || s.firstSeq.length === 0) return;
-    // A marker carries its own seq.
-    const marker = (e.target as Element).closest?.('[data-seq]');
-    if (marker) {
-      this.jump(Number(marker.getAttribute('data-seq')));
-      return;
-    }
+  private timeAt(e: MouseEvent, el: Element): number {
     const r = el.getBoundingClientRect();
     const frac = r.width > 0 ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0;
-    const t = frac * Math.max(s.durationMs, 1);
-    let b = Math.min(s.firstSeq.length - 1, Math.floor(t / s.bucketMs));
-    // The nearest bucket at or after the moment that has events, else the nearest before.
+    return frac * this.span;
+  }
+
+  private bucketAt(e: MouseEvent, el: Element): number {
+    const s = this.snap;
+    if (!s || s.firstSeq.length === 0) return -1;
+    return Math.min(s.firstSeq.length - 1, Math.floor(this.timeAt(e, el) / s.bucketMs));
+  }
+
+  /** Jump to the first event of the clicked moment (the nearest bucket with events). */
+  private clickAt(e: MouseEvent, el: Element): void {
+    const s = this.snap;
+    let b = this.bucketAt(e, el);
+    if (!s || b < 0) return;
     let seq = 0;
     for (let i = b; i < s.firstSeq.length && !seq; i++) seq = s.firstSeq[i];
-    for (b = Math.min(b, s.firstSeq.length - 1); b >= 0 && !seq; b--) seq = s.firstSeq[b];
+    for (; b >= 0 && !seq; b--) seq = s.firstSeq[b];
     if (seq) this.jump(seq);
+  }
+
+  /** The marker within 4 px of the pointer, else the band under it. */
+  private hitBands(e: MouseEvent): { seq: number; text: string } | undefined {
+    const s = this.snap;
+    if (!s) return undefined;
+    const r = this.bands.getBoundingClientRect();
+    const t = this.timeAt(e, this.bands);
+    const px = (r.width > 0 ? this.span / r.width : 0) * 4;
+    let best: { seq: number; text: string; d: number } | undefined;
+    for (const m of s.markers) {
+      const d = Math.abs(m.t - t);
+      if (d <= px && (!best || d < best.d)) best = { seq: m.seq, text: `${m.kind} at ${formatMs(m.t)} (#${m.seq})`, d };
+    }
+    if (best) return best;
+    const band = s.bands.find((b) => t >= b.from && t <= Math.max(b.to, b.from + px));
+    return band ? { seq: band.seq, text: `${BAND_LABEL[band.state]} from ${formatMs(band.from)}` } : undefined;
+  }
+
+  private clickBands(e: MouseEvent): void {
+    const hit = this.hitBands(e);
+    if (hit) this.jump(hit.seq);
+    else this.clickAt(e, this.bands);
+  }
+
+  private hoverBands(e: MouseEvent): void {
+    const hit = this.hitBands(e);
+    this.bands.title = hit ? `${hit.text} (click to jump there)` : 'Connection state over time';
   }
 
   /** Hide the strip (no session). */
@@ -115,61 +169,118 @@ export class ActivityStrip {
   /** Draw a snapshot; `requestPattern` shows the latency part. */
   update(s: ActivitySnapshot | null, requestPattern: boolean): void {
     this.snap = s;
+    this.requestPattern = requestPattern;
     this.element.hidden = s === null;
     if (!s) return;
-    // The time axis: the snapshot's buckets span [0, used * bucketMs]; scale to the session's duration.
-    const span = Math.max(s.durationMs, s.bucketMs);
-    const used = s.msgsIn.length;
-    const width = Math.min(W, (W * used * s.bucketMs) / span);
-    this.drawSpark(this.msgs, s.msgsIn, s.msgsOut, width, (v) => `${formatRate(v)}/s`, 'msgs');
-    this.drawSpark(this.bytes, s.bytesIn, s.bytesOut, width, (v) => `${formatSize(v)}/s`, 'bytes');
-    this.drawBands(s, span);
+    this.span = Math.max(s.durationMs, s.bucketMs);
+    this.msgs.inV = s.msgsIn;
+    this.msgs.outV = s.msgsOut;
+    this.bytes.inV = s.bytesIn;
+    this.bytes.outV = s.bytesOut;
+    // What is drawn, as data: for assistive tools and tests (a canvas has no DOM to read).
+    this.bands.dataset.bands = s.bands.map((b) => b.state).join(',');
+    this.bands.dataset.markers = s.markers.map((m) => m.kind).join(',');
+    this.bands.setAttribute('aria-label', `Connection state over time: ${s.bands.map((b) => BAND_LABEL[b.state]).join(', ') || 'none'}; ${s.markers.length} markers`);
     const lat = s.latency;
     this.latency.hidden = !requestPattern || !lat;
     if (requestPattern && lat) {
       setText(this.latencyText, `latency p50 ${formatMs(lat.p50)} · p95 ${formatMs(lat.p95)} (${lat.count})`);
-      const max = Math.max(1, ...lat.histogram.map((b) => b.count));
-      const bw = 60 / lat.histogram.length;
-      this.histo.replaceChildren(...lat.histogram.map((b, i) => {
-        const hgt = (b.count / max) * 19;
-        const rect = svg('rect', { x: (i * bw + 0.5).toFixed(1), y: (20 - hgt).toFixed(1), width: (bw - 1).toFixed(1), height: hgt.toFixed(1) }, 'histo-bar');
-        const t = svg('title');
-        t.textContent = `≤ ${formatMs(b.upTo)}: ${b.count}`;
-        rect.append(t);
-        return rect;
-      }));
+      this.histo.dataset.bins = lat.histogram.map((b) => b.count).join(',');
+      this.histo.title = lat.histogram.map((b) => `≤ ${formatMs(b.upTo)}: ${b.count}`).join('\n');
+    }
+    this.draw();
+  }
+
+  private draw(): void {
+    const s = this.snap;
+    if (!s || this.element.hidden) return;
+    const blue = themeColor('charts-blue', 'foreground');
+    const green = themeColor('charts-green', 'foreground');
+    for (const sp of [this.msgs, this.bytes]) this.drawSpark(sp, s, blue, green);
+    this.drawBands(s);
+    if (this.requestPattern && s.latency) this.drawHisto(s.latency.histogram);
+  }
+
+  private drawSpark(sp: Spark, s: ActivitySnapshot, blue: string, green: string): void {
+    // The newest complete bucket is the "now" figure (the last one is still filling).
+    const k = Math.max(0, sp.inV.length - 2);
+    setText(sp.label, `${sp.what} ↓ ${sp.fmt(sp.inV[k] ?? 0)} ↑ ${sp.fmt(sp.outV[k] ?? 0)}`);
+    sp.canvas.dataset.points = String(sp.inV.length);
+    const c = prepare(sp.canvas);
+    if (!c || sp.canvas.offsetParent === null) return;
+    const { ctx, w, h: height } = c;
+    const width = Math.min(w, (w * sp.inV.length * s.bucketMs) / this.span);
+    const max = Math.max(1, ...sp.inV, ...sp.outV);
+    const inPts = sparkPoints(sp.inV, max, width, height);
+    if (inPts.length) {
+      ctx.beginPath();
+      ctx.moveTo(0, height);
+      for (const [x, y] of inPts) ctx.lineTo(x, y);
+      ctx.lineTo(inPts[inPts.length - 1][0], height);
+      ctx.closePath();
+      ctx.globalAlpha = 0.35;
+      ctx.fillStyle = blue;
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      ctx.beginPath();
+      inPts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.strokeStyle = blue;
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    }
+    const outPts = sparkPoints(sp.outV, max, width, height);
+    if (outPts.some(([, y]) => y < height - 1.5)) {
+      ctx.beginPath();
+      outPts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.strokeStyle = green;
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
     }
   }
 
-  private drawSpark(p: { areaIn: SVGPathElement; lineOut: SVGPathElement; label: HTMLElement }, inV: number[], outV: number[], width: number, fmt: (v: number) => string, what: string): void {
-    const max = Math.max(1, ...inV, ...outV);
-    p.areaIn.setAttribute('d', sparkPath(inV, max, width, SPARK_H, true));
-    p.lineOut.setAttribute('d', sparkPath(outV, max, width, SPARK_H, false));
-    // The newest complete bucket is the "now" figure (the last one is still filling).
-    const k = Math.max(0, inV.length - 2);
-    setText(p.label, `${what} ↓ ${fmt(inV[k] ?? 0)} ↑ ${fmt(outV[k] ?? 0)}`);
-  }
-
-  private drawBands(s: ActivitySnapshot, span: number): void {
-    const x = (t: number) => Math.max(0, Math.min(W, (t / span) * W));
-    const parts: SVGElement[] = [];
+  private drawBands(s: ActivitySnapshot): void {
+    const c = prepare(this.bands);
+    if (!c) return;
+    const { ctx, w } = c;
+    const colors: Record<BandState, string> = {
+      connected: themeColor('testing-iconPassed', 'charts-green'),
+      connecting: themeColor('descriptionForeground'),
+      reconnecting: themeColor('editorWarning-foreground', 'charts-yellow'),
+      down: themeColor('testing-iconFailed', 'errorForeground'),
+    };
+    const x = (t: number) => Math.max(0, Math.min(w, (t / this.span) * w));
     for (const b of s.bands) {
       const x0 = x(b.from);
-      const x1 = Math.max(x0 + 1, x(b.to));
-      const rect = svg('rect', { x: x0.toFixed(1), y: MARK_H, width: (x1 - x0).toFixed(1), height: BAND_H, 'data-seq': b.seq }, `band band-${b.state}`);
-      const t = svg('title');
-      t.textContent = `${BAND_LABEL[b.state]} from ${formatMs(b.from)}`;
-      rect.append(t);
-      parts.push(rect);
+      const x1 = Math.max(x0 + 1.5, x(b.to));
+      ctx.globalAlpha = b.state === 'connecting' ? 0.5 : 1;
+      ctx.fillStyle = colors[b.state];
+      ctx.fillRect(x0, MARK_H, x1 - x0, BAND_H);
     }
+    ctx.globalAlpha = 1;
+    const markColor = { reconnect: colors.reconnecting, anomaly: themeColor('charts-orange', 'editorWarning-foreground'), error: themeColor('errorForeground') };
     for (const m of s.markers) {
       const mx = x(m.t);
-      const tri = svg('path', { d: `M${(mx - 3).toFixed(1)} 0 L${(mx + 3).toFixed(1)} 0 L${mx.toFixed(1)} ${MARK_H - 1} Z`, 'data-seq': m.seq }, `marker marker-${m.kind}`);
-      const t = svg('title');
-      t.textContent = `${m.kind} at ${formatMs(m.t)} (#${m.seq})`;
-      tri.append(t);
-      parts.push(tri);
+      ctx.beginPath();
+      ctx.moveTo(mx - 3.5, 0);
+      ctx.lineTo(mx + 3.5, 0);
+      ctx.lineTo(mx, MARK_H - 1);
+      ctx.closePath();
+      ctx.fillStyle = markColor[m.kind];
+      ctx.fill();
     }
-    this.bandsSvg.replaceChildren(...parts);
+  }
+
+  private drawHisto(bins: Array<{ upTo: number; count: number }>): void {
+    const c = prepare(this.histo);
+    if (!c) return;
+    const { ctx, w, h: height } = c;
+    const max = Math.max(1, ...bins.map((b) => b.count));
+    const bw = w / bins.length;
+    ctx.fillStyle = themeColor('charts-purple', 'charts-blue');
+    bins.forEach((b, i) => {
+      const bh = (b.count / max) * (height - 1);
+      ctx.fillRect(i * bw + 0.5, height - bh, Math.max(1, bw - 1), bh);
+    });
   }
 }
+

@@ -38,8 +38,6 @@ export class DetailPane {
   private readonly body: HTMLElement;
   private event: WireEvent | null = null;
   private revealSecrets = false;
-  /** JSON payloads show as a tree unless the user chose the raw text. */
-  private jsonView: 'tree' | 'raw' = 'tree';
 
   constructor(
     private readonly copy: (text: string) => void,
@@ -128,38 +126,19 @@ export class DetailPane {
       return out;
     }
     const pretty = prettyJson(data);
-    const raw = h('pre', { id: 'detail-payload', cls: `payload wrap${pretty !== null ? ' json' : ''}`, text: reveal(pretty ?? data, true) });
     if (pretty === null) {
-      out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload' }), tools()), raw);
+      out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload' }), tools()));
+      out.push(h('pre', { id: 'detail-payload', cls: 'payload wrap', text: reveal(data, true) }));
       return out;
     }
-    // JSON: a tree with copy of the selected value and its path, or the pretty text.
+    // JSON: pretty-printed, coloured and foldable (a tree), with copy of the selected value and path.
     const pathText = h('code', { id: 'detail-json-path', cls: 'json-path', title: 'Path of the selected node' });
-    let tree: JsonTree | undefined;
-    const treeBox = h('div', { id: 'detail-json', cls: 'payload json-box' });
-    const show = (): void => {
-      if (this.jsonView === 'tree' && !tree) {
-        tree = new JsonTree(JSON.parse(data.trim()), (path) => setText(pathText, reveal(path)));
-        treeBox.append(tree.element);
-      }
-      treeBox.hidden = this.jsonView !== 'tree';
-      raw.hidden = this.jsonView !== 'raw';
-      copyValue.hidden = copyPath.hidden = pathText.hidden = this.jsonView !== 'tree';
-      viewBtn.setIcon(this.jsonView === 'tree' ? 'list-flat' : 'list-tree', this.jsonView === 'tree' ? 'Show the raw JSON text' : 'Show the JSON as a tree');
-      viewBtn.dataset.view = this.jsonView;
-    };
-    const copyValue = iconButton('symbol-value', { id: 'detail-copy-value', title: 'Copy the selected value', onClick: () => tree && this.copy(tree.selectedText()) });
-    const copyPath = iconButton('symbol-field', { id: 'detail-copy-path', title: 'Copy the selected path', onClick: () => tree && this.copy(tree.selected.path) });
-    const viewBtn = iconButton('list-flat', {
-      id: 'detail-json-view',
-      title: 'Show the raw JSON text',
-      onClick: () => {
-        this.jsonView = this.jsonView === 'tree' ? 'raw' : 'tree';
-        show();
-      },
-    });
-    out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload (JSON)' }), pathText, tools(copyPath, copyValue, viewBtn)), treeBox, raw);
-    show();
+    const tree = new JsonTree(JSON.parse(data.trim()), (path) => setText(pathText, reveal(path)));
+    tree.element.id = 'detail-payload';
+    tree.element.classList.add('payload', 'json');
+    const copyValue = iconButton('symbol-value', { id: 'detail-copy-value', title: 'Copy the selected value', onClick: () => this.copy(tree.selectedText()) });
+    const copyPath = iconButton('symbol-field', { id: 'detail-copy-path', title: 'Copy the selected path', onClick: () => this.copy(tree.selected.path) });
+    out.push(h('div', { cls: 'detail-head' }, h('h4', { text: 'Payload (JSON)' }), pathText, tools(copyPath, copyValue)), tree.element);
     return out;
   }
 

@@ -1,5 +1,6 @@
 /**
- * A collapsible, syntax-coloured JSON tree for the detail pane (role=tree, keyboard like VS Code's
+ * A collapsible, syntax-coloured JSON tree for the detail pane, laid out as pretty-printed JSON text
+ * (its text is the JSON; folding hides lines, like an editor's folding) (role=tree, keyboard like VS Code's
  * trees: ↑ ↓ move, → expands or enters, ← collapses or goes to the parent, Home/End). Children are
  * built when a node is first expanded, and long arrays/objects show their first items only, so a
  * big payload costs little. Every key and value goes in as text; nothing is parsed as markup.
@@ -31,7 +32,11 @@ interface NodeInfo {
   path: string;
   item: HTMLElement;
   children?: HTMLElement;
+  close?: HTMLElement;
+  closeNl?: HTMLElement;
   built: boolean;
+  depth: number;
+  last: boolean;
 }
 
 export class JsonTree {
@@ -44,8 +49,11 @@ export class JsonTree {
     private readonly onSelect: (path: string, value: unknown) => void,
   ) {
     this.element = h('div', { cls: 'json-tree', role: 'tree', attrs: { 'aria-label': 'Payload as a JSON tree' } });
-    const root = this.node(value as Json, '$', null, 1, 0);
+    const root = this.node(value as Json, '$', null, 1, 0, true);
     this.element.append(root);
+    // The text ends with the closing bracket, as JSON.stringify does: no trailing newline.
+    const nls = this.element.querySelectorAll('.jt-nl');
+    nls[nls.length - 1]?.remove();
     this.setActive(root, false);
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     this.element.addEventListener('click', (e) => {
@@ -68,25 +76,43 @@ export class JsonTree {
     return copyText(this.selected.value as Json);
   }
 
-  private node(value: Json, path: string, key: string | number | null, level: number, depth: number): HTMLElement {
+  /**
+   * One node as lines of pretty JSON text (the tree's text is JSON.stringify(value, null, 2) for
+   * what is built): the opening line with key and bracket, its children, and the closing line.
+   */
+  private node(value: Json, path: string, key: string | number | null, level: number, depth: number, last: boolean): HTMLElement {
     const container = value !== null && typeof value === 'object';
     const item = h('div', { cls: 'jt-item', role: 'treeitem', attrs: { 'aria-level': String(level), tabindex: '-1' } });
-    const row = h('div', { cls: 'jt-row' });
-    const toggle = h('span', { cls: container ? 'jt-toggle codicon codicon-chevron-right' : 'jt-toggle', attrs: { 'aria-hidden': 'true' } });
-    row.append(toggle);
-    if (key !== null) {
-      row.append(h('span', { cls: typeof key === 'number' ? 'jt-index' : 'jt-key', text: typeof key === 'number' ? String(key) : reveal(key) }), h('span', { cls: 'jt-colon', text: ': ' }));
-    }
+    const indent = '  '.repeat(depth);
+    const comma = last ? '' : ',';
+    const row = h('div', { cls: 'jt-row' }, h('span', { cls: container ? 'jt-toggle codicon codicon-chevron-right' : 'jt-toggle', attrs: { 'aria-hidden': 'true' } }), indent);
+    if (typeof key === 'string') row.append(h('span', { cls: 'jt-key', text: reveal(JSON.stringify(key)) }), h('span', { cls: 'jt-colon', text: ': ' }));
+    const info: NodeInfo = { value, path, item, built: false, depth, last };
     if (container) {
       const isArray = Array.isArray(value);
       const n = isArray ? value.length : Object.keys(value).length;
-      row.append(h('span', { cls: 'jt-summary', text: isArray ? `Array(${n})` : `{${n === 0 ? '' : '…'}}` }), h('span', { cls: 'jt-count', text: isArray ? '' : `${n} ${n === 1 ? 'key' : 'keys'}` }));
+      const open = isArray ? '[' : '{';
+      const close = isArray ? ']' : '}';
+      if (n === 0) {
+        row.append(h('span', { cls: 'jt-punct', text: `${open}${close}` }), comma);
+        item.append(row, h('span', { cls: 'jt-nl', text: '\n' }));
+        this.nodes.set(item, info);
+        row.firstElementChild!.className = 'jt-toggle';
+        return item;
+      }
+      row.append(h('span', { cls: 'jt-punct', text: open }));
+      // Collapsed, the line shows "{ 3 keys }," from CSS (not text, so the text stays the JSON).
+      row.dataset.summary = ` ${isArray ? `${n} ${n === 1 ? 'item' : 'items'}` : `${n} ${n === 1 ? 'key' : 'keys'}`} ${close}${comma}`;
       item.setAttribute('aria-expanded', 'false');
+      item.append(row, h('span', { cls: 'jt-nl', text: '\n' }));
+      info.close = h('div', { cls: 'jt-close' }, h('span', { cls: 'jt-toggle', attrs: { 'aria-hidden': 'true' } }), indent, h('span', { cls: 'jt-punct', text: close }), comma);
+      info.closeNl = h('span', { cls: 'jt-nl', text: '\n' });
+      info.close.hidden = true;
+      item.append(info.close, info.closeNl);
     } else {
-      row.append(this.leaf(value));
+      row.append(this.leaf(value), comma);
+      item.append(row, h('span', { cls: 'jt-nl', text: '\n' }));
     }
-    item.append(row);
-    const info: NodeInfo = { value, path, item, built: false };
     this.nodes.set(item, info);
     if (container && depth < OPEN_DEPTH) this.expand(item);
     return item;
@@ -94,7 +120,7 @@ export class JsonTree {
 
   private leaf(v: Json): HTMLElement {
     if (v === null) return h('span', { cls: 'jt-null', text: 'null' });
-    if (typeof v === 'string') return h('span', { cls: 'jt-string', text: JSON.stringify(reveal(v)) });
+    if (typeof v === 'string') return h('span', { cls: 'jt-string', text: reveal(JSON.stringify(v)) });
     if (typeof v === 'number') return h('span', { cls: 'jt-number', text: String(v) });
     return h('span', { cls: 'jt-boolean', text: String(v) });
   }
@@ -105,14 +131,14 @@ export class JsonTree {
     const group = h('div', { cls: 'jt-children', role: 'group' });
     const v = info.value as Json[] | Record<string, Json>;
     const level = Number(info.item.getAttribute('aria-level')) + 1;
-    const depth = level - 1;
     const entries: Array<[string | number, Json]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
-    for (const [k, child] of entries.slice(0, MAX_CHILDREN)) group.append(this.node(child, childPath(info.path, k), k, level, depth));
+    const shown = entries.slice(0, MAX_CHILDREN);
+    shown.forEach(([k, child], i) => group.append(this.node(child, childPath(info.path, k), k, level, info.depth + 1, i === entries.length - 1)));
     if (entries.length > MAX_CHILDREN) {
-      group.append(h('div', { cls: 'jt-more muted', text: `… ${entries.length - MAX_CHILDREN} more (Open in Editor shows the whole payload)` }));
+      group.append(h('div', { cls: 'jt-more muted', text: `${'  '.repeat(info.depth + 1)}… ${entries.length - MAX_CHILDREN} more (Open in Editor shows the whole payload)` }), h('span', { cls: 'jt-nl', text: '\n' }));
     }
     info.children = group;
-    info.item.append(group);
+    info.item.insertBefore(group, info.close ?? null);
   }
 
   private expand(item: HTMLElement): void {
@@ -120,6 +146,7 @@ export class JsonTree {
     if (!info || item.getAttribute('aria-expanded') === null) return;
     this.build(info);
     if (info.children) info.children.hidden = false;
+    if (info.close) info.close.hidden = false;
     item.setAttribute('aria-expanded', 'true');
     item.querySelector(':scope > .jt-row > .jt-toggle')?.classList.replace('codicon-chevron-right', 'codicon-chevron-down');
   }
@@ -128,6 +155,7 @@ export class JsonTree {
     const info = this.nodes.get(item);
     if (!info || item.getAttribute('aria-expanded') !== 'true') return;
     if (info.children) info.children.hidden = true;
+    if (info.close) info.close.hidden = true;
     item.setAttribute('aria-expanded', 'false');
     item.querySelector(':scope > .jt-row > .jt-toggle')?.classList.replace('codicon-chevron-down', 'codicon-chevron-right');
   }

@@ -161,11 +161,12 @@ export class ConnectionLifecycle {
       this.fail(gaveUpMessage(this._attempt - 1, why), GAVE_UP_CODE, false, info.closeCode);
       return { retry: false };
     }
+    this.lastRequested = requested !== undefined;
     if (requested !== undefined) {
       // The user asked for it: not a drop to back off from, and the close code of the cut is ours.
       this.sink.state('reconnecting', { reason: why });
       this.lastCause = why;
-      if (info.announce !== false) this.announce(0, { requested: 'user' });
+      if (info.announce !== false) this.announce(0);
       return { retry: true, attempt: this._attempt, delayMs: 0 };
     }
     const delayMs = info.delayMs ?? backoffDelay(this.policy, this._attempt);
@@ -176,11 +177,14 @@ export class ConnectionLifecycle {
   }
 
   private lastCause = '';
+  /** The current attempt follows a reconnect the user asked for (its event says `requested: "user"`). */
+  private lastRequested = false;
 
   /** The `reconnect` event of the current attempt (called by `dropped`, or by a transport whose library waits). */
   announce(delayMs: number, meta?: Record<string, unknown>): void {
     if (this._ended) return;
-    this.sink.reconnect(this._attempt, delayMs, this.lastCause, meta && Object.keys(meta).length > 0 ? meta : undefined);
+    const m = this.lastRequested ? { ...(meta ?? {}), requested: 'user' } : meta;
+    this.sink.reconnect(this._attempt, delayMs, this.lastCause, m && Object.keys(m).length > 0 ? m : undefined);
   }
 
   /**

@@ -310,31 +310,35 @@ describe('inspector views (issue 11)', () => {
       await p.close();
     }
   });
-  test('JSON detail is a collapsible, coloured tree with copy of value and path; raw text and Open in Editor', async () => {
+  test('JSON detail is pretty JSON, coloured and foldable like a tree, with copy of value and path, and Open in Editor', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: httpEvents() } }, { view: 'panel', sessionId: 'a' });
     try {
       const { page } = p;
       await page.waitForSelector('#frame-log .row[data-seq="3"]');
       await page.click('#frame-log .row[data-seq="3"]');
-      await page.waitForSelector('#detail-json .json-tree[role="tree"]');
-      assert.equal(await page.isHidden('#detail-payload'), true, 'the tree is the default view');
-      // Three levels open at first: $, items, items[0].
-      const keys = await page.$$eval('#detail-json .jt-key', (ks) => ks.map((k) => k.textContent));
-      assert.deepEqual(keys.slice(0, 2), ['items', 'id']);
-      assert.equal(await page.$eval('#detail-json .jt-string', (el) => el.textContent), '"alpha"');
-      const colors = await page.$eval('#detail-json', (el) => [getComputedStyle(el.querySelector('.jt-key')!).color, getComputedStyle(el.querySelector('.jt-string')!).color, getComputedStyle(el.querySelector('.jt-number')!).color]);
+      await page.waitForSelector('#detail-payload.json-tree[role="tree"]');
+      // Its text is the pretty-printed JSON; it is coloured and foldable.
+      const json = { items: [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }], total: 2 };
+      assert.equal(await page.textContent('#detail-payload'), JSON.stringify(json, null, 2));
+      const keys = await page.$$eval('#detail-payload .jt-key', (ks) => ks.map((k) => k.textContent));
+      assert.deepEqual(keys.slice(0, 2), ['"items"', '"id"'], 'three levels open at first');
+      assert.equal(await page.$eval('#detail-payload .jt-string', (el) => el.textContent), '"alpha"');
+      const colors = await page.$eval('#detail-payload', (el) => [getComputedStyle(el.querySelector('.jt-key')!).color, getComputedStyle(el.querySelector('.jt-string')!).color, getComputedStyle(el.querySelector('.jt-number')!).color]);
       assert.equal(new Set(colors).size, 3, `keys, strings and numbers have their own colours (${colors})`);
-      // Keyboard: select the root, go down to items, into items[0], its name.
-      await page.click('#detail-json .jt-item[aria-level="1"] > .jt-row');
+      // Keyboard: select the root, go down to items, fold and unfold it, into items[0], its name.
+      await page.click('#detail-payload .jt-item[aria-level="1"] > .jt-row');
       await page.keyboard.press('ArrowDown'); // items
       assert.equal(await page.textContent('#detail-json-path'), '$.items');
-      await page.keyboard.press('ArrowLeft'); // collapse items
-      assert.equal(await page.$eval('#detail-json .jt-selected', (el) => el.getAttribute('aria-expanded')), 'false');
-      await page.keyboard.press('ArrowRight'); // expand
+      const rowsBefore = await page.$$eval('#detail-payload .jt-row', (r) => r.filter((x) => (x as HTMLElement).offsetParent !== null).length);
+      await page.keyboard.press('ArrowLeft'); // fold items
+      assert.equal(await page.$eval('#detail-payload .jt-selected', (el) => el.getAttribute('aria-expanded')), 'false');
+      const rowsFolded = await page.$$eval('#detail-payload .jt-row', (r) => r.filter((x) => (x as HTMLElement).offsetParent !== null).length);
+      assert.ok(rowsFolded < rowsBefore, `folding hides lines (${rowsBefore} -> ${rowsFolded})`);
+      assert.equal(await page.$eval('#detail-payload .jt-selected > .jt-row', (el) => getComputedStyle(el, '::after').content), '" 2 items ],"', 'a folded line sums up what it hides');
+      await page.keyboard.press('ArrowRight'); // unfold
       await page.keyboard.press('ArrowRight'); // first child: items[0]
       assert.equal(await page.textContent('#detail-json-path'), '$.items[0]');
-      await page.keyboard.press('ArrowRight'); // expand items[0]
-      await page.keyboard.press('ArrowRight'); // id
+      await page.keyboard.press('ArrowRight'); // into items[0]: id
       await page.keyboard.press('ArrowDown'); // name
       assert.equal(await page.textContent('#detail-json-path'), '$.items[0].name');
       await page.click('#detail-copy-path');
@@ -342,13 +346,9 @@ describe('inspector views (issue 11)', () => {
       await page.waitForFunction(() => (window as unknown as { __host: { requests(m: string): unknown[] } }).__host.requests('clipboard/copy').length >= 2);
       const copies = (await sent(page, 'clipboard/copy')).map((m) => m.params.text);
       assert.deepEqual(copies.slice(-2), ['$.items[0].name', 'alpha']);
-      // Raw text view and back.
-      await page.click('#detail-json-view');
-      assert.equal(await page.isVisible('#detail-payload'), true);
-      assert.equal(await page.isHidden('#detail-json'), true);
-      assert.match((await page.textContent('#detail-payload')) ?? '', /"name": "alpha"/);
-      await page.click('#detail-json-view');
-      assert.equal(await page.isVisible('#detail-json'), true);
+      // Clicking a chevron folds too.
+      await page.click('#detail-payload .jt-item[aria-level="2"] > .jt-row > .jt-toggle.codicon');
+      assert.equal(await page.$eval('#detail-payload .jt-item[aria-level="2"]', (el) => el.getAttribute('aria-expanded')), 'false');
       // Open in Editor asks the host for the event's whole payload.
       await page.click('#detail-open-editor');
       await page.waitForFunction(() => (window as unknown as { __host: { requests(m: string): unknown[] } }).__host.requests('log/openPayload').length === 1);
@@ -378,25 +378,34 @@ describe('inspector views (issue 11)', () => {
     try {
       const { page } = p;
       await page.waitForSelector('#activity-strip:not([hidden])');
-      await page.waitForFunction(() => (document.querySelector('#activity-msgs .spark-in')?.getAttribute('d') ?? '').length > 20);
-      assert.match((await page.getAttribute('#activity-msgs .spark-in', 'd')) ?? '', /^M0 [\d.]+ L/, 'messages/s as an area');
-      assert.match((await page.getAttribute('#activity-msgs .spark-out', 'd')) ?? '', /^M0 /, 'sent messages/s as a line');
-      assert.match((await page.getAttribute('#activity-bytes .spark-in', 'd')) ?? '', /^M0 /, 'bytes/s too');
+      await page.waitForFunction(() => Number((document.getElementById('activity-msgs') as HTMLElement | null)?.dataset.points ?? 0) > 5);
+      // Drawn on canvases (no element per point): pixels are painted, in more than one colour where in and out differ.
+      const painted = (id: string) => page.evaluate((i) => {
+        const c = document.getElementById(i) as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set<string>();
+        let n = 0;
+        for (let k = 0; k < d.length; k += 4) if (d[k + 3] > 0) { n++; colours.add(`${d[k]},${d[k + 1]},${d[k + 2]}`); }
+        return { n, colours: colours.size };
+      }, id);
+      const msgs = await painted('activity-msgs');
+      assert.ok(msgs.n > 200 && msgs.colours >= 2, `messages/s drawn in and out (${JSON.stringify(msgs)})`);
+      assert.ok((await painted('activity-bytes')).n > 200, 'bytes/s drawn');
       assert.match((await page.textContent('#activity-msgs-box .strip-label')) ?? '', /^msgs ↓ \d+\/s ↑ \d+\/s$/);
-      const bands = await page.$$eval('#activity-bands .band', (bs) => bs.map((b) => b.getAttribute('class')));
-      assert.deepEqual(bands, ['band band-connecting', 'band band-connected', 'band band-reconnecting', 'band band-connected']);
-      const markers = await page.$$eval('#activity-bands .marker', (ms) => ms.map((m) => m.getAttribute('class')));
-      assert.deepEqual(markers, ['marker marker-reconnect', 'marker marker-anomaly']);
-      // Bands are coloured from the theme: connected green, reconnecting amber.
-      const fills = await page.$$eval('#activity-bands .band', (bs) => bs.map((b) => getComputedStyle(b).fill));
-      assert.notEqual(fills[1], fills[2]);
+      assert.equal(await page.getAttribute('#activity-bands', 'data-bands'), 'connecting,connected,reconnecting,connected');
+      assert.equal(await page.getAttribute('#activity-bands', 'data-markers'), 'reconnect,anomaly');
+      const bandColours = await painted('activity-bands');
+      assert.ok(bandColours.colours >= 3, `bands and markers in their own colours (${bandColours.colours})`);
       // A request pattern shows its latency: p50 23 ms, p95 93 ms, and a distribution.
       assert.equal(await page.isVisible('#activity-latency'), true);
       assert.equal(await page.textContent('#activity-latency-text'), 'latency p50 23.0 ms · p95 93.0 ms (3)');
-      assert.equal(await page.$$eval('#activity-histogram .histo-bar', (b) => b.length), 12);
+      assert.equal((await page.getAttribute('#activity-histogram', 'data-bins'))?.split(',').length, 12);
+      assert.ok((await painted('activity-histogram')).n > 20, 'the distribution is drawn');
       // Click the anomaly marker: the log jumps to its row (autoscroll pauses, cursor on it).
       const anomalySeq = events.find((e) => e.kind === 'anomaly')!.seq;
-      await page.dispatchEvent('#activity-bands .marker-anomaly', 'click');
+      const anomaly = events.find((e) => e.kind === 'anomaly')!;
+      const bandsBox = (await page.locator('#activity-bands').boundingBox())!;
+      await page.mouse.click(bandsBox.x + (anomaly.t / events[events.length - 1].t) * bandsBox.width, bandsBox.y + 2);
       await page.waitForSelector(`#frame-log .row.cursor[data-seq="${anomalySeq}"]`);
       assert.equal(await page.getAttribute('#btn-autoscroll', 'aria-pressed'), 'true', 'jumping pauses autoscroll');
       assert.ok((await sent(page, 'log/locateSeq')).some((m) => m.params.seq === anomalySeq));

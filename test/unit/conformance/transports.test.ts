@@ -463,6 +463,11 @@ for (const fx of FIXTURES) {
           assert.equal(rcs.length, 1, 'one reconnect event');
           assert.equal(rcs[0].cause, 'reconnect requested by user');
           assert.equal(rcs[0].attempt, 1);
+          // Not a drop: it says it was asked for, and nothing backs off (SSE's library still waits the
+          // server's retry: delay, which its event reports as waited).
+          assert.equal(rcs[0].meta?.requested, 'user');
+          if (fx.pattern !== 'sse') assert.equal(rcs[0].delayMs, 0);
+          assert.equal(ofKind(after, 'state')[0].code, undefined, 'no close code on a requested reconnect');
           const states = ofKind(after, 'state').map((s) => s.state);
           assert.equal(states[0], 'reconnecting', `states ${states}`);
           assert.equal(ofKind(after, 'state')[0].reason, 'reconnect requested by user');
