@@ -349,6 +349,8 @@ export class FrameLog {
 
   private onScroll(): void {
     if (Math.abs(this.scroller.scrollTop - this.expectedScrollTop) >= 1) {
+      // The user moved: rows they now look at are worth asking for again.
+      if (this.retryTimer === undefined) this.fetchRetries = 0;
       const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - ROW_HEIGHT / 2;
       if (atBottom !== this.pinned) this.setPinned(atBottom);
     }
@@ -401,7 +403,9 @@ export class FrameLog {
     else this.scroller.removeAttribute('aria-activedescendant');
     this.events.onScroll(first);
     this.evict();
-    if (this.missing(first, last)) this.scheduleFetch();
+    // While a failed fetch waits to be asked again (or the retries are spent), a render from a
+    // resize or a style change must not ask on its own: the retry schedule decides.
+    if (this.missing(first, last) && this.retryTimer === undefined && this.fetchRetries < MAX_FETCH_RETRIES) this.scheduleFetch();
   }
 
   private makeRow(): PooledRow {
