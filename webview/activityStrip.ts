@@ -25,6 +25,23 @@ export function sparkPoints(values: number[], max: number, width: number, height
 
 const BAND_LABEL: Record<BandState, string> = { connecting: 'connecting', connected: 'connected', reconnecting: 'reconnecting', down: 'down' };
 
+/**
+ * Per-second rates over a trailing second: with buckets shorter than a second, a feed of a few
+ * messages a second would otherwise draw as a comb of 0s and peaks.
+ */
+export function perSecond(values: number[], bucketMs: number): number[] {
+  const n = Math.max(1, Math.round(1000 / Math.max(1, bucketMs)));
+  if (n === 1) return values;
+  const out: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    if (i >= n) sum -= values[i - n];
+    out.push(sum / Math.min(n, i + 1));
+  }
+  return out;
+}
+
 /** A theme colour by its VS Code variable name (without `--vscode-`), with fallbacks. */
 function themeColor(...names: string[]): string {
   const style = getComputedStyle(document.body);
@@ -173,10 +190,10 @@ export class ActivityStrip {
     this.element.hidden = s === null;
     if (!s) return;
     this.span = Math.max(s.durationMs, s.bucketMs);
-    this.msgs.inV = s.msgsIn;
-    this.msgs.outV = s.msgsOut;
-    this.bytes.inV = s.bytesIn;
-    this.bytes.outV = s.bytesOut;
+    this.msgs.inV = perSecond(s.msgsIn, s.bucketMs);
+    this.msgs.outV = perSecond(s.msgsOut, s.bucketMs);
+    this.bytes.inV = perSecond(s.bytesIn, s.bucketMs);
+    this.bytes.outV = perSecond(s.bytesOut, s.bucketMs);
     // What is drawn, as data: for assistive tools and tests (a canvas has no DOM to read).
     this.bands.dataset.bands = s.bands.map((b) => b.state).join(',');
     this.bands.dataset.markers = s.markers.map((m) => m.kind).join(',');

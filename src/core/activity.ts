@@ -129,7 +129,8 @@ export class ActivityTracker {
   snapshot(nowT = this.lastT, withLatency = true): ActivitySnapshot {
     const end = Math.max(nowT, this.lastT);
     const used = Math.min(ACTIVITY_BUCKETS, Math.floor(end / this.width) + 1);
-    const per = (a: Float64Array) => Array.from(a.subarray(0, used), (v) => Math.round((v * 1000) / this.width));
+    // Per second, to a thousandth: a poll a second must not round to nothing.
+    const per = (a: Float64Array) => Array.from(a.subarray(0, used), (v) => Math.round((v * 1_000_000) / this.width) / 1000);
     const bands = this.bands.map((b) => ({ ...b }));
     const open = bands[bands.length - 1];
     if (open && open.state !== 'down') open.to = end;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
+import { demoProfiles } from '../../src/demo';
 // @ts-expect-error: plain ESM module shared with scripts/start.mjs, no type declarations
 import * as launch from '../../scripts/vscode/launch.mjs';
 import { launchWorkbench, quickPick, waitUntil, type Workbench } from './harness';
@@ -42,8 +43,8 @@ describe('the inspector in the editor area (issue 11)', { timeout: 600_000 }, ()
     refusedPort = await launch.freePort();
     wb = await launchWorkbench({
       name: 'inspector-editor',
-      profiles: (urls, webhookPort) => [
-        ...launch.demoProfiles(urls, webhookPort),
+      profiles: (urls) => [
+        ...demoProfiles(urls),
         // Nothing listens there: the connection is refused.
         { name: 'Refused API', pattern: 'http', url: `http://127.0.0.1:${refusedPort}/items` },
       ],
@@ -64,7 +65,7 @@ describe('the inspector in the editor area (issue 11)', { timeout: 600_000 }, ()
     assert.ok(g > r, 'the completed badge is green, not red');
     await panel.locator('#frame-log .row.status-ok .c-chan', { hasText: '200 OK' }).first().waitFor({ timeout: 10_000 });
     // The toolbar is icons with tooltips, in groups.
-    assert.deepEqual(await panel.locator('#session-header [role="group"]').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label'))), ['Connection', 'Log', 'Export']);
+    assert.deepEqual(await panel.locator('#session-header [role="toolbar"] [role="group"]').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label'))), ['Connection', 'Log', 'Export']);
     assert.match((await panel.locator('#btn-reconnect').getAttribute('title')) ?? '', /^Reconnect/);
     // The editor area has room: the log and the detail side by side with the divider.
     await panel.locator('#split-divider').waitFor();
@@ -84,7 +85,7 @@ describe('the inspector in the editor area (issue 11)', { timeout: 600_000 }, ()
     // Close its tab with the mouse (a palette command would hide the toast), then use the toast's button.
     const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Wirescope: Refused API' }).first();
     await tab.hover();
-    await tab.locator('.action-label.codicon-close, .codicon-close').first().click();
+    await tab.locator('.tab-actions').first().click();
     await tab.waitFor({ state: 'detached', timeout: 10_000 });
     await toast.locator('.monaco-button', { hasText: 'Open Inspector' }).click();
     const panel = await wb.panel('Refused API', 20_000);
@@ -133,16 +134,23 @@ describe('the inspector in the editor area (issue 11)', { timeout: 600_000 }, ()
     }
     const back = state.sessions.find((s) => s.name === sse.name)!;
     assert.ok(back.stats.framesIn >= sse.stats.framesIn, `its log came back (${back.stats.framesIn} >= ${sse.stats.framesIn} frames)`);
-    // Its inspector shows the log and why it ended; Reconnect starts it again.
-    // The session list's selection may already be it (then no pick is asked).
+    // Its inspector shows the log and why it ended; Reconnect starts it again. (The selected session
+    // opens without a pick; otherwise the pick offers the SSE session.)
     await wb.palette('Wirescope: Open in Editor');
-    const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: sse.name }).first();
+    const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
     if (await pick.isVisible({ timeout: 3000 }).catch(() => false)) await quickPick(wb.page, sse.name);
-    const panel: Frame = await wb.panel(sse.name, 30_000);
-    await panel.locator('#frame-log .row.frame-in').first().waitFor({ timeout: 20_000 });
+    const panel: Frame = await wb.webviewFrame('body[data-view="panel"] #app', 30_000);
+    const shown = (await panel.locator('#session-name').textContent())?.trim() ?? '';
+    const restored = state.sessions.find((s) => s.name === shown);
+    assert.ok(restored, `the panel shows a restored session (${shown})`);
+    await panel.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
     assert.match((await panel.locator('#session-reason').textContent()) ?? '', /Restored after a window reload/);
+    assert.equal(await panel.locator('#session-state').getAttribute('data-tone'), 'ok', 'ended by the window: not a failure');
     await wb.screenshot('inspector-restored-after-reload');
     await panel.locator('#btn-reconnect').click();
-    await waitUntil('a live SSE session again', async () => (await sessionsNamed('SSE feed')).some((s) => !s.ended && s.stats.framesIn > 0), 30_000, 300);
+    const base = shown.replace(/ #\d+$/, '');
+    const known = new Set(state.sessions.map((s) => s.id));
+    const again = await waitUntil(`a new session of ${base}`, async () => (await sessionsNamed(base)).find((s) => !known.has(s.id) && s.stats.framesIn > 0), 30_000, 300);
+    assert.ok(again.name.startsWith(base));
   });
 });

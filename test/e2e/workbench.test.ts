@@ -11,11 +11,19 @@ import { acceptProposed, filesContaining, launchWorkbench, waitUntil, type Workb
 
 let wb: Workbench;
 
+/** The name of the session the last connect() started ("SSE feed", or "SSE feed #2" when one runs). */
+let lastName = '';
+
 /** Connect a workspace profile from the palette and return the inspector showing its session. */
 async function connect(profile: string): Promise<Frame> {
+  const before = new Set((await wb.revealState()).sessions.map((s) => s.id));
   await wb.palette('Wirescope: Connect to Profile…', profile);
+  // Sessions of one profile get distinct names: the new session is "profile" or "profile #N".
+  const started = await waitUntil(`a new session of "${profile}"`, async () => (await wb.revealState()).sessions.find((s) => !before.has(s.id)), 20_000, 300);
+  assert.ok(started.name === profile || started.name.startsWith(`${profile} #`), `the new session is named after its profile (${started.name})`);
+  lastName = started.name;
   const frame = await wb.inspector(30_000);
-  await waitUntil(`the inspector to show "${profile}"`, async () => (await frame.locator('#session-name').textContent())?.trim() === profile, 20_000);
+  await waitUntil(`the inspector to show "${started.name}"`, async () => (await frame.locator('#session-name').textContent())?.trim() === started.name, 20_000);
   return frame;
 }
 
@@ -127,13 +135,13 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     await frame.locator('#frame-log .row.frame-in', { hasText: message }).first().waitFor({ timeout: 15_000 });
     await frame.locator('#filter-text input').fill('');
     const state = await wb.revealState();
-    const session = state.sessions.filter((s) => s.name === 'WebSocket feed' && !s.ended).pop();
+    const session = state.sessions.filter((s) => s.name === lastName && !s.ended).pop();
     assert.ok(session && session.stats.framesOut >= 1);
   });
 
   scenario('Export Log writes an NDJSON and a HAR file that parse', async () => {
     const frame = await connect('WebSocket feed');
-    await waitUntil('frames to export', async () => (await wb.revealState()).sessions.some((x) => x.name === 'WebSocket feed' && !x.ended && x.stats.framesIn > 0), 20_000, 300);
+    await waitUntil('frames to export', async () => (await wb.revealState()).sessions.some((x) => x.name === lastName && !x.ended && x.stats.framesIn > 0), 20_000, 300);
     const exported = (ext: string) => readdirSync(wb.workspaceDir).filter((f) => f.endsWith(ext)).map((f) => join(wb.workspaceDir, f));
     // The save dialog proposes a file in the workspace folder; the user accepts it.
     await frame.locator('#btn-export-ndjson').click();
@@ -155,7 +163,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     const ids: Record<string, string> = {};
     for (const name of names) {
       await connect(name);
-      const s = await waitUntil(`${name} open`, async () => (await wb.revealState()).sessions.filter((x) => x.name === name && !x.ended).pop(), 20_000, 300);
+      const s = await waitUntil(`${name} open`, async () => (await wb.revealState()).sessions.filter((x) => x.name === lastName && !x.ended).pop(), 20_000, 300);
       await waitUntil(`${name} to be open`, async () => (await wb.revealState()).sessions.find((x) => x.id === s.id)?.state === 'open', 20_000, 300);
       ids[name] = s.id;
     }
@@ -235,7 +243,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
 
   scenario('a malformed .vscode/wirescope.json shows a clear problem and the side bar keeps working', async () => {
     await connect('SSE feed');
-    const sse = await waitUntil('a live SSE session', async () => (await wb.revealState()).sessions.filter((x) => x.name === 'SSE feed' && !x.ended && x.stats.framesIn > 0).pop(), 20_000, 300);
+    const sse = await waitUntil('a live SSE session', async () => (await wb.revealState()).sessions.filter((x) => x.name === lastName && !x.ended && x.stats.framesIn > 0).pop(), 20_000, 300);
     const good = readFileSync(wb.profilesFile, 'utf8');
     writeFileSync(wb.profilesFile, '{ "profiles": [ { "name": "broken", \n');
     try {
