@@ -292,8 +292,12 @@ describe('inspector views (issue 11)', () => {
       const { page } = p;
       await page.waitForSelector('#frame-log .row[data-seq="9"]');
       assert.equal(await page.isHidden('#session-url'), true, 'the URL is a tooltip in the side bar');
-      const header = await page.$eval('#session-header', (el) => el.getBoundingClientRect().height);
+      // Without its activity strip (one chart in the side bar) the header is a line or two.
+      const header = await page.$eval('#session-header', (el) => el.getBoundingClientRect().height - (document.getElementById('activity-strip')?.getBoundingClientRect().height ?? 0));
       assert.ok(header < 90, `the header stays small (${header}px)`);
+      assert.equal(await page.isHidden('#activity-bytes-box'), true, 'the side bar strip shows one chart');
+      const strip = await page.$eval('#activity-strip', (el) => el.getBoundingClientRect().height);
+      assert.ok(strip <= 64, `the strip is small (${strip}px)`);
       const filters = await page.$eval('#filter-bar', (el) => el.getBoundingClientRect().height);
       assert.ok(filters < 40, `the filters take one line (${filters}px)`);
       assert.equal(await page.isHidden('#filter-anomalies'), true, 'rarer filters fold behind a button');
