@@ -2,6 +2,7 @@
  * Detail pane for the selected event: full payload (JSON pretty-printed when it parses, binary as
  * a hex dump plus base64), headers with secrets masked until revealed, and meta.
  */
+import { isCredentialHeader } from '../src/shared/credentials';
 import type { WireEvent } from '../src/shared/events';
 import { base64ToBytes, formatMs, formatSize, hexDump, prettyJson, reveal } from './format';
 import { JsonTree } from './jsonTree';
@@ -9,7 +10,6 @@ import { h, kvTable, setText } from './ui/dom';
 import { button, iconButton } from './ui/toolkit';
 
 /** Header names whose values are credentials: masked in the UI until the user reveals them. */
-const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$/i;
 const MASK = '••••••••';
 
 function display(v: unknown): string {
@@ -143,8 +143,8 @@ export class DetailPane {
   }
 
   private headersTable(headers: Array<[string, string]>): Node {
-    const hasSecret = headers.some(([k]) => SECRET_HEADERS.test(k));
-    const rows = headers.map(([k, v]): [string, string] => [reveal(k), SECRET_HEADERS.test(k) && !this.revealSecrets ? MASK : reveal(v, true)]);
+    const hasSecret = headers.some(([k]) => isCredentialHeader(k));
+    const rows = headers.map(([k, v]): [string, string] => [reveal(k), isCredentialHeader(k) && !this.revealSecrets ? MASK : reveal(v, true)]);
     const head = h('div', { cls: 'detail-head' }, h('h4', { text: 'Headers' }));
     if (hasSecret) {
       head.append(

@@ -11,15 +11,33 @@ export interface EventPrinter {
   print(e: WireEvent): string | undefined;
 }
 
+/**
+ * Characters JSON.stringify leaves raw that a terminal may act on: DEL, C1 controls (U+0080-U+009F,
+ * among them the 8-bit CSI and OSC), line and paragraph separators, bidirectional controls, the BOM.
+ * C0 controls are already escaped by JSON.stringify.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * One event as a JSON line that is safe on a terminal: the same JSON value (a `\uXXXX` escape
+ * parses to the same string), with no character a terminal could interpret.
+ */
+export function jsonLine(e: unknown): string {
+  const text = JSON.stringify(e);
+  JSON_UNSAFE.lastIndex = 0;
+  if (!JSON_UNSAFE.test(text)) return text + '\n';
+  return text.replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+}
+
 export class NdjsonPrinter implements EventPrinter {
   print(e: WireEvent): string {
-    return JSON.stringify(e) + '\n';
+    return jsonLine(e);
   }
 }
 
 export class SummaryPrinter implements EventPrinter {
   print(e: WireEvent): string | undefined {
-    return e.kind === 'summary' ? JSON.stringify(e) + '\n' : undefined;
+    return e.kind === 'summary' ? jsonLine(e) : undefined;
   }
 }
 

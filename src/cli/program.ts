@@ -7,6 +7,8 @@ import { runDemo } from './demo';
 import { parseTestArgs, runTest, TEST_FLAGS } from './test';
 import { loadProfilesForCli, parseProfilesArgs, PROFILES_FLAGS, resolveForCli, runProfiles, usableProfile } from './profiles';
 import { parseProxyArgs, PROXY_HELP } from './proxy';
+import { escapePreview } from './format';
+import { maskUrlPasswords } from '../shared/credentials';
 import { version } from '../../package.json';
 
 const MAIN_HELP = `wirescope ${version}: open a connection of any backend communication pattern and log every frame, timing and reconnect.
@@ -62,8 +64,17 @@ streaming, async jobs, webhooks and MQTT. Binds 127.0.0.1 unless --host says oth
 
 ${flagHelp(DEMO_FLAGS)}`;
 
+/**
+ * Every line on stderr goes through the same escaping as pretty output (a server's reason phrase or
+ * close reason cannot reach the terminal raw) and never shows a URL's password.
+ */
+function safeIo(io: CliIo): CliIo {
+  return { ...io, write: (text) => io.write(text), error: (line) => io.error(escapePreview(maskUrlPasswords(line), 2000)) };
+}
+
 /** Run the CLI; resolves with the exit code. */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = safeIo(rawIo);
   const [command, ...rest] = argv;
   try {
     switch (command) {

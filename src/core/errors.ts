@@ -1,4 +1,6 @@
 /** Turns any thrown value into one clear line for people, plus a stable code. Never a stack trace. */
+import { maskUrlPasswords } from '../shared/credentials';
+
 export interface Described {
   message: string;
   code?: string;
@@ -26,15 +28,21 @@ function firstLine(s: string): string {
 
 /** Describe an error; `target` (host:port or URL) makes network messages specific. */
 export function describeError(err: unknown, target?: string): Described {
+  const d = describeRaw(err, target === undefined ? undefined : maskUrlPasswords(target));
+  // A URL quoted in a message never shows its password.
+  return d.message.includes('@') ? { ...d, message: maskUrlPasswords(d.message) } : d;
+}
+
+function describeRaw(err: unknown, target?: string): Described {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; hostname?: unknown } | null;
   if (e && typeof e === 'object' && !e.code && e.cause) {
     // fetch-style errors wrap the socket error.
-    const inner = describeError(e.cause, target);
+    const inner = describeRaw(e.cause, target);
     if (inner.code) return inner;
   }
   if (e && typeof e === 'object' && !e.code && Array.isArray(e.errors) && e.errors.length > 0) {
     // AggregateError from happy-eyeballs connects.
-    return describeError(e.errors[0], target);
+    return describeRaw(e.errors[0], target);
   }
   const code = e && typeof e === 'object' && typeof e.code === 'string' ? e.code : undefined;
   const raw = e && typeof e === 'object' && typeof e.message === 'string' ? e.message : String(err);
@@ -83,13 +91,13 @@ export function checkUrl(url: string, schemes: readonly string[]): string | unde
   try {
     u = new URL(url);
   } catch {
-    return `Invalid URL: "${url}"`;
+    return `Invalid URL: "${maskUrlPasswords(url)}"`;
   }
   const scheme = u.protocol.replace(/:$/, '');
   if (!schemes.includes(scheme)) {
     return `Unsupported URL scheme "${scheme}:" here; expected ${schemes.map((s) => s + ':').join(' or ')}`;
   }
-  if (!u.hostname) return `Invalid URL: "${url}" has no host`;
+  if (!u.hostname) return `Invalid URL: "${maskUrlPasswords(url)}" has no host`;
   if (u.port && (Number(u.port) < 1 || Number(u.port) > 65535)) return `Invalid port in URL: ${u.port}`;
   return undefined;
 }

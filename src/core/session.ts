@@ -8,6 +8,7 @@ import { loadTransport, type TransportLoader } from './registry';
 import { SequenceCheck } from './sequenceCheck';
 import { ProxySequenceCheck } from './proxy/streamCheck';
 import type { ProxyConnectionInfo, ProxyFault } from './proxy/captureProxy';
+import { maskUrlPasswords } from '../shared/credentials';
 import type { FrameOptions, OutboundMessage, Transport, TransportSink } from './transport';
 
 export interface SessionDeps {
@@ -138,6 +139,20 @@ export class Session {
     this.transport.ping(data);
   }
 
+  /** True when the pattern can stop reading while the event consumer catches up (back-pressure). */
+  get canPause(): boolean {
+    return !!this.transport?.pause;
+  }
+
+  /** Stop reading from the network until resume(), where the pattern can (see Transport.pause). */
+  pause(): void {
+    if (!this.finished) this.transport?.pause?.();
+  }
+
+  resume(): void {
+    this.transport?.resume?.();
+  }
+
   /** Drop the connection and reconnect now (where the pattern supports it). */
   reconnect(): void {
     if (!this.transport?.reconnect) throw new Error(`The ${this.options.pattern} pattern cannot reconnect`);
@@ -237,9 +252,9 @@ export class Session {
     if (this.finished) return;
     clearTimeout(this.durationTimer);
     const body: Record<string, unknown> = { kind: 'state', state };
-    if (reason !== undefined) body.reason = reason;
+    if (reason !== undefined) body.reason = maskUrlPasswords(reason);
     if (extra?.code !== undefined) body.code = extra.code;
-    if (extra?.url !== undefined) body.url = extra.url;
+    if (extra?.url !== undefined) body.url = maskUrlPasswords(extra.url);
     if (extra?.meta !== undefined) body.meta = extra.meta;
     this.current = state;
     this.push(body as EventBody);
@@ -280,10 +295,11 @@ export class Session {
       }
       if (this.closing && state !== 'closing') return;
       this.current = state;
+      // URLs and messages that quote one never carry a password (every pattern, every output).
       const body: Record<string, unknown> = { kind: 'state', state };
-      if (extra?.reason !== undefined) body.reason = extra.reason;
+      if (extra?.reason !== undefined) body.reason = maskUrlPasswords(extra.reason);
       if (extra?.code !== undefined) body.code = extra.code;
-      if (extra?.url !== undefined) body.url = extra.url;
+      if (extra?.url !== undefined) body.url = maskUrlPasswords(extra.url);
       if (extra?.meta !== undefined) body.meta = extra.meta;
       this.push(body as EventBody);
     },
@@ -298,11 +314,13 @@ export class Session {
     reconnect: (attempt, delayMs, cause, meta) => {
       if (this.finished) return;
       this.reconnects++;
+      cause = maskUrlPasswords(cause);
       const body = (meta ? { kind: 'reconnect', attempt, delayMs, cause, meta } : { kind: 'reconnect', attempt, delayMs, cause }) as EventBody;
       this.push(body);
     },
     error: (message, code) => {
       if (this.finished) return;
+      message = maskUrlPasswords(message);
       this.push(code ? { kind: 'error', message, code } : { kind: 'error', message });
     },
     emit: (body) => {

@@ -53,7 +53,10 @@ export function isLoopbackHost(host: string): boolean {
 /** What the receiver learnt about one request, handed to `onRequest` before the frame is logged. */
 export interface ReceivedRequest {
   method: string;
+  /** The path of the request target, as received (not normalised). */
   path: string;
+  /** The whole request target (path and query) as received. */
+  target: string;
   query: Record<string, string | string[]>;
   headers: Record<string, string>;
   /** The body up to the preview limit. */
@@ -151,9 +154,14 @@ export class WebhookReceiver {
         const prev = query[k];
         query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
+      // The request target as received: new URL() would normalise it (`//etc/passwd` -> `/passwd`,
+      // `/a/../b` -> `/b`), and a debugging tool shows what the caller sent.
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
       const received: ReceivedRequest = {
         method: req.method ?? 'GET',
-        path: u.pathname,
+        path: q < 0 ? target : target.slice(0, q),
+        target,
         query,
         headers,
         body: Buffer.concat(kept, keptBytes),
@@ -165,6 +173,7 @@ export class WebhookReceiver {
       }
       // Credentials a caller sends (Authorization, cookies) are not written to the log.
       const meta: Record<string, unknown> = { method: received.method, path: received.path, headers: redactHeaders(headers) };
+      if (q >= 0) meta.target = target;
       if (Object.keys(query).length > 0) meta.query = query;
       if (received.signatureCheck) {
         const c = received.signatureCheck;

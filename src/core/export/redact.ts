@@ -3,28 +3,14 @@
  * authorization-like headers are masked unless the user asked to reveal them, and the values of
  * secrets used by the session are replaced wherever they occur, revealed or not.
  */
+import { isCredentialHeader } from '../../shared/credentials';
 import type { WireEvent } from '../../shared/events';
 
 export const MASK = '••••';
 const REDACTED = '[secret]';
 
-/** True for headers that carry credentials. */
-export function isSensitiveHeader(name: string): boolean {
-  const n = name.toLowerCase();
-  return (
-    n === 'authorization' ||
-    n === 'proxy-authorization' ||
-    n === 'cookie' ||
-    n === 'set-cookie' ||
-    n === 'x-api-key' ||
-    n.includes('token') ||
-    n.includes('secret') ||
-    n.includes('key') ||
-    n.includes('auth') ||
-    n.includes('password') ||
-    n.includes('signature')
-  );
-}
+/** True for headers that carry credentials: the one rule in shared/credentials, used by every output. */
+export const isSensitiveHeader = isCredentialHeader;
 
 export interface RedactOptions {
   /** Show authorization-like headers as they are (the `wirescope.revealAuthHeaders` setting). */
