@@ -33,6 +33,8 @@ export interface ConnectCommand {
   profile?: string;
   /** `--profiles FILE`: where the profile is (default: `.vscode/wirescope.json` from the current folder up). */
   profilesFile?: string;
+  /** When stdout is slow, drop frames from the output (counted) instead of pausing the connection. */
+  dropWhenSlow?: boolean;
   help: boolean;
 }
 
@@ -115,7 +117,7 @@ export interface ConnectTarget extends ConnectCommand {
   hmacAlg?: 'sha256' | 'sha1';
 }
 
-const IDLE_PATTERNS: readonly PatternId[] = ['sse', 'stream', 'long-poll'];
+const IDLE_PATTERNS: readonly PatternId[] = ['sse', 'stream', 'long-poll', 'http'];
 
 function mqtt(t: ConnectTarget): MqttOptions {
   return (t.options.mqtt ??= {});
@@ -159,7 +161,7 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'preview-limit', value: 'bytes', group: 'General', help: 'Bytes of each payload kept in `data` (the size still counts all of it).', apply: (t, v) => (t.options.previewLimit = intValue('preview-limit', v, 0)) },
   {
     name: 'timeout', value: 'ms', group: 'General',
-    help: 'long-poll: client-side hold limit per request; async: overall limit; http: connect timeout and response timeout (default 30000); other patterns: connect timeout.',
+    help: 'long-poll: client-side hold limit per request; async: overall limit; http: the connect timeout and the wait for response headers (default 30000), not the body (see --idle-timeout, --total-timeout); other patterns: connect timeout.',
     apply: (t, v) => {
       const ms = intValue('timeout', v, 1);
       if (t.options.pattern === 'long-poll') (t.options.longPoll ??= {}).timeoutMs = ms;
@@ -173,10 +175,11 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   },
   {
     name: 'idle-timeout', value: 'ms', group: 'General', patterns: IDLE_PATTERNS,
-    help: 'sse, stream, long-poll: treat the connection as dead after this long without data.',
+    help: 'sse, stream, long-poll: treat the connection as dead after this long without data; http: fail when a response body sends nothing for this long (default 30000, 0 = off).',
     apply: (t, v) => {
       const ms = intValue('idle-timeout', v, 0);
-      if (t.options.pattern === 'sse') (t.options.sse ??= {}).idleTimeoutMs = ms;
+      if (t.options.pattern === 'http') t.options.bodyIdleTimeoutMs = ms;
+      else if (t.options.pattern === 'sse') (t.options.sse ??= {}).idleTimeoutMs = ms;
       else if (t.options.pattern === 'stream') (t.options.stream ??= {}).idleTimeoutMs = ms;
       else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
     },
@@ -198,6 +201,16 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   },
   { name: 'profile', value: 'NAME', group: 'Profiles', help: 'Start from this saved profile; the other flags (and a URL) override its fields.', apply: (t, v) => (t.profile = v) },
   { name: 'profiles', value: 'FILE', group: 'Profiles', help: 'Profiles file of --profile (default: .vscode/wirescope.json in this folder or the nearest one above).', apply: (t, v) => (t.profilesFile = v) },
+  {
+    name: 'total-timeout', value: 'ms', group: 'General', patterns: ['http'],
+    help: 'http: limit on the whole exchange, from sending the request to the last body byte, redirects included (default off).',
+    apply: (t, v) => (t.options.totalTimeoutMs = intValue('total-timeout', v, 1)),
+  },
+  {
+    name: 'drop-when-slow', group: 'General',
+    help: 'When stdout falls behind, skip printing frames (counted: summary.output.dropped and one line on stderr) instead of pausing the connection until it catches up.',
+    apply: (t) => (t.dropWhenSlow = true),
+  },
   { name: 'help', short: 'h', group: 'General', help: 'Show this help.', apply: (t) => (t.help = true) },
 
   // Request

@@ -6,10 +6,21 @@ import { describeError } from '../core/errors';
 import { EXIT, type CliIo } from './runConnect';
 import { main } from './program';
 
+/**
+ * Bytes stdout may hold unwritten before the CLI counts its consumer as slow (then the session
+ * stops reading, or drops frames with --drop-when-slow). Larger than the stream's own 16 KiB
+ * mark, so a consumer that keeps up never makes the connection stop and start.
+ */
+const STDOUT_BACKLOG_BYTES = 1 << 20;
+
 function processIo(): CliIo {
   return {
     write: (text) => {
       process.stdout.write(text);
+      return process.stdout.writableLength < STDOUT_BACKLOG_BYTES;
+    },
+    onDrain: (cb) => {
+      process.stdout.once('drain', cb);
     },
     error: (line) => {
       process.stderr.write(`wirescope: ${line}\n`);
@@ -52,7 +63,10 @@ function run(): void {
   });
   void main(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
-    // Anything a transport forgot to close must not keep the CLI alive after the summary.
-    setTimeout(() => process.exit(code), 2000).unref();
+    // Anything a transport forgot to close must not keep the CLI alive after the summary; but the
+    // output is written out first (a pipe that reads slowly still gets every line).
+    const exitSoon = () => setTimeout(() => process.exit(code), 2000).unref();
+    if (process.stdout.writableLength > 0) process.stdout.once('drain', exitSoon);
+    else exitSoon();
   }, fatal);
 }

@@ -6,6 +6,7 @@ import { Session, type SessionObserver } from '../core/session';
 import type { StateEvent, SummaryEvent, WireEvent } from '../shared/events';
 import type { ConnectCommand } from './args';
 import { createPrinter, shouldColor } from './format';
+import { redactHeaders } from '../shared/credentials';
 
 /** Exit codes of `wirescope`. */
 export const EXIT = {
@@ -22,7 +23,13 @@ export const EXIT = {
 
 /** Where the command writes and how it is stopped; the real process in main.ts, something else in tests. */
 export interface CliIo {
-  write(text: string): void;
+  /**
+   * Write to stdout. Returns false when the consumer has fallen behind (its backlog is over the
+   * limit); `onDrain` then says when it has caught up.
+   */
+  write(text: string): boolean | void;
+  /** Call `cb` once stdout's backlog has been written out (after write() returned false). */
+  onDrain?(cb: () => void): void;
   /** One line on stderr. */
   error(line: string): void;
   isTTY: boolean;
@@ -32,6 +39,26 @@ export interface CliIo {
   cwd?: string;
   /** Calls `stop` on Ctrl+C / SIGTERM; returns a function that removes the handlers. */
   onInterrupt(stop: (signal: string) => void): () => void;
+}
+
+/**
+ * Credential headers are masked in everything the CLI prints, with the one rule of
+ * shared/credentials: request headers already are at the source; response headers (Set-Cookie, a
+ * token echoed back) and any other `…headers` in `meta` are masked here. Returns `e` itself when
+ * there is nothing to mask (the common case, cheaply).
+ */
+function maskEventHeaders(e: WireEvent): WireEvent {
+  const meta = (e as { meta?: Record<string, unknown> }).meta;
+  if (meta === undefined) return e;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(meta)) {
+    const v = meta[k];
+    if ((k === 'headers' || /headers$/i.test(k)) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const masked = redactHeaders(v as Record<string, string>);
+      if (Object.keys(masked).some((h) => masked[h] !== (v as Record<string, string>)[h])) (out ??= { ...meta })[k] = masked;
+    }
+  }
+  return out ? ({ ...e, meta: out } as WireEvent) : e;
 }
 
 /** Why a session failed, in one line: the terminal state's reason, else the last error. */
@@ -62,14 +89,43 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   let lastError: string | undefined;
   let terminal: StateEvent | undefined;
   let httpError: { status: number; seq: number } | undefined;
+  // Back-pressure: when stdout falls behind, stop reading from the network until it catches up
+  // (the peer is held back by TCP), or with --drop-when-slow skip frames and count them. Either
+  // way memory stays bounded whatever the consumer's speed.
+  let behind = false;
+  let dropping = false;
+  let dropped = 0;
+  let droppedSinceNotice = 0;
+  const pretty = cmd.format === 'pretty';
+  const caughtUp = () => {
+    behind = false;
+    if (dropping) {
+      dropping = false;
+      if (pretty && droppedSinceNotice > 0) io.write(`   … ${droppedSinceNotice} frame${droppedSinceNotice === 1 ? '' : 's'} not printed: stdout was slow (--drop-when-slow)\n`);
+      droppedSinceNotice = 0;
+    } else session.resume();
+  };
   session.onEvent((raw: WireEvent) => {
     const e = secrets.length ? sanitizeEvent(raw, redaction) : raw;
     if (e.kind === 'error') lastError = e.message;
     if (e.kind === 'state' && (e.state === 'closed' || e.state === 'failed')) terminal = e;
     const status = httpStatusOf(e);
     if (status !== undefined && status >= 400 && !httpError) httpError = { status, seq: e.seq };
-    const text = printer.print(e);
-    if (text !== undefined) io.write(text);
+    if (dropping && e.kind === 'frame') {
+      dropped++;
+      droppedSinceNotice++;
+      return;
+    }
+    const shown = e.kind === 'summary' && dropped > 0 ? ({ ...e, output: { dropped } } as SummaryEvent) : maskEventHeaders(e);
+    const text = printer.print(shown);
+    if (text === undefined) return;
+    if (io.write(text) === false && !behind && io.onDrain && e.kind !== 'summary') {
+      behind = true;
+      // Patterns that cannot pause (request-driven ones pace themselves) keep writing into the backlog.
+      dropping = cmd.dropWhenSlow === true;
+      if (!dropping) session.pause();
+      io.onDrain(caughtUp);
+    }
   });
   const removeInterrupt = io.onInterrupt((signal) => void session.close(signal === 'SIGINT' ? 'interrupted (Ctrl+C)' : `stopped by ${signal}`));
   let summary: SummaryEvent;
@@ -79,6 +135,7 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   } finally {
     removeInterrupt();
   }
+  if (dropped > 0) io.error(`${dropped} frame${dropped === 1 ? '' : 's'} not printed: stdout was slow (--drop-when-slow); the summary counts them all`);
   if (summary.state === 'failed') {
     io.error(redactText(failureLine({ lastError, terminal }), secrets));
     return EXIT.failed;

@@ -15,6 +15,7 @@ import type { TimingPhases } from '../shared/events';
 import { describeError } from './errors';
 import { RequestTiming } from './netTiming';
 import { flatHeaders, nodeTlsOptions } from './tlsOptions';
+import { headersForRedirect, maskUrlPasswords, redactUrl } from '../shared/credentials';
 
 /** Default limit for reaching a ready socket (TCP connect plus TLS handshake). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -49,6 +50,8 @@ export interface SentRequest {
   headers: Record<string, string>;
   /** Body size in bytes. */
   bodySize: number;
+  /** On a redirect hop to another origin: the credential headers (lower-case names) that were not sent. */
+  credentialsDropped?: string[];
 }
 
 /** A response whose body is still streaming. */
@@ -72,6 +75,11 @@ export interface HttpResponse {
    * Rejects with an HttpClientError if the stream fails before its end.
    */
   readBody(limit?: number): Promise<BodyPreview>;
+  /**
+   * Start reading the whole body like readBody(), with a live view of what has arrived so far
+   * (for a session that ends mid-body: the partial response is still logged).
+   */
+  startBodyRead(limit?: number): BodyRead;
   /** Timing phases (final once the body has ended). */
   phases(): TimingPhases;
   /** Drop the connection (the body stream errors with `reason`, default an abort). */
@@ -87,6 +95,12 @@ export interface BodyPreview {
   truncated: boolean;
 }
 
+/** A body being read: its promise, and what has arrived so far. */
+export interface BodyRead {
+  done: Promise<BodyPreview>;
+  snapshot(): BodyPreview;
+}
+
 /** A failed exchange, with a one-line message (from describeError) and a stable code. */
 export class HttpClientError extends Error {
   readonly code: string | undefined;
@@ -98,6 +112,54 @@ export class HttpClientError extends Error {
     this.code = code;
     this.cause = cause;
   }
+}
+
+/**
+ * A response body that failed before its end: the message names the real cause (the body ended
+ * early, a malformed chunk, a reset), and `partial` holds what arrived, so that the status,
+ * headers and partial body can still be logged.
+ */
+export class HttpBodyError extends HttpClientError {
+  constructor(
+    message: string,
+    code: string | undefined,
+    readonly partial: BodyPreview,
+    cause?: unknown,
+  ) {
+    super(message, code, cause);
+  }
+}
+
+/** What the request side saw after the headers arrived (the parser's error, a socket reset). */
+interface BodyState {
+  reqError?: unknown;
+}
+
+/** The one line for a body that stopped before its end, with its real cause. */
+function bodyFailure(err: unknown, res: IncomingMessage, state: BodyState, received: number, target: string): { message: string; code: string | undefined } {
+  const own = err as { code?: unknown; name?: unknown } | null;
+  if (own && (own.name === 'AbortError' || own.code === 'ABORT_ERR')) return { message: 'Request aborted', code: 'ABORT_ERR' };
+  if (err instanceof HttpClientError && err.code !== 'ECONNRESET') return { message: err.message, code: err.code };
+  const why = state.reqError as { code?: unknown; message?: unknown; reason?: unknown } | undefined;
+  const whyCode = typeof why?.code === 'string' ? why.code : undefined;
+  const parserReason = String(why?.reason ?? why?.message ?? '').replace(/^Parse Error: /, '');
+  if (whyCode?.startsWith('HPE_')) {
+    const chunked = /CHUNK/.test(whyCode) || /chunk/i.test(parserReason);
+    const what = chunked ? 'malformed chunked encoding' : 'malformed HTTP body';
+    return { message: `Response body broken (${target}): ${what} after ${received} bytes (${parserReason || whyCode})`, code: whyCode };
+  }
+  const expected = Number(res.headers['content-length']);
+  const reset = whyCode === 'ECONNRESET' || whyCode === 'EPIPE';
+  const how = reset ? 'the connection was reset by the server' : whyCode ? describeError(why).message : 'the server closed the connection';
+  if (Number.isFinite(expected) && expected > received) {
+    // The code stays ECONNRESET (the connection ended before the body did) for programs; the message says how.
+    return { message: `Response body incomplete (${target}): body ended after ${received} of ${expected} bytes; ${how}`, code: 'ECONNRESET' };
+  }
+  const chunked = /chunked/i.test(String(res.headers['transfer-encoding'] ?? ''));
+  return {
+    message: `Response body incomplete (${target}): ${chunked ? 'the chunked body ended without its last chunk' : 'the body ended early'} after ${received} bytes; ${how}`,
+    code: 'ECONNRESET',
+  };
 }
 
 function toHttpError(err: unknown, target: string): HttpClientError {
@@ -123,33 +185,8 @@ function abortError(): HttpClientError {
   return new HttpClientError('Request aborted', 'ABORT_ERR');
 }
 
-/** Header values that are credentials: logged by scheme only, so logs and exports hold no secrets. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token']);
-
-/** Replace credential values in headers that are going to be logged (`Bearer abc` -> `Bearer ***`). */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!SECRET_HEADERS.has(name.toLowerCase())) {
-      out[name] = value;
-      continue;
-    }
-    const scheme = /^(Basic|Bearer|Digest|Token|Negotiate|NTLM|AWS4-HMAC-SHA256)\s/i.exec(value);
-    out[name] = scheme ? `${scheme[1]} ***` : '***';
-  }
-  return out;
-}
-
-/** Hide credentials in a URL that is going to be shown or logged. */
-export function redactUrl(url: string | URL): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.href;
-  } catch {
-    return String(url);
-  }
-}
+// The one rule for what a credential is lives in shared/credentials; these names stay exported here for callers.
+export { redactHeaders, redactUrl } from '../shared/credentials';
 
 /**
  * Send one request on a fresh connection and resolve when the response headers arrive.
@@ -161,7 +198,7 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
   try {
     url = new URL(opts.url);
   } catch {
-    return Promise.reject(new HttpClientError(`Invalid URL: "${String(opts.url)}"`, 'ERR_INVALID_URL'));
+    return Promise.reject(new HttpClientError(`Invalid URL: "${maskUrlPasswords(String(opts.url))}"`, 'ERR_INVALID_URL'));
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.reject(new HttpClientError(`Unsupported URL scheme "${url.protocol}" here; expected http: or https:`, 'ERR_INVALID_URL'));
@@ -209,6 +246,9 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
         ...(secure ? nodeTlsOptions(opts.tls) : {}),
       };
       req = (secure ? https : http).request(url, options);
+      // Node keeps at most 2000 raw header entries (1000 fields) by default and drops the rest
+      // silently; the header block's size limit (16 KB) already bounds it.
+      req.maxHeadersCount = 0;
     } catch (err) {
       // Invalid header names or values, bad methods: Node throws synchronously.
       fail(err);
@@ -244,7 +284,12 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
       socket.prependOnceListener('data', () => timing.markFirstByte());
     });
 
-    req.on('error', fail);
+    const bodyState: BodyState = {};
+    req.on('error', (err) => {
+      // After the headers, the request side names why the body broke (parser error, reset).
+      if (settled) bodyState.reqError ??= err;
+      fail(err);
+    });
     req.on('response', (res) => {
       clearTimeout(connectTimer);
       clearTimeout(ttfbTimer);
@@ -259,7 +304,7 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
       // An error after the headers belongs to the body reader; keep Node from throwing it.
       res.on('error', () => undefined);
       settled = true;
-      resolve(makeResponse(url.href, res, timing, target));
+      resolve(makeResponse(url.href, res, timing, target, bodyState));
     });
 
     if (opts.onRequest) {
@@ -271,7 +316,7 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
   });
 }
 
-function makeResponse(url: string, res: IncomingMessage, timing: RequestTiming, target: string): HttpResponse {
+function makeResponse(url: string, res: IncomingMessage, timing: RequestTiming, target: string, state: BodyState): HttpResponse {
   return {
     url,
     status: res.statusCode ?? 0,
@@ -281,13 +326,19 @@ function makeResponse(url: string, res: IncomingMessage, timing: RequestTiming, 
     message: res,
     timing,
     async *[Symbol.asyncIterator]() {
+      let received = 0;
       try {
-        for await (const chunk of res) yield chunk as Buffer;
+        for await (const chunk of res) {
+          received += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
       } catch (err) {
-        throw toHttpError(err, target);
+        const d = bodyFailure(err, res, state, received, target);
+        throw new HttpClientError(d.message, d.code, err);
       }
     },
-    readBody: (limit = Number.POSITIVE_INFINITY) => readBody(res, limit, target),
+    readBody: (limit = Number.POSITIVE_INFINITY) => startBodyRead(res, limit, target, state).done,
+    startBodyRead: (limit = Number.POSITIVE_INFINITY) => startBodyRead(res, limit, target, state),
     phases: () => timing.phases(),
     destroy: (reason?: Error) => {
       res.destroy(reason ?? abortError());
@@ -295,17 +346,19 @@ function makeResponse(url: string, res: IncomingMessage, timing: RequestTiming, 
   };
 }
 
-function readBody(res: IncomingMessage, limit: number, target: string): Promise<BodyPreview> {
-  return new Promise<BodyPreview>((resolve, reject) => {
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let size = 0;
-    let done = false;
+function startBodyRead(res: IncomingMessage, limit: number, target: string, state: BodyState): BodyRead {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let size = 0;
+  const snapshot = (): BodyPreview => ({ preview: Buffer.concat(kept, keptBytes), size, truncated: size > keptBytes });
+  const done = new Promise<BodyPreview>((resolve, reject) => {
+    let finished = false;
     const finish = (err?: unknown) => {
-      if (done) return;
-      done = true;
-      if (err) reject(toHttpError(err, target));
-      else resolve({ preview: Buffer.concat(kept, keptBytes), size, truncated: size > keptBytes });
+      if (finished) return;
+      finished = true;
+      if (!err) return resolve(snapshot());
+      const d = bodyFailure(err, res, state, size, target);
+      reject(new HttpBodyError(d.message, d.code, snapshot(), err));
     };
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
@@ -319,11 +372,12 @@ function readBody(res: IncomingMessage, limit: number, target: string): Promise<
     res.once('error', (err) => finish(err));
     res.once('close', () => {
       // `close` without `end` means the connection dropped mid-body.
-      if (!res.complete) finish(Object.assign(new Error('The connection closed before the response body ended'), { code: 'ECONNRESET' }));
+      if (!res.complete) finish(res.errored ?? Object.assign(new Error('The connection closed before the response body ended'), { code: 'ECONNRESET' }));
       else finish();
     });
     if (res.readableEnded) finish();
   });
+  return { done, snapshot };
 }
 
 /** Status codes that are redirects with a Location to follow. */
@@ -430,7 +484,10 @@ export function createNodeFetch(defaults: NodeFetchOptions = {}): NodeFetch {
     const signal = init.signal ?? undefined;
     const mode = init.redirect ?? 'follow';
     const hooks = defaults.hooks ?? {};
+    let dropped: string[] = [];
     for (let hop = 0; ; hop++) {
+      const onRequest = hooks.onRequest;
+      const droppedNow = dropped;
       const res = await httpRequest({
         url,
         method,
@@ -440,7 +497,7 @@ export function createNodeFetch(defaults: NodeFetchOptions = {}): NodeFetch {
         connectTimeoutMs: defaults.connectTimeoutMs,
         now: defaults.now,
         signal,
-        onRequest: hooks.onRequest,
+        onRequest: onRequest && (droppedNow.length > 0 ? (sent) => onRequest({ ...sent, credentialsDropped: droppedNow }) : onRequest),
       });
       const next = mode === 'manual' ? undefined : followRedirect(res, method);
       if (next) {
@@ -448,6 +505,10 @@ export function createNodeFetch(defaults: NodeFetchOptions = {}): NodeFetch {
         res.destroy();
         if (mode === 'error') throw new HttpClientError(`Redirected to ${redactUrl(next.url)}, but redirects are not allowed here`, 'ERR_REDIRECT');
         if (hop + 1 > maxRedirects) throw new HttpClientError(`Too many redirects (more than ${maxRedirects})`, 'ERR_TOO_MANY_REDIRECTS');
+        // The redirect policy of every HTTP-based pattern: credentials stay with their origin.
+        const policy = headersForRedirect(headers, url, next.url);
+        dropped = policy.dropped;
+        if (dropped.length > 0) for (const name of Object.keys(headers)) if (!(name in policy.headers)) delete headers[name];
         url = next.url;
         method = next.method;
         if (next.dropBody) {

@@ -57,7 +57,8 @@ export function checkIdField(idField: string): string | undefined {
 
 function makeExtractor(idField: string): Extractor {
   const field = idField.trim();
-  if (field === 'sse-id') return (e) => ({ key: e.meta?.id, problem: e.meta?.id === undefined ? 'absent' : undefined });
+  // An event without an `id:` of its own carries the last id (meta.idInherited): it has no identity of its own.
+  if (field === 'sse-id') return (e) => (e.meta?.idInherited === true ? { key: undefined, problem: 'absent' } : { key: e.meta?.id, problem: e.meta?.id === undefined ? 'absent' : undefined });
   if (/^header:/i.test(field)) {
     const name = field.slice('header:'.length).trim().toLowerCase();
     if (!name) throw new Error('Invalid id field "header:": name a header, e.g. header:X-Delivery-Id');

@@ -49,6 +49,14 @@ export interface Transport {
   ping?(data?: string): void;
   /** Drop the current connection and reconnect now. */
   reconnect?(): void;
+  /**
+   * Stop reading from the network (the consumer of the events is behind): the socket is paused, so
+   * the peer is held back by TCP flow control, and liveness timers that would misread the silence
+   * (idle, pong) are suspended. Events of data already read may still arrive.
+   */
+  pause?(): void;
+  /** Read again after pause(). */
+  resume?(): void;
   /** Close; resolves after the terminal state was reported. Safe to call twice. */
   close(reason?: string): Promise<void>;
 }

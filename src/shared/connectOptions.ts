@@ -82,6 +82,16 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** HTTP-based patterns: give up when a connected request gets no response headers within this long (time to first byte). */
   responseTimeoutMs?: number;
+  /**
+   * `http`: limit on the whole exchange, from sending the request to the last byte of the final
+   * response's body, redirect hops included. Off (0) by default: a large download is legitimate.
+   */
+  totalTimeoutMs?: number;
+  /**
+   * `http`: limit on silence while a response body is arriving (no byte for this long). Default
+   * 30 s (the response timeout's default); 0 turns it off.
+   */
+  bodyIdleTimeoutMs?: number;
   /** HTTP: follow redirects (each hop is still logged). */
   followRedirects?: boolean;
   maxRedirects?: number;

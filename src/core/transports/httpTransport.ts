@@ -1,7 +1,8 @@
 import zlib from 'node:zlib';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
-import { HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type HttpResponse, type SentRequest } from '../httpClient';
+import { HttpBodyError, HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type BodyRead, type HttpResponse, type SentRequest } from '../httpClient';
+import { headersForRedirect } from '../../shared/credentials';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 
 /**
@@ -49,6 +50,12 @@ class HttpTransport implements Transport {
   private readonly abort = new AbortController();
   private ended = false;
   private opened = false;
+  /** The response whose body is being read: logged as it stands if the session ends mid-body. */
+  private reading: { res: HttpResponse; body: BodyRead; location: string | undefined; timingLogged: boolean } | undefined;
+  /** Why the exchange was cut by one of its own limits (total, body idle); reported instead of the abort. */
+  private limitHit: { message: string; code: string } | undefined;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -74,7 +81,12 @@ class HttpTransport implements Transport {
     let body: string | undefined = options.body;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     const visited = new Set<string>();
+    let dropped: string[] = [];
     sink.state('connecting', { url: redactUrl(url) });
+    const total = options.totalTimeoutMs ?? 0;
+    if (total > 0) {
+      this.totalTimer = setTimeout(() => this.cut(`total timeout: the exchange took longer than ${total} ms`, 'ERR_TOTAL_TIMEOUT'), total);
+    }
     try {
       for (let hop = 0; ; hop++) {
         visited.add(`${method} ${url}`);
@@ -88,7 +100,7 @@ class HttpTransport implements Transport {
           responseTimeoutMs: options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
           signal: this.abort.signal,
           now: sink.now,
-          onRequest: (sent) => this.logRequest(sent, body, hop),
+          onRequest: (sent) => this.logRequest(sent, body, hop, dropped),
           onConnected: () => {
             if (!this.opened) {
               this.opened = true;
@@ -111,10 +123,11 @@ class HttpTransport implements Transport {
           this.fail(`Too many redirects: more than ${maxRedirects} hops (last to ${redactUrl(next.url)})`, 'ERR_TOO_MANY_REDIRECTS');
           return;
         }
-        if (new URL(next.url).origin !== new URL(url).origin) {
-          // Credentials are for the origin they were given to, as browsers and curl do.
-          for (const name of Object.keys(headers)) if (['authorization', 'cookie', 'proxy-authorization'].includes(name.toLowerCase())) delete headers[name];
-        }
+        // The redirect policy of every HTTP-based pattern (shared/credentials): credentials are for
+        // the origin they were given to, as browsers and curl do; the next hop's out frame says what was dropped.
+        const policy = headersForRedirect(headers, url, next.url);
+        dropped = policy.dropped;
+        for (const name of Object.keys(headers)) if (!(name in policy.headers)) delete headers[name];
         url = next.url;
         method = next.method;
         if (next.dropBody) {
@@ -124,35 +137,88 @@ class HttpTransport implements Transport {
       }
     } catch (err) {
       if (this.ended) return;
-      const d = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, url);
+      const d = this.limitHit ?? (err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, url));
       this.fail(d.message, d.code);
+    } finally {
+      clearTimeout(this.totalTimer);
+      clearTimeout(this.idleTimer);
     }
   }
 
-  private logRequest(sent: SentRequest, body: string | undefined, hop: number): void {
+  /** One of the exchange's own limits was reached: stop it; run() reports `message`. */
+  private cut(message: string, code: string): void {
+    if (this.ended || this.limitHit) return;
+    this.limitHit = { message, code };
+    this.abort.abort();
+  }
+
+  /** Silence while the body arrives is limited too (default: the response timeout's 30 s). */
+  private watchBodyIdle(res: HttpResponse): void {
+    const limit = this.options.bodyIdleTimeoutMs ?? this.options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    if (!(limit > 0)) return;
+    let received = 0;
+    const arm = () => {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.cut(`idle timeout: the response body sent nothing for ${limit} ms (after ${received} bytes)`, 'ERR_IDLE_TIMEOUT'), limit);
+    };
+    res.message.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      arm();
+    });
+    res.message.once('close', () => clearTimeout(this.idleTimer));
+    arm();
+  }
+
+  private logRequest(sent: SentRequest, body: string | undefined, hop: number, dropped: string[]): void {
     const meta: Record<string, unknown> = { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers) };
     if (hop > 0) meta.hop = hop;
+    if (dropped.length > 0) meta.credentialsDropped = dropped;
     this.sink.frame('out', body ?? '', { meta });
   }
 
   private async logResponse(res: HttpResponse, location: string | undefined): Promise<void> {
+    const read = res.startBodyRead(this.sink.previewLimit);
+    const reading = { res, body: read, location, timingLogged: false };
+    this.reading = reading;
+    this.watchBodyIdle(res);
+    let body: BodyPreview;
+    try {
+      body = await read.done;
+    } catch (err) {
+      // The status and headers arrived: log them with what the body had, then report the real cause.
+      if (this.reading === reading && !this.ended) this.logIn(reading, err instanceof HttpBodyError ? err.partial : read.snapshot(), this.limitHit?.message ?? (err as Error).message);
+      throw err;
+    } finally {
+      clearTimeout(this.idleTimer);
+      if (this.reading === reading) this.reading = undefined;
+    }
+    this.logIn(reading, body);
+  }
+
+  /** The response's timing and `in` frame; `incomplete` says why the body stopped early. */
+  private logIn(reading: NonNullable<HttpTransport['reading']>, body: BodyPreview, incomplete?: string): void {
     const { sink } = this;
-    const body = await res.readBody(sink.previewLimit);
+    const { res, location } = reading;
     const meta: Record<string, unknown> = { status: res.status, statusText: res.statusText, headers: res.headers };
     if (location !== undefined) {
       meta.redirect = true;
       meta.location = redactUrl(location);
     }
+    if (incomplete !== undefined) meta.incomplete = incomplete;
     const timingMeta: Record<string, unknown> = { status: res.status, url: redactUrl(res.url) };
     if (location !== undefined) timingMeta.redirect = true;
-    sink.timing(res.phases(), timingMeta);
+    if (incomplete !== undefined) timingMeta.incomplete = true;
+    if (!reading.timingLogged) {
+      reading.timingLogged = true;
+      sink.timing(res.phases(), timingMeta);
+    }
     let payload: Uint8Array = body.preview;
     let size = body.size;
     const coding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
     if (coding && coding !== 'identity') {
       meta.contentEncoding = coding;
       // Only a complete body can be decoded; a truncated one is shown as received.
-      const decoded = body.truncated ? undefined : decodeContent(coding, body.preview);
+      const decoded = body.truncated || incomplete !== undefined ? undefined : decodeContent(coding, body.preview);
       if (decoded) {
         meta.encodedSize = body.size;
         payload = decoded;
@@ -178,6 +244,12 @@ class HttpTransport implements Transport {
 
   close(reason?: string): Promise<void> {
     if (!this.ended) {
+      // Ended mid-body (--duration, Ctrl+C): the response is logged as it stands.
+      const reading = this.reading;
+      this.reading = undefined;
+      if (reading) this.logIn(reading, reading.body.snapshot(), `session ended mid-body: ${reason ?? 'closed by user'}`);
+      clearTimeout(this.totalTimer);
+      clearTimeout(this.idleTimer);
       this.end('closed', reason ?? 'closed by user');
       this.abort.abort();
     }

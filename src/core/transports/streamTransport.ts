@@ -88,6 +88,8 @@ class StreamTransport implements Transport {
       if (idleMs <= 0) return;
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
+        // Silence while reading is paused for back-pressure is ours, not the server's.
+        if (this.paused) return armIdle();
         idleCause = `idle timeout: nothing received for ${idleMs} ms`;
         attempt.abort();
       }, idleMs);
@@ -134,7 +136,25 @@ class StreamTransport implements Transport {
     }
   }
 
+  /** Reading is paused for back-pressure (see Transport.pause); the current response's socket is held. */
+  private paused = false;
+  private reading: HttpResponse | undefined;
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.reading?.message.socket?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.reading?.message.socket?.resume();
+  }
+
   private async readStream(res: HttpResponse, stopSignal: AbortSignal, armIdle: () => void, idleCause: () => string | undefined): Promise<Ending> {
+    this.reading = res;
+    if (this.paused) res.message.socket?.pause();
     const { sink } = this;
     const contentType = res.headers['content-type'];
     const split = this.so.split ?? 'auto';

@@ -21,6 +21,8 @@ export const createWsTransport: TransportFactory = ({ options, sink }) => new Ws
 class WsTransport implements Transport {
   private ws: WebSocket | undefined;
   private readonly lc: ConnectionLifecycle;
+  /** Reading is paused for back-pressure (see Transport.pause). */
+  private paused = false;
   private lastCause = '';
   private pingTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
@@ -115,7 +117,8 @@ class WsTransport implements Transport {
       if (ws.protocol) meta.protocol = ws.protocol;
       if (ws.extensions) meta.extensions = ws.extensions;
       this.lc.opened(options.url, meta);
-      this.startLiveness(ws);
+      if (this.paused) ws.pause();
+      else this.startLiveness(ws);
       for (const text of options.send ?? []) this.sendNow(ws, { data: text });
     });
 
@@ -180,6 +183,24 @@ class WsTransport implements Transport {
       });
       if (plan.retry) void this.lc.wait(plan.delayMs).then((go) => go && this.connect());
     });
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    // A paused socket reads no pong either: the pong timeout must not take the silence for a dead link.
+    this.stopLiveness();
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const ws = this.ws;
+    if (ws?.readyState === WebSocket.OPEN) {
+      ws.resume();
+      this.startLiveness(ws);
+    }
   }
 
   private startLiveness(ws: WebSocket): void {
