@@ -4,7 +4,7 @@
  * to exit, so start-up and shutdown count too.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isPatternAvailable } from '../src/core/registry';
@@ -95,4 +95,52 @@ export async function benchCli(ctx: BenchContext): Promise<void> {
       runs: { ours: r.oursRuns.map(Math.round), bare: r.bareRuns.map(Math.round) },
     });
   }
+  await pipedRss(ctx);
+}
+
+/** Resident memory of a process from /proc (MB), 0 when it cannot be read. */
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `wirescope connect ws://... --format ndjson | cat > /dev/null` with millions of messages: the
+ * CLI's peak RSS. stdout is a real pipe to a real `cat`, which reads more slowly than the feed
+ * arrives, so without back-pressure every printed line would wait in memory.
+ */
+async function pipedRss(ctx: BenchContext): Promise<void> {
+  const cli = join(ROOT, 'dist/cli.js');
+  if (!existsSync(cli)) throw new Error('dist/cli.js was not built');
+  const n = ctx.quick ? 1_000_000 : 4_000_000;
+  const url = `ws://127.0.0.1:${ctx.feed.httpPort}/ws-lib?n=${n}&size=100`;
+  ctx.log(`  CLI piped to cat, WebSocket ${n / 1e6}M, ndjson ...`);
+  const cat = spawn('cat', [], { stdio: ['pipe', 'ignore', 'inherit'] });
+  await new Promise<void>((r) => (cat.stdin!.writable ? r() : cat.stdin!.once('ready', () => r())));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'connect', url, '--count', String(n), '--format', 'ndjson'], { cwd: ROOT, stdio: ['ignore', cat.stdin!, 'pipe'] });
+  cat.stdin!.destroy();
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid!))), 100);
+  const guard = setTimeout(() => child.kill('SIGKILL'), 900_000);
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  clearInterval(sampler);
+  clearTimeout(guard);
+  await new Promise<void>((r) => (cat.exitCode !== null ? r() : cat.once('exit', () => r())));
+  if (code !== 0) throw new Error(`wirescope exited ${code}: ${err.trim().split('\n')[0]}`);
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.add({
+    id: 'cli.piped.rss',
+    what: `CLI peak RSS, --format ndjson | cat, WebSocket ${n / 1e6}M x 100 B (${Math.round(n / seconds).toLocaleString('en-US')} msg/s)`,
+    value: Math.round(peak),
+    unit: 'MB',
+    target: '< 300 MB',
+    met: peak < 300,
+  });
 }

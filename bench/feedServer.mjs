@@ -184,7 +184,7 @@ server.on('upgrade', (req, socket, head) => {
     return;
   }
   if (u.pathname === '/ws-lib') {
-    wss.handleUpgrade(req, socket, head, (ws) => feedWithLibrary(ws, intParam(u, 'n', 1000, 2_000_000), intParam(u, 'size', 100, 60_000)));
+    wss.handleUpgrade(req, socket, head, (ws) => feedWithLibrary(ws, intParam(u, 'n', 1000, 5_000_000), intParam(u, 'size', 100, 60_000)));
     return;
   }
   const key = req.headers['sec-websocket-key'];

@@ -66,7 +66,7 @@ function run(): void {
     // Anything a transport forgot to close must not keep the CLI alive after the summary; but the
     // output is written out first (a pipe that reads slowly still gets every line).
     const exitSoon = () => setTimeout(() => process.exit(code), 2000).unref();
-    if (process.stdout.writableLength > 0) process.stdout.once('drain', exitSoon);
-    else exitSoon();
+    const whenWritten = (): unknown => (process.stdout.writableLength > 0 ? setTimeout(whenWritten, 20) : exitSoon());
+    whenWritten();
   }, fatal);
 }
