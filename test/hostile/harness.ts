@@ -12,7 +12,9 @@
  * Each failure is classified, and the suite prints its totals from what actually happened.
  */
 import { after, describe, test } from 'node:test';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/program';
 import type { CliIo } from '../../src/cli/runConnect';
 import type { WireEvent } from '../../src/shared/events';
@@ -106,9 +108,30 @@ function tally(cls: FailureClass | undefined): void {
   else totals.wrong++;
 }
 
-export function totalsLine(): string {
-  const t = totals;
-  return `hostile: ${t.cases} cases over ${byPattern.size} patterns, ${t.passed} passed, ${t.crashes} crashes, ${t.hangs} hangs, ${t.leaks} leaks, ${t.unbounded} unbounded, ${t.injections} terminal injections, ${t.wrong} wrong logs`;
+function line(t: typeof totals, patterns: number): string {
+  return `${t.cases} cases over ${patterns} patterns, ${t.passed} passed, ${t.crashes} crashes, ${t.hangs} hangs, ${t.leaks} leaks, ${t.unbounded} unbounded, ${t.injections} terminal injections, ${t.wrong} wrong logs`;
+}
+
+export function totalsLine(label: string): string {
+  return `hostile (${label}): ${line(totals, byPattern.size)}`;
+}
+
+/**
+ * Each test file is its own process: the run's totals go through a file keyed by the runner's pid,
+ * and every file prints the totals of the run so far (the last one printed is the whole run's).
+ */
+function runSoFar(): string {
+  const file = join(tmpdir(), `wirescope-hostile-totals-${process.ppid}.ndjson`);
+  appendFileSync(file, JSON.stringify({ ...totals, patterns: [...byPattern.keys()] }) + '\n');
+  const sum = { cases: 0, passed: 0, crashes: 0, hangs: 0, leaks: 0, injections: 0, unbounded: 0, wrong: 0 };
+  const patterns = new Set<string>();
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (!l) continue;
+    const f = JSON.parse(l) as typeof sum & { patterns: string[] };
+    for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += f[k];
+    for (const p of f.patterns) patterns.add(p);
+  }
+  return `hostile, run so far: ${line(sum, patterns.size)}`;
 }
 
 async function runCase(c: HostileCase): Promise<void> {
@@ -203,7 +226,7 @@ async function runCase(c: HostileCase): Promise<void> {
 }
 
 /** Register a table of cases with the test runner: one describe per pattern, one test per case. */
-export function registerSuite(cases: readonly HostileCase[]): void {
+export function registerSuite(label: string, cases: readonly HostileCase[]): void {
   const patterns = [...new Set(cases.map((c) => c.pattern))];
   for (const p of patterns) {
     describe(`hostile ${p}`, () => {
@@ -214,9 +237,11 @@ export function registerSuite(cases: readonly HostileCase[]): void {
     });
   }
   after(() => {
-    const line = totalsLine();
-    console.log(line);
-    if (process.env.WIRESCOPE_HOSTILE_TOTALS) appendFileSync(process.env.WIRESCOPE_HOSTILE_TOTALS, line + '\n');
+    const own = totalsLine(label);
+    const all = runSoFar();
+    console.log(own);
+    console.log(all);
+    if (process.env.WIRESCOPE_HOSTILE_TOTALS) appendFileSync(process.env.WIRESCOPE_HOSTILE_TOTALS, `${own}\n${all}\n`);
   });
 }
 
