@@ -13,12 +13,14 @@ export interface SseEvent {
   data: string;
   /** The last event id so far (it persists across events), '' when none. */
   lastEventId: string;
+  /** The event's block had an `id` field of its own (false: lastEventId is inherited from an earlier event). */
+  ownId: boolean;
 }
 
 export interface SseHandlers {
   event(e: SseEvent): void;
-  /** A valid `retry:` field, in ms. */
-  retry?(ms: number): void;
+  /** A valid `retry:` field, in ms, and its digits as sent (a huge value does not survive Number()). */
+  retry?(ms: number, raw: string): void;
 }
 
 const LF = 10;
@@ -35,6 +37,8 @@ export class SseParser {
   private hasData = false;
   private type = '';
   private lastId = '';
+  /** The current block set the id itself. */
+  private blockId = false;
 
   constructor(private readonly on: SseHandlers) {}
 
@@ -52,6 +56,7 @@ export class SseParser {
     this.data = '';
     this.hasData = false;
     this.type = '';
+    this.blockId = false;
     this.lastId = lastEventId;
   }
 
@@ -138,10 +143,13 @@ export class SseParser {
         this.type = value;
         break;
       case 'id':
-        if (!value.includes('\0')) this.lastId = value;
+        if (!value.includes('\0')) {
+          this.lastId = value;
+          this.blockId = true;
+        }
         break;
       case 'retry':
-        if (/^\d+$/.test(value)) this.on.retry?.(Number(value));
+        if (/^\d+$/.test(value)) this.on.retry?.(Number(value), value);
         break;
       default:
         break;
@@ -149,11 +157,13 @@ export class SseParser {
   }
 
   private dispatch(): void {
+    const ownId = this.blockId;
+    this.blockId = false;
     if (!this.hasData) {
       this.type = '';
       return;
     }
-    const e: SseEvent = { type: this.type || 'message', data: this.data, lastEventId: this.lastId };
+    const e: SseEvent = { type: this.type || 'message', data: this.data, lastEventId: this.lastId, ownId };
     this.data = '';
     this.hasData = false;
     this.type = '';

@@ -76,6 +76,9 @@ export interface StreamResponse {
   readSome(limit: number, waitMs: number): Promise<{ preview: Buffer; size: number }>;
   /** Drop the connection; the reader's `end` gets `reason` (default an abort). */
   destroy(reason?: HttpClientError): void;
+  /** Stop reading the socket (back-pressure: the peer is held back by TCP) until resume(). */
+  pause(): void;
+  resume(): void;
 }
 
 type BodyMode = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
@@ -388,6 +391,14 @@ class Exchange implements StreamResponse {
 
   phases(): TimingPhases {
     return this.timing.phases();
+  }
+
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
   }
 
   read(reader: BodyReader): void {

@@ -1,5 +1,7 @@
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
+import { headersForRedirect } from '../../shared/credentials';
+import { resolvePolicy } from '../backoff';
 import { followRedirect, HttpClientError, isTextualBody, redactHeaders, redactUrl, type SentRequest } from '../httpClient';
 import { ConnectionLifecycle, USER_RECONNECT_CAUSE } from '../lifecycle';
 import { SseParser, type SseEvent } from '../sseParser';
@@ -35,6 +37,11 @@ class SseTransport implements Transport {
   /** The server's latest `retry:`: the delay before the next attempt. */
   private retryMs: number | undefined;
   private connections = 0;
+  /** The reconnect delay cap: a server's `retry:` above it is clamped (and said so once). */
+  private readonly retryCap: number;
+  private retryClampSaid = false;
+  /** Reading is paused for back-pressure (see Transport.pause). */
+  private paused = false;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -49,8 +56,10 @@ class SseTransport implements Transport {
     });
     this.parser = new SseParser({
       event: (e) => this.onEvent(e),
-      retry: (ms) => (this.retryMs = ms),
+      retry: (ms, raw) => this.onRetry(ms, raw),
     });
+    // A timer cannot wait longer than 2^31-1 ms (Node fires it at once instead, with a warning).
+    this.retryCap = Math.min(resolvePolicy(options.reconnect).maxDelayMs, 2 ** 31 - 1);
   }
 
   start(): void {
@@ -93,6 +102,7 @@ class SseTransport implements Transport {
     try {
       let url = options.url;
       const maxRedirects = options.maxRedirects ?? 10;
+      let dropped: string[] = [];
       for (let hop = 0; ; hop++) {
         res = await openStream({
           url,
@@ -103,13 +113,17 @@ class SseTransport implements Transport {
           connectTimeoutMs: options.connectTimeoutMs,
           now: this.sink.now,
           signal: attempt.signal,
-          onRequest: (sent) => this.logRequest(sent),
+          onRequest: (sent) => this.logRequest(sent, dropped),
         });
         const next = followRedirect(res, method);
         if (!next) break;
         this.sink.timing(res.phases(), { status: res.status, url: redactUrl(res.url), redirect: true, location: res.headers.location });
         res.destroy();
         if (hop + 1 > maxRedirects) throw new HttpClientError(`Too many redirects (more than ${maxRedirects})`, 'ERR_TOO_MANY_REDIRECTS');
+        // The redirect policy of every HTTP-based pattern: credentials stay with their origin.
+        const policy = headersForRedirect(headers, url, next.url);
+        dropped = policy.dropped;
+        for (const name of Object.keys(headers)) if (!(name in policy.headers)) delete headers[name];
         url = next.url;
         method = next.method;
         if (next.dropBody) {
@@ -179,6 +193,7 @@ class SseTransport implements Transport {
 
   private open(res: StreamResponse): void {
     this.current = res;
+    if (this.paused) res.pause();
     this.cutCause = undefined;
     this.parser.reset();
     const meta: Record<string, unknown> = { status: res.status, statusText: res.statusText, headers: res.headers };
@@ -195,13 +210,27 @@ class SseTransport implements Transport {
     });
   }
 
+  /** The server's `retry:`: above the reconnect delay cap it is clamped, and the log says so once. */
+  private onRetry(ms: number, raw: string): void {
+    if (ms <= this.retryCap) {
+      this.retryMs = ms;
+      return;
+    }
+    this.retryMs = this.retryCap;
+    if (this.retryClampSaid) return;
+    this.retryClampSaid = true;
+    this.sink.error(`server sent retry: ${raw.length > 40 ? raw.slice(0, 40) + '…' : raw} ms, above the reconnect delay cap; clamped to ${this.retryCap} ms`, 'SSE_RETRY_CLAMPED');
+  }
+
   private onEvent(e: SseEvent): void {
     if (this.lc.ended) return;
     const id = e.lastEventId;
-    // One options object per frame, and a meta object only when there is something in it.
+    // One options object per frame, and a meta object only when there is something in it. An event
+    // without an `id:` of its own carries the stream's last id (the resume point), marked
+    // `idInherited`: it has no identity of its own, so a sequence check counts it as unidentified.
     if (id) {
       this.lastEventId = id;
-      this.sink.frame('in', e.data, { channel: e.type, meta: { id } });
+      this.sink.frame('in', e.data, { channel: e.type, meta: e.ownId ? { id } : { id, idInherited: true } });
     } else {
       this.sink.frame('in', e.data, { channel: e.type });
     }
@@ -228,15 +257,32 @@ class SseTransport implements Transport {
       });
   }
 
-  private logRequest(sent: SentRequest): void {
+  private logRequest(sent: SentRequest, dropped: string[]): void {
     // The request that opens (or reopens) the stream: a handshake, so a control frame.
     const meta: Record<string, unknown> = { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers), handshake: true };
+    if (dropped.length > 0) meta.credentialsDropped = dropped;
     this.sink.frame('out', this.options.body && sent.bodySize > 0 ? this.options.body : '', { meta, control: true });
+  }
+
+  pause(): void {
+    if (this.paused || this.lc.ended) return;
+    this.paused = true;
+    // Silence while paused is ours, not the server's: the idle timer waits.
+    this.disarmIdle();
+    this.current?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.lc.ended) return;
+    this.current?.resume();
+    this.armIdle();
   }
 
   private armIdle(): void {
     const limit = this.options.sse?.idleTimeoutMs ?? 0;
-    if (!limit || limit <= 0 || this.lc.ended) return;
+    if (!limit || limit <= 0 || this.lc.ended || this.paused) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
