@@ -113,7 +113,7 @@ function rssMb(pid: number): number {
  * CLI's peak RSS. stdout is a real pipe to a real `cat`, which reads more slowly than the feed
  * arrives, so without back-pressure every printed line would wait in memory.
  */
-async function pipedRss(ctx: BenchContext): Promise<void> {
+export async function pipedRss(ctx: BenchContext): Promise<void> {
   const cli = join(ROOT, 'dist/cli.js');
   if (!existsSync(cli)) throw new Error('dist/cli.js was not built');
   const n = ctx.quick ? 1_000_000 : 4_000_000;
