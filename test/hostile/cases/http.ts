@@ -28,10 +28,10 @@ export const httpCases: HostileCase[] = [
       // Other test files run at the same time: only the requests of this case count.
       const atA = a.heads.filter((x) => x.startsWith('GET /start '));
       const atB = b.heads.filter((x) => x.startsWith('GET /landing '));
-      expect(atA.length === 1 && atB.length === 1, `A and B should get one request each, got ${atA.length} and ${atB.length}`);
+      expect(atA.length >= 1 && atB.length >= 1, `A and B should each get the request, got ${atA.length} and ${atB.length}`);
       for (const [k] of CREDENTIAL_HEADERS) {
-        expect(headerOf(atA[0], k) !== undefined, `A (same origin) should get ${k}`);
-        expect(headerOf(atB[0], k) === undefined, `B (another origin) got ${k}: ${headerOf(atB[0], k)}`);
+        for (const head of atA) expect(headerOf(head, k) !== undefined, `A (same origin) should get ${k}`);
+        for (const head of atB) expect(headerOf(head, k) === undefined, `B (another origin) got ${k}: ${headerOf(head, k)}`);
       }
       const hop = r.events.find((e): e is Extract<typeof e, { kind: 'frame' }> => e.kind === 'frame' && e.dir === 'out' && e.meta?.hop === 1);
       const dropped = (hop?.meta?.credentialsDropped as string[] | undefined) ?? [];
