@@ -123,6 +123,27 @@ function secretBase(name: string): string {
 }
 
 /**
+ * The import under another profile name, its secret names following: `<name as a file-safe stem>.<what>`
+ * (`orders-api.token`, `orders-api.password`, `orders-api.x-api-key`), the same name always giving the same
+ * secret names. References in auth and headers are renamed with them.
+ */
+export function renameCurlImport(imported: CurlImport, name: string): CurlImport {
+  const oldBase = secretBase(imported.profile.name);
+  const newBase = secretBase(name);
+  const rename = (n: string) => (n.startsWith(`${oldBase}.`) ? newBase + n.slice(oldBase.length) : n);
+  const profile: Profile = JSON.parse(JSON.stringify(imported.profile)) as Profile;
+  profile.name = name;
+  if (profile.auth && 'secret' in profile.auth && typeof profile.auth.secret === 'string') profile.auth.secret = rename(profile.auth.secret);
+  if (profile.headers) {
+    for (const [k, v] of Object.entries(profile.headers)) {
+      const ref = /^\$\{secret:([^}]+)\}$/.exec(v);
+      if (ref) profile.headers[k] = `\${secret:${rename(ref[1])}}`;
+    }
+  }
+  return { profile, secrets: imported.secrets.map((s) => ({ name: rename(s.name), value: s.value })), warnings: [...imported.warnings] };
+}
+
+/**
  * Parse a curl command line into a profile. Handles quotes, -X, -H, -d/--data/--data-raw/--data-binary
  * (repeated data joined with `&`), -u user:pass (basic auth, password to a secret), -k/--insecure,
  * --url, ws:// and wss:// URLs, -L, -I, -G, and ignores output-only flags such as --compressed.

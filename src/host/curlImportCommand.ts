@@ -1,6 +1,6 @@
 /** Import from curl: parse a pasted command line into a profile, credentials into SecretStorage, then save (and connect). */
 import * as vscode from 'vscode';
-import type { Profile } from '../shared/profile';
+import { renameCurlImport } from '../core/curlImport';
 import type { Connector } from './connectProfile';
 import { saveProfile } from './profileCommands';
 import { curlInputFlow, profileNameFlow, scopeFlow } from './quickInputPrompts';
@@ -14,14 +14,9 @@ export async function importCurl(h: HostServices, connector: Connector): Promise
   const taken = (n: string) => h.store.all().some((p) => p.scope === scope && p.profile.name === n);
   const name = await profileNameFlow('Wirescope: name the imported profile', imported.profile.name, taken);
   if (!name) return;
-  const profile: Profile = { ...imported.profile, name };
-  for (const s of imported.secrets) {
-    // Secret names follow the profile's final name.
-    const renamed = s.name.replace(/^[^.]*(?=\.)/, name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'curl');
-    await h.secrets.store(renamed, s.value);
-    if (profile.auth?.secret === s.name) profile.auth = { ...profile.auth, secret: renamed };
-    if (profile.headers) for (const [k, v] of Object.entries(profile.headers)) if (v === `\${secret:${s.name}}`) profile.headers[k] = `\${secret:${renamed}}`;
-  }
+  // Secret names follow the profile's final name (`<name>.token`, `<name>.password`…).
+  const { profile, secrets } = renameCurlImport(imported, name);
+  for (const s of secrets) await h.secrets.store(s.name, s.value);
   await saveProfile(h, profile, scope);
   const notes = imported.warnings.length ? ` Notes: ${imported.warnings.join('; ')}` : '';
   const pick = await vscode.window.showInformationMessage(`Wirescope: imported "${name}" (${profile.pattern}).${imported.secrets.length ? ' Credentials went to the secret store.' : ''}${notes}`, 'Connect');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CurlImportError, parseCurl, shellWords } from '../../../src/core/curlImport';
+import { CurlImportError, parseCurl, renameCurlImport, shellWords } from '../../../src/core/curlImport';
 import { validateProfile } from '../../../src/shared/profile';
 
 describe('curl import', () => {
@@ -80,5 +80,23 @@ describe('curl import', () => {
     assert.throws(() => parseCurl('curl -H'), /needs a value/);
     assert.throws(() => parseCurl('curl -s'), /has no URL/);
     assert.throws(() => parseCurl('curl http://[bad/'), /Invalid URL/);
+  });
+
+  it('secret names are readable and stable when the imported profile is named (kept or renamed)', () => {
+    const imported = parseCurl(`curl -H "Authorization: Bearer tok-1" -H "X-Api-Key: k-2" http://127.0.0.1:37075/jobs`);
+    // Accepting the proposed name keeps the names as they are (this once gave "127.0.0.1-37075-jobs.0.0.1-37075-jobs.token").
+    const kept = renameCurlImport(imported, imported.profile.name);
+    assert.deepEqual(kept.secrets.map((x) => x.name).sort(), ['127.0.0.1-37075-jobs.token', '127.0.0.1-37075-jobs.x-api-key']);
+    assert.deepEqual(kept.profile.auth, { type: 'bearer', secret: '127.0.0.1-37075-jobs.token' });
+    // Another name: every secret and every reference follows it; naming it so again gives the same names.
+    const renamed = renameCurlImport(imported, 'Jobs API (staging)');
+    assert.equal(renamed.profile.name, 'Jobs API (staging)');
+    assert.deepEqual(renamed.secrets.map((x) => x.name).sort(), ['Jobs-API-staging.token', 'Jobs-API-staging.x-api-key']);
+    assert.deepEqual(renamed.profile.auth, { type: 'bearer', secret: 'Jobs-API-staging.token' });
+    assert.equal(renamed.profile.headers?.['X-Api-Key'], '${secret:Jobs-API-staging.x-api-key}');
+    assert.deepEqual(renamed.secrets.map((x) => x.value).sort(), ['k-2', 'tok-1']);
+    assert.deepEqual(renameCurlImport(renameCurlImport(imported, 'x'), 'Jobs API (staging)').secrets, renamed.secrets);
+    assert.equal(imported.profile.name, '127.0.0.1:37075/jobs', 'the import itself is left as it was');
+    assert.deepEqual(validateProfile(renamed.profile).filter((p) => p.severity === 'error'), []);
   });
 });
