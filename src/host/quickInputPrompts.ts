@@ -5,25 +5,14 @@
 import * as vscode from 'vscode';
 import { parseCurl, type CurlImport } from '../core/curlImport';
 import { checkUrl, describeError } from '../core/errors';
+import { redactUrl } from '../core/httpClient';
+import { probePattern } from '../core/patternProbe';
 import { isPatternAvailable } from '../core/registry';
-import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
+import { inferPattern, PATTERN_LABELS, PATTERNS, withDefaultScheme, type PatternId } from '../shared/connectOptions';
 import { PATTERN_SCHEMES, type Profile, type TemplateEncoding } from '../shared/profile';
 import type { PayloadInputEncoding } from '../shared/protocol';
 import { checkPayload, type ManagedSession } from './sessionManager';
 import { stateIcon } from './trees';
-
-const EXAMPLE_URLS: Record<PatternId, string> = {
-  http: 'http://127.0.0.1:8080/items',
-  ws: 'ws://127.0.0.1:8080/ws',
-  sse: 'http://127.0.0.1:8080/sse',
-  poll: 'http://127.0.0.1:8080/poll',
-  'long-poll': 'http://127.0.0.1:8080/long-poll',
-  stream: 'http://127.0.0.1:8080/stream',
-  mqtt: 'mqtt://127.0.0.1:1883',
-  webhook: 'http://127.0.0.1:0',
-  async: 'http://127.0.0.1:8080/jobs',
-  proxy: 'http://127.0.0.1:3000',
-};
 
 /** Validate a URL for a pattern as the user types (checkUrl with the pattern's schemes). */
 export function validateUrlFor(pattern: PatternId, value: string): string | undefined {
@@ -53,48 +42,80 @@ function nameFor(pattern: PatternId, url: string): string {
   }
 }
 
-/** New Connection: pick a pattern, enter a URL (validated as you type), answer pattern-specific prompts. */
+/** Schemes a URL may start with in New Connection. */
+const ANY_SCHEMES = ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts'];
+
+/** The webhook receiver: where it listens and what it answers. */
+async function webhookReceiverFlow(): Promise<Profile | undefined> {
+  const listen = await vscode.window.showInputBox({
+    title: 'Wirescope: New Connection (2/3) — webhook receiver address',
+    prompt: 'Where the receiver listens. 127.0.0.1 keeps it private to this machine; another address exposes it to the network.',
+    value: '127.0.0.1:0',
+    validateInput: validateListen,
+    ignoreFocusOut: true,
+  });
+  if (listen === undefined) return undefined;
+  const status = await vscode.window.showInputBox({ title: 'Wirescope: New Connection (3/3) — reply status', value: '200', validateInput: (v) => (/^[1-5]\d\d$/.test(v.trim()) ? undefined : 'An HTTP status, 100-599'), ignoreFocusOut: true });
+  if (status === undefined) return undefined;
+  const host = listen.trim();
+  const bindHost = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(bindHost)) {
+    const ok = await vscode.window.showWarningMessage(
+      `Listen on ${host}? Other machines on the network can then send requests to this receiver.`,
+      { modal: true },
+      'Listen on the Network',
+    );
+    if (ok !== 'Listen on the Network') return undefined;
+  }
+  return { name: `webhook ${host}`, pattern: 'webhook', url: `http://${host}`, webhook: { listen: host, reply: { status: Number(status) } } };
+}
+
+/** What an http(s) URL serves, asked with a progress notification; request-response when it cannot tell. */
+async function inferHttpPattern(url: string): Promise<{ pattern: PatternId; why: string }> {
+  if (url.includes('${')) return { pattern: 'http', why: 'a URL with ${…} is not asked before connecting' };
+  const probe = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Wirescope: asking ${redactUrl(url)} what it serves…` },
+    () => probePattern({ url }, 8000),
+  );
+  return { pattern: probe.pattern, why: probe.contentType ? `Content-Type ${probe.contentType.split(';')[0].trim()}` : probe.reason };
+}
+
+/**
+ * New Connection, URL first: the pattern is inferred from the URL (ws: → WebSocket, mqtt: → MQTT; for http(s)
+ * the response's Content-Type decides: text/event-stream → SSE, NDJSON / JSON Lines → HTTP stream) and offered
+ * first in a pick of the patterns that fit the scheme; then pattern-specific prompts. `host:port/path` gets
+ * http://. "webhook" instead of a URL starts a receiver. The running demo's URLs are the defaults.
+ */
 export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, string>>): Promise<Profile | undefined> {
-  const items = PATTERNS.map((p) => ({
+  const typed = await vscode.window.showInputBox({
+    title: 'Wirescope: New Connection (1/3) — URL',
+    prompt: 'A URL to connect to; the pattern is inferred from it (for http(s), from what the server answers). host:port/path gets http://, ${env:NAME} works too. Type "webhook" to receive calls instead.',
+    value: defaultUrls.sse ?? defaultUrls.ws ?? defaultUrls.http ?? '',
+    placeHolder: 'http://localhost:8080/events, ws://localhost:8080/ws, mqtt://localhost:1883',
+    validateInput: (v) => {
+      const t = v.trim();
+      if (/^webhooks?$/i.test(t)) return undefined;
+      if (!t) return 'Enter a URL';
+      if (t.includes('${')) return undefined;
+      return checkUrl(withDefaultScheme(t), ANY_SCHEMES);
+    },
+    ignoreFocusOut: true,
+  });
+  if (typed === undefined) return undefined;
+  if (/^webhooks?$/i.test(typed.trim())) return webhookReceiverFlow();
+  const url = withDefaultScheme(typed);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? 'http';
+  const inferred = /^https?$/.test(scheme) ? await inferHttpPattern(url) : { pattern: inferPattern(url) ?? 'http', why: `the ${scheme}: scheme` };
+  const fitting = PATTERNS.filter((p) => p !== 'webhook' && PATTERN_SCHEMES[p].includes(scheme) && p !== inferred.pattern);
+  const items = [inferred.pattern, ...fitting].map((p, i) => ({
     label: PATTERN_LABELS[p],
-    description: p,
+    description: i === 0 ? `${p} · inferred from ${inferred.why}` : p,
     detail: isPatternAvailable(p) ? undefined : 'Not available in this build',
     pattern: p,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Wirescope: New Connection (1/3) — pattern', placeHolder: 'Which communication pattern?', ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Wirescope: New Connection (2/3) — pattern', placeHolder: `Connect to ${redactUrl(url)} as… (Enter takes the inferred one)`, ignoreFocusOut: true });
   if (!picked) return undefined;
   const pattern = picked.pattern;
-  if (pattern === 'webhook') {
-    const listen = await vscode.window.showInputBox({
-      title: 'Wirescope: New Connection (2/3) — webhook receiver address',
-      prompt: 'Where the receiver listens. 127.0.0.1 keeps it private to this machine; another address exposes it to the network.',
-      value: '127.0.0.1:0',
-      validateInput: validateListen,
-      ignoreFocusOut: true,
-    });
-    if (listen === undefined) return undefined;
-    const status = await vscode.window.showInputBox({ title: 'Wirescope: New Connection (3/3) — reply status', value: '200', validateInput: (v) => (/^[1-5]\d\d$/.test(v.trim()) ? undefined : 'An HTTP status, 100-599'), ignoreFocusOut: true });
-    if (status === undefined) return undefined;
-    const host = listen.trim();
-    const bindHost = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(bindHost)) {
-      const ok = await vscode.window.showWarningMessage(
-        `Listen on ${host}? Other machines on the network can then send requests to this receiver.`,
-        { modal: true },
-        'Listen on the Network',
-      );
-      if (ok !== 'Listen on the Network') return undefined;
-    }
-    return { name: `webhook ${host}`, pattern, url: `http://${host}`, webhook: { listen: host, reply: { status: Number(status) } } };
-  }
-  const url = await vscode.window.showInputBox({
-    title: `Wirescope: New Connection (2/3) — ${PATTERN_LABELS[pattern]} URL`,
-    prompt: `${PATTERN_SCHEMES[pattern].map((s) => s + '://').join(' or ')} URL; \${env:NAME} works too`,
-    value: defaultUrls[pattern] ?? EXAMPLE_URLS[pattern],
-    validateInput: (v) => validateUrlFor(pattern, v),
-    ignoreFocusOut: true,
-  });
-  if (url === undefined) return undefined;
   const profile: Profile = { name: nameFor(pattern, url.trim()), pattern, url: url.trim() };
   const step3 = `Wirescope: New Connection (3/3) — ${PATTERN_LABELS[pattern]}`;
   switch (pattern) {
