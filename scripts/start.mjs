@@ -108,7 +108,8 @@ try {
     }
     const server = await startCodeServer({
       installed, port, extensionsDir, userDataDir, workspaceDir, logFile: join(home, 'code-server.log'),
-      env: { [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret },
+      // The extension uses this demo (New Connection's URLs, Start Demo Backend) instead of starting a second one.
+      env: { [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret, WIRESCOPE_DEMO_URL: demo.urls.index },
     });
     stops.push(() => server.stop());
     console.log('');

@@ -78,6 +78,16 @@ export function registerCommands(h: HostServices, { connector, demo, sender }: C
     cmd('wirescope.openPastCapture', () => openPastCapture(h)),
     cmd('wirescope.openProfilesFile', (arg) => store.openFile(storedFrom(store, arg)?.folder)),
     cmd('wirescope.editProfile', (arg) => editProfile(h, arg)),
+    // A click on a profile: the newest live session started from it, in the inspector; else the profile's form.
+    cmd('wirescope.openProfile', async (arg) => {
+      const sp = storedFrom(store, arg);
+      if (!sp) return;
+      const live = manager.list().filter((m) => m.profileId === sp.id && !m.session.ended).pop();
+      if (live) {
+        manager.select(live.id);
+        await h.inspector().reveal();
+      } else await editProfile(h, { sp });
+    }),
     cmd('wirescope.newProfile', () => h.forms.show()),
     cmd('wirescope.deleteProfile', (arg) => deleteProfile(h, arg)),
     cmd('wirescope.comparePatterns', (arg) => comparePatternsCommand(h, arg)),

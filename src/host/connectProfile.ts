@@ -41,7 +41,7 @@ export class Connector {
   /** New Connection: a pattern, a URL and a few pattern-specific answers; the demo's URLs are the defaults when it runs. */
   async newConnection(): Promise<void> {
     const defaults: Partial<Record<PatternId, string>> = {};
-    for (const p of this.demo.profiles) defaults[p.pattern] = p.url;
+    for (const p of await this.demo.currentProfiles()) defaults[p.pattern] ??= p.url;
     const profile = await newConnectionFlow(defaults);
     if (!profile) return;
     await this.connect(profile, { scope: 'user', adHoc: true });

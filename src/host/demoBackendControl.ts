@@ -1,6 +1,8 @@
 /**
  * Start and stop the demo backend inside the extension host. The demo module (and its broker) loads on
- * first start; its profiles come from the one definition in src/demo/demoProfiles.ts.
+ * first start; its profiles come from the one definition in src/demo/demoProfiles.ts. A demo that runs
+ * outside (started by `npm start`, which names it in $WIRESCOPE_DEMO_URL) is used instead of a second one:
+ * its URLs prefill New Connection, and Start Demo Backend points at it.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -31,9 +33,36 @@ export class DemoBackendControl implements vscode.Disposable {
     return this.demo?.profiles ?? [];
   }
 
+  /** The profiles of the demo in use: this window's, else the one `npm start` runs (asked at its index route). */
+  async currentProfiles(): Promise<readonly Profile[]> {
+    if (this.demo) return this.demo.profiles;
+    return (await this.external())?.profiles ?? [];
+  }
+
+  /** The demo `npm start` runs, when $WIRESCOPE_DEMO_URL names one that answers. */
+  private async external(): Promise<{ index: string; profiles: Profile[] } | undefined> {
+    const index = process.env.WIRESCOPE_DEMO_URL;
+    if (!index || !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(index)) return undefined;
+    try {
+      const res = await fetch(index, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { profiles?: unknown };
+      return { index, profiles: Array.isArray(body.profiles) ? (body.profiles as Profile[]) : [] };
+    } catch {
+      return undefined;
+    }
+  }
+
   async start(): Promise<void> {
     if (this.demo) {
       void vscode.window.showInformationMessage(`Wirescope: the demo backend is running at ${this.demo.urls.index}`);
+      return;
+    }
+    const outside = await this.external();
+    if (outside) {
+      // npm start's demo: its profiles are already in the workspace's .vscode/wirescope.json; no second set.
+      this.h.log.info(`demo backend already running at ${outside.index} (npm start); not starting another`);
+      void vscode.window.showInformationMessage(`Wirescope: the demo backend started by npm start is running at ${outside.index}; its profiles are in this workspace's Profiles.`);
       return;
     }
     if (this.starting) return this.starting;

@@ -79,6 +79,8 @@ export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode
     // An unknown pattern makes the profile invalid, so the lookup only runs for known patterns.
     item.iconPath = sp.valid ? new vscode.ThemeIcon(PATTERN_ICON[sp.profile.pattern] ?? 'symbol-misc') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     item.contextValue = `profile.${sp.scope}${sp.valid ? '' : '.invalid'}`;
+    // A single click opens it: its running session's inspector, else its form.
+    item.command = { command: 'wirescope.openProfile', title: 'Open Profile', arguments: [{ id: sp.id }] };
     item.accessibilityInformation = { label: `Profile ${sp.profile.name}, ${sp.profile.pattern}, ${sp.profile.url}${sp.valid ? '' : ', has problems'}` };
     return item;
   }

@@ -158,7 +158,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
     });
     const server = await launch.startCodeServer({
       installed, port: await launch.freePort(), extensionsDir, userDataDir, workspaceDir, logFile: codeServerLog,
-      env: { WIRESCOPE_TEST_STATE_FILE: stateFile, [webhookSecretEnv]: webhookSecret },
+      env: { WIRESCOPE_TEST_STATE_FILE: stateFile, [webhookSecretEnv]: webhookSecret, WIRESCOPE_DEMO_URL: demo.urls.index },
     });
     cleanups.push(() => server.stop());
 

@@ -93,4 +93,39 @@ describe('New Connection: URL first, pattern inferred', { timeout: 600_000 }, ()
     assert.match(ws[0].description, /inferred from the ws: scheme/);
     await sessionReceiving('ws');
   });
+
+  scenario('with npm start\'s demo running, New Connection prefills its real URL and Start Demo Backend reuses it', async () => {
+    // The harness names its demo in $WIRESCOPE_DEMO_URL, as npm start does.
+    const before = await wb.revealState();
+    await wb.palette('Wirescope: Start Demo Backend');
+    await wb.page.locator('.notifications-toasts', { hasText: /started by npm start is running at/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    const after = await wb.revealState();
+    assert.equal(after.demo, null, 'no second demo backend');
+    assert.equal(after.profiles.filter((p) => p.scope === 'demo').length, 0, 'no second set of profiles');
+    assert.equal(after.profiles.length, before.profiles.length);
+    await wb.palette('Wirescope: New Connection…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: /New Connection \(1\/3\) — URL/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await input.inputValue(), wb.demo.urls.sse, 'the demo\'s SSE URL on its real port');
+    await wb.page.keyboard.press('Escape');
+  });
+
+  scenario('a single click on a profile opens its form, or its running session', async () => {
+    const { page } = wb;
+    const tree = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Profiles' }) });
+    const row = tree.locator('.monaco-list-row', { hasText: 'REST items' }).first();
+    // The activity-bar icon toggles the side bar: click it only when the Profiles view is not on screen.
+    if (!(await row.isVisible().catch(() => false))) await page.locator('.activitybar [aria-label^="Wirescope"]').first().click();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    await waitUntil('the profile form for REST items', async () => ((await wb.revealState()).profileForms as string[] | undefined)?.some((t) => t.includes('REST items')), 20_000);
+    // Connected, the same click shows its session in the inspector.
+    await wb.palette('Wirescope: Connect to Profile…', 'SSE feed');
+    const s = await sessionReceiving('sse');
+    await wb.palette('Wirescope: Open Inspector');
+    const sseRow = tree.locator('.monaco-list-row', { hasText: 'SSE feed' }).first();
+    await sseRow.waitFor({ timeout: 20_000 });
+    await sseRow.click();
+    await waitUntil('the SSE feed session selected', async () => (await wb.revealState()).selected === s.id, 20_000);
+  });
 });
