@@ -207,14 +207,14 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
       const form = await wb.webviewFrame('#f-name', 30_000);
       await form.locator('#f-name input').fill('Private API');
       await form.click('#f-pattern');
-      await form.click('#f-pattern vscode-option[value="http"]');
+      await form.click('#f-pattern [role="option"][value="http"]');
       await form.locator('#f-url input').fill(url);
       if (await form.locator('#f-scope').count()) {
         await form.click('#f-scope');
-        await form.click('#f-scope vscode-option[value="workspace"]');
+        await form.click('#f-scope [role="option"][value="workspace"]');
       }
       await form.click('#f-auth-type');
-      await form.click('#f-auth-type vscode-option[value="bearer"]');
+      await form.click('#f-auth-type [role="option"][value="bearer"]');
       await form.locator('#f-secret-auth input').fill(secret);
       await form.click('#save');
       await waitUntil('the form to say it saved', async () => /saved/i.test((await form.locator('#form-status').textContent()) ?? ''), 20_000);

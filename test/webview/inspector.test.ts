@@ -57,7 +57,7 @@ async function rowText(page: Page, seq: number): Promise<string> {
 
 async function pickOption(page: Page, dropdownId: string, value: string): Promise<void> {
   await page.click(`#${dropdownId}`);
-  await page.click(`#${dropdownId} vscode-option[value="${value}"]`);
+  await page.click(`#${dropdownId} [role="option"][value="${value}"]`);
 }
 
 function assertClean(p: InspectorPage): void {

@@ -71,7 +71,7 @@ async function waitPosted(page: Page, type: string, count = 1, timeoutMs = 5000)
 
 async function pick(page: Page, id: string, value: string): Promise<void> {
   await page.click(`#${id}`);
-  await page.click(`#${id} vscode-option[value="${value}"]`);
+  await page.click(`#${id} [role="option"][value="${value}"]`);
 }
 
 async function fill(page: Page, id: string, value: string): Promise<void> {

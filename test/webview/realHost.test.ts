@@ -94,7 +94,7 @@ test('a live WebSocket session through the real host endpoint: rows, send, flood
     await page.click('#composer-send');
     await page.waitForFunction(() => [...document.querySelectorAll('#frame-log .row.frame-in')].some((r) => r.textContent?.includes('echo: ping me')));
     await page.click('#composer-encoding');
-    await page.click('#composer-encoding vscode-option[value="hex"]');
+    await page.click('#composer-encoding [role="option"][value="hex"]');
     await page.locator('#composer-input textarea').fill('de ad be ef');
     await page.locator('#composer-input textarea').press('Control+Enter');
     await page.waitForFunction(() => document.querySelectorAll('#frame-log .row.frame-in .c-prev').length > 0 && [...document.querySelectorAll('#frame-log .row.frame-out')].some((r) => r.textContent?.includes('[binary]')));
@@ -103,7 +103,7 @@ test('a live WebSocket session through the real host endpoint: rows, send, flood
     const postedBefore = webview.posted;
     await page.locator('#composer-input textarea').fill('flood');
     await page.click('#composer-encoding');
-    await page.click('#composer-encoding vscode-option[value="text"]');
+    await page.click('#composer-encoding [role="option"][value="text"]');
     await page.click('#composer-send');
     await page.waitForFunction(() => [...document.querySelectorAll('#frame-log .row')].some((r) => r.textContent?.includes('"i":4999')), undefined, { timeout: 15_000 });
     const rowcount = Number(await page.getAttribute('#frame-log', 'aria-rowcount'));

@@ -51,9 +51,15 @@ export interface ButtonControl extends HTMLElement {
   disabled: boolean;
 }
 
+/**
+ * The library's element for a control, with the class `ws-<kind>` (`ws-button`, `ws-text-field`, `ws-dropdown`,
+ * `ws-option`, `ws-panels`…): style sheets select these classes, never the library's tag names, so that the
+ * library can change here alone.
+ */
 function make<T extends HTMLElement>(tag: string, id?: string): T {
   const el = document.createElement(tag) as T;
   if (id) el.id = id;
+  if (tag.startsWith('vscode-')) el.classList.add(`ws-${tag.slice('vscode-'.length)}`);
   return el;
 }
 
@@ -151,7 +157,9 @@ export function dropdown(o: DropdownOptions): ValueControl & { setOptions(option
   el.setOptions = (options, value) => {
     el.replaceChildren(
       ...options.map((opt) => {
-        const option = document.createElement('vscode-option') as HTMLElement & { value: string };
+        // Options carry role="option" (the ARIA role tests and scripts select by) and their value.
+        const option = make<HTMLElement & { value: string }>('vscode-option');
+        option.setAttribute('role', 'option');
         option.setAttribute('value', opt.value);
         option.textContent = opt.label;
         if (opt.value === value) option.setAttribute('selected', '');
