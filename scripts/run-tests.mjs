@@ -25,6 +25,6 @@ if (files.length === 0) {
   console.error(`no test files in ${suites.join(', ')}`);
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...extra, ...files];
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=240000', ...extra, ...files];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, env: { ...process.env, WIRESCOPE_TEST: '1' } });
 process.exit(r.status ?? 1);

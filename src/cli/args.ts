@@ -34,7 +34,6 @@ export interface ConnectCommand {
   /** `--profiles FILE`: where the profile is (default: `.vscode/wirescope.json` from the current folder up). */
   profilesFile?: string;
   /** When stdout is slow, drop frames from the output (counted) instead of pausing the connection. */
-  dropWhenSlow?: boolean;
   help: boolean;
 }
 
@@ -205,11 +204,6 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     name: 'total-timeout', value: 'ms', group: 'General', patterns: ['http'],
     help: 'http: limit on the whole exchange, from sending the request to the last body byte, redirects included (default off).',
     apply: (t, v) => (t.options.totalTimeoutMs = intValue('total-timeout', v, 1)),
-  },
-  {
-    name: 'drop-when-slow', group: 'General',
-    help: 'When stdout falls behind, skip printing frames (counted: summary.output.dropped and one line on stderr) instead of pausing the connection until it catches up.',
-    apply: (t) => (t.dropWhenSlow = true),
   },
   { name: 'help', short: 'h', group: 'General', help: 'Show this help.', apply: (t) => (t.help = true) },
 

@@ -8,7 +8,7 @@ import { main } from './program';
 
 /**
  * Bytes stdout may hold unwritten before the CLI counts its consumer as slow (then the session
- * stops reading, or drops frames with --drop-when-slow). Larger than the stream's own 16 KiB
+ * stops reading until it drains). Larger than the stream's own 16 KiB
  * mark, so a consumer that keeps up never makes the connection stop and start.
  */
 const STDOUT_BACKLOG_BYTES = 1 << 20;

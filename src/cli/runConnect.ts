@@ -90,20 +90,11 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   let terminal: StateEvent | undefined;
   let httpError: { status: number; seq: number } | undefined;
   // Back-pressure: when stdout falls behind, stop reading from the network until it catches up
-  // (the peer is held back by TCP), or with --drop-when-slow skip frames and count them. Either
-  // way memory stays bounded whatever the consumer's speed.
+  // (the peer is held back by TCP), so memory stays bounded whatever the consumer's speed.
   let behind = false;
-  let dropping = false;
-  let dropped = 0;
-  let droppedSinceNotice = 0;
-  const pretty = cmd.format === 'pretty';
   const caughtUp = () => {
     behind = false;
-    if (dropping) {
-      dropping = false;
-      if (pretty && droppedSinceNotice > 0) io.write(`   … ${droppedSinceNotice} frame${droppedSinceNotice === 1 ? '' : 's'} not printed: stdout was slow (--drop-when-slow)\n`);
-      droppedSinceNotice = 0;
-    } else session.resume();
+    session.resume();
   };
   session.onEvent((raw: WireEvent) => {
     const e = secrets.length ? sanitizeEvent(raw, redaction) : raw;
@@ -111,19 +102,13 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
     if (e.kind === 'state' && (e.state === 'closed' || e.state === 'failed')) terminal = e;
     const status = httpStatusOf(e);
     if (status !== undefined && status >= 400 && !httpError) httpError = { status, seq: e.seq };
-    if (dropping && e.kind === 'frame') {
-      dropped++;
-      droppedSinceNotice++;
-      return;
-    }
-    const shown = e.kind === 'summary' && dropped > 0 ? ({ ...e, output: { dropped } } as SummaryEvent) : maskEventHeaders(e);
+    const shown = maskEventHeaders(e);
     const text = printer.print(shown);
     if (text === undefined) return;
     if (io.write(text) === false && !behind && io.onDrain && e.kind !== 'summary') {
       behind = true;
       // Patterns that cannot pause (request-driven ones pace themselves) keep writing into the backlog.
-      dropping = cmd.dropWhenSlow === true;
-      if (!dropping) session.pause();
+      session.pause();
       io.onDrain(caughtUp);
     }
   });
@@ -135,7 +120,6 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   } finally {
     removeInterrupt();
   }
-  if (dropped > 0) io.error(`${dropped} frame${dropped === 1 ? '' : 's'} not printed: stdout was slow (--drop-when-slow); the summary counts them all`);
   if (summary.state === 'failed') {
     io.error(redactText(failureLine({ lastError, terminal }), secrets));
     return EXIT.failed;
