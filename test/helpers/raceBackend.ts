@@ -2,7 +2,7 @@
  * A backend whose behaviour is known, for the pattern race's accuracy tests. Wirescope's demo is not
  * used: this is plain node:http plus the `ws` library's own server. One feed ticks at `rate`/s; each
  * event is `{seq, at}` with `at` = the publish time (Date.now()).
- * - GET /poll: only the latest event (a short-poll "latest value" endpoint);
+ * - GET /poll: only the latest event (a short-poll "latest value" endpoint), 204 before the first;
  * - GET /long-poll?cursor=N: every event after N, answered as soon as one exists (`{events, cursor}`);
  * - GET /sse: every event, each sent `sseDelayMs` after it was published;
  * - /ws: every event, sent at publish time.
@@ -49,7 +49,12 @@ export async function startRaceBackend(opts: { rate: number; sseDelayMs: number 
     if (url.pathname in requests) requests[url.pathname]++;
     if (url.pathname === '/poll') {
       const latest = events[events.length - 1];
-      return json(res, 200, latest ?? { seq: 0, at: null });
+      // Before the first publish there is no latest value: nothing to show, not a made-up event.
+      if (!latest) {
+        res.writeHead(204);
+        return res.end();
+      }
+      return json(res, 200, latest);
     }
     if (url.pathname === '/long-poll') {
       const cursor = Number(url.searchParams.get('cursor') ?? String(events.length));
