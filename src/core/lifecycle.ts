@@ -166,7 +166,7 @@ export class ConnectionLifecycle {
       // The user asked for it: not a drop to back off from, and the close code of the cut is ours.
       this.sink.state('reconnecting', { reason: why });
       this.lastCause = why;
-      if (info.announce !== false) this.announce(0);
+      if (info.announce !== false) this.announce(0, info.meta);
       return { retry: true, attempt: this._attempt, delayMs: 0 };
     }
     const delayMs = info.delayMs ?? backoffDelay(this.policy, this._attempt);
