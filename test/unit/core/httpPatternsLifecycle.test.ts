@@ -54,6 +54,9 @@ describe('request-driven patterns: lifecycle', () => {
         assert.deepEqual([states[0], states[1]], ['connecting', 'open']);
         assert.deepEqual(states.slice(-2), ['closing', 'closed']);
         assert.equal(ofKind(events, 'state').pop()!.reason, 'done here');
+        // A request the client sent just before the close may still be on its way to the server: let
+        // it land, then a loop that kept running after the close would add more within 120 ms.
+        await pause(50);
         const count = requests;
         const seen = events.length;
         await pause(120);
