@@ -27,6 +27,9 @@ export interface ConnectContext {
   adHoc?: boolean;
   /** Adjust the resolved options and observe the session before it starts (Testing view runs). */
   prepare?: ConnectPreparer;
+  /** Open the inspector beside the active editor and keep the focus there (Testing view runs, so that the
+   *  failure shown at the profile's line stays in sight next to the session's log). */
+  beside?: boolean;
 }
 
 /** Lets a caller of connect() adjust the resolved options and observe the session before it starts. */
@@ -124,7 +127,7 @@ export class Connector {
       ...(ctx.scope !== 'demo' ? { scope: ctx.scope } : {}),
       secretValues: resolved.secretValues,
     });
-    await showInspectorFor(this.h.inspector(), this.h.manager, m);
+    await showInspectorFor(this.h.inspector(), this.h.manager, m, ctx.beside ? { beside: true } : {});
     return m;
   }
 }

@@ -124,7 +124,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
       store,
       manager: sessions,
       log,
-      connect: (sp, prepare) => connector.connect(sp.profile, { scope: sp.scope, id: sp.id, folder: sp.folder, prepare }),
+      connect: (sp, prepare) => connector.connect(sp.profile, { scope: sp.scope, id: sp.id, folder: sp.folder, prepare, beside: true }),
     }),
   );
   void vscode.commands.executeCommand('setContext', 'wirescope.demoRunning', false);

@@ -91,14 +91,16 @@ export class InspectorHost implements vscode.WebviewViewProvider, vscode.Disposa
     else await vscode.commands.executeCommand(`${INSPECTOR_VIEW_ID}.focus`);
   }
 
-  /** Open (or reveal) an editor panel bound to one session. */
-  openPanel(sessionId: string, title: string): void {
+  /** Open (or reveal) an editor panel bound to one session; `beside` opens it next to the active editor
+   *  and leaves the focus where it is. */
+  openPanel(sessionId: string, title: string, how: { beside?: boolean } = {}): void {
+    const column = how.beside ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     const open = this.panels.get(sessionId);
     if (open) {
-      open.panel.reveal();
+      open.panel.reveal(undefined, !!how.beside);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_TYPE, `Wirescope: ${title}`, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { ...this.webviewOptions(), retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(PANEL_TYPE, `Wirescope: ${title}`, { viewColumn: column, preserveFocus: !!how.beside }, { ...this.webviewOptions(), retainContextWhenHidden: false });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'wirescope.svg');
     const endpoint = new InspectorEndpoint(adapt(panel.webview, () => panel.visible), this.backend, {
       view: 'panel',

@@ -19,8 +19,8 @@ export async function reconnectAndShow(inspector: InspectorHost, manager: Sessio
 }
 
 /** Show a session's inspector where the user wants it; the session becomes the selected one. */
-export async function showInspectorFor(inspector: InspectorHost, manager: SessionManager, m: ManagedSession): Promise<void> {
+export async function showInspectorFor(inspector: InspectorHost, manager: SessionManager, m: ManagedSession, how: { beside?: boolean } = {}): Promise<void> {
   manager.select(m.id);
   if (inspectorLocation() === 'sidebar') await inspector.reveal();
-  else inspector.openPanel(m.id, m.name);
+  else inspector.openPanel(m.id, m.name, how);
 }
