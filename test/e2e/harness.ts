@@ -177,13 +177,17 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
 
     const palette = async (command: string, ...answers: string[]) => {
       const input = page.locator('.quick-input-widget input');
-      // The palette sometimes misses the first key while the workbench is still settling: retry opening it only.
-      await waitUntil('the command palette to open', async () => {
+      // The palette sometimes misses the first key while the workbench is still settling, and a webview that
+      // just opened takes the focus once it has loaded, which closes a palette opened a moment before: retry
+      // opening and typing (bounded) until the command's row is on screen; nothing is run before that.
+      await waitUntil('the command palette to offer the command', async () => {
         await page.keyboard.press('Escape');
         await page.keyboard.press('F1');
-        return await input.isVisible({ timeout: 2000 }).catch(() => false) || (await input.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false));
-      }, 20_000, 200);
-      await input.fill(`>${command}`);
+        const open = await input.isVisible({ timeout: 2000 }).catch(() => false) || (await input.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false));
+        if (!open) return false;
+        const typed = await input.fill(`>${command}`, { timeout: 3000 }).then(() => true, () => false);
+        return typed && (await commandRow(page, command).waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false));
+      }, 40_000, 200);
       await clickRow(page, command);
       for (const answer of answers) {
         await quickPick(page, answer);
@@ -257,9 +261,13 @@ export async function quickPick(page: Page, answer: string): Promise<void> {
 }
 
 /** Click the quick-input row labelled exactly `label` (rows filter asynchronously, and the first is not always it). */
-async function clickRow(page: Page, label: string): Promise<void> {
+function commandRow(page: Page, label: string) {
   const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+}
+
+async function clickRow(page: Page, label: string): Promise<void> {
+  const row = commandRow(page, label);
   await row.waitFor({ state: 'visible', timeout: 10_000 });
   await row.click();
 }
