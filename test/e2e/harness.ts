@@ -175,7 +175,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
     // The workbench is usable for us once the extension's contributions are in: its activity-bar entry shows.
     await page.locator('.activitybar [aria-label^="Wirescope"]').first().waitFor({ state: 'visible', timeout: 60_000 });
 
-    const palette = async (command: string, ...answers: string[]) => {
+    const paletteOnce = async (command: string, ...answers: string[]) => {
       const input = page.locator('.quick-input-widget input');
       // The palette sometimes misses the first key while the workbench is still settling, and a webview that
       // just opened takes the focus once it has loaded, which closes a palette opened a moment before: retry
@@ -191,6 +191,20 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
       await clickRow(page, command);
       for (const answer of answers) {
         await quickPick(page, answer);
+      }
+    };
+    // A pick answered a moment after another webview closed or loaded can lose the focus and close before it
+    // takes the answer: run the command again from the start (at most three times); nothing has been chosen
+    // yet when that happens, since a closed pick takes no answer.
+    const palette = async (command: string, ...answers: string[]) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await paletteOnce(command, ...answers);
+          return;
+        } catch (e) {
+          const closed = answers.length > 0 && !(await page.locator('.quick-input-widget input').isVisible().catch(() => false));
+          if (!closed || attempt >= 3) throw e;
+        }
       }
     };
 
@@ -256,7 +270,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
 export async function quickPick(page: Page, answer: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(answer);
+  await input.fill(answer, { timeout: 8_000 });
   await clickRow(page, answer);
 }
 
