@@ -2,6 +2,7 @@
  * Composer for sessions that can send: text / hex / base64 payloads, a channel (MQTT topic),
  * the profile's saved templates, Send (Ctrl+Enter) and Ping.
  */
+import { capabilitiesOf } from '../src/patterns';
 import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
 import { checkBase64, parseHex } from './format';
 import { h } from './ui/dom';
@@ -91,7 +92,7 @@ export class Composer {
     this.session = s;
     this.element.hidden = !s || !s.canSend || s.ended;
     if (!s) return;
-    const mqtt = s.pattern === 'mqtt';
+    const mqtt = capabilitiesOf(s.pattern).channel === 'topic';
     this.channel.hidden = !mqtt;
     this.qos.hidden = !mqtt;
     this.retain.hidden = !mqtt;
@@ -132,11 +133,11 @@ export class Composer {
     const encoding = this.currentEncoding();
     const problem = payloadProblem(data, encoding);
     if (problem) return this.showMessage(problem);
-    const channel = this.session.pattern === 'mqtt' ? this.channel.value.trim() : undefined;
-    if (this.session.pattern === 'mqtt' && !channel) return this.showMessage('Enter a topic to publish to');
+    const channel = capabilitiesOf(this.session.pattern).channel === 'topic' ? this.channel.value.trim() : undefined;
+    if (capabilitiesOf(this.session.pattern).channel === 'topic' && !channel) return this.showMessage('Enter a topic to publish to');
     this.sendBtn.disabled = true;
     try {
-      const options = this.session.pattern === 'mqtt' ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
+      const options = capabilitiesOf(this.session.pattern).channel === 'topic' ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
       await this.actions.send(data, encoding, channel || undefined, options);
       this.clearMessage();
       // Users often resend the same message, so it stays; selected, so typing replaces it.

@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { checkUrl, describeError } from '../core/errors';
 import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
+import { capabilitiesOf, INFERRED_SCHEMES, PATTERN_DESCRIPTORS, type AnyPatternDescriptor } from '../patterns';
+import type { PatternFlag } from '../patterns/descriptor';
 import { inferPattern, PATTERNS, withDefaultScheme, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
 import { checkIdField } from '../core/sequenceCheck';
-import { PATTERN_SCHEMES as PROFILE_SCHEMES } from '../shared/profile';
+import { PATTERN_SCHEMES } from '../shared/profile';
 
 /** Bad arguments: exit code 2 with one line on stderr. */
 export class UsageError extends Error {}
@@ -126,11 +128,11 @@ function webhook(t: ConnectTarget) {
   return (t.options.webhook ??= {});
 }
 
-/** Every `wirescope connect` flag. */
-export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
+/** The hand-written `wirescope connect` flags (shared ones and older patterns'). */
+const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   {
     name: 'pattern', value: PATTERNS.join('|'), group: 'General',
-    help: 'Communication pattern; inferred when absent: ws: -> ws, mqtt: -> mqtt, http(s): by the Content-Type of a first GET (text/event-stream -> sse, NDJSON/JSON Lines -> stream, else http).',
+    help: `Communication pattern; inferred when absent: ${PATTERN_DESCRIPTORS.flatMap((d) => ((d as { infers?: readonly string[] }).infers ?? []).filter((x) => x !== 'http' && x !== 'https').map((x) => `${x}: -> ${d.id}`)).join(', ')}; http(s): by the Content-Type of a first GET (text/event-stream -> sse, NDJSON/JSON Lines -> stream, else http).`,
     apply: (t, v) => {
       if (!(PATTERNS as readonly string[]).includes(v)) throw new UsageError(`--pattern must be one of ${PATTERNS.join(', ')}; got "${v}"`);
       t.options.pattern = v as PatternId;
@@ -224,7 +226,7 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     },
   },
   { name: 'data', short: 'd', value: 'body', group: 'Request', help: 'Request body.', apply: (t, v) => (t.options.body = v) },
-  { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (ws); repeat for several.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
+  { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (patterns that can send); repeat for several. tcp/udp: escapes (\\r \\n \\t \\0 \\xHH \\\\) are read, and hex:48656c6c6f sends bytes.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
   { name: 'subprotocol', value: 'name', repeat: true, patterns: ['ws'], group: 'Request', help: 'WebSocket subprotocol to offer; repeat for several.', apply: (t, v) => (t.options.protocols = [...(t.options.protocols ?? []), v]) },
   { name: 'ping-interval', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
   { name: 'pong-timeout', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: with --ping-interval, drop and reconnect when no pong comes back within this time (half-open connections).', apply: (t, v) => ((t.options.ws ??= {}).pongTimeoutMs = intValue('pong-timeout', v, 1)) },
@@ -338,19 +340,76 @@ export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'password-env', value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
 ];
 
-/** URL schemes each pattern accepts. */
-export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
-  http: ['http', 'https'],
-  ws: ['ws', 'wss'],
-  sse: ['http', 'https'],
-  poll: ['http', 'https'],
-  'long-poll': ['http', 'https'],
-  stream: ['http', 'https'],
-  mqtt: ['mqtt', 'mqtts', 'ws', 'wss'],
-  webhook: ['http'],
-  async: ['http', 'https'],
-  proxy: ['http', 'https'],
-};
+interface SchemaNode {
+  type?: string;
+  anyOf?: Array<{ const?: unknown }>;
+  items?: SchemaNode;
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+/** A flag of a pattern descriptor: parsing (enum, integer range, switch, list) and help come from its options schema. */
+function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<ConnectTarget> {
+  const key = (d as { optionsKey: string }).optionsKey;
+  const node = ((d as { options: { properties: Record<string, SchemaNode> } }).options.properties[f.key] ?? {}) as SchemaNode;
+  const target = (t: ConnectTarget) => ((t.options as unknown as Record<string, Record<string, unknown> | undefined>)[key] ??= {});
+  const consts = node.anyOf?.every((x) => x.const !== undefined) ? node.anyOf.map((x) => x.const) : undefined;
+  const parse = (v: string): unknown => {
+    if (consts) {
+      const hit = consts.find((c) => String(c) === v);
+      if (hit === undefined) throw new UsageError(`--${f.flag} must be one of ${consts.join(', ')}; got "${v}"`);
+      return hit;
+    }
+    if (node.type === 'integer') return intValue(f.flag, v, node.minimum ?? 0, node.maximum);
+    return v;
+  };
+  const isList = node.type === 'array';
+  return {
+    name: f.flag,
+    ...(node.type === 'boolean' ? {} : { value: f.value ?? 'value' }),
+    ...(isList ? { repeat: true } : {}),
+    patterns: [d.id],
+    group: d.label,
+    help: `${d.id}: ${node.description ?? f.key}`,
+    apply: (t, v) => {
+      const o = target(t);
+      if (node.type === 'boolean') o[f.key] = true;
+      else if (isList) o[f.key] = [...((o[f.key] as unknown[] | undefined) ?? []), v];
+      else o[f.key] = parse(v);
+    },
+  };
+}
+
+/** Join flags of the same name from several patterns: each pattern's session gets its own meaning. */
+function mergeFlags(flags: readonly FlagSpec<ConnectTarget>[]): FlagSpec<ConnectTarget>[] {
+  const out: FlagSpec<ConnectTarget>[] = [];
+  for (const f of flags) {
+    const i = out.findIndex((o) => o.name === f.name);
+    if (i < 0) {
+      out.push(f);
+      continue;
+    }
+    const a = out[i];
+    const aPatterns = a.patterns ?? [];
+    out[i] = {
+      ...a,
+      value: a.value && f.value && a.value !== f.value ? `${a.value} (${aPatterns.join('/')}) | ${f.value} (${(f.patterns ?? []).join('/')})` : (a.value ?? f.value),
+      repeat: a.repeat || f.repeat,
+      patterns: [...aPatterns, ...(f.patterns ?? [])],
+      help: `${a.help} ${f.help}`,
+      apply: (t, v, env) => ((f.patterns ?? []).includes(t.options.pattern) ? f.apply(t, v, env) : a.apply(t, v, env)),
+    };
+  }
+  return out;
+}
+
+/** Every `wirescope connect` flag: the hand-written table plus each descriptor's flags. */
+export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = mergeFlags([
+  ...HAND_FLAGS,
+  ...PATTERN_DESCRIPTORS.flatMap((d) => ((d as { flags?: readonly PatternFlag[] }).flags ?? []).map((f) => descriptorFlag(d, f))),
+]);
+
 
 export interface RawFlag<T> {
   spec: FlagSpec<T>;
@@ -448,7 +507,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     // http(s) without --pattern: the response's Content-Type decides between http, sse and stream (runConnect asks).
     if (inferred === 'http') t.probePattern = true;
     if (!inferred) {
-      const problem = checkUrl(url ?? '', ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts']);
+      const problem = checkUrl(url ?? '', INFERRED_SCHEMES);
       throw new UsageError(problem ?? `cannot infer the pattern from "${url}"; give --pattern`);
     }
     t.options.pattern = inferred;
@@ -475,7 +534,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     if (!url) t.options.url = `http://${host}:${listen.port}/`;
   }
   // A generated webhook URL may carry port 0 ("any free port"), which is not a URL a client can use.
-  const problem = pattern === 'webhook' && !url ? undefined : checkUrl(t.options.url, (base ? PROFILE_SCHEMES : PATTERN_SCHEMES)[pattern]);
+  const problem = pattern === 'webhook' && !url ? undefined : checkUrl(t.options.url, PATTERN_SCHEMES[pattern]);
   if (problem) throw new UsageError(problem);
   if (!isPatternAvailable(pattern)) throw new UsageError(`the ${pattern} pattern is not available in this build`);
 
@@ -497,7 +556,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   if (base) t.options = overrideOptions(base, t.options);
   if (t.options.mqtt?.request && !t.options.mqtt.request.topic) throw new UsageError('--request-payload, --response-topic, --requests, --request-interval and --request-timeout need --request-topic');
   if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
-  if ((t.options.send?.length ?? 0) > 0 && pattern !== 'ws') throw new UsageError(`--send applies to the ws pattern, not ${pattern}`);
+  if ((t.options.send?.length ?? 0) > 0 && !capabilitiesOf(pattern).send) throw new UsageError(`--send applies to the patterns that can send (${PATTERNS.filter((p) => capabilitiesOf(p).send).join(', ')}), not ${pattern}`);
 
   const probe = t.probePattern && t.options.pattern === 'http' && (t.options.method ?? 'GET').toUpperCase() === 'GET' && t.options.body === undefined;
   return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), help: false };

@@ -1,4 +1,5 @@
 import type { PatternId } from '../shared/connectOptions';
+import { descriptorOf } from '../patterns';
 import type { TransportFactory } from './transport';
 
 export type TransportLoader = (pattern: PatternId) => Promise<TransportFactory>;
@@ -20,12 +21,24 @@ const loaders: Partial<Record<PatternId, () => Promise<TransportFactory>>> = {
   proxy: async () => (await import('./transports/proxyTransport')).createProxyTransport,
 };
 
+/**
+ * A pattern built the new way keeps its transport next to its descriptor: `src/patterns/<id>/transport.ts`
+ * exporting `createTransport`. The bundler includes every such file (lazily evaluated), so a new pattern
+ * needs no line here.
+ */
+async function loadPatternFolder(pattern: string): Promise<TransportFactory> {
+  const mod = (await import(`../patterns/${pattern}/transport.ts`)) as { createTransport?: TransportFactory };
+  if (!mod.createTransport) throw new Error(`src/patterns/${pattern}/transport.ts does not export createTransport`);
+  return mod.createTransport;
+}
+
 export function isPatternAvailable(pattern: PatternId): boolean {
-  return pattern in loaders;
+  return pattern in loaders || descriptorOf(pattern) !== undefined;
 }
 
 export const loadTransport: TransportLoader = async (pattern) => {
   const load = loaders[pattern];
-  if (!load) throw new Error(`The ${pattern} pattern is not available in this build`);
-  return load();
+  if (load) return load();
+  if (!descriptorOf(pattern)) throw new Error(`The ${pattern} pattern is not available in this build`);
+  return loadPatternFolder(pattern);
 };

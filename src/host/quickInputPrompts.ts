@@ -8,6 +8,7 @@ import { checkUrl, describeError } from '../core/errors';
 import { redactUrl } from '../core/httpClient';
 import { probePattern } from '../core/patternProbe';
 import { isPatternAvailable } from '../core/registry';
+import { capabilitiesOf } from '../patterns';
 import { inferPattern, PATTERN_LABELS, PATTERNS, withDefaultScheme, type PatternId } from '../shared/connectOptions';
 import { PATTERN_SCHEMES, type Profile, type TemplateEncoding } from '../shared/profile';
 import type { PayloadInputEncoding } from '../shared/protocol';
@@ -218,7 +219,7 @@ export async function sendMessageFlow(m: ManagedSession, lastTopic: string | und
     if (data === undefined) return undefined;
     out = { data, encoding };
   }
-  if (m.pattern === 'mqtt' && !out.channel) {
+  if (capabilitiesOf(m.pattern).channel === 'topic' && !out.channel) {
     const fallback = lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.mqtt?.subscribe?.[0]?.topic.replace(/[#+].*$/, 'test') ?? 'wirescope/test';
     const topic = await vscode.window.showInputBox({ title: 'Wirescope: MQTT topic', prompt: 'Publish to this topic', value: fallback, validateInput: (v) => (v && !/[#+]/.test(v) ? undefined : 'A topic without wildcards'), ignoreFocusOut: true });
     if (topic === undefined) return undefined;

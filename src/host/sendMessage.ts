@@ -2,6 +2,7 @@
  * Sending from the palette (Send Message…) and from the inspector's composer. Both remember the last
  * topic published to, so an MQTT send without a topic goes where the previous one went.
  */
+import { capabilitiesOf } from '../patterns';
 import type { PayloadInputEncoding } from '../shared/protocol';
 import { sessionArg } from './commandArgs';
 import { sendMessageFlow } from './quickInputPrompts';
@@ -26,8 +27,8 @@ export class MessageSender {
   async send(id: string, data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void> {
     const m = this.manager.get(id);
     let topic = channel;
-    if (m?.pattern === 'mqtt' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic;
-    if (m?.pattern === 'mqtt' && !topic) throw new Error('Enter a topic to publish to');
+    if (m && capabilitiesOf(m.pattern).channel === 'topic' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic;
+    if (m && capabilitiesOf(m.pattern).channel === 'topic' && !topic) throw new Error('Enter a topic to publish to');
     if (topic) this.lastTopic = topic;
     await this.manager.send(id, data, encoding, topic, options);
   }

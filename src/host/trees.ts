@@ -1,5 +1,6 @@
 /** The Profiles tree (grouped by pattern) and the Sessions tree (state icons). */
 import * as vscode from 'vscode';
+import { descriptorOf } from '../patterns';
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
 import type { SessionState } from '../shared/events';
 import type { ProfileStore, StoredProfile } from './profileStore';
@@ -10,19 +11,6 @@ type ProfileNode =
   | { kind: 'group'; pattern: PatternId; items: StoredProfile[] }
   | { kind: 'profile'; sp: StoredProfile };
 
-/** A codicon per pattern, so a profile's pattern reads at a glance (its scope is in the tooltip). */
-const PATTERN_ICON: Record<PatternId, string> = {
-  http: 'globe',
-  ws: 'plug',
-  sse: 'radio-tower',
-  poll: 'sync',
-  'long-poll': 'watch',
-  stream: 'pulse',
-  mqtt: 'broadcast',
-  webhook: 'inbox',
-  async: 'clock',
-  proxy: 'arrow-swap',
-};
 const SCOPE_LABEL: Record<StoredProfile['scope'], string> = { workspace: 'workspace (.vscode/wirescope.json)', user: 'user profile', demo: 'demo backend' };
 
 export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode>, vscode.Disposable {
@@ -77,7 +65,7 @@ export class ProfilesTreeProvider implements vscode.TreeDataProvider<ProfileNode
     if (sp.problems.length) tip.appendText(`\n\nProblems:\n${sp.problems.join('\n')}`);
     item.tooltip = tip;
     // An unknown pattern makes the profile invalid, so the lookup only runs for known patterns.
-    item.iconPath = sp.valid ? new vscode.ThemeIcon(PATTERN_ICON[sp.profile.pattern] ?? 'symbol-misc') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    item.iconPath = sp.valid ? new vscode.ThemeIcon(descriptorOf(sp.profile.pattern)?.icon ?? 'symbol-misc') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     item.contextValue = `profile.${sp.scope}${sp.valid ? '' : '.invalid'}`;
     // A single click opens it: its running session's inspector, else its form.
     item.command = { command: 'wirescope.openProfile', title: 'Open Profile', arguments: [{ id: sp.id }] };

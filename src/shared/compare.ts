@@ -20,6 +20,8 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   async: 'pull',
   // The capture proxy carries whatever the app's own traffic is.
   proxy: 'both',
+  tcp: 'both',
+  udp: 'both',
 };
 
 export interface LatencyStats {

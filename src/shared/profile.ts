@@ -5,19 +5,10 @@
  * Secrets never live in a profile. A profile names them (`auth.secret`, `${secret:NAME}` in any
  * string field) and the host resolves them from SecretStorage at connect time.
  */
-import {
-  PATTERNS,
-  type AsyncOptions,
-  type LongPollOptions,
-  type MqttOptions,
-  type PatternId,
-  type PollOptions,
-  type ReconnectPolicy,
-  type SseOptions,
-  type StreamOptions,
-  type WebhookOptions,
-  type WsOptions,
-} from './connectOptions';
+import type { TSchema } from '@sinclair/typebox';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { ALL_PATTERN_DESCRIPTORS, PATTERN_DESCRIPTORS, type PatternOptionFields, type PatternOptionKey } from '../patterns';
+import { PATTERNS, type PatternId, type ReconnectPolicy } from './connectOptions';
 import { validateExpectations, type Expectation } from './expectations';
 
 export type AuthType = 'none' | 'basic' | 'bearer' | 'header';
@@ -57,7 +48,8 @@ export interface SendTemplate {
   channel?: string;
 }
 
-export interface Profile {
+/** A saved connection. The pattern-specific option fields (`ws`, `mqtt`, `tcp`...) come from the pattern descriptors. */
+export interface Profile extends PatternOptionFields {
   name: string;
   pattern: PatternId;
   url: string;
@@ -85,14 +77,6 @@ export interface Profile {
   expect?: Expectation[];
   followRedirects?: boolean;
   maxRedirects?: number;
-  ws?: WsOptions;
-  sse?: SseOptions;
-  poll?: PollOptions;
-  longPoll?: LongPollOptions;
-  stream?: StreamOptions;
-  mqtt?: MqttOptions;
-  webhook?: WebhookOptions;
-  async?: AsyncOptions;
 }
 
 /** The workspace file `.vscode/wirescope.json`. */
@@ -112,36 +96,18 @@ export interface ProfileProblem {
   severity: 'error' | 'warning';
 }
 
-/** The pattern-specific option key of ConnectOptions for each pattern. */
-export const PATTERN_OPTION_KEY: Partial<Record<PatternId, keyof Profile>> = {
-  ws: 'ws',
-  sse: 'sse',
-  poll: 'poll',
-  'long-poll': 'longPoll',
-  stream: 'stream',
-  mqtt: 'mqtt',
-  webhook: 'webhook',
-  async: 'async',
-};
+/** The pattern-specific option key of a profile for each pattern that has options (from the descriptors). */
+export const PATTERN_OPTION_KEY = Object.fromEntries(
+  PATTERN_DESCRIPTORS.flatMap((d) => ('optionsKey' in d ? [[d.id, d.optionsKey]] : [])),
+) as Partial<Record<PatternId, PatternOptionKey>>;
 
-/** URL schemes each pattern accepts. */
-export const PATTERN_SCHEMES: Record<PatternId, readonly string[]> = {
-  http: ['http', 'https'],
-  ws: ['ws', 'wss'],
-  sse: ['http', 'https'],
-  poll: ['http', 'https'],
-  'long-poll': ['http', 'https'],
-  stream: ['http', 'https'],
-  mqtt: ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl'],
-  webhook: ['http'],
-  async: ['http', 'https'],
-  proxy: ['http', 'https'],
-};
+/** URL schemes each pattern accepts: the one list, from the descriptors. */
+export const PATTERN_SCHEMES = Object.fromEntries(ALL_PATTERN_DESCRIPTORS.map((d): [string, readonly string[]] => [d.id, d.schemes])) as Record<PatternId, readonly string[]>;
 
 const KNOWN_KEYS = new Set<string>([
   'name', 'pattern', 'url', 'description', 'method', 'headers', 'body', 'auth', 'tls', 'reconnect', 'templates', 'send',
   'protocols', 'idField', 'previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'count', 'durationMs', 'expect',
-  'ws', 'sse', 'poll', 'longPoll', 'stream', 'mqtt', 'webhook', 'async',
+  ...PATTERN_DESCRIPTORS.flatMap((d) => ('optionsKey' in d ? [d.optionsKey] : [])),
 ]);
 
 const SECRET_REF = /\$\{secret:([A-Za-z0-9_.-]+)\}/g;
@@ -266,8 +232,17 @@ export function validateProfile(p: unknown, at: Array<string | number> = []): Pr
         else if (t.encoding === 'hex' && typeof t.data === 'string' && !/^(\s*[0-9a-fA-F]{2})*\s*$/.test(t.data)) err(['templates', i, 'data'], 'Not valid hex');
       });
   }
-  for (const key of Object.values(PATTERN_OPTION_KEY)) {
-    if (p[key] !== undefined && !isObj(p[key])) err([key], `"${key}" must be an object`);
+  // Pattern options: checked against each descriptor's schema (the one description of them).
+  for (const d of PATTERN_DESCRIPTORS) {
+    if (!('optionsKey' in d)) continue;
+    const key = d.optionsKey;
+    if (p[key] === undefined) continue;
+    if (!isObj(p[key])) {
+      err([key], `"${key}" must be an object`);
+      continue;
+    }
+    if (patternOk && p.pattern !== d.id) warn([key], `"${key}" holds ${d.id} options; this profile's pattern is ${String(p.pattern)}`);
+    optionProblems(d.options, p[key], [key], err, warn);
   }
   if (isObj(p.mqtt) && typeof p.mqtt.password === 'string' && p.mqtt.password && !/\$\{(secret|env):/.test(p.mqtt.password)) {
     warn(['mqtt', 'password'], 'A literal MQTT password in a shared file: use ${secret:NAME} instead');
@@ -292,6 +267,39 @@ function walkRefs(v: unknown, path: Array<string | number>, fn: (path: Array<str
 }
 
 type Report = (path: Array<string | number>, message: string) => void;
+
+/** Problems of a value against a TypeBox schema, one per location; unknown fields are warnings, as at the top level. */
+function optionProblems(schema: TSchema, value: unknown, at: Array<string | number>, err: Report, warn: Report): void {
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, value)) {
+    const rel = e.path.split('/').slice(1).map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const path = [...at, ...rel];
+    const where = path.join('.');
+    if (seen.has(where)) continue;
+    seen.add(where);
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+      warn(path, `Unknown field "${String(rel[rel.length - 1] ?? at[at.length - 1])}"`);
+      continue;
+    }
+    err(path, `"${formatPath(path)}": ${describeSchemaError(e)}`);
+  }
+}
+
+/** A schema error in words: what the field must be. */
+function describeSchemaError(e: ValueError): string {
+  const s = e.schema as { enum?: unknown[]; anyOf?: Array<{ const?: unknown }>; type?: string; minimum?: number; maximum?: number };
+  if (s.anyOf && s.anyOf.every((x) => x.const !== undefined)) return `must be one of ${s.anyOf.map((x) => JSON.stringify(x.const)).join(', ')}, got ${JSON.stringify(e.value)}`;
+  if (s.type === 'integer') {
+    const range = s.minimum !== undefined && s.maximum !== undefined ? ` from ${s.minimum} to ${s.maximum}` : s.minimum !== undefined ? ` >= ${s.minimum}` : '';
+    return `must be a whole number${range}, got ${JSON.stringify(e.value)}`;
+  }
+  if (s.type === 'string' || s.type === 'boolean' || s.type === 'number' || s.type === 'array' || s.type === 'object') {
+    const what = { string: 'a string', boolean: 'true or false', number: 'a number', array: 'a list', object: 'an object' }[s.type];
+    if (e.value === undefined) return 'is required';
+    return `must be ${what}, got ${JSON.stringify(e.value)}`;
+  }
+  return e.message;
+}
 
 function validateAuth(a: unknown, err: Report, warn: Report): void {
   if (a === undefined) return;

@@ -2,6 +2,7 @@
  * The profile form's fields as data, and the mapping between a Profile and the form's values.
  * No DOM here, so the mapping is unit-tested in plain Node; main.ts draws what these specs say.
  */
+import { capabilitiesOf, PATTERN_DESCRIPTORS } from '../../src/patterns';
 import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { AUTH_TYPES, type AuthType, type Profile } from '../../src/shared/profile';
 import type { FormSecretKey } from '../../src/shared/profileFormProtocol';
@@ -32,6 +33,8 @@ export interface FieldSpec {
   hint?: string;
   /** A checkbox whose setting is on when the profile does not say (the engine's default). */
   defaultOn?: boolean;
+  /** A select whose values are numbers in the profile. */
+  numeric?: boolean;
 }
 
 /** A list edited as rows (headers, templates, MQTT subscriptions and publishes). */
@@ -47,6 +50,12 @@ export interface RowsSpec {
 
 const opts = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 const HTTP_LIKE: PatternId[] = ['http', 'sse', 'poll', 'long-poll', 'stream', 'async'];
+
+/** Section titles of the hand-written option fields below (the rest use the descriptor's label). */
+const HAND_SECTIONS: Partial<Record<PatternId, string>> = {
+  ws: 'WebSocket', sse: 'Server-sent events', poll: 'Short polling', 'long-poll': 'Long polling', stream: 'HTTP streaming',
+  mqtt: 'MQTT', webhook: 'Webhook receiver', async: 'Async request-response',
+};
 
 /** Every simple field of the form, in display order. */
 export const FIELDS: FieldSpec[] = [
@@ -73,7 +82,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'Reconnect', path: 'reconnect.jitter', label: 'Jitter (0–1)', kind: 'number', placeholder: '0.3' },
   { section: 'Reconnect', path: 'reconnect.maxAttempts', label: 'Give up after attempts (0 = never)', kind: 'int', placeholder: '10' },
   { section: 'Messages', path: 'idField', label: 'Message id field', kind: 'text', placeholder: '$.seq, sse-id, header:Name, prop:name', hint: 'Used to detect lost and duplicate messages.' },
-  { section: 'Messages', path: 'send', label: 'Send on open (one message per line)', kind: 'lines', patterns: ['ws', 'mqtt'] },
+  { section: 'Messages', path: 'send', label: 'Send on open (one message per line)', kind: 'lines', patterns: PATTERNS.filter((p) => capabilitiesOf(p).send) },
   // Pattern options
   { section: 'WebSocket', path: 'protocols', label: 'Subprotocols (comma-separated)', kind: 'csv', patterns: ['ws'] },
   { section: 'WebSocket', path: 'ws.pingIntervalMs', label: 'Ping interval (ms, 0 = never)', kind: 'int', patterns: ['ws'] },
@@ -92,7 +101,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'Long polling', path: 'longPoll.idleTimeoutMs', label: 'Idle timeout (ms)', kind: 'int', patterns: ['long-poll'] },
   { section: 'HTTP streaming', path: 'stream.split', label: 'Split', kind: 'select', options: opts(['auto', 'lines', 'chunks']), patterns: ['stream'] },
   { section: 'HTTP streaming', path: 'stream.idleTimeoutMs', label: 'Idle timeout (ms)', kind: 'int', patterns: ['stream'] },
-  { section: 'MQTT', path: 'mqtt.protocolVersion', label: 'Protocol version', kind: 'select', options: [{ value: '5', label: 'MQTT 5' }, { value: '4', label: 'MQTT 3.1.1' }], patterns: ['mqtt'] },
+  { section: 'MQTT', path: 'mqtt.protocolVersion', label: 'Protocol version', kind: 'select', numeric: true, options: [{ value: '5', label: 'MQTT 5' }, { value: '4', label: 'MQTT 3.1.1' }], patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.clientId', label: 'Client id', kind: 'text', patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.clean', label: 'Clean session', kind: 'bool', defaultOn: true, patterns: ['mqtt'] },
   { section: 'MQTT', path: 'mqtt.keepaliveSec', label: 'Keepalive (s)', kind: 'int', patterns: ['mqtt'] },
@@ -134,11 +143,60 @@ export const ROWS: RowsSpec[] = [
   { section: 'MQTT', path: 'mqtt.publish', label: 'Publish on connect', store: 'list', patterns: ['mqtt'], columns: [{ key: 'topic', label: 'Topic', kind: 'text' }, { key: 'payload', label: 'Payload', kind: 'text' }, { key: 'qos', label: 'QoS', kind: 'select', options: ['0', '1', '2'] }, { key: 'retain', label: 'Retain', kind: 'bool' }] },
 ];
 
-/** Section for the options of one pattern (shown only for that pattern). */
-export const PATTERN_SECTION: Partial<Record<PatternId, string>> = {
-  ws: 'WebSocket', sse: 'Server-sent events', poll: 'Short polling', 'long-poll': 'Long polling', stream: 'HTTP streaming',
-  mqtt: 'MQTT', webhook: 'Webhook receiver', async: 'Async request-response',
-};
+/** Section for the options of one pattern (shown only for that pattern): the descriptor's label. */
+export const PATTERN_SECTION: Partial<Record<PatternId, string>> = Object.fromEntries(
+  PATTERN_DESCRIPTORS.filter((d) => 'optionsKey' in d).map((d) => [d.id, HAND_SECTIONS[d.id] ?? d.label]),
+);
+
+/**
+ * Fields for the pattern options no hand-written entry above covers, derived from each descriptor's
+ * schema: a new pattern (tcp, udp) gets its form section from its descriptor alone.
+ */
+function derivedFields(): FieldSpec[] {
+  const covered = new Set([...FIELDS.map((f) => f.path), ...ROWS.map((r) => r.path)]);
+  const out: FieldSpec[] = [];
+  for (const d of PATTERN_DESCRIPTORS) {
+    if (!('optionsKey' in d)) continue;
+    const props = (d.options as { properties: Record<string, SchemaNode> }).properties;
+    for (const [key, node] of Object.entries(props)) {
+      const path = `${d.optionsKey}.${key}`;
+      if (covered.has(path) || [...covered].some((c) => c.startsWith(path + '.'))) continue;
+      const spec = fieldFromSchema(path, key, node, PATTERN_SECTION[d.id] ?? d.label, d.id);
+      if (spec) out.push(spec);
+    }
+  }
+  return out;
+}
+
+interface SchemaNode {
+  type?: string;
+  anyOf?: Array<{ const?: unknown }>;
+  items?: SchemaNode;
+  description?: string;
+}
+
+/** "lengthBytes" -> "Length bytes". */
+function humanize(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1).replace(/\bms\b/, '(ms)').replace(/\bsec\b/, '(s)');
+}
+
+function fieldFromSchema(path: string, key: string, node: SchemaNode, section: string, pattern: PatternId): FieldSpec | undefined {
+  const base = { path, label: humanize(key), section, patterns: [pattern], ...(node.description ? { hint: node.description } : {}) };
+  if (node.anyOf && node.anyOf.every((x) => x.const !== undefined)) {
+    const values = node.anyOf.map((x) => x.const);
+    return { ...base, kind: 'select', options: values.map((v) => ({ value: String(v), label: String(v) })), ...(values.every((v) => typeof v === 'number') ? { numeric: true } : {}) };
+  }
+  if (node.type === 'integer') return { ...base, kind: 'int' };
+  if (node.type === 'number') return { ...base, kind: 'number' };
+  if (node.type === 'boolean') return { ...base, kind: 'bool' };
+  if (node.type === 'string') return { ...base, kind: 'text' };
+  if (node.type === 'array' && node.items?.type === 'string') return { ...base, kind: 'csv', label: `${base.label} (comma-separated)` };
+  return undefined;
+}
+
+FIELDS.push(...derivedFields());
+
 
 /** Whether a field or row editor is shown for a pattern and auth type. */
 export function isShown(spec: { patterns?: readonly PatternId[]; authTypes?: readonly AuthType[] }, pattern: PatternId, auth: AuthType): boolean {
@@ -301,7 +359,7 @@ export function valuesToProfile(values: FormValues, base: Partial<Profile> = {})
         if (f.path === 'auth.type') {
           if (t === 'none') deletePath(p, 'auth');
           else setPath(p, f.path, t);
-        } else setPath(p, f.path, f.path === 'mqtt.protocolVersion' ? Number(t) : t);
+        } else setPath(p, f.path, f.numeric ? Number(t) : t);
         break;
       case 'textarea':
         setPath(p, f.path, s);

@@ -5,6 +5,7 @@
  * the behaviour that is asserted instead; no row is skipped.
  */
 import http from 'node:http';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptions';
@@ -71,7 +72,9 @@ export interface Fixture {
    * Where a session that finds nothing to talk to fails: a closed port, or (webhook, which listens
    * instead of connecting) a port that is already taken.
    */
-  noServer: { kind: 'closed-port'; url(port: number): string } | { kind: 'port-in-use'; reason: string };
+  noServer: { kind: 'closed-port'; url(port: number): string; /** Options a connectionless pattern needs to notice the closed port (a first datagram). */ with?: Partial<ConnectOptions> } | { kind: 'port-in-use'; reason: string };
+  /** No handshake (UDP): "closed while still connecting" becomes "closed right after start". */
+  connectionless?: { reason: string };
   /** Invalid target: a bad URL, or (webhook, which ignores the URL) a bad listen address. */
   invalidTarget: { kind: 'url'; urls: string[] } | { kind: 'listen'; reason: string; listens: string[] };
 }
@@ -162,6 +165,71 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 }
 const httpUrl = (port: number) => `http://127.0.0.1:${port}/`;
 const INVALID_HTTP_URLS = ['not a url', 'http://'];
+
+/** A TCP echo server (with a greeting line) that can reset its connections, as a crashed peer would. */
+async function tcpEcho(): Promise<LiveServer> {
+  let hits = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    hits++;
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    s.write('hello\r\n');
+    s.on('data', (d) => s.write(d));
+  });
+  const port = await listen(server);
+  const reset = () => {
+    for (const s of sockets) s.resetAndDestroy();
+  };
+  return {
+    options: { pattern: 'tcp', url: `tcp://127.0.0.1:${port}`, reconnect: QUICK_RECONNECT, tcp: { split: 'lines' } },
+    provoke: noop,
+    // A reset (RST) is a lost connection; a FIN from the server would be its goodbye and end the session.
+    drop: async () => reset(),
+    hits: () => hits,
+    goAway: async () => {
+      server.close();
+      reset();
+    },
+    close: async () => {
+      reset();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A UDP echo server; it can go away and come back on the same port, and can send first (to the session's local port). */
+async function udpEcho(): Promise<LiveServer> {
+  let hits = 0;
+  let sock: dgram.Socket;
+  let port = 0;
+  const bind = async () => {
+    sock = dgram.createSocket('udp4');
+    sock.on('message', (m, r) => {
+      hits++;
+      sock.send(m, r.port, r.address);
+    });
+    await new Promise<void>((r) => sock.bind(port, '127.0.0.1', () => r()));
+    port = sock.address().port;
+  };
+  const unbind = () => new Promise<void>((r) => sock.close(() => r()));
+  await bind();
+  return {
+    options: { pattern: 'udp', url: `udp://127.0.0.1:${port}`, send: ['hello'] },
+    provoke: async (open) => {
+      const local = Number(open.meta?.localPort);
+      await new Promise<void>((r) => sock.send('nudge', local, '127.0.0.1', () => r()));
+    },
+    drop: async () => {
+      await unbind();
+      await bind();
+    },
+    hits: () => hits,
+    goAway: unbind,
+    close: unbind,
+  };
+}
 
 export const FIXTURES: Fixture[] = [
   {
@@ -425,5 +493,24 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'none', reason: 'one operation: a cut status poll fails it, and a new operation is a new session' },
     noServer: { kind: 'closed-port', url: httpUrl },
     invalidTarget: { kind: 'url', urls: INVALID_HTTP_URLS },
+  },
+  {
+    pattern: 'tcp',
+    start: tcpEcho,
+    established: hasInData,
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `tcp://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'tcp://127.0.0.1'] },
+  },
+  {
+    pattern: 'udp',
+    start: udpEcho,
+    established: hasInData,
+    recovery: { kind: 'stays-open', reason: 'UDP has no connection: a peer that goes away and comes back is reached again by the same socket' },
+    lifecycle: { kind: 'none', reason: 'UDP has no connection to re-establish; the socket stays as it is' },
+    noServer: { kind: 'closed-port', url: (port) => `udp://127.0.0.1:${port}`, with: { send: ['anyone there?'] } },
+    connectionless: { reason: 'a UDP socket opens at once: there is no handshake to be waiting for' },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'udp://127.0.0.1'] },
   },
 ];

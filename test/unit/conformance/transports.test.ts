@@ -483,51 +483,71 @@ for (const fx of FIXTURES) {
       });
     });
 
-    it('closed while still connecting: closing -> closed, close() resolves, nothing left behind', async () => {
-      // A peer that accepts TCP and never says a word: the session can only be waiting when it is closed.
-      const sockets = new Set<net.Socket>();
-      const silent = net.createServer((s) => {
-        sockets.add(s);
-        s.on('error', () => undefined);
-        s.once('close', () => sockets.delete(s));
-        // Read (and drop) what arrives, so that the client's end of the connection is seen.
-        s.resume();
-      });
-      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-      const port = (silent.address() as net.AddressInfo).port;
-      try {
+    const connectionless = fx.connectionless;
+    if (connectionless) {
+      it(`closed right after start: closing -> closed, close() resolves, nothing left behind (${connectionless.reason})`, async () => {
+        const port = await freePort();
         await noHandlesLeft(async () => {
-          const options: ConnectOptions =
-            fx.noServer.kind === 'closed-port'
-              ? { pattern: fx.pattern, url: fx.noServer.url(port) }
-              : { pattern: fx.pattern, url: '', webhook: { listen: '127.0.0.1:0' } };
-          const run = open(options);
+          const run = open({ pattern: fx.pattern, url: (fx.noServer as { url(port: number): string }).url(port) });
           await run.session.start();
-          if (fx.noServer.kind === 'closed-port') await waitFor(run.events, () => sockets.size > 0, 5000);
-          const summary = await within(5000, run.session.close('changed my mind'), 'close while connecting');
+          const summary = await within(5000, run.session.close('changed my mind'), 'close right after start');
           assertFinished(run.events);
           assertCounts(run.events, summary);
           assert.equal(summary.state, 'closed');
           const states = ofKind(run.events, 'state');
           assert.equal(states[0].state, 'connecting');
-          assert.deepEqual(states.slice(-2).map((s) => s.state), ['closing', 'closed']);
+          assert.deepEqual(states.slice(-2).map((x) => x.state), ['closing', 'closed']);
           assert.equal(states.at(-1)!.reason, 'changed my mind');
           assert.equal(ofKind(run.events, 'error').length, 0, `no error for a close: ${JSON.stringify(ofKind(run.events, 'error'))}`);
-          // The server side sees the connection go away too.
-          await waitFor(run.events, () => sockets.size === 0, 3000);
         });
-      } finally {
-        for (const s of sockets) s.destroy();
-        await new Promise<void>((r) => silent.close(() => r()));
-      }
-    });
+      });
+    } else {
+      it('closed while still connecting: closing -> closed, close() resolves, nothing left behind', async () => {
+        // A peer that accepts TCP and never says a word: the session can only be waiting when it is closed.
+        const sockets = new Set<net.Socket>();
+        const silent = net.createServer((s) => {
+          sockets.add(s);
+          s.on('error', () => undefined);
+          s.once('close', () => sockets.delete(s));
+          // Read (and drop) what arrives, so that the client's end of the connection is seen.
+          s.resume();
+        });
+        await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+        const port = (silent.address() as net.AddressInfo).port;
+        try {
+          await noHandlesLeft(async () => {
+            const options: ConnectOptions =
+              fx.noServer.kind === 'closed-port'
+                ? { pattern: fx.pattern, url: fx.noServer.url(port) }
+                : { pattern: fx.pattern, url: '', webhook: { listen: '127.0.0.1:0' } };
+            const run = open(options);
+            await run.session.start();
+            if (fx.noServer.kind === 'closed-port') await waitFor(run.events, () => sockets.size > 0, 5000);
+            const summary = await within(5000, run.session.close('changed my mind'), 'close while connecting');
+            assertFinished(run.events);
+            assertCounts(run.events, summary);
+            assert.equal(summary.state, 'closed');
+            const states = ofKind(run.events, 'state');
+            assert.equal(states[0].state, 'connecting');
+            assert.deepEqual(states.slice(-2).map((s) => s.state), ['closing', 'closed']);
+            assert.equal(states.at(-1)!.reason, 'changed my mind');
+            assert.equal(ofKind(run.events, 'error').length, 0, `no error for a close: ${JSON.stringify(ofKind(run.events, 'error'))}`);
+            // The server side sees the connection go away too.
+            await waitFor(run.events, () => sockets.size === 0, 3000);
+          });
+        } finally {
+          for (const s of sockets) s.destroy();
+          await new Promise<void>((r) => silent.close(() => r()));
+        }
+      });
+    }
 
     const noServer = fx.noServer;
     if (noServer.kind === 'closed-port') {
       it('a first connection to a closed port fails with one line, no stack, no retry', async () => {
         const port = await freePort();
         await noHandlesLeft(async () => {
-          const run = open({ pattern: fx.pattern, url: noServer.url(port), reconnect: { initialDelayMs: 10, jitter: 0 } });
+          const run = open({ pattern: fx.pattern, url: noServer.url(port), reconnect: { initialDelayMs: 10, jitter: 0 }, ...noServer.with });
           await run.session.start();
           const summary = await within(10_000, run.session.done, 'a refused connection ends the session');
           assertFinished(run.events);

@@ -1,0 +1,65 @@
+/**
+ * What a pattern is, as data: the one description every face derives from (engine registry, CLI flags
+ * and help, profile validation, the JSON Schema file, the profile form, the trees, the composer, the docs).
+ * Descriptors are imported by the webview too: no Node, vscode or engine imports in them.
+ */
+import type { TObject } from '@sinclair/typebox';
+
+/** What a message's sub-stream is called, if the pattern has one. */
+export type ChannelKind = 'topic' | 'event' | 'subject' | 'method' | 'none';
+
+/** What a session of the pattern can do; UI code asks these, never the pattern id. */
+export interface PatternCapabilities {
+  /** The user can send messages (composer, Send Message…, `--send`). */
+  send: boolean;
+  /** The user can send a protocol ping. */
+  ping: boolean;
+  /** Each side can end its half of the connection and still read (TCP). */
+  halfClose: boolean;
+  /** What `channel` means for this pattern; `topic` means a send needs one. */
+  channel: ChannelKind;
+  /** The pattern pairs requests with replies (HTTP exchanges, MQTT 5 requests). */
+  requestReply: boolean;
+  /** The pattern listens for peers instead of connecting (webhook receiver). */
+  listens?: boolean;
+  /** Sessions show a poll/next-request line (short and long polling). */
+  polls?: boolean;
+}
+
+/** A `wirescope connect` flag that sets one field of the pattern's options; parsing and help come from the schema. */
+export interface PatternFlag {
+  /** Long name without dashes. */
+  flag: string;
+  /** Key in the options object. */
+  key: string;
+  /** Placeholder of the value in help; a boolean field needs none. */
+  value?: string;
+}
+
+export interface PatternDescriptor<Id extends string = string, Key extends string = string, O extends TObject = TObject> {
+  id: Id;
+  /** Human name (trees, pickers, the form). */
+  label: string;
+  /** Codicon name. */
+  icon: string;
+  /** URL schemes the pattern accepts. */
+  schemes: readonly string[];
+  /** Schemes that select this pattern when none is given (a scheme appears in one pattern's list at most). */
+  infers?: readonly string[];
+  /** A URL to start from in prompts. */
+  exampleUrl: string;
+  capabilities: PatternCapabilities;
+  /** The profile / ConnectOptions field holding the options (`longPoll` for long-poll). */
+  optionsKey?: Key;
+  /** The pattern's options, written once: types, validation, JSON Schema, form fields, CLI flags and docs come from it. */
+  options?: O;
+  /** CLI flags filling options fields (beyond the shared ones). */
+  flags?: readonly PatternFlag[];
+  /** `false`: not a profile pattern (the capture proxy); profiles, the form, the JSON Schema and `connect` leave it out. */
+  profile?: false;
+}
+
+/** Check a descriptor and keep its literal types (id, options key, the options schema). */
+export function definePattern<const D extends PatternDescriptor>(d: D): D {
+  return d;
+}

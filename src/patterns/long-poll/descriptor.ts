@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox';
+import { definePattern } from '../descriptor';
+
+export const longPollPattern = definePattern({
+  id: 'long-poll',
+  label: 'Long polling',
+  icon: 'watch',
+  schemes: ['http', 'https'],
+  exampleUrl: 'http://127.0.0.1:8080/long-poll',
+  capabilities: { send: false, ping: false, halfClose: false, channel: 'none', requestReply: true, polls: true },
+  optionsKey: 'longPoll',
+  options: Type.Object({
+  timeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Client-side hold limit per request.'})),
+  cursorParam: Type.Optional(Type.String({'description': 'Query parameter carrying the cursor (default cursor).'})),
+  cursorField: Type.Optional(Type.String({'description': 'JSON path to the next cursor.'})),
+  cursorHeader: Type.Optional(Type.String({'description': 'Response header with the next cursor.'})),
+  useEtag: Type.Optional(Type.Boolean({'description': 'Carry the ETag as If-None-Match.'})),
+  idleTimeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Treat as dead when a request gets no answer for this long.'})),
+}, { additionalProperties: false }),
+});

@@ -1,0 +1,16 @@
+import { Type } from '@sinclair/typebox';
+import { definePattern } from '../descriptor';
+
+export const streamPattern = definePattern({
+  id: 'stream',
+  label: 'HTTP streaming',
+  icon: 'pulse',
+  schemes: ['http', 'https'],
+  exampleUrl: 'http://127.0.0.1:8080/stream',
+  capabilities: { send: false, ping: false, halfClose: false, channel: 'none', requestReply: false },
+  optionsKey: 'stream',
+  options: Type.Object({
+  idleTimeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Reconnect when nothing arrives for this long.'})),
+  split: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('lines'), Type.Literal('chunks')], { description: 'auto: NDJSON/JSON Lines by content type are split per line, others per chunk.' })),
+}, { additionalProperties: false }),
+});
