@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConnectArgs, UsageError } from '../../../src/cli/args';
-import { INFERRED_SCHEMES, PATTERN_DESCRIPTORS, PATTERNS } from '../../../src/patterns';
+import { ALL_PATTERN_DESCRIPTORS, capabilitiesOf, descriptorOf, INFERRED_SCHEMES, PATTERN_DESCRIPTORS, PATTERNS } from '../../../src/patterns';
 import { profilesFileJsonSchema } from '../../../src/patterns/profileSchema';
+import { PATTERN_DIRECTION } from '../../../src/shared/compare';
+import { PATTERN_LABELS } from '../../../src/shared/connectOptions';
 import { PATTERN_SCHEMES, validateProfile } from '../../../src/shared/profile';
 
 const errorsOf = (p: unknown) => validateProfile(p).filter((x) => x.severity === 'error');
@@ -57,5 +59,23 @@ describe('pattern descriptors', () => {
     assert.equal(parseConnectArgs(['http://h/s', '--pattern', 'stream', '--split', 'lines']).options.stream?.split, 'lines', '--split still means the stream split for stream');
     assert.throws(() => parseConnectArgs(['tcp://127.0.0.1:9', '--length-bytes', '3']), (e: Error) => e instanceof UsageError && /--length-bytes must be one of 1, 2, 4/.test(e.message));
     assert.throws(() => parseConnectArgs(['ws://h/', '--half-close']), (e: Error) => e instanceof UsageError && /applies to the tcp pattern/.test(e.message));
+  });
+
+  it('the capture proxy has a descriptor but is not a profile pattern (profile: false)', () => {
+    const proxy = descriptorOf('proxy');
+    assert.ok(proxy, 'proxy descriptor');
+    assert.equal((proxy as { profile?: boolean }).profile, false);
+    assert.ok(ALL_PATTERN_DESCRIPTORS.some((d) => d.id === 'proxy'));
+    assert.ok(!(PATTERN_DESCRIPTORS as readonly { id: string }[]).some((d) => d.id === 'proxy'), 'profile descriptors leave it out');
+    assert.ok(!(PATTERNS as readonly string[]).includes('proxy'), 'PATTERNS leaves it out');
+    assert.deepEqual(PATTERNS, ALL_PATTERN_DESCRIPTORS.filter((d) => (d as { profile?: boolean }).profile !== false).map((d) => d.id));
+    assert.equal(PATTERN_LABELS.proxy, 'Capture proxy');
+    assert.deepEqual(PATTERN_SCHEMES.proxy, ['http', 'https']);
+    assert.equal(capabilitiesOf('proxy').send, false);
+    const schema = profilesFileJsonSchema() as { definitions: { profile: { properties: Record<string, { enum?: string[] }> } } };
+    assert.ok(!schema.definitions.profile.properties.pattern.enum?.includes('proxy'), 'the JSON Schema offers no proxy profile');
+    assert.ok(!('proxy' in schema.definitions.profile.properties));
+    assert.ok(errorsOf({ name: 'x', pattern: 'proxy', url: 'http://127.0.0.1:8080/' }).some((x) => x.path.join('.') === 'pattern'), 'a proxy profile is an error');
+    for (const d of ALL_PATTERN_DESCRIPTORS) assert.ok(PATTERN_DIRECTION[d.id], `direction of ${d.id}`);
   });
 });
