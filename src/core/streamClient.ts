@@ -319,6 +319,31 @@ class Exchange implements StreamResponse {
         if (this.chunkLeft === 0) this.chunkState = 'data-end';
         continue;
       }
+      // Fast paths for the common framing, read from the bytes without making strings: the CRLF after a
+      // chunk's data, and a bare hex size line, both whole in this read.
+      if (this.line === '' && this.chunkState === 'data-end') {
+        if (buf[i] === 13 && i + 1 < n && buf[i + 1] === 10) {
+          i += 2;
+          this.chunkState = 'size';
+          continue;
+        }
+      } else if (this.line === '' && this.chunkState === 'size') {
+        let j = i;
+        let size = 0;
+        while (j < n && j - i < 12) {
+          const c = buf[j];
+          const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+          if (d < 0) break;
+          size = size * 16 + d;
+          j++;
+        }
+        if (j > i && j + 1 < n && buf[j] === 13 && buf[j + 1] === 10) {
+          i = j + 2;
+          this.chunkLeft = size;
+          this.chunkState = size === 0 ? 'trailer' : 'data';
+          continue;
+        }
+      }
       const nl = buf.indexOf(CRLF, i);
       const part = buf.toString('latin1', i, nl < 0 ? n : nl);
       if (nl < 0) {
