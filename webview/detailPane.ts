@@ -44,6 +44,7 @@ export class DetailPane {
     /** "Add Expectation from Frame" for an inbound data frame (the host says so when the session has no workspace profile). */
     private readonly addExpectation?: (seq: number) => void,
     private readonly openInEditor?: (seq: number) => void,
+    private readonly proxy?: { can(): boolean; fault(conn: string, fault: 'cut' | 'stall' | 'resume'): void },
   ) {
     this.body = h('div', { cls: 'detail-body' });
     this.element = h('section', { id: 'detail', cls: 'detail', attrs: { 'aria-label': 'Event detail', tabindex: '-1' } }, this.body);
@@ -86,6 +87,17 @@ export class DetailPane {
       }
     }
     parts.push(kvTable('detail-facts', facts));
+    const conn = (e as { meta?: Record<string, unknown> }).meta?.conn;
+    if (typeof conn === 'string' && this.proxy?.can()) {
+      const proxy = this.proxy;
+      parts.push(
+        h('div', { cls: 'detail-actions' },
+          button('Cut this connection', { id: 'detail-cut', appearance: 'secondary', onClick: () => proxy.fault(conn, 'cut') }),
+          button('Stall', { id: 'detail-stall', appearance: 'secondary', onClick: () => proxy.fault(conn, 'stall') }),
+          button('Resume', { id: 'detail-resume', appearance: 'secondary', onClick: () => proxy.fault(conn, 'resume') }),
+        ),
+      );
+    }
     if (e.kind === 'frame') parts.push(...this.payload(e.data, e.encoding, e.seq, e.truncated === true));
     if (e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && this.addExpectation) {
       const add = this.addExpectation;

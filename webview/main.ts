@@ -22,6 +22,7 @@ import {
   OpenPayload,
   Ping,
   Ready,
+  ProxyFault,
   Reconnect,
   SaveTemplate,
   SelectSession,
@@ -158,6 +159,11 @@ class Inspector {
       (text) => this.rpc.command(CopyText, { text }),
       (seq) => this.current && this.rpc.command(AddExpectation, { sessionId: this.current.id, seq }),
       (seq) => this.current && this.rpc.command(OpenPayload, { sessionId: this.current.id, seq }),
+      {
+        // "Cut this connection": only for a running capture proxy's events that name a connection.
+        can: () => !!this.current && this.current.pattern === 'proxy' && !this.current.ended,
+        fault: (conn, fault) => this.current && this.rpc.command(ProxyFault, { sessionId: this.current.id, conn, fault }),
+      },
     );
     this.timing = new TimingView();
     this.timeline = new TimelineView();

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { Cancelled } from './cancelled';
 import { comparePatternsCommand } from './compare/comparePanel';
+import { registerProxyCommands, type CaptureProxyControl } from './captureProxyControl';
 import { sessionArg, sessionFrom, storedFrom } from './commandArgs';
 import type { Connector } from './connectProfile';
 import { importCurl } from './curlImportCommand';
@@ -18,11 +19,12 @@ import type { HostServices } from './services';
 
 export interface CommandParts {
   connector: Connector;
+  proxy: CaptureProxyControl;
   demo: DemoBackendControl;
   sender: MessageSender;
 }
 
-export function registerCommands(h: HostServices, { connector, demo, sender }: CommandParts): vscode.Disposable[] {
+export function registerCommands(h: HostServices, { connector, demo, sender, proxy }: CommandParts): vscode.Disposable[] {
   const { manager, store } = h;
   const cmd = (id: string, fn: (...args: unknown[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -93,6 +95,7 @@ export function registerCommands(h: HostServices, { connector, demo, sender }: C
     cmd('wirescope.comparePatterns', (arg) => comparePatternsCommand(h, arg)),
     cmd('wirescope.startDemo', () => demo.start()),
     cmd('wirescope.stopDemo', () => demo.stop()),
+    ...registerProxyCommands(h, proxy, cmd),
     cmd('wirescope.removeSession', async (arg) => {
       const m = await sessionArg(manager, arg, 'Remove Session');
       if (m) await manager.remove(m.id);

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { addExpectationFromFrame } from './addExpectation';
+import { CaptureProxyControl } from './captureProxyControl';
 import { registerCommands } from './commands';
 import { Connector } from './connectProfile';
 import { DemoBackendControl } from './demoBackendControl';
@@ -109,9 +110,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ vers
     vscode.window.registerWebviewViewProvider(INSPECTOR_VIEW_ID, inspector),
     sessionsView.onDidChangeSelection((e) => {
       const picked = e.selection[0];
-      if (picked) sessions.select(picked.id);
+      if (picked) sessions.select('kind' in picked ? picked.session.id : picked.id);
     }),
-    ...registerCommands(h, { connector, demo, sender }),
+    ...registerCommands(h, { connector, demo, sender, proxy: new CaptureProxyControl(h) }),
     ...registerTestHook(h, demo),
     // A failed session is said in a notification with its reason, and a way to its inspector.
     watchFailures(sessions, (m, reason) => {

@@ -23,6 +23,11 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     ping: (id) => manager.ping(id),
     disconnect: (id) => manager.disconnect(id),
     reconnect: actions.reconnect ?? ((id) => manager.reconnect(id)),
+    proxyFault: (id, conn, fault) => {
+      const m = manager.get(id);
+      if (!m?.session.proxy || m.session.ended) throw new Error('That capture proxy is not running');
+      if (m.session.proxy.inject(conn, { type: fault }) === 0) throw new Error(`Connection ${conn} is already closed`);
+    },
     clear: (id) => manager.clear(id),
     exportLog: actions.exportLog,
     select: (id) => manager.select(id),

@@ -29,6 +29,7 @@ import {
   OpenPayload,
   Ping,
   Ready,
+  ProxyFault,
   Reconnect,
   SaveTemplate,
   SelectSession,
@@ -66,6 +67,8 @@ export interface InspectorBackend {
   ping(sessionId: string): void;
   disconnect(sessionId: string): Promise<void> | void;
   reconnect(sessionId: string): Promise<unknown> | void;
+  /** Capture proxy: a fault on one live connection (absent where there is no proxy). */
+  proxyFault?(sessionId: string, conn: string, fault: 'cut' | 'stall' | 'resume'): void;
   clear(sessionId: string): void;
   exportLog(sessionId: string, format: 'ndjson' | 'har'): Promise<void> | void;
   select(sessionId: string): void;
@@ -313,6 +316,10 @@ export class InspectorEndpoint implements Disposable {
       case ClearLog.method:
         this.logOf(id);
         return this.backend.clear(id);
+      case ProxyFault.method:
+        this.logOf(id);
+        if (!this.backend.proxyFault) throw new Error('This inspector cannot reach a capture proxy');
+        return this.backend.proxyFault(id, p.conn as string, p.fault as 'cut' | 'stall' | 'resume');
       case ExportLog.method:
         this.logOf(id);
         await this.backend.exportLog(id, p.format as 'ndjson' | 'har');

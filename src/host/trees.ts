@@ -4,6 +4,7 @@ import { descriptorOf } from '../patterns';
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
 import type { SessionState } from '../shared/events';
 import type { ProfileStore, StoredProfile } from './profileStore';
+import { isProxyConn, proxyConnChildren, proxyConnItem, type ProxyConnNode } from './proxyTree';
 import type { ManagedSession, SessionManager } from './sessionManager';
 
 type ProfileNode =
@@ -107,8 +108,13 @@ export function sessionCounters(stats: { framesIn: number; framesOut: number; re
 /** Counter refreshes are coalesced to at most this often: a fast feed must not redraw the tree per frame. */
 const COUNTER_REFRESH_MS = 250;
 
-export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSession>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ManagedSession | ManagedSession[] | undefined>();
+/** A Sessions tree row: a session, or (under a capture proxy) one of its live connections. */
+export type SessionNode = ManagedSession | ProxyConnNode;
+
+export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<SessionNode | SessionNode[] | undefined>();
+  /** Proxy sessions whose connection changes are followed. */
+  private readonly followed = new WeakSet<ManagedSession>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: Array<{ dispose(): void }>;
   /** Sessions with new events since the last counter refresh. */
@@ -136,24 +142,33 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<ManagedSess
     }, COUNTER_REFRESH_MS);
   }
 
-  getChildren(node?: ManagedSession): ManagedSession[] {
-    return node ? [] : [...this.manager.list()].reverse();
+  getChildren(node?: SessionNode): SessionNode[] {
+    if (!node) return [...this.manager.list()].reverse();
+    if (isProxyConn(node) || node.pattern !== 'proxy') return [];
+    const proxy = node.session.proxy;
+    if (proxy && !this.followed.has(node)) {
+      this.followed.add(node);
+      this.subs.push(proxy.onDidChangeConnections(() => this.countersChanged(node.id)));
+    }
+    return proxyConnChildren(node);
   }
 
   getParent(): undefined {
     return undefined;
   }
 
-  getTreeItem(m: ManagedSession): vscode.TreeItem {
+  getTreeItem(node: SessionNode): vscode.TreeItem {
+    if (isProxyConn(node)) return proxyConnItem(node);
+    const m = node;
     const state = m.session.state;
-    const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(m.name, m.pattern === 'proxy' && !m.session.ended ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = m.id;
     const stats = m.log.stats();
     item.description = `${m.pattern} · ${state} · ${sessionCounters(stats)}`;
     item.tooltip = `${m.name}\n${m.url}\nstate: ${state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
     item.iconPath = stateIcon(state);
     const live = !m.session.ended;
-    item.contextValue = `session.${live ? 'live' : 'ended'}${live && m.session.canSend ? '.send' : ''}${live && m.session.canPing ? '.ping' : ''}`;
+    item.contextValue = `session.${live ? 'live' : 'ended'}${live && m.session.canSend ? '.send' : ''}${live && m.session.canPing ? '.ping' : ''}${m.pattern === 'proxy' ? '.proxy' : ''}`;
     item.command = { command: 'wirescope.openInspector', title: 'Show in Inspector', arguments: [m] };
     item.accessibilityInformation = { label: `Session ${m.name}, ${m.pattern}, ${state}, ${stats.framesIn} frames in, ${stats.framesOut} out, ${stats.reconnects} reconnects` };
     return item;

@@ -137,6 +137,8 @@ export const CopyText = cmd<{ text: string }>('clipboard/copy');
 export const AddExpectation = cmd<{ sessionId: string; seq: number }>('profile/addExpectation');
 /** Open an event's whole payload (as the log keeps it) in a read-only editor tab. */
 export const OpenPayload = cmd<{ sessionId: string; seq: number }>('log/openPayload');
+/** Capture proxy: a fault on one live connection of the session ("Cut this connection"). */
+export const ProxyFault = cmd<{ sessionId: string; conn: string; fault: 'cut' | 'stall' | 'resume' }>('proxy/fault');
 export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string; encoding: PayloadInputEncoding }>('profile/saveTemplate');
 
 // ---------- host -> webview ----------
@@ -187,6 +189,7 @@ const schemas: Record<string, Check[]> = {
   [CopyText.method]: [str('text', 64 * 1024 * 1024)],
   [AddExpectation.method]: [sid, int('seq', 1)],
   [OpenPayload.method]: [sid, int('seq', 1)],
+  [ProxyFault.method]: [sid, str('conn', 40), oneOf('fault', ['cut', 'stall', 'resume'])],
   [SaveTemplate.method]: [sid, str('name', 200), str('data', 1024 * 1024), oneOf('encoding', ['text', 'hex', 'base64'])],
 };
 

@@ -9,6 +9,7 @@
  */
 import type { PatternId } from '../../shared/connectOptions';
 import type { FrameEvent, TimingEvent, WireEvent } from '../../shared/events';
+import { buildProxyHar } from './harProxy';
 import { maskHeaders, redactText, sanitizeEvent, type RedactOptions } from './redact';
 
 export interface HarNameValue {
@@ -152,6 +153,8 @@ interface Building {
 
 /** Build a HAR 1.2 document from a session's events. */
 export function buildHar(events: Iterable<WireEvent>, session: HarSessionInfo, opts: HarOptions = {}): Har {
+  // A capture proxy interleaves many connections: its exchanges pair by meta.exchange.
+  if (session.pattern === 'proxy') return buildProxyHar(events, session, opts);
   const secrets = opts.secrets ?? [];
   const maxStream = opts.maxStreamText ?? 1024 * 1024;
   const pageId = `session-${session.id}`;
