@@ -11,6 +11,7 @@ import type { Profile } from '../shared/profile';
 import type { WireEvent } from '../shared/events';
 import type { HostServices } from './services';
 import { sessionArg } from './commandArgs';
+import { showInspectorFor } from './inspectorPlacement';
 import { isProxyConn } from './proxyTree';
 import type { ManagedSession } from './sessionManager';
 
@@ -73,7 +74,7 @@ export class CaptureProxyControl {
       profile,
     });
     const opened = await waitForOpen(m);
-    await this.h.inspector().reveal();
+    await showInspectorFor(this.h.inspector(), this.h.manager, m);
     if (opened?.url) {
       const url = opened.url;
       void vscode.window.showInformationMessage(`Wirescope: capture proxy for ${new URL(target).host} listening at ${url} — point your app or browser there.`, 'Copy URL', 'Open in Browser').then(async (pick) => {
