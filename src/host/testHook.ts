@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { proxyUrlOf } from './captureProxyControl';
 import type { DemoBackendControl } from './demoBackendControl';
 import type { HostServices } from './services';
 
@@ -18,7 +19,11 @@ export function testHookEnabled(mode: vscode.ExtensionMode, env: NodeJS.ProcessE
 /** The state: returned to executeCommand callers and written to $WIRESCOPE_TEST_STATE_FILE when set. */
 async function revealState(h: HostServices, demo: DemoBackendControl): Promise<unknown> {
   const state = {
-    sessions: h.manager.list().map((m) => ({ ...h.manager.info(m), stats: m.log.stats(), size: m.log.size, capturePath: m.capturePath })),
+    sessions: h.manager.list().map((m) => ({
+      ...h.manager.info(m), stats: m.log.stats(), size: m.log.size, capturePath: m.capturePath,
+      // A capture proxy: where it listens and its live connections (the Sessions tree's rows under it).
+      ...(m.pattern === 'proxy' ? { proxy: { url: proxyUrlOf(m) ?? null, connections: m.session.ended ? [] : (m.session.proxy?.connections() ?? []) } } : {}),
+    })),
     selected: h.manager.selected,
     profiles: h.store.all().map((p) => ({ id: p.id, name: p.profile.name, pattern: p.profile.pattern, scope: p.scope, valid: p.valid, problems: p.problems })),
     profileFiles: h.store.fileStates().map((f) => ({ path: f.uri.fsPath, exists: f.exists, syntaxError: f.syntaxError, problems: f.problems.length })),
