@@ -64,6 +64,9 @@ export interface FlagSpec<T> {
   patterns?: readonly PatternId[];
   /** Heading the flag is listed under in help. */
   group: string;
+  /** The pattern option paths the flag sets (`mqtt.subscribe`): the docs' options tables name the flag there, and
+   *  a unit test checks each path against the descriptors' schemas. */
+  fills?: readonly string[];
   help: string;
   apply(target: T, value: string, env: ArgsEnvironment): void;
 }
@@ -175,7 +178,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     },
   },
   {
-    name: 'idle-timeout', value: 'ms', group: 'General', patterns: IDLE_PATTERNS,
+    name: 'idle-timeout', fills: ['sse.idleTimeoutMs', 'stream.idleTimeoutMs', 'longPoll.idleTimeoutMs'], value: 'ms', group: 'General', patterns: IDLE_PATTERNS,
     help: 'sse, stream, long-poll: treat the connection as dead after this long without data; http: fail when a response body sends nothing for this long (default 30000, 0 = off).',
     apply: (t, v) => {
       const ms = intValue('idle-timeout', v, 0);
@@ -228,38 +231,38 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'data', short: 'd', value: 'body', group: 'Request', help: 'Request body.', apply: (t, v) => (t.options.body = v) },
   { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (patterns that can send); repeat for several. tcp/udp: escapes (\\r \\n \\t \\0 \\xHH \\\\) are read, and hex:48656c6c6f sends bytes.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
   { name: 'subprotocol', value: 'name', repeat: true, patterns: ['ws'], group: 'Request', help: 'WebSocket subprotocol to offer; repeat for several.', apply: (t, v) => (t.options.protocols = [...(t.options.protocols ?? []), v]) },
-  { name: 'ping-interval', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
-  { name: 'pong-timeout', value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: with --ping-interval, drop and reconnect when no pong comes back within this time (half-open connections).', apply: (t, v) => ((t.options.ws ??= {}).pongTimeoutMs = intValue('pong-timeout', v, 1)) },
-  { name: 'interval', value: 'ms', patterns: ['poll', 'async'], group: 'Request', help: 'poll: time between polls; async: status poll interval when there is no Retry-After.', apply: (t, v) => {
+  { name: 'ping-interval', fills: ['ws.pingIntervalMs'], value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
+  { name: 'pong-timeout', fills: ['ws.pongTimeoutMs'], value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: with --ping-interval, drop and reconnect when no pong comes back within this time (half-open connections).', apply: (t, v) => ((t.options.ws ??= {}).pongTimeoutMs = intValue('pong-timeout', v, 1)) },
+  { name: 'interval', fills: ['poll.intervalMs', 'async.pollIntervalMs'], value: 'ms', patterns: ['poll', 'async'], group: 'Request', help: 'poll: time between polls; async: status poll interval when there is no Retry-After.', apply: (t, v) => {
     const ms = intValue('interval', v, 1);
     if (t.options.pattern === 'async') (t.options.async ??= {}).pollIntervalMs = ms;
     else (t.options.poll ??= {}).intervalMs = ms;
   } },
 
   // Pattern details
-  { name: 'change', value: 'auto|etag|last-modified|hash', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: 'poll: how a change is detected (default auto: ETag, then Last-Modified, then a body hash).', apply: (t, v) => {
+  { name: 'change', fills: ['poll.change'], value: 'auto|etag|last-modified|hash', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: 'poll: how a change is detected (default auto: ETag, then Last-Modified, then a body hash).', apply: (t, v) => {
     if (v !== 'auto' && v !== 'etag' && v !== 'last-modified' && v !== 'hash') throw new UsageError(`--change must be auto, etag, last-modified or hash; got "${v}"`);
     (t.options.poll ??= {}).change = v;
   } },
-  { name: 'timestamp-field', value: '$.path', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: JSON path to the server's change time, for staleness ($.changedAt on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampField = jsonPathValue('timestamp-field', v)) },
-  { name: 'timestamp-header', value: 'name', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: header with the server's change time (X-Changed-At on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampHeader = headerName('timestamp-header', v)) },
-  { name: 'cursor-field', value: '$.path', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: JSON path in the response to the next cursor ($.cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorField = jsonPathValue('cursor-field', v)) },
-  { name: 'cursor-header', value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: response header with the next cursor (X-Cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorHeader = headerName('cursor-header', v)) },
-  { name: 'cursor-param', value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: query parameter that carries the cursor (default cursor).', apply: (t, v) => {
+  { name: 'timestamp-field', fills: ['poll.timestampField'], value: '$.path', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: JSON path to the server's change time, for staleness ($.changedAt on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampField = jsonPathValue('timestamp-field', v)) },
+  { name: 'timestamp-header', fills: ['poll.timestampHeader'], value: 'name', patterns: ['poll'], group: 'Polling, long polling, streaming, async', help: "poll: header with the server's change time (X-Changed-At on the demo).", apply: (t, v) => ((t.options.poll ??= {}).timestampHeader = headerName('timestamp-header', v)) },
+  { name: 'cursor-field', fills: ['longPoll.cursorField'], value: '$.path', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: JSON path in the response to the next cursor ($.cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorField = jsonPathValue('cursor-field', v)) },
+  { name: 'cursor-header', fills: ['longPoll.cursorHeader'], value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: response header with the next cursor (X-Cursor on the demo).', apply: (t, v) => ((t.options.longPoll ??= {}).cursorHeader = headerName('cursor-header', v)) },
+  { name: 'cursor-param', fills: ['longPoll.cursorParam'], value: 'name', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: query parameter that carries the cursor (default cursor).', apply: (t, v) => {
     if (!/^[A-Za-z0-9._~-]+$/.test(v)) throw new UsageError(`--cursor-param needs a query parameter name, got "${v}"`);
     (t.options.longPoll ??= {}).cursorParam = v;
   } },
-  { name: 'use-etag', patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: carry the ETag as If-None-Match instead of a cursor.', apply: (t) => ((t.options.longPoll ??= {}).useEtag = true) },
-  { name: 'split', value: 'auto|lines|chunks', patterns: ['stream'], group: 'Polling, long polling, streaming, async', help: 'stream: one frame per line or per chunk (default auto: lines for NDJSON/JSON Lines).', apply: (t, v) => {
+  { name: 'use-etag', fills: ['longPoll.useEtag'], patterns: ['long-poll'], group: 'Polling, long polling, streaming, async', help: 'long-poll: carry the ETag as If-None-Match instead of a cursor.', apply: (t) => ((t.options.longPoll ??= {}).useEtag = true) },
+  { name: 'split', fills: ['stream.split'], value: 'auto|lines|chunks', patterns: ['stream'], group: 'Polling, long polling, streaming, async', help: 'stream: one frame per line or per chunk (default auto: lines for NDJSON/JSON Lines).', apply: (t, v) => {
     if (v !== 'auto' && v !== 'lines' && v !== 'chunks') throw new UsageError(`--split must be auto, lines or chunks; got "${v}"`);
     (t.options.stream ??= {}).split = v;
   } },
-  { name: 'status-field', value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path of the status field (default $.status).', apply: (t, v) => ((t.options.async ??= {}).statusField = jsonPathValue('status-field', v)) },
-  { name: 'done-value', value: 'text', repeat: true, patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: a terminal value of the status field; repeat for several (default done, succeeded, failed, completed, error).', apply: (t, v) => {
+  { name: 'status-field', fills: ['async.statusField'], value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path of the status field (default $.status).', apply: (t, v) => ((t.options.async ??= {}).statusField = jsonPathValue('status-field', v)) },
+  { name: 'done-value', fills: ['async.doneValues'], value: 'text', repeat: true, patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: a terminal value of the status field; repeat for several (default done, succeeded, failed, completed, error).', apply: (t, v) => {
     const a = (t.options.async ??= {});
     a.doneValues = [...(a.doneValues ?? []), v];
   } },
-  { name: 'operation-url-field', value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path in the 202 body to the status URL when there is no Location header.', apply: (t, v) => ((t.options.async ??= {}).operationUrlField = jsonPathValue('operation-url-field', v)) },
+  { name: 'operation-url-field', fills: ['async.operationUrlField'], value: '$.path', patterns: ['async'], group: 'Polling, long polling, streaming, async', help: 'async: JSON path in the 202 body to the status URL when there is no Location header.', apply: (t, v) => ((t.options.async ??= {}).operationUrlField = jsonPathValue('operation-url-field', v)) },
 
   // TLS
   { name: 'insecure', short: 'k', group: 'TLS', help: 'Accept TLS certificates that do not verify (self-signed, expired, wrong host).', apply: (t) => (t.options.tls = { ...t.options.tls, insecure: true }) },
@@ -268,7 +271,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'key', value: 'file', group: 'TLS', help: 'Client private key (PEM).', apply: (t, v, env) => (t.options.tls = { ...t.options.tls, key: fileText('key', v, env) }) },
 
   // Webhook
-  { name: 'listen', value: 'host:port', patterns: ['webhook'], group: 'Webhook receiver', help: 'Where to listen (default 127.0.0.1:0, a free port).', apply: (t, v) => {
+  { name: 'listen', fills: ['webhook.listen'], value: 'host:port', patterns: ['webhook'], group: 'Webhook receiver', help: 'Where to listen (default 127.0.0.1:0, a free port).', apply: (t, v) => {
     try {
       parseListen(v);
     } catch (err) {
@@ -276,68 +279,68 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
     }
     webhook(t).listen = v;
   } },
-  { name: 'reply-status', value: 'code', patterns: ['webhook'], group: 'Webhook receiver', help: 'Status of the reply (default 200).', apply: (t, v) => ((webhook(t).reply ??= {}).status = intValue('reply-status', v, 100, 599)) },
-  { name: 'reply-body', value: 'text', patterns: ['webhook'], group: 'Webhook receiver', help: 'Body of the reply.', apply: (t, v) => ((webhook(t).reply ??= {}).body = v) },
-  { name: 'reply-delay', value: 'ms', patterns: ['webhook'], group: 'Webhook receiver', help: 'Wait this long before replying.', apply: (t, v) => ((webhook(t).reply ??= {}).delayMs = intValue('reply-delay', v, 0)) },
-  { name: 'hmac-secret-env', value: 'NAME', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check HMAC signatures with the secret in this environment variable; GitHub, Stripe, Slack, Shopify and Standard Webhooks signatures are recognised by their headers.', apply: (t, v, env) => (t.hmacSecret = envSecret('hmac-secret-env', v, env)) },
-  { name: 'hmac-header', value: 'name', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check this header instead (a custom scheme: HMAC of the body, hex or base64, optional `sha256=` prefix).', apply: (t, v) => {
+  { name: 'reply-status', fills: ['webhook.reply.status'], value: 'code', patterns: ['webhook'], group: 'Webhook receiver', help: 'Status of the reply (default 200).', apply: (t, v) => ((webhook(t).reply ??= {}).status = intValue('reply-status', v, 100, 599)) },
+  { name: 'reply-body', fills: ['webhook.reply.body'], value: 'text', patterns: ['webhook'], group: 'Webhook receiver', help: 'Body of the reply.', apply: (t, v) => ((webhook(t).reply ??= {}).body = v) },
+  { name: 'reply-delay', fills: ['webhook.reply.delayMs'], value: 'ms', patterns: ['webhook'], group: 'Webhook receiver', help: 'Wait this long before replying.', apply: (t, v) => ((webhook(t).reply ??= {}).delayMs = intValue('reply-delay', v, 0)) },
+  { name: 'hmac-secret-env', fills: ['webhook.hmac.secret'], value: 'NAME', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check HMAC signatures with the secret in this environment variable; GitHub, Stripe, Slack, Shopify and Standard Webhooks signatures are recognised by their headers.', apply: (t, v, env) => (t.hmacSecret = envSecret('hmac-secret-env', v, env)) },
+  { name: 'hmac-header', fills: ['webhook.hmac.header'], value: 'name', patterns: ['webhook'], group: 'Webhook receiver', help: 'Check this header instead (a custom scheme: HMAC of the body, hex or base64, optional `sha256=` prefix).', apply: (t, v) => {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) throw new UsageError(`--hmac-header needs a header name, got "${v}"`);
     t.hmacHeader = v;
   } },
-  { name: 'hmac-alg', value: 'sha256|sha1', patterns: ['webhook'], group: 'Webhook receiver', help: 'Signature algorithm (default sha256).', apply: (t, v) => {
+  { name: 'hmac-alg', fills: ['webhook.hmac.algorithm'], value: 'sha256|sha1', patterns: ['webhook'], group: 'Webhook receiver', help: 'Signature algorithm (default sha256).', apply: (t, v) => {
     if (v !== 'sha256' && v !== 'sha1') throw new UsageError(`--hmac-alg must be sha256 or sha1, got "${v}"`);
     t.hmacAlg = v;
   } },
 
   // MQTT
-  { name: 'subscribe', value: 'topic[:qos]', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Subscribe once connected; wildcards + and # allowed.', apply: (t, v) => {
+  { name: 'subscribe', fills: ['mqtt.subscribe'], value: 'topic[:qos]', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Subscribe once connected; wildcards + and # allowed.', apply: (t, v) => {
     const m = /^(.*):([0-2])$/.exec(v);
     const topic = m ? m[1] : v;
     if (!topic) throw new UsageError(`--subscribe needs a topic, got "${v}"`);
     const m5 = mqtt(t);
     m5.subscribe = [...(m5.subscribe ?? []), m ? { topic, qos: Number(m[2]) as 0 | 1 | 2 } : { topic }];
   } },
-  { name: 'publish', value: 'topic=payload', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Publish once connected (with --qos and --retain).', apply: (t, v) => {
+  { name: 'publish', fills: ['mqtt.publish'], value: 'topic=payload', repeat: true, patterns: ['mqtt'], group: 'MQTT', help: 'Publish once connected (with --qos and --retain).', apply: (t, v) => {
     const at = v.indexOf('=');
     if (at <= 0) throw new UsageError(`--publish needs topic=payload, got "${v}"`);
     const m5 = mqtt(t);
     m5.publish = [...(m5.publish ?? []), { topic: v.slice(0, at), payload: v.slice(at + 1) }];
   } },
-  { name: 'request-topic', value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'MQTT 5 request/response: send requests here with a response topic and correlation data, and match the answers.', apply: (t, v) => {
+  { name: 'request-topic', fills: ['mqtt.request.topic'], value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'MQTT 5 request/response: send requests here with a response topic and correlation data, and match the answers.', apply: (t, v) => {
     if (!v) throw new UsageError('--request-topic needs a topic');
     const m5 = mqtt(t);
     m5.request = { ...m5.request, topic: v };
   } },
-  { name: 'request-payload', value: 'text', patterns: ['mqtt'], group: 'MQTT', help: 'Payload of each request.', apply: (t, v) => {
+  { name: 'request-payload', fills: ['mqtt.request.payload'], value: 'text', patterns: ['mqtt'], group: 'MQTT', help: 'Payload of each request.', apply: (t, v) => {
     const m5 = mqtt(t);
     m5.request = { topic: '', ...m5.request, payload: v };
   } },
-  { name: 'response-topic', value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'Topic the answers come back on (default: one made from the client id).', apply: (t, v) => {
+  { name: 'response-topic', fills: ['mqtt.request.responseTopic'], value: 'topic', patterns: ['mqtt'], group: 'MQTT', help: 'Topic the answers come back on (default: one made from the client id).', apply: (t, v) => {
     const m5 = mqtt(t);
     m5.request = { topic: '', ...m5.request, responseTopic: v };
   } },
-  { name: 'requests', value: 'n', patterns: ['mqtt'], group: 'MQTT', help: 'How many requests to send (default 1).', apply: (t, v) => {
+  { name: 'requests', fills: ['mqtt.request.count'], value: 'n', patterns: ['mqtt'], group: 'MQTT', help: 'How many requests to send (default 1).', apply: (t, v) => {
     const m5 = mqtt(t);
     m5.request = { topic: '', ...m5.request, count: intValue('requests', v, 1) };
   } },
-  { name: 'request-interval', value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'Time between requests.', apply: (t, v) => {
+  { name: 'request-interval', fills: ['mqtt.request.intervalMs'], value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'Time between requests.', apply: (t, v) => {
     const m5 = mqtt(t);
     m5.request = { topic: '', ...m5.request, intervalMs: intValue('request-interval', v, 0) };
   } },
-  { name: 'request-timeout', value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'How long each request waits for its answer.', apply: (t, v) => {
+  { name: 'request-timeout', fills: ['mqtt.request.timeoutMs'], value: 'ms', patterns: ['mqtt'], group: 'MQTT', help: 'How long each request waits for its answer.', apply: (t, v) => {
     const m5 = mqtt(t);
     m5.request = { topic: '', ...m5.request, timeoutMs: intValue('request-timeout', v, 1) };
   } },
-  { name: 'qos', value: '0|1|2', patterns: ['mqtt'], group: 'MQTT', help: 'QoS of publishes and of subscriptions without their own.', apply: (t, v) => (t.mqttQos = qosValue('qos', v)) },
-  { name: 'retain', patterns: ['mqtt'], group: 'MQTT', help: 'Publish with the retain flag.', apply: (t) => (t.mqttRetain = true) },
-  { name: 'mqtt-version', value: '4|5', patterns: ['mqtt'], group: 'MQTT', help: 'Protocol version: 4 is MQTT 3.1.1, 5 is MQTT 5 (default).', apply: (t, v) => {
+  { name: 'qos', fills: ['mqtt.publish[].qos', 'mqtt.subscribe[].qos'], value: '0|1|2', patterns: ['mqtt'], group: 'MQTT', help: 'QoS of publishes and of subscriptions without their own.', apply: (t, v) => (t.mqttQos = qosValue('qos', v)) },
+  { name: 'retain', fills: ['mqtt.publish[].retain'], patterns: ['mqtt'], group: 'MQTT', help: 'Publish with the retain flag.', apply: (t) => (t.mqttRetain = true) },
+  { name: 'mqtt-version', fills: ['mqtt.protocolVersion'], value: '4|5', patterns: ['mqtt'], group: 'MQTT', help: 'Protocol version: 4 is MQTT 3.1.1, 5 is MQTT 5 (default).', apply: (t, v) => {
     if (v !== '4' && v !== '5') throw new UsageError(`--mqtt-version must be 4 or 5, got "${v}"`);
     mqtt(t).protocolVersion = Number(v) as 4 | 5;
   } },
-  { name: 'client-id', value: 'id', patterns: ['mqtt'], group: 'MQTT', help: 'Client identifier.', apply: (t, v) => (mqtt(t).clientId = v) },
-  { name: 'keepalive', value: 'seconds', patterns: ['mqtt'], group: 'MQTT', help: 'Keepalive interval (default 60); a broker that stops answering PINGREQ is dropped and reconnected.', apply: (t, v) => (mqtt(t).keepaliveSec = intValue('keepalive', v, 0)) },
-  { name: 'username', value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
-  { name: 'password-env', value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
+  { name: 'client-id', fills: ['mqtt.clientId'], value: 'id', patterns: ['mqtt'], group: 'MQTT', help: 'Client identifier.', apply: (t, v) => (mqtt(t).clientId = v) },
+  { name: 'keepalive', fills: ['mqtt.keepaliveSec'], value: 'seconds', patterns: ['mqtt'], group: 'MQTT', help: 'Keepalive interval (default 60); a broker that stops answering PINGREQ is dropped and reconnected.', apply: (t, v) => (mqtt(t).keepaliveSec = intValue('keepalive', v, 0)) },
+  { name: 'username', fills: ['mqtt.username'], value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
+  { name: 'password-env', fills: ['mqtt.password'], value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
 ];
 
 interface SchemaNode {
@@ -371,6 +374,7 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
     ...(isList ? { repeat: true } : {}),
     patterns: [d.id],
     group: d.label,
+    fills: [`${key}.${f.key}`],
     help: `${d.id}: ${node.description ?? f.key}`,
     apply: (t, v) => {
       const o = target(t);
@@ -397,6 +401,7 @@ function mergeFlags(flags: readonly FlagSpec<ConnectTarget>[]): FlagSpec<Connect
       value: a.value && f.value && a.value !== f.value ? `${a.value} (${aPatterns.join('/')}) | ${f.value} (${(f.patterns ?? []).join('/')})` : (a.value ?? f.value),
       repeat: a.repeat || f.repeat,
       patterns: [...aPatterns, ...(f.patterns ?? [])],
+      fills: [...(a.fills ?? []), ...(f.fills ?? [])],
       help: `${a.help} ${f.help}`,
       apply: (t, v, env) => ((f.patterns ?? []).includes(t.options.pattern) ? f.apply(t, v, env) : a.apply(t, v, env)),
     };
@@ -405,10 +410,11 @@ function mergeFlags(flags: readonly FlagSpec<ConnectTarget>[]): FlagSpec<Connect
 }
 
 /** Every `wirescope connect` flag: the hand-written table plus each descriptor's flags. */
-export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = mergeFlags([
+const UNMERGED_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   ...HAND_FLAGS,
   ...PATTERN_DESCRIPTORS.flatMap((d) => ((d as { flags?: readonly PatternFlag[] }).flags ?? []).map((f) => descriptorFlag(d, f))),
-]);
+];
+export const CONNECT_FLAGS: readonly FlagSpec<ConnectTarget>[] = mergeFlags(UNMERGED_FLAGS);
 
 
 export interface RawFlag<T> {
@@ -641,4 +647,14 @@ export function flagHelp<T>(table: readonly FlagSpec<T>[]): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** Each pattern option path a connect flag sets, with the flag as help shows it (`--subscribe topic[:qos]`). */
+export function flagsByOptionPath(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  // Before same-named flags are joined, so that each path shows its own pattern's value (`--split`).
+  for (const f of UNMERGED_FLAGS) {
+    for (const path of f.fills ?? []) out.set(path, [...(out.get(path) ?? []), `--${f.name}${f.value ? ` ${f.value}` : ''}`]);
+  }
+  return out;
 }

@@ -12,10 +12,10 @@ const MqttMessage = Type.Object({
   properties: Type.Optional(
     Type.Object(
       {
-        userProperties: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]))),
-        contentType: Type.Optional(Type.String()),
-        messageExpiryInterval: Type.Optional(Type.Integer({ minimum: 0 })),
-        responseTopic: Type.Optional(Type.String()),
+        userProperties: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), { description: 'MQTT 5 user properties.' })),
+        contentType: Type.Optional(Type.String({ description: 'MQTT 5 content type.' })),
+        messageExpiryInterval: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds the broker keeps the message for subscribers.' })),
+        responseTopic: Type.Optional(Type.String({ description: 'MQTT 5 response topic.' })),
         correlationData: Type.Optional(Type.String({ description: 'Correlation data as text.' })),
       },
       { description: 'MQTT 5 properties.', additionalProperties: false },
@@ -35,12 +35,12 @@ export const mqttPattern = definePattern({
   options: Type.Object(
     {
       protocolVersion: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(5)], { description: '4 is MQTT 3.1.1, 5 is MQTT 5 (default).' })),
-      clientId: Type.Optional(Type.String({ description: 'Client identifier.' })),
-      clean: Type.Optional(Type.Boolean({ description: 'Clean session (3.1.1) / clean start (5).' })),
-      keepaliveSec: Type.Optional(Type.Integer({ minimum: 0, description: 'Keepalive in seconds.' })),
-      username: Type.Optional(Type.String({ description: 'User name.' })),
+      clientId: Type.Optional(Type.String({ description: 'Client identifier (default wirescope-<8 hex>).' })),
+      clean: Type.Optional(Type.Boolean({ description: 'Clean session (3.1.1) / clean start (5); default true.' })),
+      keepaliveSec: Type.Optional(Type.Integer({ minimum: 0, description: 'Keepalive in seconds (default 60); a broker that stops answering PINGREQ is dropped and reconnected.' })),
+      username: Type.Optional(Type.String({ description: "User name; also taken from the URL's user info, which is then removed from every logged URL." })),
       password: Type.Optional(Type.String({ description: 'Use ${secret:NAME}: never a literal password in a shared file.' })),
-      will: Type.Optional(MqttMessage),
+      will: Type.Optional({ ...MqttMessage, description: 'Last will: published by the broker when the connection is lost without a DISCONNECT.' }),
       subscribe: Type.Optional(
         Type.Array(Type.Object({ topic: Type.String({ description: 'Topic filter; wildcards + and # allowed.' }), qos: Type.Optional(Qos) }, { additionalProperties: false }), { description: 'Subscriptions made once connected.' }),
       ),

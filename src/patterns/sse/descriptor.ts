@@ -10,7 +10,7 @@ export const ssePattern = definePattern({
   capabilities: { send: false, ping: false, halfClose: false, channel: 'event', requestReply: false },
   optionsKey: 'sse',
   options: Type.Object({
-  idleTimeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Reconnect when nothing arrives for this long (0 = never).'})),
-  lastEventId: Type.Optional(Type.String({'description': 'Last-Event-ID sent on the first request.'})),
+  idleTimeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Nothing received (not even a comment) for this long, or no response headers within it: drop and reconnect (0 = never, the default).'})),
+  lastEventId: Type.Optional(Type.String({'description': 'Sent as Last-Event-ID until the stream has given an id of its own.'})),
 }, { additionalProperties: false }),
 });

@@ -14,13 +14,13 @@ export const webhookPattern = definePattern({
   capabilities: { send: false, ping: false, halfClose: false, channel: 'none', requestReply: true, listens: true },
   optionsKey: 'webhook',
   options: Type.Object({
-  listen: Type.Optional(Type.String({'description': 'host:port to listen on (127.0.0.1:0 by default). Another address than loopback exposes the receiver to the network.'})),
+  listen: Type.Optional(Type.String({'description': 'Where to listen: host:port, :port, port or [v6]:port (default 127.0.0.1:0, loopback on a free port). Another address than loopback exposes the receiver to the network.'})),
   reply: Type.Optional(Type.Object({
-    status: Type.Optional(Type.Integer({'minimum': 100, 'maximum': 599})),
-    body: Type.Optional(Type.String()),
+    status: Type.Optional(Type.Integer({'minimum': 100, 'maximum': 599, 'description': 'HTTP status of every reply (default 200).'})),
+    body: Type.Optional(Type.String({'description': 'Body of every reply (default empty).'})),
     delayMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Delay before replying.'})),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), {'description': 'Headers of every reply.'})),
+  }, {'description': 'What the receiver answers to each call.'})),
   hmac: Type.Optional(
     Type.Object(
       {
