@@ -111,6 +111,38 @@ async function bareMqtt(brokerUrl: string, topic: string, n: number): Promise<nu
   });
 }
 
+/** A bare Node client of the TCP line feed: net.connect, send the request line, split the text into lines. */
+async function bareTcpLines(port: number, n: number): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = net.connect(port, '127.0.0.1');
+    let got = 0;
+    let carry = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`bare tcp: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${n} ${MESSAGE_SIZE}\n`));
+    socket.on('data', (text: string) => {
+      const lines = (carry + text).split('\n');
+      carry = lines.pop() ?? '';
+      got += lines.length;
+      if (got >= n) {
+        clearTimeout(guard);
+        const rate = n / ((performance.now() - t0) / 1000);
+        socket.destroy();
+        resolve(rate);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(guard);
+      reject(err);
+    });
+  });
+}
+
 /** Record one pair in the results; `targeted` pairs carry the issue's >= 0.9 goal, the others are informational. */
 async function pair(
   ctx: BenchContext,
@@ -184,6 +216,21 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
     }
   } else {
     ctx.log('  SSE: the sse pattern is not registered in this build; skipped');
+  }
+
+  const nTcp = ctx.quick ? 50_000 : 200_000;
+  if (want('tcp') && isPatternAvailable('tcp')) {
+    const url = `tcp://127.0.0.1:${ctx.feed.tcpPort}`;
+    await pair(
+      ctx,
+      'capture.tcp',
+      `TCP lines ${nTcp / 1000}k x ${MESSAGE_SIZE} B, write per line`,
+      (n) => captureWithSession({ pattern: 'tcp', url, send: [`${n} ${MESSAGE_SIZE}`], tcp: { split: 'lines', eol: 'lf', greetingWaitMs: 0 } }, n),
+      (n) => bareTcpLines(ctx.feed.tcpPort, n),
+      nTcp,
+      reps,
+      true,
+    );
   }
 
   const nMqtt = ctx.quick ? 20_000 : 100_000;

@@ -14,6 +14,8 @@
 //   GET /ws-rate?rate=R&seconds=S&size=B  WebSocket: after the client sends "go", R messages/s for S s
 //   GET /slow?head=MS&chunks=K&gap=MS&size=S  headers after `head` ms, then K chunks `gap` ms apart
 //   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
+//   TCP ("tcp" port): the client sends the line `N S`; the server writes N lines of S bytes (one socket.write
+//                     per line, as a line-protocol server does, in batches that respect back-pressure), then ends.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -222,6 +224,33 @@ broker.on('subscribe', (subs, client) => {
 });
 const mqttServer = net.createServer(broker.handle);
 
+const tcpServer = net.createServer((socket) => {
+  socket.on('error', () => socket.destroy());
+  let head = '';
+  const onData = (chunk) => {
+    head += chunk.toString('latin1');
+    const nl = head.indexOf('\n');
+    if (nl < 0) {
+      if (head.length > 100) socket.destroy();
+      return;
+    }
+    socket.off('data', onData);
+    const [nRaw, sizeRaw] = head.slice(0, nl).trim().split(/\s+/);
+    const n = Math.min(5_000_000, Math.max(1, Number(nRaw) || 1000));
+    const size = Math.min(60_000, Math.max(20, Number(sizeRaw) || 100));
+    let i = 0;
+    const batch = () => {
+      while (i < n) {
+        i++;
+        if (!socket.write(message(i, size - 1) + '\n')) return socket.once('drain', batch);
+      }
+      socket.end();
+    };
+    batch();
+  };
+  socket.on('data', onData);
+});
+
 const tlsServer =
   process.env.BENCH_TLS_CERT && process.env.BENCH_TLS_KEY
     ? https.createServer({ cert: process.env.BENCH_TLS_CERT, key: process.env.BENCH_TLS_KEY }, handle)
@@ -229,7 +258,7 @@ const tlsServer =
 tlsServer?.on('tlsClientError', () => undefined);
 
 const listening = (srv) => new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
-const ports = { http: await listening(server), mqtt: await listening(mqttServer) };
+const ports = { http: await listening(server), mqtt: await listening(mqttServer), tcp: await listening(tcpServer) };
 if (tlsServer) ports.https = await listening(tlsServer);
 process.stdout.write(JSON.stringify(ports) + '\n');
 

@@ -10,6 +10,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export interface FeedServer {
   httpPort: number;
   mqttPort: number;
+  /** Line feed over raw TCP: the client sends `N SIZE\n`, the server writes N lines of SIZE bytes. */
+  tcpPort: number;
   /** Present when started with a certificate. */
   httpsPort?: number;
   stop(): Promise<void>;
@@ -27,8 +29,8 @@ export async function startFeedServer(tls?: { cert: string; key: string }): Prom
     }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the feed server did not start within 10 s')), 10_000).unref()),
   ]);
-  const ports = JSON.parse(first) as { http: number; mqtt: number; https?: number };
-  return { httpPort: ports.http, mqttPort: ports.mqtt, httpsPort: ports.https, stop: () => stopChild(child) };
+  const ports = JSON.parse(first) as { http: number; mqtt: number; tcp: number; https?: number };
+  return { httpPort: ports.http, mqttPort: ports.mqtt, tcpPort: ports.tcp, httpsPort: ports.https, stop: () => stopChild(child) };
 }
 
 /** End a child we started: close its stdin, then kill it if it lingers. */
