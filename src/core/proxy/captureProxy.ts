@@ -147,6 +147,8 @@ interface Conn {
   /** WebSocket connections: parsers per direction, to close cleanly at a frame boundary. */
   ws?: { toBackend: WsFrameParser; toClient: WsFrameParser; backend: net.Socket };
   closed: boolean;
+  /** Cut on purpose: its FAULT_INJECTED line says why it ended, so the resets that follow are not reported again. */
+  cut?: boolean;
 }
 
 interface Target {
@@ -356,6 +358,7 @@ export class CaptureProxy {
       this.sink.error(`Fault injected on ${c.id} (${c.client}): ${what}`, 'FAULT_INJECTED');
       switch (fault.type) {
         case 'cut':
+          c.cut = true;
           c.socket.destroy();
           for (const s of c.upstream) s.destroy();
           break;
@@ -544,6 +547,7 @@ export class CaptureProxy {
       if (finished || responded) return;
       finished = true;
       logRequest();
+      if (conn.cut) return;
       if (clientGone) {
         this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${url}: the client closed the connection before the response`, 'ERR_CLIENT_GONE');
         return;
@@ -750,7 +754,7 @@ export class CaptureProxy {
       if (!bres.complete && !aborted) {
         aborted = true;
         x.timing.markEnd();
-        if (!x.clientGone()) this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
+        if (!x.clientGone() && !conn.cut) this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
         res.destroy();
         finishDecoding();
       }

@@ -204,6 +204,25 @@ describe('capture proxy: HTTP through curl', () => {
     assert.ok(head.seq < first.seq);
   });
 
+  it('cut on a live SSE stream ends curl\'s transfer and says so in one line (no reset reported after it)', async () => {
+    releaseSse = undefined;
+    let got = '';
+    const before = proxy.events.length;
+    const run = curl(['-N', `${proxy.url}/sse`], { onData: (d) => (got += d.toString()) });
+    await until(() => got.includes('data: {"seq":1}') && releaseSse !== undefined, 10_000, 'first SSE event at curl');
+    const conn = proxy.session.proxy!.connections().find((c) => c.label === 'GET /sse');
+    assert.ok(conn, 'the SSE connection is listed');
+    assert.equal(proxy.session.proxy!.inject(conn.id, { type: 'cut' }), 1);
+    const r = await run;
+    releaseSse = undefined;
+    assert.notEqual(r.code, 0, 'curl sees the transfer cut');
+    await until(() => !proxy.session.proxy!.connections().some((c) => c.id === conn.id), 5000, 'the connection to go');
+    // Let any late close and error handlers run, then count the lines the cut produced.
+    await new Promise((res) => setTimeout(res, 200));
+    const errors = proxy.events.slice(before).filter((e) => e.kind === 'error');
+    assert.deepEqual(errors.map((e) => (e.kind === 'error' ? e.code : '')), ['FAULT_INJECTED'], JSON.stringify(errors));
+  });
+
   it('an NDJSON stream is logged line by line, a line cut across chunks joined', async () => {
     const before = proxy.events.length;
     const r = await curl(['-N', `${proxy.url}/ndjson`]);
