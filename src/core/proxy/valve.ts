@@ -61,9 +61,24 @@ export class Valve {
     if (this.owner.mode !== 'stall') this.from.resume();
   };
 
+  /** Writes of one tick go out together (see forward). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.to.uncork();
+  };
+
   private forward(chunk: Buffer): void {
     if (this.to.destroyed || this.to.writableEnded) return;
     this.bytes += chunk.length;
+    // One socket read can hold many chunks (an HTTP chunk per SSE event, many WebSocket frames): corked
+    // until the end of this tick, they leave in one write instead of a system call each. Nothing waits
+    // longer than the current tick, so an event still reaches the client as soon as it arrived.
+    if (!this.corked) {
+      this.corked = true;
+      this.to.cork();
+      process.nextTick(this.uncork);
+    }
     if (!this.to.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       this.from.pause();
