@@ -35,7 +35,7 @@ export async function captureWithSession(options: ConnectOptions, n: number): Pr
   return n / ((end - t0) / 1000);
 }
 
-function bareWs(url: string, n: number): Promise<number> {
+export function bareWs(url: string, n: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const ws = new WebSocket(url);
@@ -59,7 +59,7 @@ function bareWs(url: string, n: number): Promise<number> {
   });
 }
 
-async function bareSse(url: string, n: number): Promise<number> {
+export async function bareSse(url: string, n: number): Promise<number> {
   const { EventSource } = await import('eventsource');
   return new Promise((resolve, reject) => {
     const t0 = performance.now();

@@ -13,6 +13,9 @@
 //                           res.write() per message, as a real backend does
 //   GET /ws-rate?rate=R&seconds=S&size=B  WebSocket: after the client sends "go", R messages/s for S s
 //   GET /slow?head=MS&chunks=K&gap=MS&size=S  headers after `head` ms, then K chunks `gap` ms apart
+//   GET /sse-ping?id=X      text/event-stream held open; POST /fire?id=X&k=K writes `data: K` on it at
+//                           once (answers 204): the SSE latency probe (bench/proxy.ts)
+//   GET /ws-echo            WebSocket upgrade (the `ws` server): every message is sent back
 //   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
 //   TCP ("tcp" port): the client sends the line `N S`; the server writes N lines of S bytes (one socket.write
 //                     per line, as a line-protocol server does, in batches that respect back-pressure), then ends.
@@ -85,6 +88,9 @@ const intParam = (u, k, dflt, max) => {
   return Number.isInteger(v) && v >= 0 && v <= max ? v : dflt;
 };
 
+/** The open /sse-ping streams by id. */
+const pingStreams = new Map();
+
 function handle(req, res) {
   const u = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (u.pathname === '/sse') {
@@ -111,6 +117,25 @@ function handle(req, res) {
     };
     pump();
     req.on('close', () => res.destroy());
+    return;
+  }
+  if (u.pathname === '/sse-ping') {
+    const id = u.searchParams.get('id') ?? '';
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    pingStreams.set(id, res);
+    req.on('close', () => {
+      if (pingStreams.get(id) === res) pingStreams.delete(id);
+      res.destroy();
+    });
+    return;
+  }
+  if (u.pathname === '/fire') {
+    const stream = pingStreams.get(u.searchParams.get('id') ?? '');
+    if (!stream) return void res.writeHead(404).end();
+    stream.write(`data: ${intParam(u, 'k', 0, 1e9)}\n\n`);
+    res.writeHead(204).end();
     return;
   }
   if (u.pathname === '/slow') {
@@ -182,6 +207,13 @@ server.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
       ws.once('message', () => feedAtRate(ws, rate, seconds, size));
+    });
+    return;
+  }
+  if (u.pathname === '/ws-echo') {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
     return;
   }

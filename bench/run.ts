@@ -2,14 +2,14 @@
  * `npm run bench`: Wirescope against bare clients over loopback, side by side in one run.
  * Prints a table and writes bench-results.json in the working directory.
  *
- * usage: npm run bench [-- --quick] [-- --only capture,cli,memory,search,timing,bundle,ui] [-- --patterns ws,sse,mqtt]
+ * usage: npm run bench [-- --quick] [-- --only capture,cli,proxy,memory,search,timing,bundle,ui] [-- --patterns ws,sse,mqtt]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { makeTestCerts } from '../test/helpers/tlsCerts';
 import { formatTable, startFeedServer, type BenchContext, type ResultRow } from './lib';
 
-const SECTIONS = ['capture', 'cli', 'memory', 'timing', 'bundle', 'ui'] as const;
+const SECTIONS = ['capture', 'cli', 'proxy', 'memory', 'timing', 'bundle', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<Section>; patterns?: Set<string> } {
