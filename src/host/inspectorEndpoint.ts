@@ -12,37 +12,19 @@ import type { LogView, SessionLog } from '../core/sessionLog';
 import type { ActivitySnapshot } from '../shared/activity';
 import type { WireEvent } from '../shared/events';
 import {
-  ClearLog,
-  AddExpectation,
-  CopyText,
   DidAppend,
   DidChangeSessions,
   DidNotify,
   DidReset,
-  Disconnect,
-  ExportLog,
-  GetEvent,
-  GetRows,
-  GetActivity,
-  GetTimeline,
-  LocateSeq,
-  OpenPayload,
-  Ping,
-  Ready,
-  ProxyFault,
-  Reconnect,
-  SaveTemplate,
-  SelectSession,
-  Send,
-  SetFilter,
   validateWebviewMessage,
+  WebviewToHost,
   type HostMessage,
-  type LogFilter,
   type NotificationType,
   type ParamsOf,
   type PayloadInputEncoding,
   type SessionInfo,
 } from '../shared/protocol';
+import { defineHandlers } from '../shared/typedProtocol';
 
 /** What the endpoint needs of a webview: VS Code's Webview plus a visibility flag fit it. */
 export interface WebviewLike {
@@ -213,10 +195,12 @@ export class InspectorEndpoint implements Disposable {
       return;
     }
     const msg = v.msg;
+    // Validation found the method, so it has a handler (defineHandlers covers the whole set).
+    const handler = this.handlers.get(msg.method)!;
     const p = msg.params as Record<string, unknown>;
     if (msg.type === 'req') {
       try {
-        const result = await this.request(msg.method, p);
+        const result = await handler.run(p);
         this.send({ type: 'res', id: msg.id, ok: true, result });
       } catch (err) {
         this.send({ type: 'res', id: msg.id, ok: false, error: describeError(err).message });
@@ -224,7 +208,7 @@ export class InspectorEndpoint implements Disposable {
       return;
     }
     try {
-      await this.command(msg.method, p);
+      await handler.run(p);
     } catch (err) {
       const message = describeError(err).message;
       this.opts.log?.('warn', `inspector: ${msg.method}: ${message}`);
@@ -239,113 +223,101 @@ export class InspectorEndpoint implements Disposable {
     return log;
   }
 
-  private async request(method: string, p: Record<string, unknown>): Promise<unknown> {
-    switch (method) {
-      case Ready.method: {
-        // A (re)loaded webview knows nothing: forget what was sent to the previous one.
-        this.resetViews();
-        this.sessionsDirty = false;
-        return this.sessionsPayload();
-      }
-      case SetFilter.method: {
-        const id = p.sessionId as string;
-        const log = this.logOf(id);
-        const old = this.views.get(id);
-        const view = log.createView(p.filter as LogFilter);
-        old?.view.dispose();
-        this.views.set(id, { view, sentTotal: view.total });
-        const keep = p.keepSeq as number | undefined;
-        return keep === undefined ? { filterId: view.filterId, total: view.total } : { filterId: view.filterId, total: view.total, keepIndex: view.indexOf(keep) };
-      }
-      case GetActivity.method: {
-        const id = p.sessionId as string;
-        this.logOf(id);
-        return { activity: this.backend.activity?.(id) ?? null };
-      }
-      case LocateSeq.method: {
-        const id = p.sessionId as string;
-        this.logOf(id);
-        const state = this.views.get(id);
-        if (!state) throw new Error('No filter set for this session: send SetFilter first');
-        return { filterId: state.view.filterId, index: state.view.indexAtOrAfter(p.seq as number) };
-      }
-      case GetRows.method: {
-        const id = p.sessionId as string;
-        this.logOf(id);
-        const state = this.views.get(id);
-        if (!state) throw new Error('No filter set for this session: send SetFilter first');
-        const start = p.start as number;
-        const rows = state.view.rows(start, p.count as number).map((e) => this.backend.sanitize(id, e));
-        // Rows of a replaced filter would be wrong; the webview compares filterId and asks again.
-        return { filterId: state.view.filterId, total: state.view.total, start, rows };
-      }
-      case GetEvent.method: {
-        const id = p.sessionId as string;
-        const e = this.logOf(id).get(p.seq as number);
-        return { event: e ? this.backend.sanitize(id, e) : null };
-      }
-      case GetTimeline.method: {
-        const id = p.sessionId as string;
-        return { events: this.logOf(id).timeline().map((e) => this.backend.sanitize(id, e)) };
-      }
-      case Send.method: {
-        const id = p.sessionId as string;
-        this.logOf(id);
-        await this.backend.send(id, p.data as string, p.encoding as PayloadInputEncoding, p.channel as string | undefined, p.options as Record<string, unknown> | undefined);
-        return { ok: true };
-      }
-      default:
-        throw new Error(`Unsupported request ${method}`);
-    }
-  }
+  /**
+   * One handler per message of {@link WebviewToHost}, each typed by its descriptor: the compiler
+   * fails when a descriptor has no handler or a handler returns the wrong result.
+   */
+  private readonly handlers = defineHandlers(WebviewToHost, {
+    Ready: () => {
+      // A (re)loaded webview knows nothing: forget what was sent to the previous one.
+      this.resetViews();
+      this.sessionsDirty = false;
+      return this.sessionsPayload();
+    },
+    SetFilter: ({ sessionId, filter, keepSeq }) => {
+      const log = this.logOf(sessionId);
+      const old = this.views.get(sessionId);
+      const view = log.createView(filter);
+      old?.view.dispose();
+      this.views.set(sessionId, { view, sentTotal: view.total });
+      return keepSeq === undefined ? { filterId: view.filterId, total: view.total } : { filterId: view.filterId, total: view.total, keepIndex: view.indexOf(keepSeq) };
+    },
+    GetActivity: ({ sessionId }) => {
+      this.logOf(sessionId);
+      return { activity: this.backend.activity?.(sessionId) ?? null };
+    },
+    LocateSeq: ({ sessionId, seq }) => {
+      const state = this.viewOf(sessionId);
+      return { filterId: state.view.filterId, index: state.view.indexAtOrAfter(seq) };
+    },
+    GetRows: ({ sessionId, start, count }) => {
+      const state = this.viewOf(sessionId);
+      const rows = state.view.rows(start, count).map((e) => this.backend.sanitize(sessionId, e));
+      // Rows of a replaced filter would be wrong; the webview compares filterId and asks again.
+      return { filterId: state.view.filterId, total: state.view.total, start, rows };
+    },
+    GetEvent: ({ sessionId, seq }) => {
+      const e = this.logOf(sessionId).get(seq);
+      return { event: e ? this.backend.sanitize(sessionId, e) : null };
+    },
+    GetTimeline: ({ sessionId }) => ({ events: this.logOf(sessionId).timeline().map((e) => this.backend.sanitize(sessionId, e)) }),
+    Send: async ({ sessionId, data, encoding, channel, options }) => {
+      this.logOf(sessionId);
+      await this.backend.send(sessionId, data, encoding, channel, options);
+      return { ok: true };
+    },
+    Ping: ({ sessionId }) => {
+      this.logOf(sessionId);
+      this.backend.ping(sessionId);
+    },
+    Disconnect: async ({ sessionId }) => {
+      this.logOf(sessionId);
+      await this.backend.disconnect(sessionId);
+    },
+    Reconnect: async ({ sessionId }) => {
+      this.logOf(sessionId);
+      await this.backend.reconnect(sessionId);
+    },
+    ClearLog: ({ sessionId }) => {
+      this.logOf(sessionId);
+      this.backend.clear(sessionId);
+    },
+    ProxyFault: ({ sessionId, conn, fault }) => {
+      this.logOf(sessionId);
+      if (!this.backend.proxyFault) throw new Error('This inspector cannot reach a capture proxy');
+      this.backend.proxyFault(sessionId, conn, fault);
+    },
+    ExportLog: async ({ sessionId, format }) => {
+      this.logOf(sessionId);
+      await this.backend.exportLog(sessionId, format);
+    },
+    SelectSession: ({ sessionId }) => {
+      if (this.opts.view === 'sidebar') this.backend.select(sessionId);
+    },
+    CopyText: async ({ text }) => {
+      await this.backend.copy(text);
+    },
+    AddExpectation: async ({ sessionId, seq }) => {
+      this.logOf(sessionId);
+      await this.backend.addExpectation?.(sessionId, seq);
+    },
+    OpenPayload: async ({ sessionId, seq }) => {
+      this.logOf(sessionId);
+      if (!this.backend.openPayload) throw new Error('Opening a payload in an editor is not available here');
+      await this.backend.openPayload(sessionId, seq);
+    },
+    SaveTemplate: async ({ sessionId, name, data, encoding }) => {
+      this.logOf(sessionId);
+      await this.backend.saveTemplate(sessionId, name, data, encoding);
+    },
+  });
 
-  private async command(method: string, p: Record<string, unknown>): Promise<void> {
-    const id = p.sessionId as string;
-    switch (method) {
-      case Ping.method:
-        this.logOf(id);
-        return this.backend.ping(id);
-      case Disconnect.method:
-        this.logOf(id);
-        await this.backend.disconnect(id);
-        return;
-      case Reconnect.method:
-        this.logOf(id);
-        await this.backend.reconnect(id);
-        return;
-      case ClearLog.method:
-        this.logOf(id);
-        return this.backend.clear(id);
-      case ProxyFault.method:
-        this.logOf(id);
-        if (!this.backend.proxyFault) throw new Error('This inspector cannot reach a capture proxy');
-        return this.backend.proxyFault(id, p.conn as string, p.fault as 'cut' | 'stall' | 'resume');
-      case ExportLog.method:
-        this.logOf(id);
-        await this.backend.exportLog(id, p.format as 'ndjson' | 'har');
-        return;
-      case SelectSession.method:
-        if (this.opts.view === 'sidebar') this.backend.select(id);
-        return;
-      case CopyText.method:
-        await this.backend.copy(p.text as string);
-        return;
-      case AddExpectation.method:
-        this.logOf(id);
-        await this.backend.addExpectation?.(id, p.seq as number);
-        return;
-      case OpenPayload.method:
-        this.logOf(id);
-        if (!this.backend.openPayload) throw new Error('Opening a payload in an editor is not available here');
-        await this.backend.openPayload(id, p.seq as number);
-        return;
-      case SaveTemplate.method:
-        this.logOf(id);
-        await this.backend.saveTemplate(id, p.name as string, p.data as string, p.encoding as PayloadInputEncoding);
-        return;
-      default:
-        throw new Error(`Unsupported command ${method}`);
-    }
+  /** The session's current filtered view (SetFilter makes it). */
+  private viewOf(sessionId: string): ViewState {
+    this.logOf(sessionId);
+    const state = this.views.get(sessionId);
+    if (!state) throw new Error('No filter set for this session: send SetFilter first');
+    return state;
   }
 
   private resetViews(): void {

@@ -11,31 +11,12 @@
 import type { ActivitySnapshot } from './activity';
 import type { PatternId } from './connectOptions';
 import type { EventKind, SessionState, WireEvent } from './events';
+import { byMethod, checkParams, clip, cmd, int, note, objectOf, oneOf, opt, record, req, str } from './typedProtocol';
+export type { CommandType, NotificationType, ParamsOf, RequestType, ResultOf } from './typedProtocol';
 
 // ---------- descriptors ----------
-export interface RequestType<P, R> {
-  readonly kind: 'req';
-  readonly method: string;
-  /** Phantom fields carry the types; never set at run time. */
-  readonly _params?: P;
-  readonly _result?: R;
-}
-export interface CommandType<P> {
-  readonly kind: 'cmd';
-  readonly method: string;
-  readonly _params?: P;
-}
-export interface NotificationType<P> {
-  readonly kind: 'note';
-  readonly method: string;
-  readonly _params?: P;
-}
-const req = <P, R>(method: string): RequestType<P, R> => ({ kind: 'req', method });
-const cmd = <P>(method: string): CommandType<P> => ({ kind: 'cmd', method });
-const note = <P>(method: string): NotificationType<P> => ({ kind: 'note', method });
-
-export type ParamsOf<T> = T extends { _params?: infer P } ? P : never;
-export type ResultOf<T> = T extends RequestType<unknown, infer R> ? R : never;
+// Descriptors carry their types and validators (src/shared/typedProtocol.ts): the webview sends
+// with them, the host validates with them and answers through a handler map typed by them.
 
 // ---------- shared models ----------
 export interface SessionInfo {
@@ -105,41 +86,91 @@ export interface LogStats {
 export type PayloadInputEncoding = 'text' | 'hex' | 'base64';
 
 // ---------- webview -> host ----------
-export const Ready = req<Record<string, never>, { sessions: SessionInfo[]; selected?: string; theme?: string }>('webview/ready');
+const sessionId = str(100);
+const encoding = oneOf(['text', 'hex', 'base64'] as const);
+const seq = int(1);
+
+export const Ready = req<Record<string, never>, { sessions: SessionInfo[]; selected?: string; theme?: string }>('webview/ready', {});
 /**
  * Set the filter for a session's view; the host answers with the filtered row count. With
  * `keepSeq` (the event the detail pane shows) it also says where that event is in the new view
  * (`keepIndex`, -1 when the filter hides it).
  */
-export const SetFilter = req<{ sessionId: string; filter: LogFilter; keepSeq?: number }, { filterId: number; total: number; keepIndex?: number }>('log/setFilter');
+export const SetFilter = req<{ sessionId: string; filter: LogFilter; keepSeq?: number }, { filterId: number; total: number; keepIndex?: number }>('log/setFilter', {
+  sessionId,
+  filter: objectOf<LogFilter>(checkFilter),
+  keepSeq: opt(int()),
+});
 /** The activity strip's aggregates (rates, state bands, markers, latency), asked about once a second. */
-export const GetActivity = req<{ sessionId: string }, { activity: ActivitySnapshot | null }>('session/getActivity');
+export const GetActivity = req<{ sessionId: string }, { activity: ActivitySnapshot | null }>('session/getActivity', { sessionId });
 /** Where the first event with a seq >= `seq` is in the current view (-1: none), to jump there. */
-export const LocateSeq = req<{ sessionId: string; filterId: number; seq: number }, { filterId: number; index: number }>('log/locateSeq');
+export const LocateSeq = req<{ sessionId: string; filterId: number; seq: number }, { filterId: number; index: number }>('log/locateSeq', {
+  sessionId,
+  filterId: int(),
+  seq: int(),
+});
 /** Ask for rows [start, start+count) of the filtered view. */
 export const GetRows = req<
   { sessionId: string; filterId: number; start: number; count: number },
   { filterId: number; total: number; start: number; rows: WireEvent[] }
->('log/getRows');
+>('log/getRows', { sessionId, filterId: int(), start: int(), count: int(0, 5000) });
 /** One event in full (for the detail pane). */
-export const GetEvent = req<{ sessionId: string; seq: number }, { event: WireEvent | null }>('log/getEvent');
+export const GetEvent = req<{ sessionId: string; seq: number }, { event: WireEvent | null }>('log/getEvent', { sessionId, seq });
 /** The events that tell the connection story: state, reconnect, timing, error, anomaly. */
-export const GetTimeline = req<{ sessionId: string }, { events: WireEvent[] }>('log/getTimeline');
-export const Send = req<{ sessionId: string; data: string; encoding: PayloadInputEncoding; channel?: string; options?: Record<string, unknown> }, { ok: true }>('session/send');
-export const Ping = cmd<{ sessionId: string }>('session/ping');
-export const Disconnect = cmd<{ sessionId: string }>('session/disconnect');
-export const Reconnect = cmd<{ sessionId: string }>('session/reconnect');
-export const ClearLog = cmd<{ sessionId: string }>('log/clear');
-export const ExportLog = cmd<{ sessionId: string; format: 'ndjson' | 'har' }>('log/export');
-export const SelectSession = cmd<{ sessionId: string }>('session/select');
-export const CopyText = cmd<{ text: string }>('clipboard/copy');
+export const GetTimeline = req<{ sessionId: string }, { events: WireEvent[] }>('log/getTimeline', { sessionId });
+export const Send = req<{ sessionId: string; data: string; encoding: PayloadInputEncoding; channel?: string; options?: Record<string, unknown> }, { ok: true }>('session/send', {
+  sessionId,
+  data: str(64 * 1024 * 1024),
+  encoding,
+  channel: opt(str()),
+  options: opt(record()),
+});
+export const Ping = cmd<{ sessionId: string }>('session/ping', { sessionId });
+export const Disconnect = cmd<{ sessionId: string }>('session/disconnect', { sessionId });
+export const Reconnect = cmd<{ sessionId: string }>('session/reconnect', { sessionId });
+export const ClearLog = cmd<{ sessionId: string }>('log/clear', { sessionId });
+export const ExportLog = cmd<{ sessionId: string; format: 'ndjson' | 'har' }>('log/export', { sessionId, format: oneOf(['ndjson', 'har'] as const) });
+export const SelectSession = cmd<{ sessionId: string }>('session/select', { sessionId });
+export const CopyText = cmd<{ text: string }>('clipboard/copy', { text: str(64 * 1024 * 1024) });
 /** Add a `receive` expectation that this inbound frame meets to the session's workspace profile. */
-export const AddExpectation = cmd<{ sessionId: string; seq: number }>('profile/addExpectation');
+export const AddExpectation = cmd<{ sessionId: string; seq: number }>('profile/addExpectation', { sessionId, seq });
 /** Open an event's whole payload (as the log keeps it) in a read-only editor tab. */
-export const OpenPayload = cmd<{ sessionId: string; seq: number }>('log/openPayload');
+export const OpenPayload = cmd<{ sessionId: string; seq: number }>('log/openPayload', { sessionId, seq });
 /** Capture proxy: a fault on one live connection of the session ("Cut this connection"). */
-export const ProxyFault = cmd<{ sessionId: string; conn: string; fault: 'cut' | 'stall' | 'resume' }>('proxy/fault');
-export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string; encoding: PayloadInputEncoding }>('profile/saveTemplate');
+export const ProxyFault = cmd<{ sessionId: string; conn: string; fault: 'cut' | 'stall' | 'resume' }>('proxy/fault', {
+  sessionId,
+  conn: str(40),
+  fault: oneOf(['cut', 'stall', 'resume'] as const),
+});
+export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string; encoding: PayloadInputEncoding }>('profile/saveTemplate', {
+  sessionId,
+  name: str(200),
+  data: str(1024 * 1024),
+  encoding,
+});
+
+/** Everything the webview may send the host: the host's handler map must cover exactly this set. */
+export const WebviewToHost = {
+  Ready,
+  SetFilter,
+  GetActivity,
+  LocateSeq,
+  GetRows,
+  GetEvent,
+  GetTimeline,
+  Send,
+  Ping,
+  Disconnect,
+  Reconnect,
+  ClearLog,
+  ExportLog,
+  SelectSession,
+  CopyText,
+  AddExpectation,
+  OpenPayload,
+  ProxyFault,
+  SaveTemplate,
+} as const;
 
 // ---------- host -> webview ----------
 export const DidChangeSessions = note<{ sessions: SessionInfo[]; selected?: string }>('sessions/didChange');
@@ -160,38 +191,7 @@ export type HostMessage =
   | { type: 'note'; method: string; params: unknown };
 
 // ---------- validation (host side; the webview is not trusted) ----------
-type Check = (p: Record<string, unknown>) => string | undefined;
-const str = (k: string, max = 10_000_000): Check => (p) => (typeof p[k] === 'string' && (p[k] as string).length <= max ? undefined : `${k} must be a string`);
-const optStr = (k: string): Check => (p) => (p[k] === undefined || typeof p[k] === 'string' ? undefined : `${k} must be a string`);
-const int = (k: string, min = 0, max = Number.MAX_SAFE_INTEGER): Check => (p) =>
-  Number.isInteger(p[k]) && (p[k] as number) >= min && (p[k] as number) <= max ? undefined : `${k} must be an integer in [${min}, ${max}]`;
-const oneOf = (k: string, values: readonly string[]): Check => (p) => (values.includes(p[k] as string) ? undefined : `${k} must be one of ${values.join(', ')}`);
-const optInt = (k: string): Check => (p) => (p[k] === undefined || (Number.isInteger(p[k]) && (p[k] as number) >= 0) ? undefined : `${k} must be a non-negative integer`);
-const obj = (k: string): Check => (p) => (p[k] && typeof p[k] === 'object' && !Array.isArray(p[k]) ? undefined : `${k} must be an object`);
-const optObj = (k: string): Check => (p) => (p[k] === undefined || (p[k] && typeof p[k] === 'object' && !Array.isArray(p[k])) ? undefined : `${k} must be an object`);
-
-const sid = str('sessionId', 100);
-const schemas: Record<string, Check[]> = {
-  [Ready.method]: [],
-  [SetFilter.method]: [sid, obj('filter'), optInt('keepSeq')],
-  [LocateSeq.method]: [sid, int('filterId'), int('seq')],
-  [GetActivity.method]: [sid],
-  [GetRows.method]: [sid, int('filterId'), int('start'), int('count', 0, 5000)],
-  [GetEvent.method]: [sid, int('seq', 1)],
-  [GetTimeline.method]: [sid],
-  [Send.method]: [sid, str('data', 64 * 1024 * 1024), oneOf('encoding', ['text', 'hex', 'base64']), optStr('channel'), optObj('options')],
-  [Ping.method]: [sid],
-  [Disconnect.method]: [sid],
-  [Reconnect.method]: [sid],
-  [ClearLog.method]: [sid],
-  [ExportLog.method]: [sid, oneOf('format', ['ndjson', 'har'])],
-  [SelectSession.method]: [sid],
-  [CopyText.method]: [str('text', 64 * 1024 * 1024)],
-  [AddExpectation.method]: [sid, int('seq', 1)],
-  [OpenPayload.method]: [sid, int('seq', 1)],
-  [ProxyFault.method]: [sid, str('conn', 40), oneOf('fault', ['cut', 'stall', 'resume'])],
-  [SaveTemplate.method]: [sid, str('name', 200), str('data', 1024 * 1024), oneOf('encoding', ['text', 'hex', 'base64'])],
-};
+const INCOMING = byMethod(WebviewToHost);
 
 const FILTER_KEYS = new Set(['dirs', 'kinds', 'channel', 'text', 'regex', 'hideControl', 'anomaliesOnly']);
 
@@ -207,24 +207,21 @@ export function checkFilter(f: Record<string, unknown>): string | undefined {
 }
 
 /**
- * Validate a message from the webview. Returns the message when well-formed, or a one-line problem.
- * Unknown methods, wrong envelope shapes and wrong parameter types are all rejected.
+ * Validate a message from the webview against the descriptors of {@link WebviewToHost}. Returns the
+ * message when well-formed, or a one-line problem. Unknown methods, wrong envelope shapes (a request
+ * sent as a command or the reverse included) and wrong parameter types are all rejected.
  */
 export function validateWebviewMessage(m: unknown): { ok: true; msg: WebviewMessage } | { ok: false; error: string } {
   if (!m || typeof m !== 'object') return { ok: false, error: 'message is not an object' };
   const o = m as Record<string, unknown>;
   if (o.type !== 'req' && o.type !== 'cmd') return { ok: false, error: 'unknown message type' };
-  if (typeof o.method !== 'string' || !(o.method in schemas)) return { ok: false, error: `unknown method ${String(o.method)}` };
+  const descriptor = typeof o.method === 'string' ? INCOMING.get(o.method) : undefined;
+  if (!descriptor) return { ok: false, error: `unknown method ${clip(String(o.method))}` };
   if (o.type === 'req' && !Number.isInteger(o.id)) return { ok: false, error: 'request without id' };
+  if (o.type !== descriptor.kind) return { ok: false, error: `${descriptor.method} is a ${descriptor.kind === 'req' ? 'request' : 'command'}, not a ${o.type === 'req' ? 'request' : 'command'}` };
   const params = (o.params ?? {}) as Record<string, unknown>;
   if (typeof params !== 'object' || Array.isArray(params)) return { ok: false, error: 'params must be an object' };
-  for (const check of schemas[o.method]) {
-    const problem = check(params);
-    if (problem) return { ok: false, error: `${o.method}: ${problem}` };
-  }
-  if (o.method === SetFilter.method) {
-    const problem = checkFilter(params.filter as Record<string, unknown>);
-    if (problem) return { ok: false, error: `${o.method}: ${problem}` };
-  }
+  const problem = checkParams(descriptor, params);
+  if (problem) return { ok: false, error: `${descriptor.method}: ${problem}` };
   return { ok: true, msg: { ...(o as object), params } as WebviewMessage };
 }
