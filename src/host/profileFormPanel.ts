@@ -8,13 +8,27 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { secretRefsIn, validateProfile, type Profile, type ProfileProblem } from '../shared/profile';
-import { FORM_SECRET_KEYS, parseFormMessage, type FormScope, type FormSecretKey, type HostToForm } from '../shared/profileFormProtocol';
+import {
+  FORM_SECRET_KEYS,
+  FormToHostMessages,
+  FormWasSaved,
+  InitForm,
+  parseFormMessage,
+  ShowError,
+  ShowProblems,
+  type FormScope,
+  type FormSecretKey,
+} from '../shared/profileFormProtocol';
+import { defineHandlers, flatMessage, type NotificationType, type ParamsOf } from '../shared/typedProtocol';
 import { applyFormSave, formSecretNames, formSecretsInUse, profileForForm } from './profileFormSecrets';
 import { renderProfileFormHtml } from './profileFormHtml';
 import type { ProfileStore, StoredProfile } from './profileStore';
 import type { SecretStore } from './secrets';
 
 const PANEL_TYPE = 'wirescope.profileForm';
+
+/** Post a host -> page message of the form protocol. */
+type Notify = <N extends NotificationType<unknown>>(n: N, params: ParamsOf<N>) => void;
 
 /** What a form edits: a stored profile, or a new one (optionally prefilled). */
 export interface ProfileFormTarget {
@@ -77,21 +91,26 @@ export class ProfileFormPanels implements vscode.Disposable {
       panel.webview.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>Wirescope could not open the profile form: ${text}</p></body></html>`;
     }
     const draft: Profile = sp?.profile ?? target.draft ?? { name: '', pattern: 'http', url: '' };
-    const post = (m: HostToForm) => void panel.webview.postMessage(m);
+    const post: Notify = (n, params) => void panel.webview.postMessage(flatMessage(n, params));
+    // One handler per page message, typed by its descriptor (a missing one fails to compile).
+    const handlers = defineHandlers(FormToHostMessages, {
+      PageReady: async () => post(InitForm, await this.initParams(form, draft)),
+      SaveProfile: ({ profile, scope, secrets }) => this.save(form, profile, scope, secrets ?? {}, post),
+      CloseForm: () => panel.dispose(),
+    });
     const sub = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
       const m = parseFormMessage(raw);
       if (typeof m === 'string') {
         this.log.warn(`profile form: ignored a message: ${m}`);
         return;
       }
+      const { type, ...params } = m;
       try {
-        if (m.type === 'ready') post(await this.initMessage(form, draft));
-        else if (m.type === 'cancel') panel.dispose();
-        else await this.save(form, m.profile, m.scope, m.secrets, post);
+        await handlers.get(type)!.run(params);
       } catch (err) {
         const message = describeError(err).message;
         this.log.error(`profile form: ${message}`);
-        post({ type: 'error', message });
+        post(ShowError, { message });
       }
     });
     panel.onDidDispose(() => {
@@ -125,11 +144,10 @@ export class ProfileFormPanels implements vscode.Disposable {
     return out;
   }
 
-  private async initMessage(form: OpenForm, draft: Profile): Promise<HostToForm> {
+  private async initParams(form: OpenForm, draft: Profile): Promise<ParamsOf<typeof InitForm>> {
     const scope = this.scopeOf(form);
     const profile = form.sp?.profile ?? draft;
     return {
-      type: 'init',
       profile: profileForForm(profile),
       isNew: !form.sp,
       scope,
@@ -139,7 +157,7 @@ export class ProfileFormPanels implements vscode.Disposable {
     };
   }
 
-  private async save(form: OpenForm, posted: Profile, requestedScope: FormScope, typed: Partial<Record<FormSecretKey, string>>, post: (m: HostToForm) => void): Promise<void> {
+  private async save(form: OpenForm, posted: Profile, requestedScope: FormScope, typed: Partial<Record<FormSecretKey, string>>, post: Notify): Promise<void> {
     // An existing profile stays where it is; a new one goes where the page asked.
     const scope = form.sp ? this.scopeOf(form) : requestedScope;
     if (scope === 'workspace' && !this.hasFolder()) throw new Error('Open a folder to save workspace profiles, or save it as a user profile');
@@ -150,7 +168,7 @@ export class ProfileFormPanels implements vscode.Disposable {
       problems.push({ path: ['name'], message: `Another profile is already named "${result.profile.name}"`, severity: 'error' });
     }
     if (problems.length > 0) {
-      post({ type: 'problems', problems });
+      post(ShowProblems, { problems });
       return;
     }
     // Secrets first: a profile that refers to a secret is only written once the secret is stored.
@@ -163,7 +181,7 @@ export class ProfileFormPanels implements vscode.Disposable {
     this.log.info(`profile form: saved "${result.profile.name}" (${scope})${result.secrets.length ? `, stored secrets ${result.secrets.map((s) => s.name).join(', ')}` : ''}`);
     form.sp = this.store.all().find((p) => p.scope === scope && p.profile.name === result.profile.name) ?? form.sp;
     form.panel.title = `Profile: ${result.profile.name}`;
-    post({ type: 'saved', name: result.profile.name, scope, secretsStored: await this.secretsStored(result.profile) });
+    post(FormWasSaved, { name: result.profile.name, scope, secretsStored: await this.secretsStored(result.profile) });
   }
 
   /** For tests: the titles of the open forms. */

@@ -4,6 +4,7 @@
  * page -> host (inside `save`); the host answers with booleans ("a value is stored"), never values.
  */
 import type { Profile, ProfileProblem } from './profile';
+import { byMethod, clip, cmd, note, objectOf, oneOf, opt, parseFlatMessage, type ParamsOf } from './typedProtocol';
 
 /** The secrets the form can take: each goes straight to SecretStorage and is referenced by name. */
 export const FORM_SECRET_KEYS = ['auth', 'mqttPassword', 'hmacSecret', 'tlsPassphrase'] as const;
@@ -69,40 +70,60 @@ export const MAX_FORM_SECRET = 64 * 1024;
 /** Upper bound on the serialized profile a page may post. */
 export const MAX_FORM_PROFILE_CHARS = 1024 * 1024;
 
-const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+// ---------- descriptors (src/shared/typedProtocol.ts) ----------
+// The form's messages are flat on the wire ({type: method, ...params}); their validators live in
+// these descriptors, and the host answers them through a handler map typed by them.
+
+type ParamsOfMessage<M> = Omit<M, 'type'>;
+
+/** The profile is only shape-checked here (plain data, bounded); the host runs the full profile validation. */
+const profileField = objectOf<Profile>((v) => {
+  let size: number;
+  try {
+    size = JSON.stringify(v).length;
+  } catch {
+    return 'is not plain data';
+  }
+  return size > MAX_FORM_PROFILE_CHARS ? 'is too large' : undefined;
+});
+const secretsField = objectOf<Partial<Record<FormSecretKey, string>>>((v) => {
+  for (const [k, value] of Object.entries(v)) {
+    if (!(FORM_SECRET_KEYS as readonly string[]).includes(k)) return `has an unknown secret "${clip(k, 40)}"`;
+    if (typeof value !== 'string' || value.length > MAX_FORM_SECRET) return `"${k}" must be a string of at most ${MAX_FORM_SECRET} characters`;
+  }
+  return undefined;
+});
+
+/** page -> host: the page loaded; the host answers with {@link InitForm}. */
+export const PageReady = cmd<ParamsOfMessage<FormReady>>('ready', {});
+/** page -> host: save the edited profile and the secrets the user typed (`secrets` may be left out). */
+export const SaveProfile = cmd<Omit<FormSave, 'type' | 'secrets'> & { secrets?: FormSave['secrets'] }>('save', {
+  profile: profileField,
+  scope: oneOf(['workspace', 'user'] as const),
+  secrets: opt(secretsField),
+});
+/** page -> host: close the form. */
+export const CloseForm = cmd<ParamsOfMessage<FormCancel>>('cancel', {});
+/** Everything the page may send: the host's handler map must cover exactly this set. */
+export const FormToHostMessages = { PageReady, SaveProfile, CloseForm } as const;
+
+export const InitForm = note<ParamsOfMessage<FormInit>>('init');
+export const FormWasSaved = note<ParamsOfMessage<FormSaved>>('saved');
+export const ShowProblems = note<ParamsOfMessage<FormProblems>>('problems');
+export const ShowError = note<ParamsOfMessage<FormError>>('error');
+
+const INCOMING = byMethod(FormToHostMessages);
 
 /**
- * Check a message from the page. Returns the typed message, or a one-line reason it was refused.
- * The profile inside `save` is only shape-checked here; the host runs the full profile validation.
+ * Check a message from the page against {@link FormToHostMessages}. Returns the typed message, or a
+ * one-line reason it was refused. Secrets the user left empty are dropped.
  */
 export function parseFormMessage(raw: unknown): FormToHost | string {
-  if (!isObj(raw) || typeof raw.type !== 'string') return 'not a form message';
-  switch (raw.type) {
-    case 'ready':
-    case 'cancel':
-      return { type: raw.type };
-    case 'save': {
-      if (!isObj(raw.profile)) return 'save: "profile" must be an object';
-      let size: number;
-      try {
-        size = JSON.stringify(raw.profile).length;
-      } catch {
-        return 'save: "profile" is not plain data';
-      }
-      if (size > MAX_FORM_PROFILE_CHARS) return 'save: the profile is too large';
-      if (raw.scope !== 'workspace' && raw.scope !== 'user') return 'save: "scope" must be workspace or user';
-      const secrets: Partial<Record<FormSecretKey, string>> = {};
-      if (raw.secrets !== undefined) {
-        if (!isObj(raw.secrets)) return 'save: "secrets" must be an object';
-        for (const [k, v] of Object.entries(raw.secrets)) {
-          if (!(FORM_SECRET_KEYS as readonly string[]).includes(k)) return `save: unknown secret "${k}"`;
-          if (typeof v !== 'string' || v.length > MAX_FORM_SECRET) return `save: secret "${k}" must be a string of at most ${MAX_FORM_SECRET} characters`;
-          if (v) secrets[k as FormSecretKey] = v;
-        }
-      }
-      return { type: 'save', profile: raw.profile as unknown as Profile, scope: raw.scope, secrets };
-    }
-    default:
-      return `unknown form message "${raw.type.slice(0, 40)}"`;
-  }
+  const m = parseFlatMessage(INCOMING, raw, 'form');
+  if (typeof m === 'string') return m;
+  if (m.method !== SaveProfile.method) return { type: m.method } as FormToHost;
+  const p = m.params as ParamsOf<typeof SaveProfile>;
+  const secrets: Partial<Record<FormSecretKey, string>> = {};
+  for (const [k, v] of Object.entries(p.secrets ?? {})) if (v) secrets[k as FormSecretKey] = v;
+  return { type: 'save', profile: p.profile, scope: p.scope, secrets };
 }

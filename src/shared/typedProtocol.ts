@@ -142,5 +142,24 @@ export function checkParams(descriptor: Incoming, params: Record<string, unknown
   return undefined;
 }
 
+/**
+ * Parse a flat message ({type: method, ...params}, the shape of the profile form's and the race
+ * report's messages) against a set's descriptors: the method and params, or a one-line reason.
+ */
+export function parseFlatMessage(index: ReadonlyMap<string, Incoming>, raw: unknown, what: string): { method: string; params: Record<string, unknown> } | string {
+  if (!isPlainObject(raw) || typeof raw.type !== 'string') return `not a ${what} message`;
+  const descriptor = index.get(raw.type);
+  if (!descriptor) return `unknown ${what} message "${clip(raw.type, 40)}"`;
+  const params: Record<string, unknown> = { ...raw };
+  delete params.type;
+  const problem = checkParams(descriptor, params);
+  return problem ? `${descriptor.method}: ${problem}` : { method: descriptor.method, params };
+}
+
+/** The flat wire form of a message: {type: method, ...params}. */
+export function flatMessage<D extends { method: string; _params?: unknown }>(descriptor: D, params: ParamsOf<D>): { type: string } & ParamsOf<D> {
+  return { type: descriptor.method, ...(params as object) } as { type: string } & ParamsOf<D>;
+}
+
 /** A string cut to a length fit for a one-line reason. */
 export const clip = (s: string, max = 60): string => (s.length > max ? `${s.slice(0, max)}…` : s).replace(/[\r\n]+/g, ' ');

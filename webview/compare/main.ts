@@ -6,7 +6,8 @@
  */
 import type { RaceResult, SessionResult } from '../../src/shared/compare';
 import { messageRate, raceColumns, raceHeadline, raceNotes } from '../../src/shared/compareFormat';
-import type { CompareToHost, HostToCompare } from '../../src/shared/compareProtocol';
+import { ExportReport, OpenInspector, ReportReady, type HostToCompare } from '../../src/shared/compareProtocol';
+import { flatMessage, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
@@ -14,7 +15,8 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const post = (m: CompareToHost) => vscode.postMessage(m);
+/** Post a page -> host message, typed by its descriptor (src/shared/compareProtocol.ts). */
+const post = <D extends CommandType<unknown>>(d: D, params: ParamsOf<D>) => vscode.postMessage(flatMessage(d, params));
 const SVG = 'http://www.w3.org/2000/svg';
 /** One color per session, distinguishable on dark and light themes. */
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -76,7 +78,7 @@ function table(r: RaceResult, inspectable: Set<string>, which: 'main' | 'wire'):
     });
     if (main) {
       const open = el('button', { class: 'link', type: 'button', title: `Open the inspector of ${s.name}` }, 'open');
-      open.addEventListener('click', () => post({ type: 'openInspector', name: s.name }));
+      open.addEventListener('click', () => post(OpenInspector, { name: s.name }));
       if (!inspectable.has(s.name)) open.setAttribute('disabled', '');
       cells.push(el('td', {}, open));
     }
@@ -202,7 +204,7 @@ function render(r: RaceResult, machine: string, inspectable: string[]): void {
   const toolbar = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Export' });
   for (const [format, label] of [['markdown', 'Export Markdown'], ['csv', 'Export CSV'], ['json', 'Export JSON']] as const) {
     const b = el('button', { type: 'button', class: 'secondary', 'data-export': format }, label);
-    b.addEventListener('click', () => post({ type: 'export', format }));
+    b.addEventListener('click', () => post(ExportReport, { format }));
     toolbar.append(b);
   }
   const notes = raceNotes(r);
@@ -242,4 +244,4 @@ window.addEventListener('message', (ev: MessageEvent) => {
   }
 });
 
-post({ type: 'ready' });
+post(ReportReady, {});

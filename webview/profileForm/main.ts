@@ -6,7 +6,8 @@
  */
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { checkProfileUrl, validateProfile, type AuthType, type Profile, type ProfileProblem } from '../../src/shared/profile';
-import type { FormInit, FormScope, FormSecretKey, FormToHost, HostToForm } from '../../src/shared/profileFormProtocol';
+import { CloseForm, PageReady, SaveProfile, type FormInit, type FormScope, type FormSecretKey, type HostToForm } from '../../src/shared/profileFormProtocol';
+import { flatMessage, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
 import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './formFields';
@@ -17,7 +18,8 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const api = acquireVsCodeApi();
-const post = (m: FormToHost) => api.postMessage(m);
+/** Post a page -> host message, typed by its descriptor (src/shared/profileFormProtocol.ts). */
+const post = <D extends CommandType<unknown>>(d: D, params: ParamsOf<D>) => api.postMessage(flatMessage(d, params));
 
 /** `poll.intervalMs` -> `poll-intervalMs`: ids stay CSS-selector friendly. */
 const idOf = (path: string) => path.replace(/\./g, '-');
@@ -115,7 +117,7 @@ class ProfileForm {
       'div',
       { cls: 'form-actions' },
       button('Save', { id: 'save', appearance: 'primary', onClick: () => this.save() }),
-      button('Close', { id: 'cancel', appearance: 'secondary', onClick: () => post({ type: 'cancel' }) }),
+      button('Close', { id: 'cancel', appearance: 'secondary', onClick: () => post(CloseForm, {}) }),
       this.status,
     );
     this.root.replaceChildren(this.title, this.problems, ...this.sections.values(), actions);
@@ -356,7 +358,7 @@ class ProfileForm {
       return;
     }
     this.status.textContent = 'Saving…';
-    post({ type: 'save', profile, scope: (this.scopeField?.value as FormScope | undefined) ?? this.scope, secrets: this.secrets() });
+    post(SaveProfile, { profile, scope: (this.scopeField?.value as FormScope | undefined) ?? this.scope, secrets: this.secrets() });
     this.pending = profile;
   }
 
@@ -397,4 +399,4 @@ window.addEventListener('message', (e: MessageEvent) => {
   const m = e.data as HostToForm | undefined;
   if (m && typeof m === 'object' && typeof m.type === 'string') form.handle(m);
 });
-post({ type: 'ready' });
+post(PageReady, {});

@@ -14,7 +14,8 @@ import { describeError } from '../../core/errors';
 import { resolveProfile, type ProfileResolver } from '../../core/profiles';
 import { toJsonReport, type RaceResult } from '../../shared/compare';
 import { formatRaceCsv, formatRaceMarkdown } from '../../shared/compareFormat';
-import { parseCompareMessage, type CompareExportFormat, type HostToCompare } from '../../shared/compareProtocol';
+import { CompareToHostMessages, parseCompareMessage, RaceFailed, RaceResultReady, RaceRunning, type CompareExportFormat } from '../../shared/compareProtocol';
+import { defineHandlers, flatMessage, type NotificationType, type ParamsOf } from '../../shared/typedProtocol';
 import type { StoredProfile } from '../profileStore';
 import type { HostServices } from '../services';
 import { renderCompareHtml } from './compareHtml';
@@ -165,19 +166,27 @@ class ComparePanel {
     const w = this.panel.webview;
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
+    // One handler per page message, typed by its descriptor (a missing one fails to compile).
+    const handlers = defineHandlers(CompareToHostMessages, {
+      ReportReady: () => {
+        markReady();
+        // A reloaded page asks again: give it what there is.
+        if (this.result) this.post(RaceResultReady, { result: this.result, machine: this.machine, inspectable: [...this.sessionIds.keys()] });
+      },
+      ExportReport: ({ format }) => this.export(format),
+      OpenInspector: async ({ name }) => {
+        const id = this.sessionIds.get(name);
+        if (id) await vscode.commands.executeCommand('wirescope.openInEditor', id);
+      },
+    });
     w.onDidReceiveMessage(async (raw) => {
       const m = parseCompareMessage(raw);
-      if (!m) return;
+      if (typeof m === 'string') {
+        deps.log.warn(`pattern race: ignored a message from the report: ${m}`);
+        return;
+      }
       try {
-        if (m.type === 'ready') {
-          markReady();
-          // A reloaded page asks again: give it what there is.
-          if (this.result) this.post({ type: 'result', result: this.result, machine: this.machine, inspectable: [...this.sessionIds.keys()] });
-        } else if (m.type === 'export') await this.export(m.format);
-        else if (m.type === 'openInspector') {
-          const id = this.sessionIds.get(m.name);
-          if (id) await vscode.commands.executeCommand('wirescope.openInEditor', id);
-        }
+        await handlers.get(m.method)!.run(m.params);
       } catch (err) {
         void vscode.window.showErrorMessage(`Wirescope: ${describeError(err).message}`);
       }
@@ -191,13 +200,13 @@ class ComparePanel {
     });
   }
 
-  private post(m: HostToCompare): void {
-    void this.panel.webview.postMessage(m);
+  private post<N extends NotificationType<unknown>>(n: N, params: ParamsOf<N>): void {
+    void this.panel.webview.postMessage(flatMessage(n, params));
   }
 
   async run(plan: Plan): Promise<void> {
     await Promise.race([this.ready, new Promise((r) => setTimeout(r, 5000))]);
-    this.post({ type: 'running', names: plan.entries.map((e) => e.name), durationMs: plan.durationMs, machine: this.machine });
+    this.post(RaceRunning, { names: plan.entries.map((e) => e.name), durationMs: plan.durationMs, machine: this.machine });
     try {
       this.result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Wirescope: racing ${plan.entries.length} sessions for ${(plan.durationMs / 1000).toFixed(1)} s`, cancellable: true },
@@ -218,10 +227,10 @@ class ComparePanel {
         },
       );
       this.deps.log.info(`pattern race: ${this.result.sessions.map((s) => `${s.name} p50 ${s.latencyMs?.p50 ?? '-'} ms, missed ${s.missed}`).join('; ')}`);
-      this.post({ type: 'result', result: this.result, machine: this.machine, inspectable: [...this.sessionIds.keys()] });
+      this.post(RaceResultReady, { result: this.result, machine: this.machine, inspectable: [...this.sessionIds.keys()] });
     } catch (err) {
       const message = describeError(err).message;
-      this.post({ type: 'error', message: `The race could not run: ${message}` });
+      this.post(RaceFailed, { message: `The race could not run: ${message}` });
       throw err;
     }
   }
