@@ -37,6 +37,7 @@ const inspectorSamples: Samples<typeof WebviewToHost> = {
   CopyText: { text: 'copied' },
   AddExpectation: { sessionId: SID, seq: 1 },
   OpenPayload: { sessionId: SID, seq: 1 },
+  ProxyFault: { sessionId: SID, conn: 'c1', fault: 'cut' },
   SaveTemplate: { sessionId: SID, name: 'greeting', data: 'hello', encoding: 'hex' },
 };
 /** The parameters that may be left out; every other one must be present. */
@@ -165,6 +166,7 @@ describe('inspector envelope and bounds', () => {
     assert.match(reason({ type: 'req', id: 1, method: 'log/getRows', params: { ...inspectorSamples.GetRows, count: 5001 } }), /count must be an integer in \[0, 5000\]/);
     assert.match(reason({ type: 'req', id: 1, method: 'log/getEvent', params: { sessionId: SID, seq: 0 } }), /seq must be an integer in \[1, /);
     assert.match(reason({ type: 'cmd', method: 'profile/saveTemplate', params: { ...inspectorSamples.SaveTemplate, name: 'n'.repeat(201) } }), /name must be a string/);
+    assert.match(reason({ type: 'cmd', method: 'proxy/fault', params: { ...inspectorSamples.ProxyFault, conn: 'c'.repeat(41) } }), /^proxy\/fault: conn must be a string$/);
     assert.match(reason({ type: 'cmd', method: 'profile/saveTemplate', params: { ...inspectorSamples.SaveTemplate, data: 'd'.repeat(1024 * 1024 + 1) } }), /data must be a string/);
     assert.match(reason({ type: 'cmd', method: 'clipboard/copy', params: { text: 't'.repeat(64 * 1024 * 1024 + 1) } }), /text must be a string/);
     const filter = (f: unknown) => reason({ type: 'req', id: 1, method: 'log/setFilter', params: { sessionId: SID, filter: f } });
@@ -215,6 +217,7 @@ function recordingBackend(calls: string[]): InspectorBackend {
     ping: (id) => void calls.push(`ping ${id}`),
     disconnect: (id) => void calls.push(`disconnect ${id}`),
     reconnect: (id) => void calls.push(`reconnect ${id}`),
+    proxyFault: (id, conn, fault) => void calls.push(`proxyFault ${id} ${conn} ${fault}`),
     clear: (id) => void calls.push(`clear ${id}`),
     exportLog: (id, f) => void calls.push(`export ${id} ${f}`),
     select: (id) => void calls.push(`select ${id}`),
@@ -285,6 +288,7 @@ describe('inspector handler map', () => {
         'copy copied',
         `expect ${SID} 1`,
         `openPayload ${SID} 1`,
+        `proxyFault ${SID} c1 cut`,
         `template ${SID} greeting hello hex`,
       ]);
       assert.equal(endpoint.counters.rejected, 0);
