@@ -60,7 +60,7 @@ export async function benchUi(ctx: BenchContext): Promise<void> {
       unit: 'ms',
       target: 'no task > 50 ms',
       met: e2e.longestTaskMs <= 50,
-      note: `recorded ${e2e.recorded} frames, page shows ${e2e.shown} rows ${e2e.catchUpMs} ms after the last one; ${e2e.posts} host->page posts; host event-loop delay p99 ${e2e.hostLoopP99Ms} ms, max ${e2e.hostLoopMaxMs} ms; page heap ${e2e.heapBeforeMb} -> ${e2e.heapAfterMb} MB`,
+      note: `recorded ${e2e.recorded} frames, page shows ${e2e.shown} rows ${e2e.catchUpMs} ms after the last one; ${e2e.posts} host->page posts; ${e2e.activitySnapshots} activity snapshots drawn by the strip; host event-loop delay p99 ${e2e.hostLoopP99Ms} ms, max ${e2e.hostLoopMaxMs} ms; page heap ${e2e.heapBeforeMb} -> ${e2e.heapAfterMb} MB`,
     });
     ctx.add({
       id: 'ui.host.keepsUp',

@@ -27,6 +27,8 @@ export interface RealHostUiResult {
   heapAfterMb: number;
   /** Host -> page messages over the feed. */
   posts: number;
+  /** Activity snapshots the page asked for and got (the header's activity strip redraws from each). */
+  activitySnapshots: number;
   /** The host process's event-loop delay during the feed. */
   hostLoopP99Ms: number;
   hostLoopMaxMs: number;
@@ -55,9 +57,17 @@ class BridgedWebview implements WebviewLike {
   }
 }
 
-function backendOf(manager: SessionManager): InspectorBackend {
+function backendOf(manager: SessionManager, counts: { activity: number }): InspectorBackend {
   const ignore = () => undefined;
-  return sessionManagerBackend(manager, { exportLog: ignore, copy: ignore, saveTemplate: ignore, batchIntervalMs: () => 30 });
+  const backend = sessionManagerBackend(manager, { exportLog: ignore, copy: ignore, saveTemplate: ignore, batchIntervalMs: () => 30 });
+  const activity = backend.activity;
+  // Count the snapshots served: proof that the page drew its activity strip during the run.
+  if (activity) backend.activity = (id) => {
+    const snap = activity(id);
+    if (snap) counts.activity++;
+    return snap;
+  };
+  return backend;
 }
 
 interface PageProbe {
@@ -67,7 +77,8 @@ interface PageProbe {
 export async function measureRealHostUi(h: Harness, feedPort: number, rate: number, seconds: number): Promise<RealHostUiResult> {
   const manager = new SessionManager();
   const webview = new BridgedWebview();
-  const endpoint = new InspectorEndpoint(webview, backendOf(manager), { view: 'sidebar' });
+  const counts = { activity: 0 };
+  const endpoint = new InspectorEndpoint(webview, backendOf(manager, counts), { view: 'sidebar' });
   const url = `ws://127.0.0.1:${feedPort}/ws-rate?rate=${rate}&seconds=${seconds}&size=100`;
   const managed = await manager.start({ options: { pattern: 'ws', url }, name: 'load', profile: { name: 'load', pattern: 'ws', url } });
   const p = await h.openBridged(
@@ -128,6 +139,7 @@ export async function measureRealHostUi(h: Harness, feedPort: number, rate: numb
       heapBeforeMb,
       heapAfterMb,
       posts,
+      activitySnapshots: counts.activity,
       hostLoopP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
       hostLoopMaxMs: Math.round(loop.max / 1e5) / 10,
     };
