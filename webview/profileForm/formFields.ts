@@ -3,6 +3,7 @@
  * No DOM here, so the mapping is unit-tested in plain Node; main.ts draws what these specs say.
  */
 import { capabilitiesOf, PATTERN_DESCRIPTORS } from '../../src/patterns';
+import { SIGNATURE_SCHEMES } from '../../src/patterns/webhook/descriptor';
 import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { AUTH_TYPES, type AuthType, type Profile } from '../../src/shared/profile';
 import type { FormSecretKey } from '../../src/shared/profileFormProtocol';
@@ -120,9 +121,18 @@ export const FIELDS: FieldSpec[] = [
   { section: 'Webhook receiver', path: 'webhook.reply.status', label: 'Reply status', kind: 'int', placeholder: '200', patterns: ['webhook'] },
   { section: 'Webhook receiver', path: 'webhook.reply.body', label: 'Reply body', kind: 'textarea', patterns: ['webhook'] },
   { section: 'Webhook receiver', path: 'webhook.reply.delayMs', label: 'Reply delay (ms)', kind: 'int', patterns: ['webhook'] },
-  { section: 'Webhook receiver', path: 'webhook.hmac.header', label: 'HMAC signature header', kind: 'text', placeholder: 'X-Signature', patterns: ['webhook'] },
-  { section: 'Webhook receiver', path: 'webhook.hmac.algorithm', label: 'HMAC algorithm', kind: 'select', options: opts(['sha256', 'sha1']), patterns: ['webhook'] },
-  { section: 'Webhook receiver', path: 'webhook.hmac.prefix', label: 'Signature prefix', kind: 'text', placeholder: 'sha256=', patterns: ['webhook'] },
+  {
+    section: 'Webhook receiver', path: 'webhook.hmac.scheme', label: 'Signature check', kind: 'select', patterns: ['webhook'],
+    options: [
+      { value: '', label: 'none' },
+      { value: 'auto', label: 'recognise by headers (GitHub, Stripe, Slack, Shopify, Standard Webhooks)' },
+      ...SIGNATURE_SCHEMES.map((x) => ({ value: x, label: x === 'custom' ? 'custom header (below)' : x })),
+    ],
+    hint: 'Checks each call with the HMAC secret below. A named scheme checks only that one.',
+  },
+  { section: 'Webhook receiver', path: 'webhook.hmac.header', label: 'Custom: signature header', kind: 'text', placeholder: 'X-Signature', patterns: ['webhook'] },
+  { section: 'Webhook receiver', path: 'webhook.hmac.algorithm', label: 'Custom: HMAC algorithm', kind: 'select', options: opts(['sha256', 'sha1', 'sha512']), patterns: ['webhook'] },
+  { section: 'Webhook receiver', path: 'webhook.hmac.prefix', label: 'Custom: signature prefix', kind: 'text', placeholder: 'sha256=', patterns: ['webhook'] },
   { section: 'Webhook receiver', path: 'hmacSecret', label: 'HMAC secret', kind: 'secret', patterns: ['webhook'] },
   { section: 'Async request-response', path: 'async.timeoutMs', label: 'Overall timeout (ms)', kind: 'int', patterns: ['async'] },
   { section: 'Async request-response', path: 'async.pollIntervalMs', label: 'Poll interval without Retry-After (ms)', kind: 'int', patterns: ['async'] },
@@ -270,6 +280,9 @@ export function profileToValues(profile: Profile): FormValues {
     else if (f.path === 'auth.type') fields[f.path] = typeof v === 'string' ? v : 'none';
     else fields[f.path] = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
+  // A check without a scheme is custom when it names a header, else it recognises the scheme by headers.
+  const hmac = getPath(profile, 'webhook.hmac') as Record<string, unknown> | undefined;
+  if (hmac && typeof hmac === 'object' && !hmac.scheme) fields['webhook.hmac.scheme'] = hmac.header ? 'custom' : 'auto';
   const rows: Record<string, Row[]> = {};
   for (const r of ROWS) {
     const v = getPath(profile, r.path);
@@ -372,10 +385,27 @@ export function valuesToProfile(values: FormValues, base: Partial<Profile> = {})
   // A will or a request needs its topic; fill the defaults the engine expects for a complete object.
   const will = getPath(p, 'mqtt.will') as Record<string, unknown> | undefined;
   if (will && will.payload === undefined) will.payload = '';
-  const hmac = getPath(p, 'webhook.hmac') as Record<string, unknown> | undefined;
-  if (hmac && hmac.header === undefined && hmac.algorithm === undefined && hmac.prefix === undefined) deletePath(p, 'webhook.hmac');
-  else if (hmac && hmac.header === undefined) fieldErrors['webhook.hmac.header'] = 'An HMAC check needs the signature header';
-  else if (hmac && hmac.algorithm === undefined) hmac.algorithm = 'sha256';
+  if (values.pattern === 'webhook') {
+    const scheme = String(values.fields['webhook.hmac.scheme'] ?? '');
+    if (!scheme) deletePath(p, 'webhook.hmac');
+    else {
+      // The secret itself is the form's secret field (the host stores it and writes its reference).
+      const secret = getPath(base, 'webhook.hmac.secret');
+      setPath(p, 'webhook.hmac.secret', typeof secret === 'string' ? secret : '');
+      const hmac = getPath(p, 'webhook.hmac') as Record<string, unknown>;
+      if (scheme === 'custom') {
+        if (hmac.header === undefined) fieldErrors['webhook.hmac.header'] = 'A custom signature check needs the signature header';
+        else if (hmac.algorithm === undefined) hmac.algorithm = 'sha256';
+      } else {
+        // Header, algorithm and prefix belong to the custom scheme only.
+        for (const k of ['header', 'algorithm', 'prefix']) delete hmac[k];
+      }
+      // The scheme is written only where it differs from what its absence means (custom with a header, else auto).
+      const implied = hmac.header !== undefined ? 'custom' : 'auto';
+      if (scheme === implied) delete hmac.scheme;
+      else hmac.scheme = scheme;
+    }
+  }
   for (const r of ROWS) {
     if (r.patterns && !r.patterns.includes(values.pattern)) continue;
     const rows = (values.rows[r.path] ?? []).filter((row) => r.columns.some((c) => c.kind !== 'bool' && c.kind !== 'select' && String(row[c.key] ?? '').trim() !== ''));

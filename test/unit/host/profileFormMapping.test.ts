@@ -102,15 +102,43 @@ describe('profile form mapping', () => {
     assert.equal(profile.ws, undefined);
   });
 
-  test('an HMAC check without its header is a field error; cleared entirely it is removed', () => {
+  test('a custom HMAC check without its header is a field error; "none" removes the check', () => {
     const base: Profile = { name: 'w', pattern: 'webhook', url: 'http://127.0.0.1:0', webhook: { hmac: { header: 'X-Sig', algorithm: 'sha256', secret: '' } } };
     const v = profileToValues(base);
+    assert.equal(v.fields['webhook.hmac.scheme'], 'custom', 'a check with a header and no scheme is the custom scheme');
     v.fields['webhook.hmac.header'] = '';
     assert.ok(valuesToProfile(v, base).fieldErrors['webhook.hmac.header']);
     v.fields['webhook.hmac.algorithm'] = '';
+    v.fields['webhook.hmac.scheme'] = '';
     const { profile, fieldErrors } = valuesToProfile(v, base);
     assert.deepEqual(fieldErrors, {});
     assert.equal(profile.webhook, undefined);
+  });
+
+  test('a signature check needs no header: recognised by headers (auto) or a named scheme', () => {
+    // A new webhook profile with only the secret typed and "recognise by headers" picked.
+    const v = profileToValues({ name: '', pattern: 'webhook', url: '' });
+    assert.equal(v.fields['webhook.hmac.scheme'], '', 'no check by default');
+    v.name = 'Hooks';
+    v.url = 'http://127.0.0.1:0/';
+    v.fields['webhook.hmac.scheme'] = 'auto';
+    let r = valuesToProfile(v, {});
+    assert.deepEqual(r.fieldErrors, {});
+    assert.deepEqual(r.profile.webhook, { hmac: { secret: '' } }, 'auto is what a check without scheme or header means');
+    assert.deepEqual(validateProfile(applyFormSave(undefined, r.profile, { hmacSecret: 'k' }).profile).filter((p) => p.severity === 'error'), []);
+    assert.equal(applyFormSave(undefined, r.profile, { hmacSecret: 'k' }).profile.webhook?.hmac?.secret, '${secret:Hooks.webhook-hmac}');
+    // A named scheme is written, and custom-only fields typed before are dropped.
+    v.fields['webhook.hmac.scheme'] = 'github';
+    v.fields['webhook.hmac.header'] = 'X-Stale';
+    r = valuesToProfile(v, {});
+    assert.deepEqual(r.profile.webhook, { hmac: { secret: '', scheme: 'github' } });
+    // Opened again, the form shows what is stored.
+    assert.equal(profileToValues(r.profile).fields['webhook.hmac.scheme'], 'github');
+    assert.equal(profileToValues({ name: 'a', pattern: 'webhook', url: 'http://h', webhook: { hmac: { secret: '${secret:x}' } } }).fields['webhook.hmac.scheme'], 'auto');
+    // Auto with a stray custom header: the header goes (it belongs to custom), and so does the then-implied scheme.
+    const both: Profile = { name: 'b', pattern: 'webhook', url: 'http://h', webhook: { hmac: { secret: '${secret:x}', scheme: 'auto', header: 'X-Sig' } } };
+    const back = valuesToProfile(profileToValues(both), both).profile;
+    assert.deepEqual(back.webhook?.hmac, { secret: '${secret:x}' });
   });
 
   test('a hand-written profile with wrong types still opens in the form', () => {
