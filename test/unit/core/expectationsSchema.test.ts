@@ -12,7 +12,7 @@ const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'schema
 describe('expectation schema', () => {
   it('schemas/wirescope.schema.json carries the expectation schema of src/shared/expectations.ts, unchanged', () => {
     // One definition: the editor's completion and validation come from the same object as the engine's checks
-    // (scripts/sync-expectation-schema.ts writes it).
+    // (npm run schema generates the file from the descriptors and this definition).
     assert.deepEqual(schema.definitions.expectation, JSON.parse(JSON.stringify(EXPECTATION_JSON_SCHEMA)));
     assert.deepEqual(schema.definitions.profile.properties.expect.items, { $ref: '#/definitions/expectation' });
     for (const k of ['count', 'durationMs', 'expect']) assert.ok(k in schema.definitions.profile.properties, k);
