@@ -18,6 +18,8 @@ const testProfiles = (urls: { ws: string }) => [
     durationMs: 10000,
     expect: [{ receive: { match: '^pong-e2e$', within: 1500 } }, { noReceive: { match: '^ping-e2e$' } }],
   },
+  // No expectations yet: Add Expectation from Frame gives it its first one.
+  { name: 'json echo', pattern: 'ws', url: urls.ws, send: ['{"kind":"ping","n":7}'] },
 ];
 
 /** Results of the Wirescope test runs as the extension logged them (`test "name" passed|failed ...`). */
@@ -107,6 +109,43 @@ describe('Testing view', { timeout: 600_000 }, () => {
       await wb.screenshot('testing-passed');
     } catch (e) {
       await wb?.screenshot('fail-testing-view').catch(() => undefined);
+      throw e;
+    }
+  });
+  test('Add Expectation from Frame: a JSON echo becomes a receive expectation picked by path, and the profile becomes a test', async () => {
+    try {
+      const page = wb.page;
+      await wb.palette('Wirescope: Connect to Profile…', 'json echo');
+      const panel = await wb.panel('json echo', 30_000);
+      // The demo's /ws also streams its feed: filter the virtualized log to the message.
+      await panel.locator('#filter-text input').fill('"kind"');
+      const echo = panel.locator('#frame-log .row', { hasText: '"kind":"ping"' });
+      await waitUntil('the echo row', async () => (await echo.count()) >= 2, 20_000, 200);
+      // The second row with the message is the echo (the first is what was sent).
+      await echo.nth(1).click();
+      await panel.locator('#detail-add-expectation').click();
+      // A multi-select pick of the JSON values: take $.kind only.
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: /Add Expectation from Frame #\d+/ }).first().waitFor({ timeout: 20_000 });
+      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '$.kind' }).first();
+      await row.waitFor({ timeout: 10_000 });
+      assert.equal(await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '$.n' }).count(), 1, 'each JSON value is offered');
+      await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
+      await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first().click();
+      const added = await waitUntil('the expectation in .vscode/wirescope.json', () => {
+        const file = JSON.parse(readFileSync(wb.profilesFile, 'utf8')) as { profiles: Array<{ name: string; expect?: unknown[] }> };
+        return file.profiles.find((p) => p.name === 'json echo')?.expect;
+      }, 20_000, 300);
+      assert.deepEqual(added, [{ receive: { json: { path: '$.kind', equals: 'ping' } } }]);
+      // The profile now has an expectation: the Testing view lists it under the file.
+      const explorer = page.locator('.test-explorer');
+      if (!(await explorer.isVisible())) await page.locator('.activitybar [aria-label^="Testing"]').first().click();
+      const fileRow = explorer.locator('.monaco-list-row', { hasText: '.vscode/wirescope.json' }).first();
+      await fileRow.waitFor({ timeout: 20_000 });
+      if ((await fileRow.getAttribute('aria-expanded')) === 'false') await fileRow.click();
+      await explorer.locator('.monaco-list-row', { hasText: 'json echo' }).first().waitFor({ timeout: 20_000 });
+      await wb.screenshot('testing-added-expectation');
+    } catch (e) {
+      await wb?.screenshot('fail-add-expectation').catch(() => undefined);
       throw e;
     }
   });
