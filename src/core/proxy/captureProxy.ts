@@ -543,7 +543,10 @@ export class CaptureProxy {
       }
     });
 
+    // Node's parser failing on the body (malformed chunked encoding) errors the request after the response began.
+    let bodyError: (Error & { code?: unknown; reason?: unknown }) | undefined;
     breq.on('error', (err) => {
+      if (responded && !bodyError) bodyError = err;
       if (finished || responded) return;
       finished = true;
       logRequest();
@@ -568,7 +571,7 @@ export class CaptureProxy {
     breq.on('response', (bres: http.IncomingMessage) => {
       responded = true;
       timing.markFirstByte();
-      this.onResponse(conn, req, res, bres, { meta, timing, receivedAt, url, path, logRequest, done: () => (finished = true), requestBytes: () => reqPreview.size, clientGone: () => clientGone });
+      this.onResponse(conn, req, res, bres, { meta, timing, receivedAt, url, path, logRequest, done: () => (finished = true), requestBytes: () => reqPreview.size, clientGone: () => clientGone, bodyError: () => bodyError });
     });
   }
 
@@ -577,7 +580,7 @@ export class CaptureProxy {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     bres: http.IncomingMessage,
-    x: { meta: Record<string, unknown>; timing: RequestTiming; receivedAt: number; url: string; path: string; logRequest(): void; done(): void; requestBytes(): number; clientGone(): boolean },
+    x: { meta: Record<string, unknown>; timing: RequestTiming; receivedAt: number; url: string; path: string; logRequest(): void; done(): void; requestBytes(): number; clientGone(): boolean; bodyError(): (Error & { code?: unknown; reason?: unknown }) | undefined },
   ): void {
     const status = bres.statusCode ?? 0;
     const raw = bres.rawHeaders;
@@ -754,7 +757,15 @@ export class CaptureProxy {
       if (!bres.complete && !aborted) {
         aborted = true;
         x.timing.markEnd();
-        if (!x.clientGone() && !conn.cut) this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
+        if (!x.clientGone() && !conn.cut) {
+          const why = x.bodyError();
+          const code = typeof why?.code === 'string' ? why.code : undefined;
+          if (code?.startsWith('HPE_')) {
+            const reason = String(why?.reason ?? why?.message ?? '').replace(/^Parse Error: /, '');
+            const what = /CHUNK/.test(code) || /chunk/i.test(reason) ? 'malformed chunked encoding' : 'malformed HTTP body';
+            this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend's response body is broken: ${what} after ${wireBytes} bytes (${reason || code})`, code);
+          } else this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
+        }
         res.destroy();
         finishDecoding();
       }
