@@ -49,6 +49,8 @@ export interface CliRunOptions {
   env?: Record<string, string>;
   /** Send the interrupt (as Ctrl+C does) after this long. */
   interruptAfterMs?: number;
+  /** Send the interrupt when this settles (a long-running command such as `proxy`, once the case has driven it). */
+  interruptWhen?: Promise<unknown>;
   /** Columns of the pretend terminal. */
   columns?: number;
 }
@@ -173,6 +175,7 @@ async function runCase(c: HostileCase): Promise<void> {
         },
       };
       const timer = opts.interruptAfterMs !== undefined ? setTimeout(() => stop?.('SIGINT'), opts.interruptAfterMs) : undefined;
+      void opts.interruptWhen?.finally(() => stop?.('SIGINT')).catch(() => undefined);
       const t0 = performance.now();
       let code: number;
       try {
