@@ -37,6 +37,16 @@ interface LoggedEvent {
   meta?: Record<string, unknown>;
 }
 
+interface HarDoc {
+  log: {
+    entries: Array<{
+      request: { url: string };
+      _webSocketMessages?: Array<{ type: 'send' | 'receive'; opcode: number; data: string }>;
+      _eventSourceMessages?: Array<{ eventName: string; eventId: string; data: string }>;
+    }>;
+  };
+}
+
 /** curl -N: an SSE client Wirescope did not write; the events it printed, by id, as they came. */
 class CurlSse {
   readonly proc: ChildProcess;
@@ -188,6 +198,24 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     // The handshake: upgrade request out, 101 in.
     assert.ok(frames.some((e) => e.meta?.conn === wsConn && e.dir === 'out' && e.meta?.upgrade === 'websocket'));
     assert.ok(frames.some((e) => e.meta?.conn === wsConn && e.dir === 'in' && e.meta?.status === 101));
+
+    // The HAR export of the same log: the WebSocket exchange with its messages, the SSE stream with its events.
+    await panel.locator('#btn-more').click();
+    await panel.locator('#btn-export-har').click();
+    await acceptProposed(wb.page, /as HAR/);
+    const harPath = await waitUntil('the HAR export', () => readdirSync(wb.workspaceDir).filter((f) => f.endsWith('.har')).map((f) => join(wb.workspaceDir, f))[0], 20_000);
+    const har = await waitUntil('the HAR export to parse', () => {
+      try { return JSON.parse(readFileSync(harPath, 'utf8')) as HarDoc; } catch { return undefined; }
+    }, 10_000);
+    const wsEntry = har.log.entries.find((e) => e._webSocketMessages);
+    assert.ok(wsEntry && new URL(wsEntry.request.url).pathname === '/ws', 'a HAR entry for the WebSocket with _webSocketMessages');
+    assert.deepEqual(wsEntry._webSocketMessages!.filter((m) => m.type === 'send').map((m) => m.data), sent, 'every sent message, in order');
+    assert.deepEqual(wsEntry._webSocketMessages!.filter((m) => m.type === 'receive').map((m) => m.data).slice(0, receivedSnapshot.length), receivedSnapshot, 'every received message, in order');
+    const sseEntry = har.log.entries.find((e) => e._eventSourceMessages);
+    assert.ok(sseEntry && new URL(sseEntry.request.url).pathname === '/sse', 'a HAR entry for the SSE stream with _eventSourceMessages');
+    const harEvents = sseEntry._eventSourceMessages!.filter((m) => m.eventId !== '').map((m) => ({ id: m.eventId, data: m.data }));
+    assert.deepEqual(harEvents.slice(0, curlSnapshot.length), curlSnapshot, 'every SSE event curl got, in order');
+    assert.ok(sseEntry._eventSourceMessages!.every((m) => m.eventId === '' || m.eventName === 'tick'));
 
     // The inspector shows them: the echoes both ways (filtered by the run's token), and curl's SSE events.
     await panel.locator('#filter-text input').fill(token);
