@@ -23,6 +23,8 @@ export const CompareToHostMessages = { ReportReady, ExportReport, OpenInspector 
 export const RaceRunning = note<{ names: string[]; durationMs: number; machine: string }>('running');
 export const RaceResultReady = note<{ result: RaceResult; machine: string; inspectable: string[] }>('result');
 export const RaceFailed = note<{ message: string }>('error');
+/** Everything the host sends the page: the page's handlers must cover exactly this set. */
+export const HostToCompareMessages = { RaceRunning, RaceResultReady, RaceFailed } as const;
 
 /** Host -> page, as on the wire. */
 export type HostToCompare =

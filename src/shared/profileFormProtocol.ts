@@ -111,6 +111,8 @@ export const InitForm = note<ParamsOfMessage<FormInit>>('init');
 export const FormWasSaved = note<ParamsOfMessage<FormSaved>>('saved');
 export const ShowProblems = note<ParamsOfMessage<FormProblems>>('problems');
 export const ShowError = note<ParamsOfMessage<FormError>>('error');
+/** Everything the host sends the page: the page's handlers must cover exactly this set. */
+export const HostToFormMessages = { InitForm, FormWasSaved, ShowProblems, ShowError } as const;
 
 const INCOMING = byMethod(FormToHostMessages);
 

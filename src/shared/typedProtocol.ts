@@ -97,6 +97,11 @@ export type HandlerFor<D> =
   D extends RequestType<infer P, infer R> ? (params: P) => R | Promise<R> : D extends CommandType<infer P> ? (params: P) => void | Promise<void> : never;
 /** One handler for every descriptor of a set, keyed like the set. */
 export type Handlers<S extends MessageSet> = { readonly [K in keyof S]: HandlerFor<S[K]> };
+
+/** The notifications one side receives from the host, by name. */
+export type NoteSet = Readonly<Record<string, NotificationType<any>>>;
+/** One handler for every notification of a set, typed by its descriptor. */
+export type NoteHandlers<S extends NoteSet> = { readonly [K in keyof S]: (params: ParamsOf<S[K]>) => void };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** A handler bound to its descriptor, looked up by method once a message has been validated. */
@@ -154,6 +159,29 @@ export function parseFlatMessage(index: ReadonlyMap<string, Incoming>, raw: unkn
   delete params.type;
   const problem = checkParams(descriptor, params);
   return problem ? `${descriptor.method}: ${problem}` : { method: descriptor.method, params };
+}
+
+/**
+ * The page side of a flat protocol: a function that takes a host message ({type: method, ...params})
+ * and calls the handler of its notification, typed by the descriptor. The compiler requires a handler
+ * for every notification of `set`; anything else the page receives is ignored (the host is trusted,
+ * but a stray message must not break the page).
+ */
+export function flatNoteDispatcher<S extends NoteSet>(set: S, handlers: NoteHandlers<S>): (raw: unknown) => void {
+  const map = new Map<string, (params: never) => void>();
+  for (const [name, d] of Object.entries(set)) {
+    const fn = handlers[name as keyof S] as ((params: never) => void) | undefined;
+    if (typeof fn !== 'function') throw new Error(`no handler for ${d.method}`);
+    map.set(d.method, fn);
+  }
+  return (raw) => {
+    if (!isPlainObject(raw) || typeof raw.type !== 'string') return;
+    const handler = map.get(raw.type);
+    if (!handler) return;
+    const params: Record<string, unknown> = { ...raw };
+    delete params.type;
+    handler(params as never);
+  };
 }
 
 /** The flat wire form of a message: {type: method, ...params}. */

@@ -6,8 +6,8 @@
  */
 import type { RaceResult, SessionResult } from '../../src/shared/compare';
 import { messageRate, raceColumns, raceHeadline, raceNotes } from '../../src/shared/compareFormat';
-import { ExportReport, OpenInspector, ReportReady, type HostToCompare } from '../../src/shared/compareProtocol';
-import { flatMessage, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
+import { ExportReport, HostToCompareMessages, OpenInspector, ReportReady } from '../../src/shared/compareProtocol';
+import { flatMessage, flatNoteDispatcher, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
@@ -232,16 +232,12 @@ function render(r: RaceResult, machine: string, inspectable: string[]): void {
   );
 }
 
-window.addEventListener('message', (ev: MessageEvent) => {
-  const m = ev.data as HostToCompare;
-  if (!m || typeof m !== 'object') return;
-  if (m.type === 'running') {
-    show(el('div', { class: 'report' }, el('h1', {}, 'Pattern race'), el('div', { class: 'status', role: 'status' }, `Racing ${m.names.join(', ')} for ${(m.durationMs / 1000).toFixed(1)} s on ${m.machine}…`)));
-  } else if (m.type === 'result') {
-    render(m.result, m.machine, m.inspectable);
-  } else if (m.type === 'error') {
-    show(el('div', { class: 'report' }, el('h1', {}, 'Pattern race'), el('div', { class: 'status', role: 'alert' }, m.message)));
-  }
+const onHostMessage = flatNoteDispatcher(HostToCompareMessages, {
+  RaceRunning: ({ names, durationMs, machine }) =>
+    show(el('div', { class: 'report' }, el('h1', {}, 'Pattern race'), el('div', { class: 'status', role: 'status' }, `Racing ${names.join(', ')} for ${(durationMs / 1000).toFixed(1)} s on ${machine}…`))),
+  RaceResultReady: ({ result, machine, inspectable }) => render(result, machine, inspectable),
+  RaceFailed: ({ message }) => show(el('div', { class: 'report' }, el('h1', {}, 'Pattern race'), el('div', { class: 'status', role: 'alert' }, message))),
 });
+window.addEventListener('message', (ev: MessageEvent) => onHostMessage(ev.data));
 
 post(ReportReady, {});

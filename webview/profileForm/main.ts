@@ -6,8 +6,8 @@
  */
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { checkProfileUrl, validateProfile, type AuthType, type Profile, type ProfileProblem } from '../../src/shared/profile';
-import { CloseForm, PageReady, SaveProfile, type FormInit, type FormScope, type FormSecretKey, type HostToForm } from '../../src/shared/profileFormProtocol';
-import { flatMessage, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
+import { CloseForm, HostToFormMessages, PageReady, SaveProfile, type FormScope, type FormSecretKey, type InitForm } from '../../src/shared/profileFormProtocol';
+import { flatMessage, flatNoteDispatcher, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
 import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './formFields';
@@ -60,7 +60,7 @@ class ProfileForm {
 
   constructor(private readonly root: HTMLElement) {}
 
-  init(m: FormInit): void {
+  init(m: ParamsOf<typeof InitForm>): void {
     this.base = m.profile;
     this.scope = m.scope;
     this.isNew = m.isNew;
@@ -364,39 +364,33 @@ class ProfileForm {
 
   private pending: Profile | undefined;
 
-  handle(m: HostToForm): void {
-    switch (m.type) {
-      case 'init':
-        this.init(m);
-        break;
-      case 'saved':
-        if (this.pending) this.base = this.pending;
-        this.pending = undefined;
-        this.isNew = false;
-        this.scope = m.scope;
-        this.takenNames.delete(m.name);
-        this.secretsStored = m.secretsStored;
-        this.title.textContent = `Edit profile: ${m.name}`;
-        this.status.textContent = `Saved "${m.name}".`;
-        this.showSecretState();
-        break;
-      case 'problems':
-        this.showProblems(m.problems);
-        this.status.textContent = 'The profile was not saved: fix the marked fields.';
-        break;
-      case 'error':
-        this.status.textContent = m.message;
-        break;
-    }
-  }
+  /** The page's handlers of the host's messages, one per descriptor of HostToFormMessages. */
+  readonly handle = flatNoteDispatcher(HostToFormMessages, {
+    InitForm: (m) => this.init(m),
+    FormWasSaved: (m) => {
+      if (this.pending) this.base = this.pending;
+      this.pending = undefined;
+      this.isNew = false;
+      this.scope = m.scope;
+      this.takenNames.delete(m.name);
+      this.secretsStored = m.secretsStored;
+      this.title.textContent = `Edit profile: ${m.name}`;
+      this.status.textContent = `Saved "${m.name}".`;
+      this.showSecretState();
+    },
+    ShowProblems: (m) => {
+      this.showProblems(m.problems);
+      this.status.textContent = 'The profile was not saved: fix the marked fields.';
+    },
+    ShowError: (m) => {
+      this.status.textContent = m.message;
+    },
+  });
 }
 
 registerToolkit();
 const root = document.getElementById('app') ?? document.body;
 root.classList.add('profile-form');
 const form = new ProfileForm(root);
-window.addEventListener('message', (e: MessageEvent) => {
-  const m = e.data as HostToForm | undefined;
-  if (m && typeof m === 'object' && typeof m.type === 'string') form.handle(m);
-});
+window.addEventListener('message', (e: MessageEvent) => form.handle(e.data));
 post(PageReady, {});

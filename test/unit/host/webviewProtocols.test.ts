@@ -9,11 +9,11 @@ import { describe, it } from 'node:test';
 import type { Disposable } from '../../../src/core/emitter';
 import { SessionLog } from '../../../src/core/sessionLog';
 import { InspectorEndpoint, type InspectorBackend, type WebviewLike } from '../../../src/host/inspectorEndpoint';
-import { CompareToHostMessages, parseCompareMessage } from '../../../src/shared/compareProtocol';
+import { CompareToHostMessages, HostToCompareMessages, parseCompareMessage } from '../../../src/shared/compareProtocol';
 import type { WireEvent } from '../../../src/shared/events';
 import { FormToHostMessages, MAX_FORM_PROFILE_CHARS, MAX_FORM_SECRET, parseFormMessage } from '../../../src/shared/profileFormProtocol';
 import { validateWebviewMessage, WebviewToHost, type HostMessage } from '../../../src/shared/protocol';
-import { cmd, defineHandlers, int, opt, req, str, type Field, type MessageSet, type ParamsOf } from '../../../src/shared/typedProtocol';
+import { cmd, defineHandlers, flatMessage, flatNoteDispatcher, int, opt, req, str, type Field, type MessageSet, type ParamsOf } from '../../../src/shared/typedProtocol';
 
 /** A well-formed params object for every message of a set (the compiler requires one per descriptor). */
 type Samples<S extends MessageSet> = { [K in keyof S]: ParamsOf<S[K]> };
@@ -371,5 +371,23 @@ describe('handler maps are checked by the compiler and at run time', () => {
     assert.equal(wrongCheck().kind, 'cmd');
     assert.equal(missingCheck().kind, 'cmd');
     assert.equal(optionalForRequired().kind, 'cmd');
+  });
+});
+
+describe('page side: host notifications through a typed dispatcher', () => {
+  it('each notification reaches its handler with its params; strays are ignored', () => {
+    const seen: string[] = [];
+    const dispatch = flatNoteDispatcher(HostToCompareMessages, {
+      RaceRunning: ({ names, durationMs }) => void seen.push(`running ${names.join('+')} ${durationMs}`),
+      RaceResultReady: ({ inspectable }) => void seen.push(`result ${inspectable.join('+')}`),
+      RaceFailed: ({ message }) => void seen.push(`error ${message}`),
+    });
+    dispatch(flatMessage(HostToCompareMessages.RaceRunning, { names: ['ws', 'sse'], durationMs: 500, machine: 'm' }));
+    dispatch({ type: 'error', message: 'boom' });
+    for (const stray of [null, 'error', [], { type: 7 }, { type: 'eval', code: '1' }, { method: 'error' }]) dispatch(stray);
+    assert.deepEqual(seen, ['running ws+sse 500', 'error boom']);
+    // @ts-expect-error -- RaceFailed has no handler: the page must handle every host message.
+    const incomplete = () => flatNoteDispatcher(HostToCompareMessages, { RaceRunning: () => undefined, RaceResultReady: () => undefined });
+    assert.throws(incomplete, /no handler for error/);
   });
 });
