@@ -296,4 +296,46 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     await waitUntil('the connection rows to leave the tree', async () => (await sessionsPane.locator('.monaco-list-row', { hasText: 'GET /ws' }).count()) === 0, 15_000, 300);
     await wb.screenshot('proxy-stopped');
   });
+
+  scenario('Start Capture Proxy… with a typed URL (an invalid one is refused in the box); the tree\'s Cut This Connection ends a ws client', async () => {
+    const before = new Set((await wb.revealState()).sessions.map((s) => s.id));
+    await wb.palette('Wirescope: Start Capture Proxy…', 'Enter a target URL…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Wirescope: Start Capture Proxy' }).first().waitFor({ timeout: 10_000 });
+    await input.fill('ftp://127.0.0.1/');
+    await waitUntil('the box to refuse the URL', async () => /\S/.test((await wb.page.locator('.quick-input-widget .quick-input-message').textContent().catch(() => '')) ?? ''), 10_000, 200);
+    const demo = new URL(wb.demo.urls.index);
+    await input.fill(`http://${demo.host}`);
+    await input.press('Enter');
+    const s = await waitUntil('a second capture proxy', async () => {
+      const p = (await wb.revealState()).sessions.find((x) => !before.has(x.id) && x.pattern === 'proxy') as ProxySession | undefined;
+      return p && !p.ended && p.proxy?.url ? p : undefined;
+    }, 30_000, 300);
+    const url = s.proxy!.url!.replace(/\/$/, '');
+    assert.notEqual(url, proxyUrl, 'its own port');
+    const client = new WebSocket(`${url.replace('http:', 'ws:')}/ws`, { perMessageDeflate: false });
+    client.on('error', () => undefined);
+    let closed: number | undefined;
+    client.on('close', (code: number) => { closed = code; });
+    await once(client, 'open');
+    const conn = await waitUntil('its WebSocket connection in the host', async () => {
+      const p = (await wb.revealState()).sessions.find((x) => x.id === s.id) as ProxySession | undefined;
+      return p?.proxy?.connections.find((c) => c.label === 'GET /ws');
+    }, 15_000, 300);
+    const sessionsPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Sessions' }) });
+    // A click on the icon of the container already shown would hide the side bar.
+    if (!(await sessionsPane.first().isVisible().catch(() => false))) await wb.page.locator('.activitybar [aria-label^="Wirescope"]').first().click();
+    const row = sessionsPane.locator('.monaco-list-row', { hasText: `${conn.id} · GET /ws` }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Cut This Connection"]').first().click();
+    await waitUntil('the ws client to be cut', () => closed, 15_000, 100);
+    assert.equal(closed, 1006, 'the client sees an abnormal closure');
+    const after = await waitUntil('the connection to leave the host', async () => {
+      const p = (await wb.revealState()).sessions.find((x) => x.id === s.id) as ProxySession | undefined;
+      return p?.proxy && p.proxy.connections.length === 0 ? p : undefined;
+    }, 15_000, 300);
+    assert.equal(after.ended, false, 'the proxy keeps running');
+    await wb.screenshot('proxy-tree-cut');
+  });
 });
