@@ -98,6 +98,43 @@ async function startProxyProcess(target: string): Promise<ProxyProcess> {
   };
 }
 
+/**
+ * A plain TCP relay in its own process (`socket.pipe` both ways, no HTTP, no decoding, no recording):
+ * the floor of putting any process between client and server on this machine, for the throughput rows.
+ */
+async function startRelayProcess(targetPort: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const script = `const net=require('node:net');net.createServer((c)=>{const b=net.connect(${targetPort},'127.0.0.1');c.setNoDelay(true);b.setNoDelay(true);c.pipe(b).pipe(c);c.on('error',()=>b.destroy());b.on('error',()=>c.destroy());}).listen(${port},'127.0.0.1');process.stdin.resume();process.stdin.on('end',()=>process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('the TCP relay did not listen');
+    }
+    await sleep(50);
+  }
+  return {
+    url: `127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what}: no answer within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
@@ -276,6 +313,30 @@ export async function benchProxy(ctx: BenchContext): Promise<void> {
     if (want('sse')) {
       cases.push({ id: 'proxy.sse-lib', what: `Proxy: SSE ${nSse / 1000}k x ${size} B (eventsource client, write per event)`, n: nSse, targeted: true, run: (h, n) => bareSse(`http://${h}/sse-lib?n=${n}&size=${size}`, n) });
       if (!ctx.quick) cases.push({ id: 'proxy.sse', what: `Proxy: SSE ${nSse / 1000}k x ${size} B, pre-built feed`, n: nSse, targeted: false, run: (h, n) => bareSse(`http://${h}/sse?n=${n}&size=${size}`, n) });
+    }
+    // The same targeted pairs through a plain TCP relay process: what any process in the middle costs here.
+    const relay = await startRelayProcess(ctx.feed.httpPort);
+    try {
+      for (const c of cases.filter((x) => x.targeted)) {
+        const what = c.what.replace(/^Proxy: /, 'TCP relay (no decoding): ');
+        ctx.log(`  ${what} ...`);
+        const warmN = Math.max(1000, Math.floor(c.n / 4));
+        const r = await sideBySide(() => c.run(relay.url, c.n), () => c.run(feed, c.n), reps, () => c.run(relay.url, warmN), () => c.run(feed, warmN));
+        ctx.add({
+          id: c.id.replace(/^proxy\./, 'proxy.relay.'),
+          what,
+          value: r.ours,
+          unit: 'msg/s',
+          baseline: r.bare,
+          ratio: r.ratio,
+          target: 'floor of a process in the middle',
+          met: null,
+          note: 'a node process piping the sockets both ways, for comparison with the proxy row of the same feed',
+          runs: { ours: r.oursRuns.map(Math.round), bare: r.bareRuns.map(Math.round) },
+        });
+      }
+    } finally {
+      await relay.stop();
     }
     for (const c of cases) {
       ctx.log(`  ${c.what} ...`);
