@@ -121,8 +121,13 @@ describe('Testing view', { timeout: 600_000 }, () => {
       await panel.locator('#filter-text input').fill('"kind"');
       const echo = panel.locator('#frame-log .row', { hasText: '"kind":"ping"' });
       await waitUntil('the echo row', async () => (await echo.count()) >= 2, 20_000, 200);
-      // The second row with the message is the echo (the first is what was sent).
-      await echo.nth(1).click();
+      // The second row with the message is the echo (the first is what was sent). The log is virtualized and
+      // its rows are re-used as the filter applies: click until the detail shows the echo (bounded).
+      await waitUntil('the echo selected in the detail pane', async () => {
+        await echo.nth(1).click();
+        const detail = (await panel.locator('#detail').textContent()) ?? '';
+        return /kind/.test(detail) && /ping/.test(detail) && (await panel.locator('#detail-add-expectation').count()) > 0;
+      }, 20_000, 300);
       await panel.locator('#detail-add-expectation').click();
       // A multi-select pick of the JSON values: take $.kind only.
       await page.locator('.quick-input-widget .quick-input-title', { hasText: /Add Expectation from Frame #\d+/ }).first().waitFor({ timeout: 20_000 });
