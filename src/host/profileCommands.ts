@@ -1,5 +1,6 @@
 /** Profile commands: save a session as a profile, edit (the form), delete, and save a composer template. */
 import * as vscode from 'vscode';
+import { PATTERNS } from '../shared/connectOptions';
 import type { Profile } from '../shared/profile';
 import type { PayloadInputEncoding } from '../shared/protocol';
 import { sessionArg, storedFrom } from './commandArgs';
@@ -20,6 +21,8 @@ export async function saveProfile(h: HostServices, profile: Profile, scope: 'wor
 export async function saveSessionAsProfile(h: HostServices, arg: unknown): Promise<void> {
   const m = await sessionArg(h.manager, arg, 'Save Session as Profile');
   if (!m) return;
+  // A capture proxy is not a profile pattern: a profile of it would not load.
+  if (!(PATTERNS as readonly string[]).includes(m.pattern)) throw new Error(`"${m.name}" is a capture proxy, which is not saved as a profile: start it again with Start Capture Proxy… (a profile's origin can be its target)`);
   const scope = await scopeFlow(!!vscode.workspace.workspaceFolders?.length);
   if (!scope) return;
   const taken = (n: string) => h.store.all().some((p) => p.scope === scope && p.profile.name === n);

@@ -337,5 +337,10 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     }, 15_000, 300);
     assert.equal(after.ended, false, 'the proxy keeps running');
     await wb.screenshot('proxy-tree-cut');
+    // A capture proxy is not a profile pattern: Save Session as Profile says so in one line and writes nothing.
+    await wb.palette('Wirescope: Save Session as Profile');
+    const toast = wb.page.locator('.notification-toast', { hasText: 'is a capture proxy, which is not saved as a profile' }).first();
+    await toast.waitFor({ timeout: 15_000 });
+    assert.ok(!(await wb.revealState()).profiles.some((p) => p.pattern === 'proxy'), 'no proxy profile was written');
   });
 });
