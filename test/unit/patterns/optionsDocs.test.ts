@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CONNECT_FLAGS, flagsByOptionPath } from '../../../src/cli/args';
+import { CONNECT_FLAGS, flagsByOptionPath, parseConnectArgs } from '../../../src/cli/args';
+import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { PATTERN_DESCRIPTORS } from '../../../src/patterns';
 import { beginMarker, endMarker, optionRows, optionsTable, renderOptionTables } from '../../../src/patterns/optionsDocs';
 
@@ -50,4 +51,79 @@ describe('options tables in the docs', () => {
   it('a begin marker without its end is an error, not a guess', () => {
     assert.throws(() => renderOptionTables(`x\n${beginMarker('ws')}\nno end`), /no end marker/);
   });
+});
+
+describe('hand-written connect flags agree with the schemas', () => {
+  // A sample invocation per flag that sets pattern options: [url, pattern, value]. A new flag with `fills`
+  // and no sample fails the first test, so every flag is checked against the descriptors' schemas.
+  const SAMPLES: Record<string, [string, string, string?]> = {
+    'idle-timeout': ['http://h/e', 'sse', '5000'],
+    'ping-interval': ['ws://h/', 'ws', '1000'],
+    'pong-timeout': ['ws://h/', 'ws', '500'],
+    interval: ['http://h/p', 'poll', '1500'],
+    change: ['http://h/p', 'poll', 'etag'],
+    'timestamp-field': ['http://h/p', 'poll', '$.at'],
+    'timestamp-header': ['http://h/p', 'poll', 'X-Changed'],
+    'cursor-field': ['http://h/l', 'long-poll', '$.cursor'],
+    'cursor-header': ['http://h/l', 'long-poll', 'X-Cursor'],
+    'cursor-param': ['http://h/l', 'long-poll', 'since'],
+    'use-etag': ['http://h/l', 'long-poll'],
+    split: ['http://h/s', 'stream', 'lines'],
+    'status-field': ['http://h/j', 'async', '$.state'],
+    'done-value': ['http://h/j', 'async', 'finished'],
+    'operation-url-field': ['http://h/j', 'async', '$.href'],
+    listen: ['http://127.0.0.1:8081/', 'webhook', '127.0.0.1:0'],
+    'reply-status': ['http://127.0.0.1:8081/', 'webhook', '202'],
+    'reply-body': ['http://127.0.0.1:8081/', 'webhook', 'ok'],
+    'reply-delay': ['http://127.0.0.1:8081/', 'webhook', '10'],
+    'hmac-secret-env': ['http://127.0.0.1:8081/', 'webhook', 'HOOK_SECRET'],
+    'hmac-header': ['http://127.0.0.1:8081/', 'webhook', 'X-Sig'],
+    'hmac-alg': ['http://127.0.0.1:8081/', 'webhook', 'sha1'],
+    subscribe: ['mqtt://h', 'mqtt', 'feed/#:1'],
+    publish: ['mqtt://h', 'mqtt', 'cmd=hello'],
+    'request-topic': ['mqtt://h', 'mqtt', 'rpc'],
+    'request-payload': ['mqtt://h', 'mqtt', 'ping'],
+    'response-topic': ['mqtt://h', 'mqtt', 'rpc/reply'],
+    requests: ['mqtt://h', 'mqtt', '3'],
+    'request-interval': ['mqtt://h', 'mqtt', '100'],
+    'request-timeout': ['mqtt://h', 'mqtt', '1000'],
+    qos: ['mqtt://h', 'mqtt', '1'],
+    retain: ['mqtt://h', 'mqtt'],
+    'mqtt-version': ['mqtt://h', 'mqtt', '4'],
+    'client-id': ['mqtt://h', 'mqtt', 'c1'],
+    keepalive: ['mqtt://h', 'mqtt', '30'],
+    username: ['mqtt://h', 'mqtt', 'u'],
+    'password-env': ['mqtt://h', 'mqtt', 'MQTT_PASS'],
+    eol: ['tcp://h:7', 'tcp', 'lf'],
+    'length-bytes': ['tcp://h:7', 'tcp', '2'],
+    'length-endian': ['tcp://h:7', 'tcp', 'le'],
+    'greeting-wait': ['tcp://h:7', 'tcp', '0'],
+    'half-close': ['tcp://h:7', 'tcp'],
+    alpn: ['tls://h:443', 'tcp', 'h2'],
+  };
+  const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p' }, readFile: () => '' };
+  const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
+
+  it('every flag that sets a pattern option has a sample here', () => {
+    assert.deepEqual(withFills.map((f) => f.name).filter((n) => !(n in SAMPLES)), []);
+  });
+
+  for (const f of withFills) {
+    it(`--${f.name}: the options it produces are a valid profile by the descriptors' schemas`, () => {
+      const [url, pattern, value] = SAMPLES[f.name];
+      // Flags that only qualify another (qos, retain, the request details) need what they qualify.
+      const extra = ['qos', 'retain'].includes(f.name) ? ['--publish', 'cmd=x'] : /^request-|^response-topic$|^requests$/.test(f.name) && f.name !== 'request-topic' ? ['--request-topic', 'rpc'] : f.name === 'hmac-header' || f.name === 'hmac-alg' ? ['--hmac-secret-env', 'HOOK_SECRET'] : [];
+      const cmd = parseConnectArgs([url, '--pattern', pattern, `--${f.name}`, ...(value === undefined ? [] : [value]), ...extra], env);
+      const profile = { name: 'sample', ...cmd.options } as unknown as Profile;
+      const errors = validateProfile(profile).filter((p) => p.severity === 'error');
+      assert.deepEqual(errors, [], JSON.stringify(cmd.options));
+      // And it set one of the paths it claims.
+      const set = (f.fills ?? []).some((path) => {
+        let v: unknown = cmd.options;
+        for (const seg of path.replace(/\[\]/g, '').split('.')) v = Array.isArray(v) ? v[0]?.[seg] : (v as Record<string, unknown> | undefined)?.[seg];
+        return v !== undefined;
+      });
+      assert.ok(set, `--${f.name} sets one of ${(f.fills ?? []).join(', ')}: ${JSON.stringify(cmd.options)}`);
+    });
+  }
 });
