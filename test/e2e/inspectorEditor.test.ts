@@ -148,7 +148,8 @@ describe('the inspector in the editor area (issue 11)', { timeout: 600_000 }, ()
     }, 30_000, 200);
     if (outcome === 'pick') await quickPick(wb.page, sse.name);
     const panel: Frame = await wb.webviewFrame('body[data-view="panel"] #app', 30_000);
-    const shown = (await panel.locator('#session-name').textContent())?.trim() ?? '';
+    // The panel's document exists before its first render: wait for the session's name (bounded).
+    const shown = await waitUntil('the panel to show its session', async () => (await panel.locator('#session-name').textContent())?.trim() || undefined, 20_000, 200);
     const restored = state.sessions.find((s) => s.name === shown);
     assert.ok(restored, `the panel shows a restored session (${shown})`);
     await panel.locator('#frame-log .row').first().waitFor({ timeout: 20_000 });
