@@ -931,25 +931,48 @@ export class CaptureProxy {
       toClient = new WsFrameParser({ previewLimit: this.opts.previewLimit, onMessage: log('in', deflate ? makeInflater(deflate.serverNoContext, deflate.serverBits) : undefined), onError: onError('in') });
       conn.ws = { toBackend, toClient, backend };
     }
+    const relay = this.splice(conn, client, backend, {
+      fromClient: toBackend && ((chunk) => toBackend.push(chunk)),
+      fromBackend: toClient && ((chunk) => toClient.push(chunk)),
+      closed: (bytes) => {
+        timing.markEnd();
+        const total = round(this.sink.now() - openedAt);
+        this.sink.timing({ dns: null, connect: null, tls: null, ttfb: null, download: null, total }, { ...meta, connectionClosed: true, bytes });
+      },
+    });
+    if (rest.length > 0) relay.fromBackend(rest);
+  }
+
+  /**
+   * Two sockets joined through a valve each way (the faults of the connection apply): bytes counted per
+   * connection and in the totals, each chunk shown to an optional tap after it is forwarded, half-closes passed
+   * through, and a close on either side ends both, once. The raw relay of upgraded connections and of CONNECT
+   * tunnels.
+   */
+  private splice(
+    conn: Conn,
+    client: net.Socket,
+    backend: net.Socket,
+    taps: { fromClient?: (chunk: Buffer) => void; fromBackend?: (chunk: Buffer) => void; closed(bytes: { out: number; in: number }): void },
+  ): { fromClient(chunk: Buffer): void; fromBackend(chunk: Buffer): void } {
     const up = new Valve(conn, client, backend, false);
     const down = new Valve(conn, backend, client, true);
     conn.valves.add(up);
     conn.valves.add(down);
-    client.on('data', (chunk: Buffer) => {
+    const fromClient = (chunk: Buffer): void => {
       up.write(chunk);
       conn.bytesOut += chunk.length;
       this.totals.bytesFromClients += chunk.length;
-      toBackend?.push(chunk);
-    });
+      taps.fromClient?.(chunk);
+    };
     const fromBackend = (chunk: Buffer): void => {
       down.write(chunk);
       conn.bytesIn += chunk.length;
       this.totals.bytesFromBackends += chunk.length;
-      toClient?.push(chunk);
+      taps.fromBackend?.(chunk);
     };
+    client.on('data', fromClient);
     backend.on('data', fromBackend);
-    if (rest.length > 0) fromBackend(rest);
-    // Half-closes pass through; a close or an error on one side ends the other.
     client.once('end', () => up.end());
     backend.once('end', () => down.end());
     let ended = false;
@@ -960,14 +983,13 @@ export class CaptureProxy {
       down.stop();
       client.destroy();
       backend.destroy();
-      timing.markEnd();
-      const total = round(this.sink.now() - openedAt);
-      this.sink.timing({ dns: null, connect: null, tls: null, ttfb: null, download: null, total }, { ...meta, connectionClosed: true, bytes: { out: up.bytes, in: down.bytes } });
+      taps.closed({ out: up.bytes, in: down.bytes });
     };
     client.once('close', closeBoth);
     backend.once('close', closeBoth);
     client.on('error', () => undefined);
     backend.on('error', () => undefined);
+    return { fromClient, fromBackend };
   }
 
   private logWsMessage(dir: 'in' | 'out', msg: WsMessage, meta: Record<string, unknown>): void {
@@ -1035,37 +1057,17 @@ export class CaptureProxy {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       this.sink.frame('in', '', { control: true, meta: { ...meta, status: 200, statusText: 'Connection Established', headers: {}, tunnel: true } });
       const openedAt = this.sink.now();
-      const up = new Valve(conn, socket, backend, false);
-      const down = new Valve(conn, backend, socket, true);
-      conn.valves.add(up);
-      conn.valves.add(down);
-      socket.on('data', (chunk: Buffer) => {
-        up.write(chunk);
-        conn.bytesOut += chunk.length;
-        this.totals.bytesFromClients += chunk.length;
+      const relay = this.splice(conn, socket, backend, {
+        closed: (bytes) => {
+          const p = timing.phases();
+          this.sink.timing(
+            { dns: p.dns, connect: p.connect, tls: null, ttfb: null, download: null, total: round(this.sink.now() - openedAt + (p.connect ?? 0) + (p.dns ?? 0)) },
+            { ...meta, tunnel: hostPort, connectionClosed: true, bytes },
+          );
+        },
       });
-      backend.on('data', (chunk: Buffer) => {
-        down.write(chunk);
-        conn.bytesIn += chunk.length;
-        this.totals.bytesFromBackends += chunk.length;
-      });
-      if (head.length > 0) up.write(head);
-      socket.once('end', () => up.end());
-      backend.once('end', () => down.end());
-      let ended = false;
-      const closeBoth = (): void => {
-        if (ended) return;
-        ended = true;
-        socket.destroy();
-        backend.destroy();
-        const p = timing.phases();
-        this.sink.timing(
-          { dns: p.dns, connect: p.connect, tls: null, ttfb: null, download: null, total: round(this.sink.now() - openedAt + (p.connect ?? 0) + (p.dns ?? 0)) },
-          { ...meta, tunnel: hostPort, connectionClosed: true, bytes: { out: up.bytes, in: down.bytes } },
-        );
-      };
-      socket.once('close', closeBoth);
-      backend.once('close', closeBoth);
+      // Bytes the client sent after the CONNECT head, before the tunnel opened.
+      if (head.length > 0) relay.fromClient(head);
     });
     backend.on('error', (err) => {
       if (open) return;
