@@ -359,6 +359,13 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
   const target = (t: ConnectTarget) => ((t.options as unknown as Record<string, Record<string, unknown> | undefined>)[key] ??= {});
   const consts = node.anyOf?.every((x) => x.const !== undefined) ? node.anyOf.map((x) => x.const) : undefined;
   const parse = (v: string): unknown => {
+    if (f.parse) {
+      try {
+        return f.parse(v);
+      } catch (err) {
+        throw new UsageError(`--${f.flag} ${(err as Error).message}`);
+      }
+    }
     if (consts) {
       const hit = consts.find((c) => String(c) === v);
       if (hit === undefined) throw new UsageError(`--${f.flag} must be one of ${consts.join(', ')}; got "${v}"`);
@@ -368,10 +375,12 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
     return v;
   };
   const isList = node.type === 'array';
+  // A merging flag fills a record one entry per use (--query a=1 --query b=2).
+  const isRecord = f.merge === true;
   return {
     name: f.flag,
     ...(node.type === 'boolean' ? {} : { value: f.value ?? 'value' }),
-    ...(isList ? { repeat: true } : {}),
+    ...(isList || isRecord ? { repeat: true } : {}),
     patterns: [d.id],
     group: d.label,
     fills: [`${key}.${f.key}`],
@@ -379,7 +388,8 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
     apply: (t, v) => {
       const o = target(t);
       if (node.type === 'boolean') o[f.key] = true;
-      else if (isList) o[f.key] = [...((o[f.key] as unknown[] | undefined) ?? []), v];
+      else if (isList) o[f.key] = [...((o[f.key] as unknown[] | undefined) ?? []), f.parse ? parse(v) : v];
+      else if (isRecord) o[f.key] = { ...((o[f.key] as Record<string, unknown> | undefined) ?? {}), ...(parse(v) as Record<string, unknown>) };
       else o[f.key] = parse(v);
     },
   };

@@ -197,6 +197,8 @@ export class PrettyPrinter implements EventPrinter {
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));
     if (typeof meta.status === 'number') tags.push(c.bold(`${meta.status}`) + (typeof meta.statusText === 'string' ? ' ' + escapePreview(meta.statusText, 40) : ''));
     if (meta.changed === false) tags.push(c.dim('unchanged'));
+    // An acknowledgement (Socket.IO): it answers an emit, after this round trip.
+    if (meta.ack === true) tags.push(c.green(`ack${typeof meta.rttMs === 'number' ? ` ${formatMs(meta.rttMs)} ms` : ''}`));
     let preview: string;
     if (e.encoding === 'base64') {
       const bytes = Buffer.from(e.data, 'base64');

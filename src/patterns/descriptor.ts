@@ -24,6 +24,10 @@ export interface PatternCapabilities {
   listens?: boolean;
   /** Sessions show a poll/next-request line (short and long polling). */
   polls?: boolean;
+  /** A send can ask the peer for an acknowledgement (Socket.IO acks); the composer offers the toggle. */
+  ack?: boolean;
+  /** What a send's data is: `json` means a JSON value or array of arguments (Socket.IO), checked before sending. Default text. */
+  sendArgs?: 'text' | 'json';
 }
 
 /** A `wirescope connect` flag that sets one field of the pattern's options; parsing and help come from the schema. */
@@ -34,6 +38,14 @@ export interface PatternFlag {
   key: string;
   /** Placeholder of the value in help; a boolean field needs none. */
   value?: string;
+  /**
+   * Turns the written value into the field's value (or, for a list, one item; for a record, entries merged
+   * into it), for values the schema alone cannot read (JSON, `name=value`). Throws an Error whose message
+   * is one line. Pure: descriptors are imported by the webview too.
+   */
+  parse?: (raw: string) => unknown;
+  /** The field is a record and each use of the flag adds the entries `parse` returns (`--query a=1 --query b=2`). */
+  merge?: boolean;
 }
 
 export interface PatternDescriptor<Id extends string = string, Key extends string = string, O extends TObject = TObject> {

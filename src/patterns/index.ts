@@ -11,6 +11,7 @@ import { longPollPattern } from './long-poll/descriptor';
 import { mqttPattern } from './mqtt/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
+import { socketioPattern } from './socketio/descriptor';
 import { ssePattern } from './sse/descriptor';
 import { streamPattern } from './stream/descriptor';
 import { tcpPattern } from './tcp/descriptor';
@@ -30,6 +31,7 @@ export const PATTERN_DESCRIPTORS = [
   asyncPattern,
   tcpPattern,
   udpPattern,
+  socketioPattern,
 ] as const;
 
 /**

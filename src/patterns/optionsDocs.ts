@@ -37,7 +37,9 @@ export function typeText(s: JsonSchemaLike): string {
       return s.items?.type === 'object' ? 'array of objects' : `array of ${item}${/s$|,/.test(item) ? '' : 's'}`;
     }
     case 'object':
-      return s.patternProperties ? 'map of strings' : 'object';
+      if (!s.patternProperties) return 'object';
+      // A record: of strings (headers, query parameters, MQTT user properties) or of any JSON value (an auth payload).
+      return Object.values(s.patternProperties).some((v) => v.type === undefined && v.anyOf === undefined) ? 'JSON object' : 'map of strings';
     default:
       return s.type ?? 'value';
   }

@@ -22,6 +22,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   proxy: 'both',
   tcp: 'both',
   udp: 'both',
+  socketio: 'both',
 };
 
 export interface LatencyStats {

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptions';
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
@@ -195,6 +196,44 @@ async function tcpEcho(): Promise<LiveServer> {
     close: async () => {
       reset();
       await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * The library's own Socket.IO server (`socket.io`): a welcome event on each connection and an echo. It can
+ * reset its TCP connections (a crashed peer), and counts them (nothing may connect after close).
+ */
+async function socketIoEcho(): Promise<LiveServer> {
+  let hits = 0;
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer();
+  server.on('connection', (s) => {
+    hits++;
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const io = new SocketIoServer(server);
+  io.on('connection', (s) => {
+    s.emit('welcome', { id: s.id });
+    s.on('echo', (...args: unknown[]) => s.emit('echo', ...args));
+  });
+  const port = await listen(server);
+  const reset = () => {
+    for (const s of sockets) s.resetAndDestroy();
+  };
+  return {
+    options: { pattern: 'socketio', url: `http://127.0.0.1:${port}/`, reconnect: QUICK_RECONNECT, socketio: { transport: 'websocket' } },
+    provoke: noop,
+    drop: async () => reset(),
+    hits: () => hits,
+    goAway: async () => {
+      server.close();
+      reset();
+    },
+    close: async () => {
+      reset();
+      await new Promise<void>((r) => io.close(() => r()));
     },
   };
 }
@@ -502,6 +541,16 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `tcp://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'tcp://127.0.0.1'] },
+  },
+  {
+    pattern: 'socketio',
+    start: socketIoEcho,
+    // Every connection (and every reconnection) joins the namespace and gets its welcome event.
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.channel === 'welcome'),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `http://127.0.0.1:${port}/` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'http://'] },
   },
   {
     pattern: 'udp',

@@ -100,6 +100,13 @@ describe('hand-written connect flags agree with the schemas', () => {
     'greeting-wait': ['tcp://h:7', 'tcp', '0'],
     'half-close': ['tcp://h:7', 'tcp'],
     alpn: ['tls://h:443', 'tcp', 'h2'],
+    path: ['http://h:3000/', 'socketio', '/io/'],
+    auth: ['http://h:3000/', 'socketio', '{"token":"t"}'],
+    query: ['http://h:3000/', 'socketio', 'room=1'],
+    transport: ['http://h:3000/', 'socketio', 'websocket'],
+    emit: ['http://h:3000/chat', 'socketio', 'echo={"x":1}'],
+    ack: ['http://h:3000/', 'socketio'],
+    'ack-timeout': ['http://h:3000/', 'socketio', '500'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
