@@ -4,6 +4,7 @@
  * messages; the clock runs from before connecting to the N-th message.
  */
 import { performance } from 'node:perf_hooks';
+import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { isPatternAvailable } from '../src/core/registry';
 import { Session } from '../src/core/session';
@@ -143,6 +144,32 @@ async function bareTcpLines(port: number, n: number): Promise<number> {
   });
 }
 
+/** A bare `socket.io-client` of the Socket.IO feed (WebSocket transport, as the session): counts `tick` events. */
+function bareSocketIo(port: number, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = socketIoClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, query: { n: String(n), size: String(MESSAGE_SIZE) } });
+    let got = 0;
+    const guard = setTimeout(() => {
+      socket.disconnect();
+      reject(new Error(`bare socket.io-client: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    socket.on('tick', () => {
+      if (++got === n) {
+        clearTimeout(guard);
+        const rate = n / ((performance.now() - t0) / 1000);
+        socket.disconnect();
+        resolve(rate);
+      }
+    });
+    socket.on('connect_error', (err) => {
+      clearTimeout(guard);
+      socket.disconnect();
+      reject(err);
+    });
+  });
+}
+
 /** Record one pair in the results; `targeted` pairs carry the issue's >= 0.9 goal, the others are informational. */
 async function pair(
   ctx: BenchContext,
@@ -228,6 +255,21 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       (n) => captureWithSession({ pattern: 'tcp', url, send: [`${n} ${MESSAGE_SIZE}`], tcp: { split: 'lines', eol: 'lf', greetingWaitMs: 0 } }, n),
       (n) => bareTcpLines(ctx.feed.tcpPort, n),
       nTcp,
+      reps,
+      true,
+    );
+  }
+
+  const nSocketIo = ctx.quick ? 30_000 : 100_000;
+  if (want('socketio') && isPatternAvailable('socketio')) {
+    const port = ctx.feed.socketioPort;
+    await pair(
+      ctx,
+      'capture.socketio',
+      `Socket.IO events ${nSocketIo / 1000}k x ${MESSAGE_SIZE} B, socket.io server (WebSocket)`,
+      (n) => captureWithSession({ pattern: 'socketio', url: `http://127.0.0.1:${port}/`, socketio: { transport: 'websocket', query: { n: String(n), size: String(MESSAGE_SIZE) } } }, n),
+      (n) => bareSocketIo(port, n),
+      nSocketIo,
       reps,
       true,
     );

@@ -19,11 +19,14 @@
 //   MQTT: subscribing to bench/N/S makes the broker publish N QoS 0 messages of S bytes there.
 //   TCP ("tcp" port): the client sends the line `N S`; the server writes N lines of S bytes (one socket.write
 //                     per line, as a line-protocol server does, in batches that respect back-pressure), then ends.
+//   Socket.IO ("socketio" port, the `socket.io` server): a client connecting with the query n=N&size=S gets N
+//                     `tick` events whose one argument is a string of S bytes (socket.emit per event, in slices).
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Aedes } from 'aedes';
+import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -283,6 +286,21 @@ const tcpServer = net.createServer((socket) => {
   socket.on('data', onData);
 });
 
+const socketioHttp = http.createServer();
+const socketio = new SocketIoServer(socketioHttp);
+socketio.on('connection', (s) => {
+  const n = Math.min(5_000_000, Math.max(1, Number(s.handshake.query.n) || 1000));
+  const size = Math.min(60_000, Math.max(20, Number(s.handshake.query.size) || 100));
+  let i = 0;
+  const slice = () => {
+    if (s.disconnected) return;
+    const until = Math.min(n, i + 2000);
+    for (; i < until; i++) s.emit('tick', message(i + 1, size));
+    if (i < n) setImmediate(slice);
+  };
+  setImmediate(slice);
+});
+
 const tlsServer =
   process.env.BENCH_TLS_CERT && process.env.BENCH_TLS_KEY
     ? https.createServer({ cert: process.env.BENCH_TLS_CERT, key: process.env.BENCH_TLS_KEY }, handle)
@@ -290,7 +308,7 @@ const tlsServer =
 tlsServer?.on('tlsClientError', () => undefined);
 
 const listening = (srv) => new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
-const ports = { http: await listening(server), mqtt: await listening(mqttServer), tcp: await listening(tcpServer) };
+const ports = { http: await listening(server), mqtt: await listening(mqttServer), tcp: await listening(tcpServer), socketio: await listening(socketioHttp) };
 if (tlsServer) ports.https = await listening(tlsServer);
 process.stdout.write(JSON.stringify(ports) + '\n');
 

@@ -12,6 +12,8 @@ export interface FeedServer {
   mqttPort: number;
   /** Line feed over raw TCP: the client sends `N SIZE\n`, the server writes N lines of SIZE bytes. */
   tcpPort: number;
+  /** Socket.IO (the library's own server): a client connecting with `?n=N&size=S` gets N `tick` events of S bytes. */
+  socketioPort: number;
   /** Present when started with a certificate. */
   httpsPort?: number;
   stop(): Promise<void>;
@@ -29,8 +31,8 @@ export async function startFeedServer(tls?: { cert: string; key: string }): Prom
     }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the feed server did not start within 10 s')), 10_000).unref()),
   ]);
-  const ports = JSON.parse(first) as { http: number; mqtt: number; tcp: number; https?: number };
-  return { httpPort: ports.http, mqttPort: ports.mqtt, tcpPort: ports.tcp, httpsPort: ports.https, stop: () => stopChild(child) };
+  const ports = JSON.parse(first) as { http: number; mqtt: number; tcp: number; socketio: number; https?: number };
+  return { httpPort: ports.http, mqttPort: ports.mqtt, tcpPort: ports.tcp, socketioPort: ports.socketio, httpsPort: ports.https, stop: () => stopChild(child) };
 }
 
 /** End a child we started: close its stdin, then kill it if it lingers. */

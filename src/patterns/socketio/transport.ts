@@ -32,9 +32,23 @@ interface EngineLike {
   readonly transport?: { readonly name?: string };
 }
 
+/**
+ * The innermost cause socket.io-client hands over: a TransportError wraps the transport's error event,
+ * which wraps the socket's error (ws: "Max payload size exceeded"; net: ECONNRESET...).
+ */
+function innerCause(d: unknown, depth = 0): string | undefined {
+  if (!d || typeof d !== 'object' || depth > 4) return undefined;
+  const o = d as { description?: unknown; error?: unknown; message?: unknown; code?: unknown };
+  const deeper = innerCause(o.error, depth + 1) ?? innerCause(o.description, depth + 1);
+  if (deeper) return deeper;
+  if (typeof o.code === 'string') return describeError(d).message;
+  return typeof o.message === 'string' && o.message && !/^(websocket|xhr poll|xhr post) error$/.test(o.message) ? o.message : undefined;
+}
+
 /** Words for the reasons socket.io-client gives a disconnect. */
 function disconnectWords(reason: string, description?: unknown): string {
-  const desc = description instanceof Error ? describeError(description).message : undefined;
+  let desc = innerCause(description);
+  if (desc && /max payload size exceeded/i.test(desc)) desc = `a message from the server is over the ${MAX_MESSAGE_BYTES / 1048576} MiB limit`;
   switch (reason) {
     case 'transport close':
       return desc ? `connection lost: ${desc}` : 'connection lost (the server closed the connection)';
@@ -51,19 +65,27 @@ function disconnectWords(reason: string, description?: unknown): string {
   }
 }
 
+/** Binary anywhere in a value (Buffers, typed arrays, ArrayBuffers), bounded in depth. */
+function hasBinary(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (v instanceof Uint8Array || v instanceof ArrayBuffer) return true;
+  if (depth > 20) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasBinary(x, depth + 1)) return true;
+    return false;
+  }
+  for (const k in v) if (hasBinary((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
 /** One JSON value per argument; Buffers become the protocol's own placeholders, listed in `attachments`. */
 function argsJson(args: unknown[]): { text: string; attachments: Uint8Array[] } {
+  let binary = false;
+  for (const a of args) if (hasBinary(a, 0)) binary = true;
+  if (!binary) return { text: JSON.stringify(args) ?? '[]', attachments: NO_ATTACHMENTS };
   const attachments: Uint8Array[] = [];
-  const hasBinary = (v: unknown, depth = 0): boolean => {
-    if (v instanceof Uint8Array || v instanceof ArrayBuffer) return true;
-    if (depth > 20 || !v || typeof v !== 'object') return false;
-    if (Array.isArray(v)) return v.some((x) => hasBinary(x, depth + 1));
-    for (const k in v) if (hasBinary((v as Record<string, unknown>)[k], depth + 1)) return true;
-    return false;
-  };
-  if (!args.some((a) => hasBinary(a))) return { text: JSON.stringify(args) ?? '[]', attachments };
-  const text = JSON.stringify(args, function (this: unknown, _k, v: unknown) {
-    const raw = (this as Record<string, unknown>)[_k];
+  const text = JSON.stringify(args, function (this: unknown, k, v: unknown) {
+    const raw = (this as Record<string, unknown>)[k];
     const bytes = raw instanceof Uint8Array ? raw : raw instanceof ArrayBuffer ? new Uint8Array(raw) : undefined;
     if (bytes) {
       attachments.push(bytes);
@@ -73,6 +95,7 @@ function argsJson(args: unknown[]): { text: string; attachments: Uint8Array[] } 
   });
   return { text, attachments };
 }
+const NO_ATTACHMENTS: Uint8Array[] = [];
 
 class SocketIoTransport implements Transport {
   private readonly lc: ConnectionLifecycle;
@@ -241,11 +264,12 @@ class SocketIoTransport implements Transport {
       nspTimer = setTimeout(() => finish(`the server opened the Engine.IO session but did not answer the CONNECT to namespace ${this.namespace} within ${connectTimeout} ms`, 'ETIMEDOUT'), connectTimeout);
       nspTimer.unref?.();
     };
-    const onPacket = (p: { type: string; data?: unknown }) => {
-      if (p.type === 'ping' && live()) sink.frame('in', 'ping', { control: true, meta: { packet: 'ping' } });
-    };
+    // In Engine.IO 4 the server pings and the client answers with a pong at once: the pong being created is
+    // the sign of the ping (engine.io-client creates it before it emits its own 'ping'), so both are logged here.
     const onPacketCreate = (p: { type: string; data?: unknown }) => {
-      if (p.type === 'pong' && live()) sink.frame('out', 'pong', { control: true, meta: { packet: 'pong' } });
+      if (p.type !== 'pong' || !live()) return;
+      sink.frame('in', 'ping', { control: true, meta: { packet: 'ping' } });
+      sink.frame('out', 'pong', { control: true, meta: { packet: 'pong' } });
     };
     let upgradeFrom: string | undefined;
     const onUpgrading = (t: { name?: string }) => {
@@ -262,14 +286,12 @@ class SocketIoTransport implements Transport {
       sink.frame('in', `upgrade to ${err.transport ?? 'websocket'} failed (${err.message}); staying on ${engine.transport?.name ?? 'polling'}`, { control: true, meta: { packet: 'upgradeError', transport: err.transport, message: err.message } });
     };
     engine.on('handshake', onHandshake as never);
-    engine.on('packet', onPacket as never);
     engine.on('packetCreate', onPacketCreate as never);
     engine.on('upgrading', onUpgrading as never);
     engine.on('upgrade', onUpgrade as never);
     engine.on('upgradeError', onUpgradeError as never);
     const detachEngine = () => {
       engine.off('handshake', onHandshake as never);
-      engine.off('packet', onPacket as never);
       engine.off('packetCreate', onPacketCreate as never);
       engine.off('upgrading', onUpgrading as never);
       engine.off('upgrade', onUpgrade as never);

@@ -127,7 +127,11 @@ describe('socketio against a real socket.io server', () => {
   });
 
   it('auto: the polling -> websocket upgrade is visible as it happens; websocket and polling only do not upgrade', async () => {
-    const auto = await runSession(base({ count: 1 }));
+    const auto = await runSession(base(), async (s, es) => {
+      // The upgrade runs beside the namespace join: wait for it rather than for a count.
+      await waitFor(es, (x) => controls(x, 'upgrade').length > 0 && data(x).some((f) => f.channel === 'welcome'), 5000);
+      await s.close();
+    });
     assert.equal(controls(auto, 'open')[0].meta?.transport, 'polling');
     const upgrading = controls(auto, 'upgrading')[0];
     assert.ok(upgrading, 'the upgrade probe is logged');
@@ -226,6 +230,26 @@ describe('socketio against a real socket.io server', () => {
       assert.equal(ofKind(events, 'reconnect').length, 0);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('socketio heartbeats', () => {
+  it('the server\'s Engine.IO pings and our pongs are named control frames', async () => {
+    const srv = await startServer(() => undefined, 0, { pingInterval: 60, pingTimeout: 1000 });
+    try {
+      const events = await runSession({ pattern: 'socketio', url: srv.url, socketio: { transport: 'websocket' } }, async (s, es) => {
+        await waitFor(es, (x) => controls(x, 'pong').length >= 2, 5000);
+        await s.close();
+      });
+      assert.equal(controls(events, 'open')[0].meta?.pingInterval, 60);
+      const pings = controls(events, 'ping');
+      const pongs = controls(events, 'pong');
+      assert.ok(pings.length >= 2 && pings.every((p) => p.dir === 'in' && p.data === 'ping'));
+      assert.ok(pongs.every((p) => p.dir === 'out' && p.data === 'pong'));
+      assert.ok(pongs[0].seq > pings[0].seq, 'a pong answers a ping');
+    } finally {
+      await srv.close();
     }
   });
 });
