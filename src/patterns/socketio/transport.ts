@@ -138,6 +138,11 @@ class SocketIoTransport implements Transport {
     const o = this.options.socketio ?? {};
     const transport = o.transport ?? 'auto';
     const tls = nodeTlsOptions(this.options.tls);
+    // User info in the URL is HTTP Basic authentication on the Engine.IO requests (never part of a logged URL).
+    const headers: Record<string, string> = { ...this.options.headers };
+    if ((u.username || u.password) && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
+      headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    }
     this.agent = origin.startsWith('https:') ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
     this.manager = new Manager(origin, {
       path: o.path ?? '/socket.io/',
@@ -147,7 +152,7 @@ class SocketIoTransport implements Transport {
       upgrade: transport === 'auto',
       query,
       timeout: this.options.connectTimeoutMs ?? 10_000,
-      ...(this.options.headers ? { extraHeaders: this.options.headers } : {}),
+      ...(Object.keys(headers).length ? { extraHeaders: headers } : {}),
       rejectUnauthorized: tls.rejectUnauthorized,
       ...(tls.ca ? { ca: tls.ca } : {}),
       ...(tls.cert ? { cert: tls.cert } : {}),

@@ -220,6 +220,18 @@ describe('socketio against a real socket.io server', () => {
     assert.deepEqual(mixed.meta?.attachments, [{ num: 0, bytes: 2, hex: '6869' }]);
   });
 
+  it('user info in the URL is HTTP Basic authentication on the Engine.IO requests, masked in every logged URL', async () => {
+    const other = await startServer((io) => io.on('connection', (s) => s.emit('who', s.handshake.headers.authorization ?? null)));
+    try {
+      const events = await runSession({ pattern: 'socketio', url: `http://ann:s3cr%40t@127.0.0.1:${other.port}/`, count: 1 });
+      assert.deepEqual(JSON.parse(data(events).find((f) => f.channel === 'who')!.data), [`Basic ${Buffer.from('ann:s3cr@t').toString('base64')}`]);
+      const logged = JSON.stringify(ofKind(events, 'state'));
+      assert.ok(!logged.includes('s3cr'), `no password in the states: ${logged}`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the server ending the namespace (DISCONNECT) is its goodbye: closed, in words, no reconnect', async () => {
     const other = await startServer((io) => io.on('connection', (s) => setTimeout(() => s.disconnect(), 50)));
     try {
