@@ -51,7 +51,10 @@ function maskEventHeaders(e: WireEvent): WireEvent {
   const meta = (e as { meta?: Record<string, unknown> }).meta;
   if (meta === undefined) return e;
   let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(meta)) {
+  for (const k in meta) {
+    // Only keys ending in "headers" (any case) are looked at; the last letter rules out the rest cheaply.
+    const last = k.charCodeAt(k.length - 1);
+    if (last !== 115 && last !== 83) continue;
     const v = meta[k];
     if ((k === 'headers' || /headers$/i.test(k)) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const masked = redactHeaders(v as Record<string, string>);

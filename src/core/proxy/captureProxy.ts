@@ -627,9 +627,13 @@ export class CaptureProxy {
       sse = new SseParser(
         (e) => {
           this.totals.sseEvents++;
-          const m: Record<string, unknown> = { ...streamMeta };
-          if (e.id !== undefined) m.id = e.id;
-          if (e.retry !== undefined) m.retry = e.retry;
+          // The stream's meta is shared by its events when they add nothing (no id, no retry): nothing downstream changes a frame's meta.
+          let m: Record<string, unknown> = streamMeta;
+          if (e.id !== undefined || e.retry !== undefined) {
+            m = { ...streamMeta };
+            if (e.id !== undefined) m.id = e.id;
+            if (e.retry !== undefined) m.retry = e.retry;
+          }
           this.sink.frame('in', e.data, { channel: e.type, size: Math.max(e.size, Buffer.byteLength(e.data)), meta: m });
         },
         { maxLineBytes: Math.max(this.opts.previewLimit, 1024 * 1024) },
@@ -1094,7 +1098,10 @@ export class CaptureProxy {
     for (const c of this.conns.values()) {
       for (const w of c.waiters.splice(0)) w();
       c.mode = 'pass';
-      for (const v of c.valves) v.changed();
+      for (const v of c.valves) {
+        v.changed();
+        v.flush();
+      }
       if (c.ws) {
         if (c.ws.toClient.atBoundary && c.socket.writable) c.socket.write(closeFrame(1001, 'proxy stopped', false, () => randomBytes(4)));
         if (c.ws.toBackend.atBoundary && c.ws.backend.writable) c.ws.backend.write(closeFrame(1001, 'proxy stopped', true, () => randomBytes(4)));

@@ -55,6 +55,27 @@ export class SseParser {
   }
 
   private text(s: string): void {
+    if (s.length === 0) return;
+    if (s.indexOf('\r') >= 0) {
+      this.textWithCr(s);
+      return;
+    }
+    // No CR in this piece (the common case): lines end at each LF, found without a look at every character.
+    let from = 0;
+    if (this.lastWasCr) {
+      this.lastWasCr = false;
+      // The \n of a \r\n pair whose \r ended the previous piece.
+      if (s.charCodeAt(0) === 10 && this.line === '' && !this.lineCut) from = 1;
+    }
+    for (let i = s.indexOf('\n', from); i >= 0; i = s.indexOf('\n', from)) {
+      this.append(s.slice(from, i));
+      this.endLine();
+      from = i + 1;
+    }
+    if (from < s.length) this.append(s.slice(from));
+  }
+
+  private textWithCr(s: string): void {
     let from = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);

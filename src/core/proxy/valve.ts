@@ -53,6 +53,7 @@ export class Valve {
   }
 
   private finish(): void {
+    this.flush();
     if (!this.to.destroyed && !this.to.writableEnded) this.to.end();
   }
 
@@ -61,28 +62,34 @@ export class Valve {
     if (this.owner.mode !== 'stall') this.from.resume();
   };
 
-  /** Writes of one tick go out together (see forward). */
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.to.uncork();
+  /** The chunks of this tick, written together at its end (see forward). */
+  private batch: Buffer[] = [];
+  private batchScheduled = false;
+  /** Write what this tick holds now (the proxy stops: what passed must reach the peer before its FIN). */
+  readonly flush = (): void => {
+    this.batchScheduled = false;
+    const list = this.batch;
+    if (list.length === 0) return;
+    this.batch = [];
+    if (this.to.destroyed || this.to.writableEnded) return;
+    if (!this.to.write(list.length === 1 ? list[0] : Buffer.concat(list)) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.from.pause();
+      this.to.once('drain', this.onDrain);
+    }
   };
 
   private forward(chunk: Buffer): void {
     if (this.to.destroyed || this.to.writableEnded) return;
     this.bytes += chunk.length;
-    // One socket read can hold many chunks (an HTTP chunk per SSE event, many WebSocket frames): corked
-    // until the end of this tick, they leave in one write instead of a system call each. Nothing waits
-    // longer than the current tick, so an event still reaches the client as soon as it arrived.
-    if (!this.corked) {
-      this.corked = true;
-      this.to.cork();
-      process.nextTick(this.uncork);
-    }
-    if (!this.to.write(chunk) && !this.waitingDrain) {
-      this.waitingDrain = true;
-      this.from.pause();
-      this.to.once('drain', this.onDrain);
+    // One socket read can hold many chunks (an HTTP chunk per SSE event, many WebSocket frames): held
+    // until the end of this tick, they leave in one write of one buffer, instead of a write (and, for
+    // an HTTP response, a chunk of its own) each. Nothing waits longer than the current tick, so an
+    // event still reaches the client as soon as it arrived.
+    this.batch.push(chunk);
+    if (!this.batchScheduled) {
+      this.batchScheduled = true;
+      process.nextTick(this.flush);
     }
   }
 
@@ -124,6 +131,7 @@ export class Valve {
   }
 
   stop(): void {
+    this.batch = [];
     clearTimeout(this.timer);
     this.timer = undefined;
     this.queue = [];
