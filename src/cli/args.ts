@@ -188,7 +188,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
     },
   },
-  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name).', apply: (t, v) => {
+  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name, meta:name such as meta:id for a Redis stream entry id).', apply: (t, v) => {
       const problem = checkIdField(v);
       if (problem) throw new UsageError(problem);
       t.options.idField = v;
@@ -341,6 +341,9 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'keepalive', fills: ['mqtt.keepaliveSec'], value: 'seconds', patterns: ['mqtt'], group: 'MQTT', help: 'Keepalive interval (default 60); a broker that stops answering PINGREQ is dropped and reconnected.', apply: (t, v) => (mqtt(t).keepaliveSec = intValue('keepalive', v, 0)) },
   { name: 'username', fills: ['mqtt.username'], value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
   { name: 'password-env', fills: ['mqtt.password'], value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
+  // Redis: same names, merged with the MQTT ones above (each pattern's session gets its own field).
+  { name: 'username', fills: ['redis.username'], value: 'name', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: ACL user name (Redis 6+).', apply: (t, v) => ((t.options.redis ??= {}).username = v) },
+  { name: 'password-env', fills: ['redis.password'], value: 'NAME', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: the AUTH password from this environment variable.', apply: (t, v, env) => ((t.options.redis ??= {}).password = envSecret('password-env', v, env)) },
 ];
 
 interface SchemaNode {

@@ -28,6 +28,10 @@ export interface PatternCapabilities {
   ack?: boolean;
   /** What a send's data is: `json` means a JSON value or array of arguments (Socket.IO), checked before sending. Default text. */
   sendArgs?: 'text' | 'json';
+  /** What the composer calls the channel field (default Topic). */
+  channelLabel?: string;
+  /** A send to a channel takes MQTT's delivery options (QoS, retain); default true for channel `topic`. */
+  publishOptions?: boolean;
 }
 
 /** A `wirescope connect` flag that sets one field of the pattern's options; parsing and help come from the schema. */

@@ -12,6 +12,7 @@ import { mqttPattern } from './mqtt/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
 import { socketioPattern } from './socketio/descriptor';
+import { redisPattern } from './redis/descriptor';
 import { ssePattern } from './sse/descriptor';
 import { streamPattern } from './stream/descriptor';
 import { tcpPattern } from './tcp/descriptor';
@@ -32,6 +33,7 @@ export const PATTERN_DESCRIPTORS = [
   tcpPattern,
   udpPattern,
   socketioPattern,
+  redisPattern,
 ] as const;
 
 /**

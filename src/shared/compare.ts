@@ -23,6 +23,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   tcp: 'both',
   udp: 'both',
   socketio: 'both',
+  redis: 'both',
 };
 
 export interface LatencyStats {

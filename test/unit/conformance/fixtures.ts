@@ -13,6 +13,7 @@ import type { ConnectOptions, PatternId } from '../../../src/shared/connectOptio
 import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import { listen } from '../../helpers/servers';
 import { startMosquitto } from '../../helpers/mosquitto';
+import { startRedis } from '../../helpers/redis';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
 const QUICK_RECONNECT = { initialDelayMs: 30, maxDelayMs: 200, jitter: 0, maxAttempts: 20 } as const;
@@ -561,5 +562,29 @@ export const FIXTURES: Fixture[] = [
     noServer: { kind: 'closed-port', url: (port) => `udp://127.0.0.1:${port}`, with: { send: ['anyone there?'] } },
     connectionless: { reason: 'a UDP socket opens at once: there is no handshake to be waiting for' },
     invalidTarget: { kind: 'url', urls: ['not a url', 'udp://127.0.0.1'] },
+  },
+  {
+    pattern: 'redis',
+    // A real redis-server per row (it starts in milliseconds): rows halt and restart it, so they cannot share one.
+    async start() {
+      const redis = await startRedis();
+      // A stream entry that is there before the session: read from 0, it is the first data to arrive.
+      await redis.cli('XADD', 'conformance-stream', '*', 'n', '1');
+      return {
+        options: { pattern: 'redis', url: redis.url, reconnect: QUICK_RECONNECT, redis: { subscribe: ['conformance'], stream: ['conformance-stream'], from: '0', blockMs: 1000 } },
+        provoke: noop,
+        drop: () => redis.restart(),
+        hits: () => 0,
+        goAway: () => redis.halt(),
+        close: () => redis.stop(),
+      };
+    },
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.channel === 'conformance-stream' && e.meta?.control !== true),
+    // After a reconnect the server confirms the subscription again (the stream read resumes after the entry already seen).
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.packet === 'SUBSCRIBE'),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `redis://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'redis://', 'redis://127.0.0.1/notadb'] },
   },
 ];
