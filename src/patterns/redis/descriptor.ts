@@ -31,7 +31,7 @@ export const redisPattern = definePattern({
       psubscribe: Type.Optional(Type.Array(Type.String(), { description: 'Channel patterns to PSUBSCRIBE to (glob-style: news.*, h?llo); each message carries the pattern that matched in meta.pattern.' })),
       publish: Type.Optional(Type.Array(Publish, { description: 'Messages to PUBLISH once connected; each is an out frame whose meta.receivers is the count from the reply.' })),
       publishChannel: Type.Optional(Type.String({ description: "Channel for messages sent without one (the CLI's --send, the inspector's send box)." })),
-      stream: Type.Optional(Type.Array(Type.String(), { description: 'Stream keys to read: XREAD (read-only) or, with group, XREADGROUP. Each entry is an in frame: data is its fields as a JSON object, meta.id its entry id.' })),
+      stream: Type.Optional(Type.Array(Type.String(), { description: 'Stream keys to read: XREAD (read-only) or, with group, XREADGROUP. Each entry is an in frame: data is its only field's value, or its fields as a JSON object; meta.id is its entry id.' })),
       from: Type.Optional(Type.String({ description: 'Where stream reading starts: $ (new entries only, the default without a group), 0 (the whole stream) or an entry id; with group: > (entries never delivered to the group, the default) or an id (this consumer\'s pending entries from there: redeliveries). After a reconnect reading resumes after the last entry seen.' })),
       group: Type.Optional(Type.String({ description: 'Read the streams with XREADGROUP as this consumer group. Entries read this way become pending for the group until acknowledged.' })),
       consumer: Type.Optional(Type.String({ description: 'Consumer name in the group (default wirescope-<8 hex>).' })),

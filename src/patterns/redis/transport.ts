@@ -116,6 +116,10 @@ class RedisTransport implements Transport {
   private acked = 0;
   private entries = 0;
   private dropping = false;
+  /** Data frames this transport has emitted (group reads never claim more entries than `count` still wants). */
+  private dataFrames = 0;
+  /** XACKs on their way: closing waits for them, so that every entry shown is acknowledged. */
+  private acking: Promise<void> = Promise.resolve();
   /** Some connection of this session has opened (the next subscribe is a re-subscribe). */
   private openedBefore = false;
   private published = false;
@@ -399,9 +403,13 @@ class RedisTransport implements Transport {
 
   private async readLoop(gen: number, reader: Conn): Promise<void> {
     const keys = this.streams;
-    const count = this.o.count ?? 100;
+    const batch = this.o.count ?? 100;
     const block = this.o.blockMs ?? 5000;
     while (gen === this.generation && !this.lc.stopped) {
+      // A group read claims entries from the group: never more than the session will show.
+      const left = this.o.group && this.options.count ? this.options.count - this.dataFrames : batch;
+      if (left <= 0) return;
+      const count = Math.min(batch, left);
       const ids = keys.map((k) => (this.o.group && !this.history.has(k) ? '>' : (this.streamIds.get(k) ?? '$')));
       const args = this.o.group
         ? ['XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...keys, ...ids]
@@ -461,14 +469,21 @@ class RedisTransport implements Transport {
           meta.pending = !this.o.ack;
         }
         const only = Object.keys(fields);
+        this.dataFrames++;
         this.sink.frame('in', only.length === 1 ? fields[only[0]] : JSON.stringify(fields), { channel: key, meta });
         if (this.o.group && this.o.ack) toAck.set(key, [...(toAck.get(key) ?? []), id]);
       }
     }
     if (this.o.group) for (const k of keys) if (this.history.has(k) && !seenKeys.has(k)) this.history.delete(k);
     const cmd = this.conns.cmd;
+    if (!cmd || toAck.size === 0) return;
+    const acks = this.ack(cmd, toAck);
+    this.acking = this.acking.then(() => acks);
+    await acks;
+  }
+
+  private async ack(cmd: Conn, toAck: Map<string, string[]>): Promise<void> {
     for (const [key, ids] of toAck) {
-      if (!cmd) return;
       try {
         const r = await cmd.command(['XACK', key, this.o.group ?? '', ...ids]);
         const n = typeof r === 'number' ? r : 0;
@@ -570,6 +585,8 @@ class RedisTransport implements Transport {
           if (this.o.psubscribe?.length) sub.socket.write(encodeCommand(['PUNSUBSCRIBE']));
           await Promise.race([done, new Promise((r) => setTimeout(r, 500))]);
         }
+        // Every entry shown with --ack is acknowledged before the connections go.
+        await Promise.race([this.acking, new Promise((r) => setTimeout(r, 1000))]);
         for (const c of conns) {
           if (c.socket.destroyed) continue;
           // A blocked reader would answer QUIT only after its BLOCK: it is simply closed.
