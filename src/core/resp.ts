@@ -74,6 +74,11 @@ export class RespParser {
     this.maxDepth = opts.maxDepth ?? 64;
   }
 
+  /** Part of a reply has been read and the rest is still due. */
+  get midReply(): boolean {
+    return this.pending !== undefined || this.bulk !== undefined || this.stack.length > 0;
+  }
+
   /** Bytes held for unfinished replies (bounded by the limits). */
   get buffered(): number {
     return (this.pending?.length ?? 0) + (this.bulk?.got ?? 0);

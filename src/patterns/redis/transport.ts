@@ -251,7 +251,9 @@ class RedisTransport implements Transport {
         try {
           conn.parser.push(chunk, (v) => this.onReply(conn, v));
         } catch (err) {
-          const e = err instanceof RespProtocolError ? err : new RespProtocolError(String(err));
+          let e = err instanceof RespProtocolError ? err : new RespProtocolError(String(err));
+          // Nothing this server said was RESP: say what it is not.
+          if (conn.parser.replies === 0 && /^not a RESP reply: the server sent /.test(e.message)) e = new RespProtocolError(`not a Redis server: it answered with "${e.message.replace(/^not a RESP reply: the server sent "|"$/g, '')}"`);
           conn.failAll(e);
           this.drop(gen, e, 'ERR_PROTOCOL');
         }
@@ -262,7 +264,7 @@ class RedisTransport implements Transport {
         this.drop(gen, err);
       });
       socket.on('close', () => {
-        const e = new Error(conn.queue.length ? `the server closed the ${role} connection in the middle of a reply` : 'the server closed the connection');
+        const e = new Error(conn.parser.midReply ? `the server closed the connection in the middle of a reply (${conn.parser.buffered} bytes of it read)` : conn.queue.length ? 'the server closed the connection without answering' : 'the server closed the connection');
         conn.failAll(e);
         reject(e);
         if (this.lc.closing && gen === this.generation) return this.closedOne();
