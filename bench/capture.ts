@@ -3,7 +3,13 @@
  * client library reading the same feed from the same server process. Both count only the N data
  * messages; the clock runs from before connecting to the N-th message.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '../src/core/freePort';
 import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { isPatternAvailable } from '../src/core/registry';
@@ -293,5 +299,161 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
     );
   } else {
     ctx.log('  MQTT: the mqtt pattern is not registered in this build; skipped');
+  }
+
+  const nRedis = ctx.quick ? 30_000 : 100_000;
+  if (!want('redis')) {
+    // not asked for
+  } else if (!isPatternAvailable('redis')) {
+    ctx.log('  Redis: the redis pattern is not registered in this build; skipped');
+  } else if (!existsSync(REDIS_SERVER) || !existsSync(REDIS_CLI)) {
+    ctx.log(`  Redis: ${REDIS_SERVER} or ${REDIS_CLI} is not installed (apt-get install redis-server); skipped`);
+  } else {
+    const redis = await startBenchRedis();
+    try {
+      // The publisher is redis-cli --pipe (a separate process, not written here) sending n PUBLISHes as fast
+      // as the server takes them, started once the subscription is confirmed; the clock runs from connecting.
+      await pair(
+        ctx,
+        'capture.redis',
+        `Redis pub/sub ${nRedis / 1000}k x ${MESSAGE_SIZE} B, redis-server, redis-cli --pipe publisher`,
+        (n) => captureRedis(redis, n),
+        (n) => bareIoredis(redis, n),
+        nRedis,
+        reps,
+        true,
+      );
+    } finally {
+      await redis.stop();
+    }
+  }
+}
+
+const REDIS_SERVER = '/usr/bin/redis-server';
+const REDIS_CLI = '/usr/bin/redis-cli';
+
+interface BenchRedis {
+  port: number;
+  /** Start publishing n messages on `channel` (redis-cli --pipe); resolves when the publisher exits. */
+  publish(channel: string, n: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A throwaway redis-server on a free loopback port, in its own process group (stopped by its group id). */
+async function startBenchRedis(): Promise<BenchRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'wirescope-bench-redis-'));
+  const port = await freePort();
+  const child = spawn(REDIS_SERVER, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', '--client-output-buffer-limit', 'pubsub', '0', '0', '0'], { stdio: 'ignore', detached: true });
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const reap = () => kill('SIGKILL');
+  process.once('exit', reap);
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((r) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (up) break;
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`redis-server did not start on ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const payload = 'x'.repeat(MESSAGE_SIZE);
+  const files = new Map<string, string>();
+  return {
+    port,
+    publish: (channel, n) => {
+      const key = `${channel}/${n}`;
+      let file = files.get(key);
+      if (!file) {
+        const one = `*3\r\n$7\r\nPUBLISH\r\n$${channel.length}\r\n${channel}\r\n$${payload.length}\r\n${payload}\r\n`;
+        file = join(dir, `publish-${files.size}.resp`);
+        writeFileSync(file, one.repeat(n));
+        files.set(key, file);
+      }
+      const input = file;
+      return new Promise<void>((resolve, reject) => {
+        const pub = spawn('/bin/sh', ['-c', `exec "${REDIS_CLI}" -h 127.0.0.1 -p ${port} --pipe < "${input}"`], { stdio: 'ignore' });
+        pub.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-cli --pipe exited with ${code}`))));
+      });
+    },
+    stop: async () => {
+      process.removeListener('exit', reap);
+      const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+      kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let redisRun = 0;
+
+/** Wirescope's session subscribed to a fresh channel; the publisher starts on the server's confirmation. */
+async function captureRedis(redis: BenchRedis, n: number): Promise<number> {
+  const channel = `bench-${++redisRun}`;
+  const log = new SessionLog({ maxEvents: n + 10_000 });
+  const session = new Session({ pattern: 'redis', url: `redis://127.0.0.1:${redis.port}`, count: n, redis: { subscribe: [channel] } });
+  let got = 0;
+  let end = 0;
+  let publishing: Promise<void> | undefined;
+  const t0 = performance.now();
+  session.onEvent((e: WireEvent) => {
+    log.append(e);
+    if (e.kind !== 'frame' || e.dir !== 'in') return;
+    if (e.meta?.control === true) {
+      if (e.meta.packet === 'SUBSCRIBE' && !publishing) publishing = redis.publish(channel, n);
+      return;
+    }
+    if (++got === n) end = performance.now();
+  });
+  const guard = setTimeout(() => void session.close('bench timeout'), RUN_TIMEOUT_MS);
+  await session.start();
+  const summary = await session.done;
+  clearTimeout(guard);
+  await publishing;
+  if (got < n) throw new Error(`redis: got ${got} of ${n} frames (${String(summary.state)})`);
+  if (log.stats().framesIn < n) throw new Error('the log missed frames');
+  return n / ((end - t0) / 1000);
+}
+
+/** The bare ioredis subscriber (its reconnection off), counting 'message' events. */
+async function bareIoredis(redis: BenchRedis, n: number): Promise<number> {
+  const { default: Redis } = await import('ioredis');
+  const channel = `bench-${++redisRun}`;
+  const t0 = performance.now();
+  const client = new Redis({ host: '127.0.0.1', port: redis.port, retryStrategy: () => null, lazyConnect: true });
+  let publishing: Promise<void> | undefined;
+  try {
+    const rate = await new Promise<number>((resolve, reject) => {
+      let got = 0;
+      const guard = setTimeout(() => reject(new Error(`bare ioredis: got ${got} of ${n}`)), RUN_TIMEOUT_MS);
+      client.on('message', () => {
+        if (++got === n) {
+          clearTimeout(guard);
+          resolve(n / ((performance.now() - t0) / 1000));
+        }
+      });
+      client.on('error', (err: Error) => {
+        clearTimeout(guard);
+        reject(err);
+      });
+      client
+        .connect()
+        .then(() => client.subscribe(channel))
+        .then(() => (publishing = redis.publish(channel, n)), reject);
+    });
+    await publishing;
+    return rate;
+  } finally {
+    client.disconnect();
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Composer for sessions that can send: text / hex / base64 payloads, a channel (MQTT topic),
+ * Composer for sessions that can send: text / hex / base64 payloads, a channel (an MQTT topic, a Redis
+ * channel: named by the pattern's `channelLabel`, with QoS and retain where it has `publishOptions`),
  * the profile's saved templates, Send (Ctrl+Enter) and Ping.
  */
 import { capabilitiesOf } from '../src/patterns';
@@ -22,6 +23,13 @@ export function payloadProblem(data: string, encoding: PayloadInputEncoding): st
   }
   if (encoding === 'base64') return checkBase64(data);
   return undefined;
+}
+
+/** What the composer shows for a pattern's channel: whether a send needs one, its name, and MQTT's delivery options. */
+export function channelField(pattern: string): { needed: boolean; label: string; publishOptions: boolean } {
+  const caps = capabilitiesOf(pattern);
+  const needed = caps.channel === 'topic';
+  return { needed, label: caps.channelLabel ?? 'Topic', publishOptions: needed && caps.publishOptions !== false };
 }
 
 /** The composer (#composer). Hidden for sessions that cannot send. */
@@ -92,10 +100,12 @@ export class Composer {
     this.session = s;
     this.element.hidden = !s || !s.canSend || s.ended;
     if (!s) return;
-    const mqtt = capabilitiesOf(s.pattern).channel === 'topic';
-    this.channel.hidden = !mqtt;
-    this.qos.hidden = !mqtt;
-    this.retain.hidden = !mqtt;
+    const ch = channelField(s.pattern);
+    this.channel.hidden = !ch.needed;
+    this.channel.setAttribute('placeholder', ch.label);
+    this.channel.setAttribute('aria-label', ch.label);
+    this.qos.hidden = !ch.publishOptions;
+    this.retain.hidden = !ch.publishOptions;
     this.pingBtn.hidden = !s.canPing;
     const templates = s.templates ?? [];
     this.templates.hidden = templates.length === 0;
@@ -133,11 +143,12 @@ export class Composer {
     const encoding = this.currentEncoding();
     const problem = payloadProblem(data, encoding);
     if (problem) return this.showMessage(problem);
-    const channel = capabilitiesOf(this.session.pattern).channel === 'topic' ? this.channel.value.trim() : undefined;
-    if (capabilitiesOf(this.session.pattern).channel === 'topic' && !channel) return this.showMessage('Enter a topic to publish to');
+    const ch = channelField(this.session.pattern);
+    const channel = ch.needed ? this.channel.value.trim() : undefined;
+    if (ch.needed && !channel) return this.showMessage(`Enter a ${ch.label.toLowerCase()} to publish to`);
     this.sendBtn.disabled = true;
     try {
-      const options = capabilitiesOf(this.session.pattern).channel === 'topic' ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
+      const options = ch.publishOptions ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
       await this.actions.send(data, encoding, channel || undefined, options);
       this.clearMessage();
       // Users often resend the same message, so it stays; selected, so typing replaces it.

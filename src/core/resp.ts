@@ -117,7 +117,8 @@ export class RespParser {
       }
       if (eol - pos > this.maxLine) throw new RespProtocolError(`malformed reply: a line of ${eol - pos} bytes (limit ${this.maxLine})`);
       const type = buf[pos];
-      const line = type === 0x2b || type === 0x2d ? '' : buf.toString('latin1', pos + 1, eol);
+      // Only the rare types need their line as a string; lengths and integers are read from the bytes.
+      const line = type === 0x28 || type === 0x2c || type === 0x23 ? buf.toString('latin1', pos + 1, eol) : '';
       const next = eol + 2;
       switch (type) {
         case 0x2b: // + simple string
@@ -127,7 +128,7 @@ export class RespParser {
           this.value(new RespError(buf.toString('utf8', pos + 1, eol)), onReply);
           break;
         case 0x3a: // : integer
-          this.value(this.integer(line, 'integer'), onReply);
+          this.value(this.integer(buf, pos + 1, eol, 'integer'), onReply);
           break;
         case 0x28: // ( big number (RESP3): kept as its digits
           if (!/^-?\d+$/.test(line)) throw new RespProtocolError(`malformed reply: bad big number "${quoteBytes(Buffer.from(line, 'latin1'))}"`);
@@ -149,7 +150,7 @@ export class RespParser {
         case 0x24: // $ bulk string
         case 0x3d: // = verbatim string (RESP3)
         case 0x21: { // ! bulk error (RESP3)
-          const len = this.integer(line, 'bulk length');
+          const len = this.integer(buf, pos + 1, eol, 'bulk length');
           if (len < 0) {
             this.value(null, onReply);
             break;
@@ -182,7 +183,7 @@ export class RespParser {
         case 0x25: // % map (RESP3): pairs kept flat
         case 0x7e: // ~ set (RESP3)
         case 0x3e: { // > push (RESP3)
-          let len = this.integer(line, 'array length');
+          let len = this.integer(buf, pos + 1, eol, 'array length');
           if (type === 0x25 && len > 0) len *= 2;
           if (len < 0) this.value(null, onReply);
           else if (len === 0) this.value([], onReply);
@@ -199,9 +200,20 @@ export class RespParser {
     }
   }
 
-  private integer(line: string, what: string): number {
-    if (!/^-?\d{1,17}$/.test(line)) throw new RespProtocolError(`malformed reply: bad ${what} "${quoteBytes(Buffer.from(line, 'latin1'))}"`);
-    return Number(line);
+  /** A decimal integer from the bytes `start..end` (no string made: this runs for every bulk string). */
+  private integer(buf: Buffer, start: number, end: number, what: string): number {
+    let i = start;
+    const neg = buf[i] === 0x2d;
+    if (neg) i++;
+    let ok = i < end && end - i <= 17;
+    let n = 0;
+    for (; ok && i < end; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) ok = false;
+      else n = n * 10 + d;
+    }
+    if (!ok) throw new RespProtocolError(`malformed reply: bad ${what} "${quoteBytes(buf.subarray(start, end))}"`);
+    return neg ? -n : n;
   }
 
   /** A complete value: it fills the innermost open aggregate, or is a reply of its own. */

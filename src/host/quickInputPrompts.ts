@@ -8,7 +8,7 @@ import { checkUrl, describeError } from '../core/errors';
 import { redactUrl } from '../core/httpClient';
 import { probePattern } from '../core/patternProbe';
 import { isPatternAvailable } from '../core/registry';
-import { capabilitiesOf } from '../patterns';
+import { capabilitiesOf, descriptorOf } from '../patterns';
 import { inferPattern, PATTERN_LABELS, PATTERNS, withDefaultScheme, type PatternId } from '../shared/connectOptions';
 import { PATTERN_SCHEMES, type Profile, type TemplateEncoding } from '../shared/profile';
 import type { PayloadInputEncoding } from '../shared/protocol';
@@ -219,9 +219,26 @@ export async function sendMessageFlow(m: ManagedSession, lastTopic: string | und
     if (data === undefined) return undefined;
     out = { data, encoding };
   }
-  if (capabilitiesOf(m.pattern).channel === 'topic' && !out.channel) {
-    const fallback = lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.mqtt?.subscribe?.[0]?.topic.replace(/[#+].*$/, 'test') ?? 'wirescope/test';
-    const topic = await vscode.window.showInputBox({ title: 'Wirescope: MQTT topic', prompt: 'Publish to this topic', value: fallback, validateInput: (v) => (v && !/[#+]/.test(v) ? undefined : 'A topic without wildcards'), ignoreFocusOut: true });
+  const caps = capabilitiesOf(m.pattern);
+  if (caps.channel === 'topic' && !out.channel) {
+    const label = caps.channelLabel ?? 'Topic';
+    // A topic with MQTT's delivery options has MQTT's wildcards, which a publish cannot use; a plain channel takes any name.
+    const mqttLike = caps.publishOptions !== false;
+    const fallback =
+      lastTopic ??
+      m.profile.mqtt?.publish?.[0]?.topic ??
+      m.profile.mqtt?.subscribe?.[0]?.topic.replace(/[#+].*$/, 'test') ??
+      m.profile.redis?.publishChannel ??
+      m.profile.redis?.publish?.[0]?.channel ??
+      m.profile.redis?.subscribe?.[0] ??
+      'wirescope/test';
+    const topic = await vscode.window.showInputBox({
+      title: `Wirescope: ${descriptorOf(m.pattern)?.label ?? m.pattern} ${label.toLowerCase()}`,
+      prompt: `Publish to this ${label.toLowerCase()}`,
+      value: fallback,
+      validateInput: (v) => (!v ? `Enter a ${label.toLowerCase()}` : mqttLike && /[#+]/.test(v) ? 'A topic without wildcards' : undefined),
+      ignoreFocusOut: true,
+    });
     if (topic === undefined) return undefined;
     out.channel = topic;
   }

@@ -27,8 +27,9 @@ export class MessageSender {
   async send(id: string, data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void> {
     const m = this.manager.get(id);
     let topic = channel;
-    if (m && capabilitiesOf(m.pattern).channel === 'topic' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic;
-    if (m && capabilitiesOf(m.pattern).channel === 'topic' && !topic) throw new Error('Enter a topic to publish to');
+    const caps = m ? capabilitiesOf(m.pattern) : undefined;
+    if (m && caps?.channel === 'topic' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.redis?.publishChannel ?? m.profile.redis?.publish?.[0]?.channel;
+    if (m && caps?.channel === 'topic' && !topic) throw new Error(`Enter a ${(caps.channelLabel ?? 'topic').toLowerCase()} to publish to`);
     if (topic) this.lastTopic = topic;
     await this.manager.send(id, data, encoding, topic, options);
   }

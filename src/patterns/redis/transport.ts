@@ -297,9 +297,9 @@ class RedisTransport implements Transport {
       if (Buffer.isBuffer(kind)) {
         // "message" is the only reply kind of 7 bytes.
         if (kind.length === 7 && v.length === 3) {
-          const channel = v[1] as Buffer;
           const p = payloadOf(v[2] as Buffer);
-          this.sink.frame('in', p.data, p.binary ? { channel: channel.toString('utf8'), binary: true } : { channel: channel.toString('utf8') });
+          const channel = this.channelName(v[1] as Buffer);
+          this.sink.frame('in', p.data, p.binary ? { channel, binary: true } : { channel });
           return;
         }
         return this.onSubscriberReply(conn, kind.toString('latin1'), v);
@@ -308,6 +308,17 @@ class RedisTransport implements Transport {
     const waiter = conn.queue.shift();
     if (waiter) waiter.resolve(v);
     else if (v instanceof RespError) this.sink.frame('in', v.message, { control: true, meta: { packet: 'ERROR', error: v.code } });
+  }
+
+  private lastChannel: { bytes: Buffer; name: string } | undefined;
+
+  /** A channel's name; a feed mostly repeats one channel, so its last name is reused rather than decoded again. */
+  private channelName(b: Buffer): string {
+    const last = this.lastChannel;
+    if (last && last.bytes.equals(b)) return last.name;
+    const name = b.toString('utf8');
+    this.lastChannel = { bytes: Buffer.from(b), name };
+    return name;
   }
 
   private onSubscriberReply(conn: Conn, kind: string, v: RespValue[]): void {
@@ -512,7 +523,10 @@ class RedisTransport implements Transport {
     this.destroyAll();
     if (err instanceof Fatal) return this.lc.fail(err.message, err.code);
     const d = err instanceof RespProtocolError ? { message: err.message, code: code ?? 'ERR_PROTOCOL' } : describeError(err, this.options.url);
-    const plan = this.lc.dropped(d.message, { errorCode: code ?? d.code });
+    // A broken protocol is an error in its own right (as a malformed stream is for tcp); a lost connection is just a drop.
+    const reported = err instanceof RespProtocolError;
+    if (reported) this.sink.error(d.message, d.code);
+    const plan = this.lc.dropped(d.message, { errorCode: code ?? d.code, reported });
     if (plan.retry) void this.lc.wait(plan.delayMs).then((go) => go && this.connect());
   }
 

@@ -118,6 +118,19 @@ export const redisCases: HostileCase[] = [
   },
   {
     pattern: 'redis',
+    category: 'bounds',
+    name: 'a 5 MiB message is one frame: size whole, data cut at the preview limit and marked truncated',
+    async run(h) {
+      const big = 'x'.repeat(5 * 1024 * 1024);
+      const srv = await fakeRedis((sock) => sock.write(`*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$${big.length}\r\n${big}\r\n`));
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', srv.url, '--subscribe', 'news', '--format', 'ndjson', '--count', '1']);
+      const data = framesIn(r.events).filter((f) => !f.meta?.control);
+      expect(data.length === 1 && data[0].size === big.length && data[0].truncated === true && data[0].data.length < big.length, `one truncated frame: ${JSON.stringify(data.map((f) => [f.size, f.truncated, f.data.length]))}`);
+    },
+  },
+  {
+    pattern: 'redis',
     category: 'fault',
     name: 'a server that closes in the middle of a reply: one line saying so, then a reconnect and re-subscribe that work',
     async run(h) {

@@ -107,6 +107,15 @@ describe('SequenceCheck', () => {
     hj.frame(JSON.stringify({ data: { items: [{ id: 2 }] } }));
     hj.frame(JSON.stringify({ data: { items: [{ id: 2 }] } }));
     assert.deepEqual(hj.anomalies().map((x) => x.type), ['duplicate']);
+
+    // meta:name reads a field of the frame's meta (a Redis stream entry id): duplicates of any key, gaps of numbers.
+    const hm = harness('meta:id');
+    hm.frame('', { id: '1700000000000-0' });
+    hm.frame('', { id: '1700000000000-1' });
+    hm.frame('', { id: '1700000000000-0' });
+    hm.frame('', { fields: {} });
+    assert.deepEqual(hm.anomalies().map((x) => x.type), ['duplicate']);
+    assert.match(checkIdField('meta:') ?? '', /name a meta field, e\.g\. meta:id/);
   });
 
   it('broken JSON gives one error per burst, counted, and checking resumes afterwards', () => {
@@ -141,7 +150,7 @@ describe('SequenceCheck', () => {
     assert.equal(checkIdField('$.seq'), undefined);
     assert.equal(checkIdField('sse-id'), undefined);
     assert.match(checkIdField('$.a[') ?? '', /^Invalid id field: Invalid JSON path/);
-    assert.match(checkIdField('seq') ?? '', /use sse-id, a JSON path like \$\.seq, header:Name or prop:name/);
+    assert.match(checkIdField('seq') ?? '', /use sse-id, a JSON path like \$\.seq, header:Name, prop:name or meta:name/);
     assert.match(checkIdField('header:') ?? '', /name a header/);
   });
 });

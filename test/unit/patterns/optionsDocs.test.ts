@@ -107,6 +107,16 @@ describe('hand-written connect flags agree with the schemas', () => {
     emit: ['http://h:3000/chat', 'socketio', 'echo={"x":1}'],
     ack: ['http://h:3000/', 'socketio'],
     'ack-timeout': ['http://h:3000/', 'socketio', '500'],
+    psubscribe: ['redis://h', 'redis', 'news.*'],
+    'publish-channel': ['redis://h', 'redis', 'news'],
+    stream: ['redis://h', 'redis', 'orders'],
+    from: ['redis://h', 'redis', '0'],
+    group: ['redis://h', 'redis', 'billing'],
+    consumer: ['redis://h', 'redis', 'c1'],
+    'create-group': ['redis://h', 'redis'],
+    batch: ['redis://h', 'redis', '10'],
+    block: ['redis://h', 'redis', '1000'],
+    db: ['redis://h', 'redis', '2'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
