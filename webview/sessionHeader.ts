@@ -67,6 +67,8 @@ export class SessionHeader {
   private readonly receiver: HTMLElement;
   private readonly receiverUrl: HTMLElement;
   private readonly pollLine: HTMLElement;
+  /** What a session does to the system it watches, when that is more than watching (`open`'s `meta.destructive`). */
+  private readonly modeLine: HTMLElement;
   private readonly disconnectBtn;
   private readonly reconnectBtn;
   private readonly pinBtn;
@@ -106,7 +108,9 @@ export class SessionHeader {
     this.receiver.hidden = true;
     this.pollLine = h('div', { id: 'poll-stats', cls: 'extra-line muted' });
     this.pollLine.hidden = true;
-    this.extra = h('div', { cls: 'extra' }, this.receiver, this.pollLine);
+    this.modeLine = h('div', { id: 'session-mode', cls: 'extra-line', attrs: { 'data-tone': 'warn' } });
+    this.modeLine.hidden = true;
+    this.extra = h('div', { cls: 'extra' }, this.modeLine, this.receiver, this.pollLine);
     const group = (label: string, ...items: HTMLElement[]): HTMLElement => h('div', { cls: 'tool-group', role: 'group', attrs: { 'aria-label': label } }, ...items);
     const toolbar = h('div', { cls: 'toolbar', role: 'toolbar', attrs: { 'aria-label': 'Session actions' } },
       group('Connection', this.disconnectBtn, this.reconnectBtn),
@@ -173,12 +177,18 @@ export class SessionHeader {
     this.poll = { requests: 0, unchanged: 0 };
     this.lastPollSeq = 0;
     this.receiver.hidden = true;
+    this.modeLine.hidden = true;
     this.updatePollLine();
   }
 
   /** Look at new events for pattern-specific facts (receiver URL, poll answers). */
   observe(events: WireEvent[]): void {
     for (const e of events) {
+      // Any pattern whose session changes what it watches (a consumer group's reads, acknowledgements) says so here.
+      if (e.kind === 'state' && e.state === 'open' && e.meta?.destructive === true && typeof e.meta.mode === 'string') {
+        setText(this.modeLine, reveal(e.meta.mode));
+        this.modeLine.hidden = false;
+      }
       if (e.kind === 'state' && e.state === 'open' && e.url && this.element.dataset.pattern === 'webhook') {
         setText(this.receiverUrl, reveal(e.url));
         this.receiver.hidden = false;

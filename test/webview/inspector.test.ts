@@ -291,7 +291,7 @@ describe('inspector webview in Chromium', () => {
 
   test('the composer sends hex with Ctrl+Enter, rejects bad hex, pings, uses and saves templates', async () => {
     const templates = [{ name: 'hello tpl', data: '{"op":"hello"}', encoding: 'text' as const }];
-    const p = await hs.open({ sessions: [session('a', { templates }), session('m', { pattern: 'mqtt', name: 'broker' })], events: { a: basicEvents() }, selected: 'a' });
+    const p = await hs.open({ sessions: [session('a', { templates }), session('m', { pattern: 'mqtt', name: 'broker' }), session('r', { pattern: 'redis', name: 'cache' })], events: { a: basicEvents() }, selected: 'a' });
     try {
       const { page } = p;
       await page.waitForSelector('#composer:not([hidden])');
@@ -346,6 +346,21 @@ describe('inspector webview in Chromium', () => {
         const area = document.querySelector('#composer-input')?.shadowRoot?.querySelector('textarea');
         return document.activeElement?.id === 'composer-input' && area?.value === 'on' && area.selectionEnd === 2 && area.selectionStart === 0;
       });
+
+      // Redis: its descriptor names the field Channel and has no QoS or retain; the channel is required and sent without options.
+      await pickOption(page, 'session-select', 'r');
+      await waitSent(page, 'session/select', (m) => m.params.sessionId === 'r');
+      await page.waitForSelector('#composer-channel[placeholder="Channel"]:not([hidden])');
+      assert.equal(await page.isHidden('#composer-qos'), true, 'no QoS for a Redis channel');
+      assert.equal(await page.isHidden('#composer-retain'), true, 'no retain for a Redis channel');
+      await page.locator('#composer-channel input').fill('');
+      await page.locator('#composer-input textarea').fill('hello redis');
+      await page.click('#composer-send');
+      await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent === 'Enter a channel to publish to');
+      await page.locator('#composer-channel input').fill('news');
+      await page.click('#composer-send');
+      const rd = await waitSent(page, 'session/send', (m) => m.params.sessionId === 'r');
+      assert.deepEqual(rd.params, { sessionId: 'r', data: 'hello redis', encoding: 'text', channel: 'news' });
       assertClean(p);
     } finally {
       await p.close();
@@ -526,6 +541,28 @@ describe('inspector webview in Chromium', () => {
       assertClean(empty);
     } finally {
       await empty.close();
+    }
+  });
+
+  test('a session that reads as a consumer group says so in the header (open meta.destructive); a watching one does not', async () => {
+    const mode = "DESTRUCTIVE: reads orders as consumer c1 of group billing: entries delivered here are not delivered to the group's other consumers";
+    const group = stamp([
+      { kind: 'state', state: 'open', url: 'redis://127.0.0.1:6379', meta: { destructive: true, mode } },
+      frame('in', '{"n":1}', { channel: 'orders', meta: { id: '1-1', pending: true } }),
+    ]);
+    const watch = stamp([{ kind: 'state', state: 'open', url: 'redis://127.0.0.1:6379', meta: { destructive: false, mode: 'SUBSCRIBE news; watching only' } }]);
+    const p = await hs.open({ sessions: [session('g', { pattern: 'redis', name: 'group' }), session('s', { pattern: 'redis', name: 'watch' })], events: { g: group, s: watch }, selected: 'g' });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#session-mode:not([hidden])');
+      assert.equal(await page.textContent('#session-mode'), mode);
+      await pickOption(page, 'session-select', 's');
+      await waitSent(page, 'session/select', (m) => m.params.sessionId === 's');
+      await page.waitForFunction(() => document.querySelector('#session-name')?.textContent === 'watch');
+      await page.waitForFunction(() => (document.querySelector('#session-mode') as HTMLElement | null)?.hidden === true);
+      assertClean(p);
+    } finally {
+      await p.close();
     }
   });
 
