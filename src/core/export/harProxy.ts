@@ -132,6 +132,8 @@ export function buildProxyHar(events: Iterable<WireEvent>, session: HarSessionIn
       if (meta.control === true) continue;
       entry._webSocketMessages.push({ type: f.dir === 'out' ? 'send' : 'receive', time: f.ts / 1000, opcode: f.encoding === 'base64' ? 2 : 1, data: f.data });
     } else if (entry._eventSourceMessages) {
+      // Chrome lists the messages the page got: a block without data (id or retry only) is not one.
+      if (meta.dispatched === false) continue;
       entry._eventSourceMessages.push({ time: f.ts / 1000, eventName: f.channel ?? 'message', eventId: meta.id === undefined ? '' : String(meta.id), data: f.data });
       entry.response.content.size += f.size;
     } else if (meta.stream === 'ndjson') {

@@ -633,6 +633,8 @@ export class CaptureProxy {
             m = { ...streamMeta };
             if (e.id !== undefined) m.id = e.id;
             if (e.retry !== undefined) m.retry = e.retry;
+            // An id- or retry-only block: logged (it changes what a reconnect sends), but no message event in a browser.
+            if (!e.hasData) m.dispatched = false;
           }
           this.sink.frame('in', e.data, { channel: e.type, size: Math.max(e.size, Buffer.byteLength(e.data)), meta: m });
         },

@@ -19,6 +19,8 @@ export interface SseEvent {
   retry?: number;
   /** Comment lines (`: keep-alive`) seen since the previous event. */
   comments: number;
+  /** The block had a `data` field: a browser dispatches it as a message (an id- or retry-only block it does not). */
+  hasData: boolean;
 }
 
 export class SseParser {
@@ -166,6 +168,7 @@ export class SseParser {
       size: this.dataSize,
       truncated: this.dataCut,
       comments: this.comments,
+      hasData: hadData,
     };
     if (this.id !== undefined) e.id = this.id;
     if (this.retry !== undefined) e.retry = this.retry;

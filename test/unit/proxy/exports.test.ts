@@ -18,7 +18,8 @@ describe('capture proxy exports', () => {
     const srv = await httpServer((req, res) => {
       if (req.url === '/sse') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('id: 7\nevent: tick\ndata: {"n":7}\n\n');
+        // A retry-only and an id-only block: logged, but not messages a browser dispatches.
+        res.write('id: 7\nevent: tick\ndata: {"n":7}\n\nretry: 1500\n\nid: 7b\n\n');
         releaseSse = () => res.end('id: 8\ndata: {"n":8}\n\n');
         return;
       }
@@ -58,6 +59,12 @@ describe('capture proxy exports', () => {
     assert.equal(sseEntry._resourceType, 'eventsource');
     assert.deepEqual(sseEntry._eventSourceMessages!.map((m) => [m.eventName, m.eventId, m.data]), [['tick', '7', '{"n":7}'], ['message', '8', '{"n":8}']]);
     assert.equal(sseEntry.response.status, 200);
+    const sseFrames = p.events.filter((e) => e.kind === 'frame' && e.meta?.stream === 'sse' && !e.meta?.control);
+    assert.deepEqual(
+      sseFrames.map((e) => [e.kind === 'frame' ? e.data : '', e.meta?.id, e.meta?.retry, e.meta?.dispatched]),
+      [['{"n":7}', '7', undefined, undefined], ['', undefined, 1500, false], ['', '7b', undefined, false], ['{"n":8}', '8', undefined, undefined]],
+      'the NDJSON log keeps the blocks without data, marked as not dispatched',
+    );
     const wsEntry = entries.find((e) => e._resourceType === 'websocket')!;
     assert.equal(wsEntry.response.status, 101);
     assert.deepEqual(wsEntry._webSocketMessages!.map((m) => [m.type, m.opcode, m.data]), [
