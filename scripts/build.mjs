@@ -1,5 +1,6 @@
 // Bundles the outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser),
-// and the demo's MQTT broker (aedes) as its own bundle, which the extension and the CLI load on demand.
+// and the demo's MQTT broker (aedes) and Socket.IO server (socket.io) as their own bundles, which the extension and
+// the CLI load on demand.
 import * as esbuild from 'esbuild';
 import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,16 +17,21 @@ const outRoot = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--ou
 
 /** The demo broker's own bundle, next to extension.js and cli.js. */
 const DEMO_BROKER_BUNDLE = 'demo-mqtt-broker.js';
+/** The demo's Socket.IO server (socket.io), its own bundle too. */
+const DEMO_SOCKETIO_BUNDLE = 'demo-socketio.js';
+/** Module of src/demo/ loaded on demand by demoBackend.ts -> its bundle. */
+const DEMO_ON_DEMAND = { './mqttBroker': DEMO_BROKER_BUNDLE, './socketioFeed': DEMO_SOCKETIO_BUNDLE };
 
 /**
- * `import('./mqttBroker')` in src/demo/demoBackend.ts becomes a require of the separate bundle at run time,
- * so that aedes is evaluated, and shipped in the main bundles, only by the demo.
+ * `import('./mqttBroker')` and `import('./socketioFeed')` in src/demo/demoBackend.ts become requires of
+ * separate bundles at run time, so that aedes and socket.io are evaluated, and shipped in the main bundles,
+ * only by the demo.
  */
 const demoBrokerOnDemand = {
   name: 'demo-broker-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^\.\/mqttBroker$/ }, (args) =>
-      args.importer.replaceAll('\\', '/').endsWith('src/demo/demoBackend.ts') ? { path: `./${DEMO_BROKER_BUNDLE}`, external: true } : undefined,
+    build.onResolve({ filter: /^\.\/(mqttBroker|socketioFeed)$/ }, (args) =>
+      args.importer.replaceAll('\\', '/').endsWith('src/demo/demoBackend.ts') ? { path: `./${DEMO_ON_DEMAND[args.path]}`, external: true } : undefined,
     );
   },
 };
@@ -66,7 +72,7 @@ const targets = [
     : [
         {
           ...common,
-          entryPoints: { [DEMO_BROKER_BUNDLE.replace(/\.js$/, '')]: 'src/demo/mqttBroker.ts' },
+          entryPoints: { [DEMO_BROKER_BUNDLE.replace(/\.js$/, '')]: 'src/demo/mqttBroker.ts', [DEMO_SOCKETIO_BUNDLE.replace(/\.js$/, '')]: 'src/demo/socketioFeed.ts' },
           outdir: outRoot,
           platform: 'node',
           format: 'cjs',

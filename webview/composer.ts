@@ -1,7 +1,8 @@
 /**
  * Composer for sessions that can send: text / hex / base64 payloads, a channel (an MQTT topic, a Redis
- * channel: named by the pattern's `channelLabel`, with QoS and retain where it has `publishOptions`),
- * the profile's saved templates, Send (Ctrl+Enter) and Ping.
+ * channel, a Socket.IO event: named by the pattern's `channelLabel`, with QoS and retain where it has
+ * `publishOptions`), JSON arguments and an acknowledgement toggle where the capabilities say so (`sendArgs`,
+ * `ack`), the profile's saved templates, Send (Ctrl+Enter) and Ping.
  */
 import { capabilitiesOf } from '../src/patterns';
 import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
@@ -28,9 +29,24 @@ export function payloadProblem(data: string, encoding: PayloadInputEncoding): st
 /** What the composer shows for a pattern's channel: whether a send needs one, its name, and MQTT's delivery options. */
 export function channelField(pattern: string): { needed: boolean; label: string; publishOptions: boolean } {
   const caps = capabilitiesOf(pattern);
-  const needed = caps.channel === 'topic';
-  return { needed, label: caps.channelLabel ?? 'Topic', publishOptions: needed && caps.publishOptions !== false };
+  // A send names its topic (MQTT, Redis) or its event (Socket.IO).
+  const needed = caps.channel === 'topic' || caps.channel === 'event';
+  return { needed, label: caps.channelLabel ?? (caps.channel === 'event' ? 'Event' : 'Topic'), publishOptions: caps.channel === 'topic' && caps.publishOptions !== false };
 }
+
+/** A problem with JSON arguments (patterns whose sends are JSON arguments: Socket.IO), or undefined. */
+export function argsProblem(data: string): string | undefined {
+  if (data.trim() === '') return undefined;
+  try {
+    JSON.parse(data);
+    return undefined;
+  } catch {
+    return 'The arguments are not JSON: a JSON array is the argument list ([1, "a"] is two), any other JSON value is one argument';
+  }
+}
+
+const TEXT_PLACEHOLDER = 'Message (Ctrl+Enter to send; it stays, selected, to resend or type over)';
+const ARGS_PLACEHOLDER = 'Arguments as JSON: ["a", 1] is two arguments, {"x": 1} is one, empty is none (Ctrl+Enter to send)';
 
 /** The composer (#composer). Hidden for sessions that cannot send. */
 export class Composer {
@@ -41,6 +57,7 @@ export class Composer {
   private readonly channel;
   private readonly qos;
   private readonly retain;
+  private readonly ack;
   private readonly templates;
   private readonly templateName;
   private readonly sendBtn;
@@ -48,7 +65,7 @@ export class Composer {
   private readonly message: HTMLElement;
 
   constructor(private readonly actions: ComposerActions) {
-    this.input = textArea({ id: 'composer-input', placeholder: 'Message (Ctrl+Enter to send; it stays, selected, to resend or type over)', ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
+    this.input = textArea({ id: 'composer-input', placeholder: TEXT_PLACEHOLDER, ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
     this.input.title = 'Ctrl+Enter sends. After a send the message stays, selected: send it again, or type to replace it.';
     this.encoding = dropdown({
       id: 'composer-encoding',
@@ -73,6 +90,8 @@ export class Composer {
       value: '0',
     });
     this.retain = checkbox({ id: 'composer-retain', label: 'Retain' });
+    this.ack = checkbox({ id: 'composer-ack', label: 'Ask for ack' });
+    this.ack.title = 'Ask the peer to acknowledge this message; the ack appears as an incoming row with its round trip.';
     this.templates = dropdown({ id: 'composer-templates', ariaLabel: 'Templates', options: [], onChange: (v) => this.useTemplate(v) });
     this.templateName = textField({ id: 'composer-template-name', placeholder: 'Template name', ariaLabel: 'Template name' });
     this.sendBtn = button('Send', { id: 'composer-send', title: 'Send (Ctrl+Enter)', onClick: () => void this.send() });
@@ -87,7 +106,7 @@ export class Composer {
       }
     });
     this.element = h('section', { id: 'composer', cls: 'composer', attrs: { 'aria-label': 'Send a message' } },
-      h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.templates),
+      h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.ack, this.templates),
       this.input,
       h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.templateName, saveBtn),
       this.message,
@@ -101,11 +120,14 @@ export class Composer {
     this.element.hidden = !s || !s.canSend || s.ended;
     if (!s) return;
     const ch = channelField(s.pattern);
+    const caps = capabilitiesOf(s.pattern);
     this.channel.hidden = !ch.needed;
     this.channel.setAttribute('placeholder', ch.label);
     this.channel.setAttribute('aria-label', ch.label);
     this.qos.hidden = !ch.publishOptions;
     this.retain.hidden = !ch.publishOptions;
+    this.ack.hidden = caps.ack !== true;
+    this.input.setAttribute('placeholder', caps.sendArgs === 'json' ? ARGS_PLACEHOLDER : TEXT_PLACEHOLDER);
     this.pingBtn.hidden = !s.canPing;
     const templates = s.templates ?? [];
     this.templates.hidden = templates.length === 0;
@@ -141,14 +163,15 @@ export class Composer {
     if (!this.session || this.sendBtn.disabled) return;
     const data = this.input.value ?? '';
     const encoding = this.currentEncoding();
-    const problem = payloadProblem(data, encoding);
+    const caps = capabilitiesOf(this.session.pattern);
+    const problem = payloadProblem(data, encoding) ?? (caps.sendArgs === 'json' && encoding === 'text' ? argsProblem(data) : undefined);
     if (problem) return this.showMessage(problem);
     const ch = channelField(this.session.pattern);
     const channel = ch.needed ? this.channel.value.trim() : undefined;
-    if (ch.needed && !channel) return this.showMessage(`Enter a ${ch.label.toLowerCase()} to publish to`);
+    if (ch.needed && !channel) return this.showMessage(caps.channel === 'event' ? `Enter the name of the ${ch.label.toLowerCase()} to emit` : `Enter a ${ch.label.toLowerCase()} to publish to`);
     this.sendBtn.disabled = true;
     try {
-      const options = ch.publishOptions ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : undefined;
+      const options = ch.publishOptions ? { qos: Number(this.qos.value) || 0, retain: this.retain.checked } : caps.ack ? { ack: this.ack.checked } : undefined;
       await this.actions.send(data, encoding, channel || undefined, options);
       this.clearMessage();
       // Users often resend the same message, so it stays; selected, so typing replaces it.

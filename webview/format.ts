@@ -291,6 +291,8 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
       let preview = summary ? summary : (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : '');
       if (reply && summary === '') preview = `reply to ${reveal(`${method} ${typeof meta?.path === 'string' ? meta.path : ''}`.trim())} · ${preview}`;
       else if (e.channel !== undefined && tag && !summary) preview = `${tag} · ${preview}`;
+      // An acknowledgement (Socket.IO): it answers an emit of the same channel, after this round trip.
+      if (meta?.ack === true) preview = `ack${typeof meta.rttMs === 'number' ? ` ${Math.round(meta.rttMs * 10) / 10} ms` : ''} · ${preview}`;
       let cls = meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`;
       if (reply) cls += ' reply';
       if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';

@@ -12,6 +12,7 @@ const LABELS: Record<keyof DemoUrls, string> = {
   longPoll: 'long polling',
   stream: 'HTTP streaming (NDJSON)',
   jobs: 'async jobs (POST -> 202)',
+  socketio: 'Socket.IO (socketio)',
   mqtt: 'MQTT broker (feed/#)',
   webhookTarget: 'webhooks sent to',
 };

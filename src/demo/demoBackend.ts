@@ -49,6 +49,8 @@ export interface DemoUrls {
   longPoll: string;
   stream: string;
   jobs: string;
+  /** Socket.IO (main namespace; engine path /socket.io/), on the HTTP port. */
+  socketio: string;
   /** The embedded broker, when it runs. */
   mqtt?: string;
   /** Where webhooks are sent, when a URL was given. */
@@ -82,6 +84,14 @@ async function startMqttSide(feed: Feed, host: string, port: number): Promise<Mq
   return { url: broker.url, close: () => broker.close() };
 }
 
+const SOCKETIO_PATH = '/socket.io/';
+
+/** The feed over Socket.IO (src/demo/socketioFeed.ts), loaded lazily for the same reason as the broker. */
+async function startSocketIoSide(server: http.Server, feed: Feed): Promise<{ close(): Promise<void> }> {
+  const { startSocketIoFeed } = await import('./socketioFeed');
+  return startSocketIoFeed(server, feed);
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -104,7 +114,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
   });
   const wsRoute = new WsRoute({ feed, pingIntervalMs: opts.wsPingIntervalMs ?? 15_000 });
   const server = http.createServer((req, res) => routes.handle(req, res));
-  server.on('upgrade', (req, socket, head) => wsRoute.handleUpgrade(req, socket, head));
+  // Socket.IO answers its own path (requests and upgrades) once attached below; every other upgrade is the ws route's.
+  server.on('upgrade', (req, socket, head) => {
+    if (!(req.url ?? '').startsWith(SOCKETIO_PATH)) wsRoute.handleUpgrade(req, socket, head);
+  });
   server.on('clientError', (_err, socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
@@ -125,18 +138,22 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     longPoll: `${base}/long-poll?cursor=0`,
     stream: `${base}/stream`,
     jobs: `${base}/jobs`,
+    socketio: `${base}/`,
   } satisfies DemoUrls);
 
   let mqtt: MqttSide | undefined;
+  let socketio: { close(): Promise<void> } | undefined;
   let sender: WebhookSender | undefined;
   let webhookSecret: string | undefined;
   const stopHttp = async () => {
     routes.close();
     wsRoute.close();
+    await socketio?.close();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   };
   try {
+    socketio = await startSocketIoSide(server, feed);
     if (opts.mqttPort !== false) mqtt = await startMqttSide(feed, host, opts.mqttPort ?? 1883);
     if (mqtt) urls.mqtt = mqtt.url;
     if (opts.webhookUrl) {

@@ -18,6 +18,12 @@ export function demoProfiles(urls: DemoUrls, opts: { webhookSecret?: string } = 
     // The demo answers {events, cursor}; the next request carries that cursor.
     { name: 'Long polling', pattern: 'long-poll', url: urls.longPoll, longPoll: { cursorField: '$.cursor' } },
     { name: 'HTTP stream', pattern: 'stream', url: urls.stream, idField: '$.seq' },
+    // Each feed event is a `tick` whose one argument is the event; `echo` answers an ack with its arguments.
+    {
+      name: 'Socket.IO feed', pattern: 'socketio', url: urls.socketio, idField: '$[0].seq',
+      socketio: { emit: [{ event: 'echo', args: [{ hello: 'from Wirescope' }], ack: true }] },
+      templates: [{ name: 'echo with ack', data: '[{"hello":"wirescope"}]', channel: 'echo' }],
+    },
     { name: 'Async job', pattern: 'async', url: urls.jobs, method: 'POST', body: '{"work":"demo"}', headers: { 'Content-Type': 'application/json' } },
   ];
   if (urls.webhookTarget) {

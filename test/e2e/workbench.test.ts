@@ -81,7 +81,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     }
     const state = await wb.revealState();
     const workspaceNames = state.profiles.filter((p) => p.scope === 'workspace').map((p) => p.name).sort();
-    assert.deepEqual(workspaceNames, ['Async job', 'HTTP stream', 'Long polling', 'MQTT feed', 'REST items', 'SSE feed', 'Short polling', 'WebSocket feed', 'Webhook receiver']);
+    assert.deepEqual(workspaceNames, ['Async job', 'HTTP stream', 'Long polling', 'MQTT feed', 'REST items', 'SSE feed', 'Short polling', 'Socket.IO feed', 'WebSocket feed', 'Webhook receiver']);
     assert.ok(state.profiles.every((p) => p.valid), 'every demo profile is valid');
     const activation = /Wirescope activated in (\d+) ms/.exec(wb.extensionLog());
     if (activation) console.log(`# activation time shown by the extension log: ${activation[1]} ms`);
@@ -97,6 +97,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     ['Async job', 'async'],
     ['MQTT feed', 'mqtt'],
     ['Webhook receiver', 'webhook'],
+    ['Socket.IO feed', 'socketio'],
   ];
   for (const [profile, pattern] of perPattern) {
     scenario(`Connect to Profile… runs "${profile}" (${pattern}): frames and timings in the inspector`, async () => {

@@ -52,6 +52,8 @@ test('row text reveals server strings and marks event kinds', () => {
   assert.equal(r.channel, 'to⟨U+200B⟩pic');
   assert.equal(r.dir, '↓');
   assert.equal(rowText({ ...base, kind: 'reconnect', attempt: 2, delayMs: 250, cause: 'close 1006' }).cls, 'reconnect');
+  const ack = rowText({ ...base, kind: 'frame', dir: 'in', size: 9, encoding: 'utf8', data: '[{"ok":1}]', channel: 'echo', meta: { ack: true, rttMs: 3.456 } });
+  assert.deepEqual([ack.channel, ack.preview], ['echo', 'ack 3.5 ms · [{"ok":1}]'], 'an ack (Socket.IO) names itself and its round trip');
   assert.equal(rowText({ ...base, kind: 'frame', dir: 'out', size: 2, encoding: 'utf8', data: 'hi', meta: { control: true, opcode: 9 } }).cls, 'frame-out control');
 });
 

@@ -367,6 +367,35 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('the composer of a pattern with events and acks (socketio): event name, JSON arguments checked, the ack toggle', async () => {
+    const p = await hs.open({ sessions: [session('s', { pattern: 'socketio', name: 'chat' })], events: { s: basicEvents() }, selected: 's' });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#composer:not([hidden])');
+      await page.waitForSelector('#composer-channel:not([hidden])');
+      await page.waitForSelector('#composer-ack:not([hidden])');
+      assert.equal(await page.getAttribute('#composer-channel', 'placeholder'), 'Event');
+      assert.equal(await page.isHidden('#composer-qos'), true, 'no QoS for Socket.IO');
+      assert.match((await page.getAttribute('#composer-input', 'placeholder')) ?? '', /Arguments as JSON/);
+      await page.locator('#composer-input textarea').fill('[1, 2]');
+      await page.click('#composer-send');
+      await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent === 'Enter the name of the event to emit');
+      await page.locator('#composer-channel input').fill('echo');
+      await page.locator('#composer-input textarea').fill('{oops');
+      await page.click('#composer-send');
+      await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent?.startsWith('The arguments are not JSON'));
+      assert.equal((await sent(page, 'session/send')).length, 0, 'nothing sent while the arguments are not JSON');
+      await page.locator('#composer-input textarea').fill('[1, 2]');
+      await page.click('#composer-ack');
+      await page.click('#composer-send');
+      const m = await waitSent(page, 'session/send', (x) => x.params.sessionId === 's');
+      assert.deepEqual(m.params, { sessionId: 's', data: '[1, 2]', encoding: 'text', channel: 'echo', options: { ack: true } });
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a failed send shows the host error inline', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() }, sendFails: 'socket is not open' });
     try {

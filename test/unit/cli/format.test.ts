@@ -54,6 +54,8 @@ describe('output formats', () => {
     assert.match(tick, /← in {4}2\.0 KiB {2}\[tick\] {2}200 OK {2}\{\} …\(truncated\)/);
     const bin = plain.print({ ...base, kind: 'frame', dir: 'in', size: 3, encoding: 'base64', data: Buffer.from([0, 1, 255]).toString('base64') });
     assert.match(bin, /binary 00 01 ff$/m);
+    const ack = plain.print({ ...base, kind: 'frame', dir: 'in', size: 11, encoding: 'utf8', data: '[{"ok":1}]', channel: 'echo', meta: { ack: true, rttMs: 2.94, ackRef: 1 } });
+    assert.match(ack, /\[echo\] {2}ack 2\.9 ms {2}\[\{"ok":1\}\]$/m, 'an ack names itself and its round trip');
     const err = plain.print({ ...base, kind: 'error', message: 'Connection refused', code: 'ECONNREFUSED' });
     assert.match(err, /✖ error \[ECONNREFUSED\] Connection refused/);
     const rec = plain.print({ ...base, kind: 'reconnect', attempt: 2, delayMs: 1000, cause: 'connection lost' });

@@ -35,6 +35,39 @@ describe('demo broker bundle', () => {
     }
   });
 
+  it('the socket.io server is in dist/demo-socketio.js only; the main bundles carry only the client and load the server by path', () => {
+    assert.ok(existsSync(path.join(out, 'demo-socketio.js')));
+    assert.ok(hasModule('demo-socketio.js', 'socket.io'));
+    for (const main of ['extension.js', 'cli.js']) {
+      assert.equal(hasModule(main, 'socket.io'), false, `${main} does not contain the socket.io server`);
+      assert.equal(hasModule(main, 'engine.io'), false, `${main} does not contain the engine.io server`);
+      assert.ok(hasModule(main, 'socket.io-client'), `${main} bundles socket.io-client (the socketio pattern)`);
+      assert.match(readFileSync(path.join(out, main), 'utf8'), /import\("\.\/demo-socketio\.js"\)/, `${main} loads the Socket.IO server bundle on demand`);
+    }
+  });
+
+  it('the built CLI demo serves the feed over Socket.IO through its separate bundle, to the built CLI', async () => {
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--no-mqtt', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/Socket\.IO \(socketio\)\s+http:\/\/127\.0\.0\.1:\d+\//.test(stdout)) {
+        assert.ok(Date.now() < deadline && demo.exitCode === null, `demo did not start: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /Socket\.IO \(socketio\)\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1];
+      const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--pattern', 'socketio', '--emit', 'echo={"x":1}', '--ack', '--count', '3', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; dir?: string; channel?: string; meta?: { control?: boolean; ack?: boolean } });
+      const data = events.filter((e) => e.kind === 'frame' && e.dir === 'in' && !e.meta?.control);
+      assert.equal(data[0].channel, 'welcome', r.stdout);
+      assert.ok(data.some((f) => f.channel === 'echo' && f.meta?.ack === true), `the echo is acknowledged: ${r.stdout}`);
+    } finally {
+      demo.kill('SIGKILL');
+    }
+  });
+
   it('the built CLI demo serves MQTT 3.1.1 and 5 through the separate bundle', async () => {
     const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--mqtt-port', '0', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

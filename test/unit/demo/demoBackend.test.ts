@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { demoProfiles, startDemo, type DemoBackend, type FeedEvent } from '../../../src/demo';
 import { validateProfile, type Profile } from '../../../src/shared/profile';
@@ -61,7 +62,7 @@ describe('demo backend', () => {
     const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { profiles: Profile[] };
     assert.deepEqual(json.profiles, demoProfiles(demo.urls));
     // This demo has no MQTT broker and no webhook target: those two profiles are absent, the HTTP-based ones all there.
-    assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'async']);
+    assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'socketio', 'async']);
     for (const p of json.profiles) assert.deepEqual(validateProfile(p), [], p.name);
     const full = demoProfiles({ ...demo.urls, mqtt: 'mqtt://127.0.0.1:1883', webhookTarget: 'http://127.0.0.1:4567/hook' });
     const hook = full.find((p) => p.pattern === 'webhook');
@@ -226,6 +227,36 @@ describe('demo backend', () => {
     } finally {
       ws.terminate();
     }
+  });
+
+  it('serves the feed over Socket.IO on the same port (a bare socket.io-client): welcome, ticks, echo with an ack, polling and upgrade', async () => {
+    const client = socketIoClient(demo.urls.socketio, { reconnection: false, transports: ['polling', 'websocket'] });
+    const ticks: FeedEvent[] = [];
+    client.on('tick', (e: FeedEvent) => ticks.push(e));
+    try {
+      const welcome = await new Promise<{ server: string; namespace: string }>((resolve, reject) => {
+        client.once('welcome', resolve);
+        client.once('connect_error', reject);
+      });
+      assert.equal(welcome.server, 'wirescope demo');
+      assert.equal(welcome.namespace, '/');
+      await new Promise<void>((resolve) => (client.io.engine.transport.name === 'websocket' ? resolve() : client.io.engine.once('upgrade', () => resolve())));
+      const e = demo.feed.tick();
+      const until = Date.now() + 3000;
+      while (!ticks.some((t) => t.seq === e.seq) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(ticks.find((t) => t.seq === e.seq), e);
+      const acked = await client.timeout(3000).emitWithAck('echo', { a: 1 }, 'two');
+      assert.deepEqual(acked, { a: 1 });
+    } finally {
+      client.disconnect();
+    }
+    // The WebSocket route still answers its own path on the shared server.
+    const ws = new WebSocket(demo.urls.ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.terminate();
   });
 
   it('answers 404 with a pointer to the index for unknown paths and upgrades', async () => {

@@ -49,9 +49,9 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
       const byName = new Map(profiles.map((p) => [p.name, p]));
       assert.deepEqual(
         Object.fromEntries(profiles.filter((p) => p.idField).map((p) => [p.name, p.idField])),
-        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq' },
+        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq' },
       );
-      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Webhook receiver', 'MQTT feed']) {
+      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed']) {
         const { session, events } = await open(byName.get(name)!);
         try {
           // MQTT: feed/# also brings the label and retained "latest" copies of each event, without the property.
