@@ -4,6 +4,7 @@
 // recovery, and the CLI's Done-when line.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Server, type Socket as ServerSocket } from 'socket.io';
@@ -12,6 +13,7 @@ import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { FrameEvent, StateEvent, WireEvent } from '../../../src/shared/events';
 import { validateProfile } from '../../../src/shared/profile';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
+import { makeTestCerts } from '../../helpers/tlsCerts';
 import { parseNdjson, runCli } from '../cli/runCli';
 
 const errorsOf = (p: unknown) => validateProfile(p).filter((x) => x.severity === 'error');
@@ -242,6 +244,33 @@ describe('socketio against a real socket.io server', () => {
       assert.equal(ofKind(events, 'reconnect').length, 0);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('socketio over TLS', () => {
+  it('https: trusted through the CA option, refused in one line without it, over polling and over WebSocket', async () => {
+    const { selfSigned } = makeTestCerts();
+    const httpsServer = https.createServer({ cert: selfSigned.cert, key: selfSigned.key });
+    const io = new Server(httpsServer);
+    io.on('connection', (s) => s.emit('welcome', 'over tls'));
+    await new Promise<void>((r) => httpsServer.listen(0, '127.0.0.1', () => r()));
+    const url = `https://127.0.0.1:${(httpsServer.address() as AddressInfo).port}/`;
+    try {
+      for (const transport of ['auto', 'websocket'] as const) {
+        const ok = await runSession({ pattern: 'socketio', url, count: 1, tls: { ca: selfSigned.cert }, socketio: { transport } });
+        assert.deepEqual(JSON.parse(data(ok).find((f) => f.channel === 'welcome')!.data), ['over tls'], transport);
+        const refused = await runSession({ pattern: 'socketio', url, socketio: { transport } });
+        const errs = ofKind(refused, 'error');
+        assert.equal(errs.length, 1, JSON.stringify(errs));
+        assert.match(errs[0].message, /self-signed/, `${transport}: ${errs[0].message}`);
+        assert.deepEqual(states(refused), ['connecting', 'failed']);
+      }
+    } finally {
+      await new Promise<void>((r) => {
+        httpsServer.closeAllConnections();
+        void io.close(() => r());
+      });
     }
   });
 });
