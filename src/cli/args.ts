@@ -8,6 +8,7 @@ import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
 import { capabilitiesOf, INFERRED_SCHEMES, PATTERN_DESCRIPTORS, type AnyPatternDescriptor } from '../patterns';
 import type { PatternFlag } from '../patterns/descriptor';
+import { parseAuth } from '../patterns/socketio/descriptor';
 import { inferPattern, PATTERNS, withDefaultScheme, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
 import { checkIdField } from '../core/sequenceCheck';
 import { PATTERN_SCHEMES } from '../shared/profile';
@@ -340,6 +341,15 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'client-id', fills: ['mqtt.clientId'], value: 'id', patterns: ['mqtt'], group: 'MQTT', help: 'Client identifier.', apply: (t, v) => (mqtt(t).clientId = v) },
   { name: 'keepalive', fills: ['mqtt.keepaliveSec'], value: 'seconds', patterns: ['mqtt'], group: 'MQTT', help: 'Keepalive interval (default 60); a broker that stops answering PINGREQ is dropped and reconnected.', apply: (t, v) => (mqtt(t).keepaliveSec = intValue('keepalive', v, 0)) },
   { name: 'username', fills: ['mqtt.username'], value: 'name', patterns: ['mqtt'], group: 'MQTT', help: 'User name.', apply: (t, v) => (mqtt(t).username = v) },
+  { name: 'auth-env', fills: ['socketio.auth'], value: 'NAME', patterns: ['socketio'], group: 'Socket.IO', help: 'socketio: read the handshake auth payload (a JSON object, like {"token":"…"}) from this environment variable, kept out of the process list; it replaces --auth.', apply: (t, v, env) => {
+    const raw = envSecret('auth-env', v, env);
+    try {
+      (t.options.socketio ??= {}).auth = parseAuth(raw);
+    } catch (err) {
+      // The message names the variable, never its value.
+      throw new UsageError(`--auth-env: ${v} ${(err as Error).message.replace(/; got .*$/, '')}`);
+    }
+  } },
   { name: 'password-env', fills: ['mqtt.password'], value: 'NAME', patterns: ['mqtt'], group: 'MQTT', help: 'Read the password from this environment variable (never from the command line).', apply: (t, v, env) => (mqtt(t).password = envSecret('password-env', v, env)) },
   // Redis: same names, merged with the MQTT ones above (each pattern's session gets its own field).
   { name: 'username', fills: ['redis.username'], value: 'name', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: ACL user name (Redis 6+).', apply: (t, v) => ((t.options.redis ??= {}).username = v) },

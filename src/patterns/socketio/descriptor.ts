@@ -62,7 +62,7 @@ export const socketioPattern = definePattern({
   options: Type.Object(
     {
       path: Type.Optional(Type.String({ description: 'Engine.IO path on the server (default /socket.io/). The namespace is the URL path: http://host:3000/chat joins /chat.' })),
-      auth: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The handshake's auth payload (a JSON object) sent with the namespace CONNECT; use ${secret:NAME} for tokens. Its values are never logged." })),
+      auth: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The handshake's auth payload (a JSON object) sent with the namespace CONNECT; use ${secret:NAME} for tokens in a profile, --auth-env NAME on the command line. Its values are never logged." })),
       query: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Query parameters added to the Engine.IO requests.' })),
       transport: Type.Optional(
         Type.Union([Type.Literal('auto'), Type.Literal('websocket'), Type.Literal('polling')], {

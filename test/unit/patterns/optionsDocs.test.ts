@@ -117,8 +117,9 @@ describe('hand-written connect flags agree with the schemas', () => {
     batch: ['redis://h', 'redis', '10'],
     block: ['redis://h', 'redis', '1000'],
     db: ['redis://h', 'redis', '2'],
+    'auth-env': ['http://h:3000/', 'socketio', 'SIO_AUTH'],
   };
-  const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p' }, readFile: () => '' };
+  const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
 
   it('every flag that sets a pattern option has a sample here', () => {

@@ -87,6 +87,12 @@ describe('socketio: options from the CLI and profiles', () => {
     bad(['--auth', '[1]'], /^--auth needs a JSON object/);
     bad(['--query', 'novalue'], /^--query needs name=value/);
     bad(['--transport', 'carrier-pigeon'], /^--transport must be one of auto, websocket, polling/);
+    const fromEnv = parseConnectArgs(['http://h:1/', '--pattern', 'socketio', '--auth-env', 'SIO_TOKEN'], { env: { SIO_TOKEN: '{"token":"s3cret"}' }, readFile: () => '' });
+    assert.deepEqual(fromEnv.options.socketio?.auth, { token: 's3cret' });
+    assert.throws(
+      () => parseConnectArgs(['http://h:1/', '--pattern', 'socketio', '--auth-env', 'SIO_TOKEN'], { env: { SIO_TOKEN: 's3cret-not-json' }, readFile: () => '' }),
+      (e: Error) => e instanceof UsageError && /^--auth-env: SIO_TOKEN needs a JSON object/.test(e.message) && !e.message.includes('s3cret'),
+    );
     assert.throws(() => parseConnectArgs(['ws://h:1/', '--emit', 'x=1']), (e: Error) => e instanceof UsageError && /applies to the socketio pattern/.test(e.message));
   });
 
