@@ -59,7 +59,7 @@ describe('capture proxy exports', () => {
     assert.equal(sseEntry._resourceType, 'eventsource');
     assert.deepEqual(sseEntry._eventSourceMessages!.map((m) => [m.eventName, m.eventId, m.data]), [['tick', '7', '{"n":7}'], ['message', '8', '{"n":8}']]);
     assert.equal(sseEntry.response.status, 200);
-    const sseFrames = p.events.filter((e) => e.kind === 'frame' && e.meta?.stream === 'sse' && !e.meta?.control);
+    const sseFrames = p.events.filter((e): e is Extract<typeof e, { kind: 'frame' }> => e.kind === 'frame' && e.meta?.stream === 'sse' && !e.meta?.control);
     assert.deepEqual(
       sseFrames.map((e) => [e.kind === 'frame' ? e.data : '', e.meta?.id, e.meta?.retry, e.meta?.dispatched]),
       [['{"n":7}', '7', undefined, undefined], ['', undefined, 1500, false], ['', '7b', undefined, false], ['{"n":8}', '8', undefined, undefined]],
