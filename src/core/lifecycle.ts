@@ -12,6 +12,14 @@ export function gaveUpMessage(attempts: number, cause: string): string {
   return `gave up after ${attempts} reconnect attempt${attempts === 1 ? '' : 's'}: ${cause}`;
 }
 
+/**
+ * A reconnected connection that drops again within this time did not really recover (a server that
+ * accepts and then fails at once: a crash loop, an auth check after the handshake). Such drops do not
+ * start the count of attempts afresh: the backoff keeps growing and the session gives up after
+ * `maxAttempts`, instead of reconnecting every half second for ever.
+ */
+export const STABLE_OPEN_MS = 2000;
+
 /** The one wording of a drop when reconnecting is turned off. */
 export function disconnectedMessage(cause: string): string {
   return `disconnected: ${cause}`;
@@ -60,6 +68,11 @@ export class ConnectionLifecycle {
   private _everOpened = false;
   private _attempt = 0;
   private droppedAt: number | undefined;
+  /** When the current connection opened, and whether that open followed a drop. */
+  private openedAt: number | undefined;
+  private openedAfterDrop = false;
+  /** Reconnected connections in a row that dropped within STABLE_OPEN_MS (see there). */
+  private flaps = 0;
   private _closing = false;
   private _closeReason: string | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
@@ -125,6 +138,8 @@ export class ConnectionLifecycle {
       meta.downtimeMs = Math.round(this.sink.now() - this.droppedAt);
       meta.attempts = this._attempt;
     }
+    this.openedAfterDrop = this.droppedAt !== undefined;
+    this.openedAt = this.sink.now();
     this.droppedAt = undefined;
     this._attempt = 0;
     this._everOpened = true;
@@ -151,14 +166,23 @@ export class ConnectionLifecycle {
       this.fail(why, info.errorCode, info.reported, info.closeCode);
       return { retry: false };
     }
+    if (this.openedAt !== undefined && requested === undefined) {
+      const lived = this.sink.now() - this.openedAt;
+      if (this.openedAfterDrop && lived < STABLE_OPEN_MS) this.flaps++;
+      else this.flaps = 0;
+    } else if (requested !== undefined) this.flaps = 0;
+    this.openedAt = undefined;
     if (this.droppedAt === undefined) this.droppedAt = this.sink.now();
     if (!this.policy.enabled) {
       this.end('closed', disconnectedMessage(why), info.closeCode);
       return { retry: false };
     }
     this._attempt++;
-    if (!mayRetry(this.policy, this._attempt)) {
-      this.fail(gaveUpMessage(this._attempt - 1, why), GAVE_UP_CODE, false, info.closeCode);
+    // Consecutive failures: the attempts since the last open, plus the reconnections that did not hold.
+    const streak = this._attempt + this.flaps;
+    if (!mayRetry(this.policy, streak)) {
+      const cause = this.flaps > 0 ? `${why} (the last ${this.flaps === 1 ? 'reconnection' : `${this.flaps} reconnections`} dropped within ${STABLE_OPEN_MS / 1000} s of opening)` : why;
+      this.fail(gaveUpMessage(streak - 1, cause), GAVE_UP_CODE, false, info.closeCode);
       return { retry: false };
     }
     this.lastRequested = requested !== undefined;
@@ -169,7 +193,7 @@ export class ConnectionLifecycle {
       if (info.announce !== false) this.announce(0, info.meta);
       return { retry: true, attempt: this._attempt, delayMs: 0 };
     }
-    const delayMs = info.delayMs ?? backoffDelay(this.policy, this._attempt);
+    const delayMs = info.delayMs ?? backoffDelay(this.policy, streak);
     this.sink.state('reconnecting', info.closeCode !== undefined ? { reason: why, code: info.closeCode } : { reason: why });
     this.lastCause = why;
     if (info.announce !== false) this.announce(delayMs, info.meta);
