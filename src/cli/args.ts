@@ -124,6 +124,12 @@ export interface ConnectTarget extends ConnectCommand {
 
 const IDLE_PATTERNS: readonly PatternId[] = ['sse', 'stream', 'long-poll', 'http'];
 
+/** The options of a conversation pattern (smtp, imap): the ones the password flags fill. */
+function conversation(t: ConnectTarget): { username?: string; password?: string } {
+  const o = t.options as unknown as Record<string, { username?: string; password?: string } | undefined>;
+  return (o[t.options.pattern] ??= {});
+}
+
 function mqtt(t: ConnectTarget): MqttOptions {
   return (t.options.mqtt ??= {});
 }
@@ -354,6 +360,8 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   // Redis: same names, merged with the MQTT ones above (each pattern's session gets its own field).
   { name: 'username', fills: ['redis.username'], value: 'name', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: ACL user name (Redis 6+).', apply: (t, v) => ((t.options.redis ??= {}).username = v) },
   { name: 'password-env', fills: ['redis.password'], value: 'NAME', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: the AUTH password from this environment variable.', apply: (t, v, env) => ((t.options.redis ??= {}).password = envSecret('password-env', v, env)) },
+  // SMTP: same names, merged with the ones above.
+  { name: 'password-env', fills: ['smtp.password'], value: 'NAME', patterns: ['smtp'], group: 'SMTP conversation', help: 'smtp: the AUTH password from this environment variable (default WIRESCOPE_SMTP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
 ];
 
 interface SchemaNode {
@@ -583,6 +591,13 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     m.subscribe = m.subscribe?.map((s) => ({ ...s, qos: s.qos ?? t.mqttQos }));
   }
   if (base) t.options = overrideOptions(base, t.options);
+  // Conversations (smtp): a user name (flag, profile or URL) without a password takes it from WIRESCOPE_<PATTERN>_PASSWORD.
+  if (pattern === 'smtp') {
+    const o = (t.options as unknown as Record<string, { username?: string; password?: string } | undefined>)[pattern];
+    const fromEnv = env.env[`WIRESCOPE_${pattern.toUpperCase()}_PASSWORD`];
+    const urlUser = URL.canParse(t.options.url) && new URL(t.options.url).username !== '';
+    if ((o?.username !== undefined || urlUser) && o?.password === undefined && fromEnv) conversation(t).password = fromEnv;
+  }
   if (t.options.mqtt?.request && !t.options.mqtt.request.topic) throw new UsageError('--request-payload, --response-topic, --requests, --request-interval and --request-timeout need --request-topic');
   if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
   if ((t.options.send?.length ?? 0) > 0 && !capabilitiesOf(pattern).send) throw new UsageError(`--send applies to the patterns that can send (${PATTERNS.filter((p) => capabilitiesOf(p).send).join(', ')}), not ${pattern}`);

@@ -199,6 +199,8 @@ export class PrettyPrinter implements EventPrinter {
     if (meta.changed === false) tags.push(c.dim('unchanged'));
     // An acknowledgement (Socket.IO): it answers an emit, after this round trip.
     if (meta.ack === true) tags.push(c.green(`ack${typeof meta.rttMs === 'number' ? ` ${formatMs(meta.rttMs)} ms` : ''}`));
+    // A conversation's reply (SMTP, IMAP): its code in words and the exchange's round trip.
+    if (typeof meta.words === 'string') tags.push(c.bold(escapePreview(meta.words, 60)) + (meta.ack !== true && typeof meta.rttMs === 'number' ? c.dim(` ${formatMs(meta.rttMs)} ms`) : ''));
     let preview: string;
     if (e.encoding === 'base64') {
       const bytes = Buffer.from(e.data, 'base64');

@@ -17,6 +17,7 @@ import {
 } from 'jsonc-parser/lib/esm/main.js';
 // The ESM build on purpose: the package's UMD main hides its requires from bundlers.
 import type { ConnectOptions, TlsOptions } from '../shared/connectOptions';
+import { descriptorOf } from '../patterns';
 import {
   PATTERN_OPTION_KEY,
   envRefsIn,
@@ -247,8 +248,13 @@ export async function resolveProfile(profile: Profile, resolver: ProfileResolver
     if (!skip) {
       if (auth.type === 'basic') {
         const user = await sub(auth.username ?? '', 'auth.username');
-        if (profile.pattern === 'mqtt') {
-          options.mqtt = { ...(options.mqtt ?? {}), username: user, password: value };
+        // Patterns whose options take a user name and a password (MQTT, SMTP, IMAP) get them there; the
+        // others as an HTTP Basic header.
+        const key = PATTERN_OPTION_KEY[profile.pattern as keyof typeof PATTERN_OPTION_KEY] as string | undefined;
+        const props = (descriptorOf(profile.pattern) as { options?: { properties?: Record<string, unknown> } } | undefined)?.options?.properties;
+        if (key && props && 'username' in props && 'password' in props) {
+          const o = options as unknown as Record<string, Record<string, unknown> | undefined>;
+          o[key] = { ...(o[key] ?? {}), username: user, password: value };
         } else {
           headers['Authorization'] = 'Basic ' + Buffer.from(`${user}:${value}`, 'utf8').toString('base64');
           // The encoded form is what travels in headers and logs, so redact it too.

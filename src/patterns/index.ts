@@ -11,6 +11,7 @@ import { longPollPattern } from './long-poll/descriptor';
 import { mqttPattern } from './mqtt/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
+import { smtpPattern } from './smtp/descriptor';
 import { socketioPattern } from './socketio/descriptor';
 import { redisPattern } from './redis/descriptor';
 import { ssePattern } from './sse/descriptor';
@@ -34,6 +35,7 @@ export const PATTERN_DESCRIPTORS = [
   udpPattern,
   socketioPattern,
   redisPattern,
+  smtpPattern,
 ] as const;
 
 /**

@@ -24,6 +24,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   udp: 'both',
   socketio: 'both',
   redis: 'both',
+  smtp: 'both',
 };
 
 export interface LatencyStats {

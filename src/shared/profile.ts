@@ -247,6 +247,12 @@ export function validateProfile(p: unknown, at: Array<string | number> = []): Pr
   if (isObj(p.mqtt) && typeof p.mqtt.password === 'string' && p.mqtt.password && !/\$\{(secret|env):/.test(p.mqtt.password)) {
     warn(['mqtt', 'password'], 'A literal MQTT password in a shared file: use ${secret:NAME} instead');
   }
+  for (const [key, what] of [['smtp', 'SMTP'], ['imap', 'IMAP']] as const) {
+    const o = (p as Record<string, unknown>)[key];
+    if (isObj(o) && typeof o.password === 'string' && o.password && !/\$\{(secret|env):/.test(o.password)) {
+      warn([key, 'password'], `A literal ${what} password in a shared file: use \${secret:NAME} instead`);
+    }
+  }
   if (isObj(p.webhook) && isObj(p.webhook.hmac) && typeof p.webhook.hmac.secret === 'string' && !/\$\{(secret|env):/.test(p.webhook.hmac.secret)) {
     warn(['webhook', 'hmac', 'secret'], 'A literal HMAC secret in a shared file: use ${secret:NAME} instead');
   }

@@ -14,6 +14,7 @@ import type { StateEvent, WireEvent } from '../../../src/shared/events';
 import { listen } from '../../helpers/servers';
 import { startMosquitto } from '../../helpers/mosquitto';
 import { startRedis } from '../../helpers/redis';
+import { startSmtp } from '../../helpers/smtpServer';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
 const QUICK_RECONNECT = { initialDelayMs: 30, maxDelayMs: 200, jitter: 0, maxAttempts: 20 } as const;
@@ -542,6 +543,27 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `tcp://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'tcp://127.0.0.1'] },
+  },
+  {
+    pattern: 'smtp',
+    start: async () => {
+      // A real SMTP server (smtp-server); the conversation stays open after EHLO (keepOpen), as for typed commands.
+      const srv = await startSmtp({ noTls: true });
+      return {
+        options: { pattern: 'smtp', url: `smtp://127.0.0.1:${srv.port}`, smtp: { keepOpen: true } },
+        provoke: noop,
+        drop: async () => srv.reset(),
+        hits: srv.hits,
+        goAway: async () => srv.goAway(),
+        close: srv.close,
+      };
+    },
+    // The greeting and the EHLO reply.
+    established: (es) => es.filter((e) => e.kind === 'frame' && e.dir === 'in').length >= 2,
+    recovery: { kind: 'fails', reason: 'a conversation is a script of commands and replies: a cut connection fails it with one line, and a new conversation is a new session' },
+    lifecycle: { kind: 'none', reason: 'a conversation is not resumed on a new connection (its transaction state is gone); nothing retries' },
+    noServer: { kind: 'closed-port', url: (port) => `smtp://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'smtp://'] },
   },
   {
     pattern: 'socketio',

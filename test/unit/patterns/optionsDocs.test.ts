@@ -118,6 +118,17 @@ describe('hand-written connect flags agree with the schemas', () => {
     block: ['redis://h', 'redis', '1000'],
     db: ['redis://h', 'redis', '2'],
     'auth-env': ['http://h:3000/', 'socketio', 'SIO_AUTH'],
+    starttls: ['smtp://h', 'smtp', 'require'],
+    ehlo: ['smtp://h', 'smtp', 'client.test'],
+    'auth-user': ['smtp://h', 'smtp', 'alice'],
+    'auth-mechanism': ['smtp://h', 'smtp', 'login'],
+    'mail-from': ['smtp://h', 'smtp', 'a@x.test'],
+    rcpt: ['smtp://h', 'smtp', 'b@x.test'],
+    subject: ['smtp://h', 'smtp', 'hi'],
+    body: ['smtp://h', 'smtp', 'hello'],
+    'keep-open': ['smtp://h', 'smtp'],
+    'reply-timeout': ['smtp://h', 'smtp', '5000'],
+    'max-reply-bytes': ['smtp://h', 'smtp', '1048576'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
