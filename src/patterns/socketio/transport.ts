@@ -203,7 +203,8 @@ class SocketIoTransport implements Transport {
       const now = sink.now();
       const engine = manager.engine as unknown as EngineLike | undefined;
       const transportName = engine?.transport?.name;
-      sink.timing({ dns: null, connect: engineOpenAt !== undefined ? engineOpenAt - t0 : null, tls: null, ttfb: null, download: null, total: now - t0 }, { handshake: true });
+      // No socket-level phases through the library: the first answer (the Engine.IO open) is the time to first byte, the namespace joined the total.
+      sink.timing({ dns: null, connect: null, tls: null, ttfb: engineOpenAt !== undefined ? engineOpenAt - t0 : null, download: null, total: now - t0 }, { handshake: true });
       const recovered = socket.recovered === true;
       sink.frame('in', `CONNECT ${this.namespace}: joined as ${socket.id ?? '?'}${recovered ? ', connection state recovered (missed events follow)' : ''}`, {
         control: true,

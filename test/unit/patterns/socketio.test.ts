@@ -132,6 +132,10 @@ describe('socketio against a real socket.io server', () => {
     assert.equal(open.meta?.pingTimeout, 20000);
     assert.match(controls(events, 'CONNECT').find((f) => f.dir === 'in')!.data, /^CONNECT \/: joined as \S+/);
     assert.deepEqual(states(events), ['connecting', 'open', 'closing', 'closed']);
+    const timing = ofKind(events, 'timing')[0];
+    assert.equal(timing.meta?.handshake, true);
+    assert.equal(timing.phases.connect, null, 'no socket-level phases through the library');
+    assert.ok(typeof timing.phases.ttfb === 'number' && timing.phases.ttfb > 0 && timing.phases.ttfb <= timing.phases.total, JSON.stringify(timing.phases));
   });
 
   it('auto: the polling -> websocket upgrade is visible as it happens; websocket and polling only do not upgrade', async () => {
