@@ -362,6 +362,9 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'password-env', fills: ['redis.password'], value: 'NAME', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: the AUTH password from this environment variable.', apply: (t, v, env) => ((t.options.redis ??= {}).password = envSecret('password-env', v, env)) },
   // SMTP: same names, merged with the ones above.
   { name: 'password-env', fills: ['smtp.password'], value: 'NAME', patterns: ['smtp'], group: 'SMTP conversation', help: 'smtp: the AUTH password from this environment variable (default WIRESCOPE_SMTP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
+  { name: 'username', fills: ['nats.username'], value: 'name', patterns: ['nats'], group: 'NATS subjects', help: 'nats: user name.', apply: (t, v) => ((t.options.nats ??= {}).username = v) },
+  { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
+  { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
 ];
 
 interface SchemaNode {

@@ -9,6 +9,7 @@ import type { PatternCapabilities } from './descriptor';
 import { httpPattern } from './http/descriptor';
 import { longPollPattern } from './long-poll/descriptor';
 import { mqttPattern } from './mqtt/descriptor';
+import { natsPattern } from './nats/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
 import { smtpPattern } from './smtp/descriptor';
@@ -36,6 +37,7 @@ export const PATTERN_DESCRIPTORS = [
   socketioPattern,
   redisPattern,
   smtpPattern,
+  natsPattern,
 ] as const;
 
 /**

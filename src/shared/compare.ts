@@ -25,6 +25,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   socketio: 'both',
   redis: 'both',
   smtp: 'both',
+  nats: 'both',
 };
 
 export interface LatencyStats {

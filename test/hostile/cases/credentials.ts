@@ -21,6 +21,7 @@ const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => str
   ['mqtt', (p, pw) => `mqtt://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
   ['socketio', (p, pw) => `http://user:${pw}@127.0.0.1:${p}/chat`, ['--pattern', 'socketio']],
   ['redis', (p, pw) => `redis://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
+  ['nats', (p, pw) => `nats://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
 ];
 
 export const credentialCases: HostileCase[] = [];

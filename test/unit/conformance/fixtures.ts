@@ -15,6 +15,7 @@ import { listen } from '../../helpers/servers';
 import { startMosquitto } from '../../helpers/mosquitto';
 import { startRedis } from '../../helpers/redis';
 import { startSmtp } from '../../helpers/smtpServer';
+import { startNats } from '../../helpers/nats';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
 const QUICK_RECONNECT = { initialDelayMs: 30, maxDelayMs: 200, jitter: 0, maxAttempts: 20 } as const;
@@ -608,5 +609,28 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `redis://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'redis://', 'redis://127.0.0.1/notadb'] },
+  },
+  {
+    pattern: 'nats',
+    // A real nats-server per row (it starts in milliseconds): rows halt and restart it, so they cannot share one.
+    async start() {
+      const nats = await startNats();
+      return {
+        // Subscribed to its own start-up publish: the message comes back through the server.
+        options: { pattern: 'nats', url: nats.url, reconnect: QUICK_RECONNECT, nats: { subscribe: ['conformance.>'], publish: [{ subject: 'conformance.hello', payload: 'hello' }] } },
+        provoke: noop,
+        drop: () => nats.restart(),
+        hits: () => 0,
+        goAway: () => nats.halt(),
+        close: () => nats.stop(),
+      };
+    },
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.channel === 'conformance.hello' && e.meta?.control !== true),
+    // The hello is published once; on a new connection the server's PONG confirms the subscription again.
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.packet === 'SUB'),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `nats://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'nats://'] },
   },
 ];

@@ -129,6 +129,11 @@ describe('hand-written connect flags agree with the schemas', () => {
     'keep-open': ['smtp://h', 'smtp'],
     'reply-timeout': ['smtp://h', 'smtp', '5000'],
     'max-reply-bytes': ['smtp://h', 'smtp', '1048576'],
+    'queue-group': ['nats://h', 'nats', 'workers'],
+    'publish-subject': ['nats://h', 'nats', 'orders.new'],
+    'request-subject': ['nats://h', 'nats', 'svc.echo'],
+    'client-name': ['nats://h', 'nats', 'debug'],
+    'token-env': ['nats://h', 'nats', 'MQTT_PASS'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
