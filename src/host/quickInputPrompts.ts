@@ -231,6 +231,8 @@ export async function sendMessageFlow(m: ManagedSession, lastTopic: string | und
       m.profile.redis?.publishChannel ??
       m.profile.redis?.publish?.[0]?.channel ??
       m.profile.redis?.subscribe?.[0] ??
+      m.profile.nats?.publishSubject ??
+      m.profile.nats?.publish?.[0]?.subject ??
       'wirescope/test';
     const topic = await vscode.window.showInputBox({
       title: `Wirescope: ${descriptorOf(m.pattern)?.label ?? m.pattern} ${label.toLowerCase()}`,

@@ -4,7 +4,9 @@
  * a user/password or a token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { freePort } from '../../src/core/freePort';
 
@@ -31,16 +33,22 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startNats(opts: { user?: string; pass?: string; token?: string } = {}): Promise<NatsServer> {
+export async function startNats(opts: { user?: string; pass?: string; token?: string; tls?: { cert: string; key: string } } = {}): Promise<NatsServer> {
   if (!existsSync(NATS_SERVER_BIN)) throw new Error(`nats-server is not installed at ${NATS_SERVER_BIN} (apt-get install nats-server)`);
   const port = await freePort();
   let proc: ChildProcess | undefined;
   let output = '';
   let stopped = false;
+  const dir = opts.tls ? mkdtempSync(join(tmpdir(), 'wirescope-nats-')) : undefined;
+  if (opts.tls && dir) {
+    writeFileSync(join(dir, 'server.crt'), opts.tls.cert);
+    writeFileSync(join(dir, 'server.key'), opts.tls.key, { mode: 0o600 });
+  }
   const launch = async (): Promise<void> => {
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     if (opts.user) args.push('--user', opts.user, '--pass', opts.pass ?? '');
     if (opts.token) args.push('--auth', opts.token);
+    if (dir) args.push('--tls', '--tlscert', join(dir, 'server.crt'), '--tlskey', join(dir, 'server.key'));
     const child = spawn(NATS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     proc = child;
     const reap = () => {
@@ -105,6 +113,7 @@ export async function startNats(opts: { user?: string; pass?: string; token?: st
     stop: async () => {
       stopped = true;
       await stopProcess();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -12,6 +12,7 @@ import type { AnomalyEvent, FrameEvent, StateEvent, WireEvent } from '../../../s
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 import { startNats, type NatsServer } from '../../helpers/nats';
 import { runCli, startCli } from '../cli/runCli';
+import { makeTestCerts } from '../../helpers/tlsCerts';
 
 const sc = StringCodec();
 const dataIn = (events: WireEvent[]) => (ofKind(events, 'frame') as FrameEvent[]).filter((f) => f.dir === 'in' && !f.meta?.control);
@@ -251,5 +252,30 @@ describe('nats pattern: credentials', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /Connection refused/);
+  });
+});
+
+describe('nats pattern over TLS', () => {
+  let server: NatsServer;
+  before(async () => {
+    server = await startNats({ tls: makeTestCerts().selfSigned });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('tls:// with --pattern nats upgrades after INFO (timing has a tls phase, open meta.tls); nats:// to it is one line naming tls://', async () => {
+    const ca = makeTestCerts().selfSigned.cert;
+    const events = await runSession({ pattern: 'nats', url: `tls://127.0.0.1:${server.port}`, tls: { ca }, count: 1, nats: { subscribe: ['t'], publish: [{ subject: 't', payload: 'over tls' }] } });
+    checkInvariants(events);
+    assert.deepEqual(dataIn(events).map((f) => f.data), ['over tls']);
+    const open = ofKind(events, 'state').find((x) => x.state === 'open') as StateEvent;
+    assert.equal((open.meta?.tls as { authorized?: boolean } | undefined)?.authorized, true);
+    assert.ok((ofKind(events, 'timing')[0].phases.tls ?? -1) >= 0, 'a tls phase');
+
+    const plain = await runSession({ pattern: 'nats', url: `nats://127.0.0.1:${server.port}`, nats: { subscribe: ['t'] } });
+    const errs = ofKind(plain, 'error');
+    assert.equal(errs.length, 1);
+    assert.match(errs[0].message, /^the server requires TLS: use tls:\/\/127\.0\.0\.1:\d+ with --pattern nats/);
   });
 });

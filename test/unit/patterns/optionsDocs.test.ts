@@ -145,8 +145,8 @@ describe('hand-written connect flags agree with the schemas', () => {
   for (const f of withFills) {
     it(`--${f.name}: the options it produces are a valid profile by the descriptors' schemas`, () => {
       const [url, pattern, value] = SAMPLES[f.name];
-      // Flags that only qualify another (qos, retain, the request details) need what they qualify.
-      const extra = ['qos', 'retain'].includes(f.name) ? ['--publish', 'cmd=x'] : /^request-|^response-topic$|^requests$/.test(f.name) && f.name !== 'request-topic' ? ['--request-topic', 'rpc'] : f.name === 'hmac-header' || f.name === 'hmac-alg' ? ['--hmac-secret-env', 'HOOK_SECRET'] : [];
+      // Flags that only qualify another (qos, retain, MQTT's request details) need what they qualify.
+      const extra = ['qos', 'retain'].includes(f.name) ? ['--publish', 'cmd=x'] : pattern === 'mqtt' && /^request-|^response-topic$|^requests$/.test(f.name) && f.name !== 'request-topic' ? ['--request-topic', 'rpc'] : f.name === 'hmac-header' || f.name === 'hmac-alg' ? ['--hmac-secret-env', 'HOOK_SECRET'] : [];
       const cmd = parseConnectArgs([url, '--pattern', pattern, `--${f.name}`, ...(value === undefined ? [] : [value]), ...extra], env);
       const profile = { name: 'sample', ...cmd.options } as unknown as Profile;
       const errors = validateProfile(profile).filter((p) => p.severity === 'error');
