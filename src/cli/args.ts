@@ -361,7 +361,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'username', fills: ['redis.username'], value: 'name', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: ACL user name (Redis 6+).', apply: (t, v) => ((t.options.redis ??= {}).username = v) },
   { name: 'password-env', fills: ['redis.password'], value: 'NAME', patterns: ['redis'], group: 'Redis pub/sub and streams', help: 'redis: the AUTH password from this environment variable.', apply: (t, v, env) => ((t.options.redis ??= {}).password = envSecret('password-env', v, env)) },
   // SMTP: same names, merged with the ones above.
-  { name: 'password-env', fills: ['smtp.password'], value: 'NAME', patterns: ['smtp'], group: 'SMTP conversation', help: 'smtp: the AUTH password from this environment variable (default WIRESCOPE_SMTP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
+  { name: 'password-env', fills: ['smtp.password', 'imap.password'], value: 'NAME', patterns: ['smtp', 'imap'], group: 'SMTP and IMAP conversations', help: 'smtp, imap: the AUTH or LOGIN password from this environment variable (default WIRESCOPE_SMTP_PASSWORD or WIRESCOPE_IMAP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
   { name: 'username', fills: ['nats.username'], value: 'name', patterns: ['nats'], group: 'NATS subjects', help: 'nats: user name.', apply: (t, v) => ((t.options.nats ??= {}).username = v) },
   { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
   { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
@@ -594,8 +594,8 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
     m.subscribe = m.subscribe?.map((s) => ({ ...s, qos: s.qos ?? t.mqttQos }));
   }
   if (base) t.options = overrideOptions(base, t.options);
-  // Conversations (smtp): a user name (flag, profile or URL) without a password takes it from WIRESCOPE_<PATTERN>_PASSWORD.
-  if (pattern === 'smtp') {
+  // Conversations (smtp, imap): a user name (flag, profile or URL) without a password takes it from WIRESCOPE_<PATTERN>_PASSWORD.
+  if (pattern === 'smtp' || pattern === 'imap') {
     const o = (t.options as unknown as Record<string, { username?: string; password?: string } | undefined>)[pattern];
     const fromEnv = env.env[`WIRESCOPE_${pattern.toUpperCase()}_PASSWORD`];
     const urlUser = URL.canParse(t.options.url) && new URL(t.options.url).username !== '';

@@ -399,6 +399,10 @@ export interface ConversationProtocol {
    * Resolves `keep-open` to leave the connection open for typed commands (no goodbye).
    */
   run(c: Conversation): Promise<void | 'keep-open'>;
+  /** The unit announces that the server closes the connection (SMTP 421 or 221, IMAP BYE). */
+  isGoodbye(unit: ReplyUnit): boolean;
+  /** What that goodbye is, for the line said when a server closes without one. */
+  goodbyeWords: string;
   /** A composer/`send()` line as a command (IMAP adds a tag). */
   userCommand(c: Conversation, text: string): Command;
 }
@@ -442,9 +446,10 @@ export class Conversation implements Transport {
   private pending: Pending | undefined;
   private queued: ReplyUnit[] = [];
   private failure: { message: string; code: string } | undefined;
-  private scriptDone = false;
   /** The goodbye (QUIT, LOGOUT) went out: a close from now on is the expected end. */
   private saidGoodbye = false;
+  /** The server announced that it closes (SMTP 421/221, IMAP BYE). */
+  private peerSaidGoodbye = false;
   private tagN = 0;
   /** A STARTTLS handshake is under way: its errors belong to startTls(). */
   private handshaking = false;
@@ -561,14 +566,15 @@ export class Conversation implements Transport {
       }
       if (this.lc.closing) return this.lc.finishClose();
       if (this.failure) return this.lc.end('failed', this.failure.message);
-      if (this.scriptDone || (this.saidGoodbye && !p)) return this.lc.end('closed', 'closed by server');
+      // After our goodbye (QUIT, LOGOUT) or the server's (421, BYE), a close is the expected end.
+      if (!p && (this.saidGoodbye || this.peerSaidGoodbye)) return this.lc.end('closed', 'closed by server');
       if (!this.lc.everOpened) {
         this.lc.dropped('connection closed before it opened');
         return;
       }
       // The script notices the close through its pending command; a close between commands ends here.
       if (!p) {
-        this.failure = { message: 'the server closed the connection in the middle of the conversation', code: 'ERR_CLOSED' };
+        this.failure = { message: `the server closed the connection without a goodbye (${this.protocol.goodbyeWords})`, code: 'ERR_CLOSED' };
         this.sink.error(this.failure.message, this.failure.code);
         this.lc.end('failed', this.failure.message);
       }
@@ -608,6 +614,7 @@ export class Conversation implements Transport {
 
   private onUnit(u: ReplyUnit): void {
     for (const h of this.hidden) if (u.text.includes(h)) u.text = u.text.split(h).join('***');
+    if (this.protocol.isGoodbye(u)) this.peerSaidGoodbye = true;
     const p = this.pending;
     if (!p) {
       // Nothing asked: an unsolicited line (IMAP untagged data, a 421 before closing); shown as it is.
@@ -714,8 +721,7 @@ export class Conversation implements Transport {
   private async runScript(): Promise<void> {
     try {
       const after = await this.protocol.run(this);
-      this.scriptDone = true;
-      // Typed commands follow (the composer); the server's close is then the end, the user's close ours.
+      // Typed commands follow (the composer) until the user closes, or the server does (with its goodbye: closed; without: failed).
       if (after === 'keep-open') return;
       // The script ended with its goodbye (QUIT, LOGOUT): the server closes; if it does not, we do.
       const s = this.socket;
@@ -730,7 +736,7 @@ export class Conversation implements Transport {
       if (this.lc.closing || this.lc.stopped) return;
       const stop = err instanceof ConversationStop ? err : new ConversationStop(describeError(err).message, 'ERR_CONVERSATION');
       if (stop.ok) {
-        this.scriptDone = true;
+        this.saidGoodbye = true;
         this.socket?.destroy();
         return;
       }

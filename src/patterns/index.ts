@@ -12,6 +12,7 @@ import { mqttPattern } from './mqtt/descriptor';
 import { natsPattern } from './nats/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
+import { imapPattern } from './imap/descriptor';
 import { smtpPattern } from './smtp/descriptor';
 import { socketioPattern } from './socketio/descriptor';
 import { redisPattern } from './redis/descriptor';
@@ -38,6 +39,7 @@ export const PATTERN_DESCRIPTORS = [
   redisPattern,
   smtpPattern,
   natsPattern,
+  imapPattern,
 ] as const;
 
 /**

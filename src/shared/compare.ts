@@ -26,6 +26,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   redis: 'both',
   smtp: 'both',
   nats: 'both',
+  imap: 'both',
 };
 
 export interface LatencyStats {

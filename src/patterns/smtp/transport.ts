@@ -57,6 +57,8 @@ function smtpProtocol(options: ConnectOptions, o: SmtpOptions): ConversationProt
     defaultPort: (scheme) => (scheme === 'smtps' ? 465 : 25),
     reader: (limits) => new SmtpReplyReader(limits),
     completes: () => true,
+    isGoodbye: (u) => u.code === 421 || u.code === 221,
+    goodbyeWords: 'no 221 or 421 reply',
     ok: (u) => !u.malformed && ok(u.code),
     describe: (r) => ({ code: r.final.code, words: r.final.malformed ? `not an SMTP reply (${r.final.malformed})` : smtpCodeWords(r.final.code, r.final.text) }),
     userCommand: (_c, text) => cmd(text),

@@ -135,6 +135,64 @@ export const conversationCases: HostileCase[] = [
     },
   },
   {
+    pattern: 'imap',
+    category: 'bounds',
+    name: 'a 100 MiB literal claim ({104857600}) ends the session with one line before any of it is read; memory stays bounded',
+    async run(h) {
+      const srv = await lineServer((sock, onLine) => {
+        sock.write('* OK [CAPABILITY IMAP4rev1] liar.test ready\r\n');
+        onLine((l) => {
+          // The answer to CAPABILITY announces 100 MiB and then trickles a few bytes.
+          if (/^A1 /.test(l)) sock.write('* CAPABILITY {104857600}\r\nIMAP4rev1');
+        });
+      });
+      h.cleanup(() => srv.close());
+      const before = process.memoryUsage().rss;
+      const r = await h.cli(['connect', `imap://127.0.0.1:${srv.port}`, '--format', 'ndjson']);
+      h.bounded('RSS growth (MB) for a 100 MiB literal claim', (process.memoryUsage().rss - before) / 1048576, 50);
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      expect(r.stderr.trim().split('\n').length === 1 && /the reply to CAPABILITY: the server announces a 104857600-byte literal \(100 MiB\), over the 64 MiB reply limit/.test(r.stderr), `one line: ${r.stderr}`);
+      expect(r.ms < 5000, `at once, not at a timeout: ${Math.round(r.ms)} ms`);
+    },
+  },
+  {
+    pattern: 'imap',
+    category: 'framing',
+    name: 'garbage instead of an IMAP greeting (an SMTP server) ends with one line, nothing sent',
+    async run(h) {
+      const srv = await lineServer((sock) => sock.write('220 mx.test ESMTP\r\n'));
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', `imap://127.0.0.1:${srv.port}`, '--format', 'ndjson']);
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      expect(/the server's greeting is not an IMAP greeting: "220 mx\.test ESMTP"/.test(r.stderr) && r.stderr.trim().split('\n').length === 1, `one line: ${r.stderr}`);
+      expect(framesIn(r.events).filter((f) => f.dir === 'out').length === 0, 'nothing sent');
+    },
+  },
+  {
+    pattern: 'imap',
+    category: 'fault',
+    name: 'STARTTLS answered OK and then plain text: the TLS handshake fails with one line, and LOGIN is never sent',
+    async run(h) {
+      const password = h.secret('imap-never-in-clear-9');
+      const srv = await lineServer((sock, onLine) => {
+        sock.write('* OK [CAPABILITY IMAP4rev1 STARTTLS] fake.test ready\r\n');
+        onLine((l) => {
+          const [tag, verb] = l.split(' ');
+          if (verb === 'CAPABILITY') sock.write(`* CAPABILITY IMAP4rev1 STARTTLS\r\n${tag} OK done\r\n`);
+          else if (verb === 'STARTTLS') {
+            sock.write(`${tag} OK Begin TLS negotiation now.\r\n`);
+            sock.once('data', () => sock.write('* BAD this is not TLS\r\n'));
+          } else if (verb === 'LOGIN') sock.write(`${tag} NO saw your password\r\n`);
+        });
+      });
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', `imap://127.0.0.1:${srv.port}`, '--auth-user', 'bob', '--format', 'ndjson'], { env: { WIRESCOPE_IMAP_PASSWORD: password } });
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      expect(/STARTTLS: the TLS handshake failed/.test(r.stderr) && r.stderr.trim().split('\n').length === 1, `one line: ${r.stderr}`);
+      expect(!framesIn(r.events).some((f) => f.dir === 'out' && /LOGIN/.test(String(f.data))), 'no LOGIN after the failed upgrade');
+    },
+  },
+  {
     pattern: 'smtp',
     category: 'credentials',
     name: 'a server that echoes the AUTH PLAIN blob and the password back: every form is masked in the output',

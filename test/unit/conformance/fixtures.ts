@@ -16,6 +16,8 @@ import { startMosquitto } from '../../helpers/mosquitto';
 import { startRedis } from '../../helpers/redis';
 import { startSmtp } from '../../helpers/smtpServer';
 import { startNats } from '../../helpers/nats';
+import { startDovecot } from '../../helpers/dovecot';
+import { FaultProxy } from '../../../src/core/faultProxy';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
 const QUICK_RECONNECT = { initialDelayMs: 30, maxDelayMs: 200, jitter: 0, maxAttempts: 20 } as const;
@@ -544,6 +546,34 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `tcp://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'tcp://127.0.0.1'] },
+  },
+  {
+    pattern: 'imap',
+    start: async () => {
+      // A real IMAP server (Debian's dovecot) behind a fault proxy that can cut its connections; the
+      // conversation stays open after CAPABILITY (keepOpen), as for typed commands.
+      const dv = await startDovecot(['Subject: one\r\n\r\nhi\r\n']);
+      const proxy = await FaultProxy.start(dv.port);
+      return {
+        options: { pattern: 'imap', url: proxy.url('imap'), imap: { starttls: 'off', keepOpen: true } },
+        provoke: noop,
+        drop: async () => void proxy.cut(),
+        hits: () => proxy.accepted,
+        goAway: async () => {
+          await proxy.close();
+        },
+        close: async () => {
+          await proxy.close();
+          await dv.stop();
+        },
+      };
+    },
+    // The greeting and the CAPABILITY reply.
+    established: (es) => es.filter((e) => e.kind === 'frame' && e.dir === 'in').length >= 2,
+    recovery: { kind: 'fails', reason: 'a conversation is a script of tagged commands and replies: a connection cut without a BYE fails it with one line, and a new conversation is a new session' },
+    lifecycle: { kind: 'none', reason: 'a conversation is not resumed on a new connection (its login and selected mailbox are gone); nothing retries' },
+    noServer: { kind: 'closed-port', url: (port) => `imap://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'imap://'] },
   },
   {
     pattern: 'smtp',

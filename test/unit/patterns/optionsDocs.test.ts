@@ -134,6 +134,8 @@ describe('hand-written connect flags agree with the schemas', () => {
     'request-subject': ['nats://h', 'nats', 'svc.echo'],
     'client-name': ['nats://h', 'nats', 'debug'],
     'token-env': ['nats://h', 'nats', 'MQTT_PASS'],
+    select: ['imap://h', 'imap', 'INBOX'],
+    fetch: ['imap://h', 'imap', '1:3 (FLAGS)'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
