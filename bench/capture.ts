@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/core/freePort';
+import { SMTPServer } from 'smtp-server';
 import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { isPatternAvailable } from '../src/core/registry';
@@ -113,6 +114,43 @@ async function bareMqtt(brokerUrl: string, topic: string, n: number): Promise<nu
     client.on('error', (err) => {
       clearTimeout(guard);
       client.end(true);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * A bare SMTP conversation over `net`: read the greeting, EHLO, then NOOPs, each written once the previous
+ * reply's last line came (a `NNN ` line ends a reply); `n` replies in all, as the session counts them.
+ */
+function bareSmtpConversation(port: number, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = net.connect(port, '127.0.0.1');
+    let got = 0;
+    let carry = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`bare smtp: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      const lines = (carry + text).split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line[3] === '-') continue;
+        if (++got === n) {
+          clearTimeout(guard);
+          const rate = n / ((performance.now() - t0) / 1000);
+          socket.end('QUIT\r\n');
+          socket.once('close', () => resolve(rate));
+          return;
+        }
+        socket.write(got === 1 ? 'EHLO bench\r\n' : 'NOOP\r\n');
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(guard);
       reject(err);
     });
   });
@@ -264,6 +302,30 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       reps,
       true,
     );
+  }
+
+  const nSmtp = ctx.quick ? 500 : 2000;
+  if (want('smtp') && isPatternAvailable('smtp')) {
+    // A conversation: each NOOP waits for its 250 before the next goes out (no pipelining), so the figure
+    // is round trips per second through smtp-server, ours (a reply reader, pairing, one in frame per reply)
+    // against a bare net client doing the same.
+    const server = new SMTPServer({ name: 'bench.test', authOptional: true, disabledCommands: ['STARTTLS'], logger: false, maxAllowedUnauthenticatedCommands: 1_000_000 });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.server.address() as net.AddressInfo).port;
+    try {
+      await pair(
+        ctx,
+        'capture.smtp',
+        `SMTP conversation, ${nSmtp} commands each waiting for its reply, smtp-server`,
+        (n) => captureWithSession({ pattern: 'smtp', url: `smtp://127.0.0.1:${port}`, smtp: { starttls: 'off' }, send: Array.from({ length: n }, () => 'NOOP') }, n),
+        (n) => bareSmtpConversation(port, n),
+        nSmtp,
+        reps,
+        true,
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   }
 
   const nSocketIo = ctx.quick ? 30_000 : 100_000;

@@ -293,6 +293,8 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
       else if (e.channel !== undefined && tag && !summary) preview = `${tag} · ${preview}`;
       // An acknowledgement (Socket.IO): it answers an emit of the same channel, after this round trip.
       if (meta?.ack === true) preview = `ack${typeof meta.rttMs === 'number' ? ` ${Math.round(meta.rttMs * 10) / 10} ms` : ''} · ${preview}`;
+      // A conversation's reply (SMTP, IMAP): its code in words and the exchange's round trip come first.
+      if (typeof meta?.words === 'string' && !summary) preview = `${reveal(meta.words)}${typeof meta.rttMs === 'number' ? ` (${meta.rttMs} ms)` : ''} · ${preview}`;
       let cls = meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`;
       if (reply) cls += ' reply';
       if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';
