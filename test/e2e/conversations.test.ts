@@ -89,10 +89,9 @@ describe('SMTP conversation in VS Code (issue 15)', { timeout: 600_000 }, () => 
       // Each command row is followed by its reply row (the EHLO after STARTTLS, AUTH).
       assert.equal(tail[1], tail[0] + 1, 'the EHLO reply is one row, right after EHLO');
       assert.equal(tail[3], tail[2] + 1, 'the AUTH reply right after AUTH');
-      await panel.locator('#frame-log').evaluate((el) => {
-        for (let e: Element | null = el; e; e = e.parentElement) (e as HTMLElement).scrollTop = 0;
-        el.querySelector('.row')?.scrollIntoView({ block: 'start' });
-      });
+      // Home in the log moves to its first row, as a keyboard user would.
+      await panel.locator('#frame-log').focus();
+      await panel.locator('#frame-log').press('Home');
       const head = await waitUntil('the start of the conversation in view', async () => {
         const top = await rows.allTextContents();
         return inOrder(top, [/↓.*service ready · 220 mx\.wirescope\.test/, /↑.*EHLO localhost/, /↓.*ok \([\d.]+ ms\) · 250-mx/, /↑.*STARTTLS/, /↓.*service ready \([\d.]+ ms\) · 220/]) ? top : undefined;
