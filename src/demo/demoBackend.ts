@@ -148,9 +148,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
   const stopHttp = async () => {
     routes.close();
     wsRoute.close();
-    await socketio?.close();
+    // Socket.IO's close() closes the HTTP server too and waits for it, so the connections are cut in the same
+    // turn: awaited first, a held SSE, stream or long-poll client would keep close() waiting for ever.
+    const socketioClosed = socketio?.close();
     server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await Promise.all([socketioClosed, new Promise<void>((r) => server.close(() => r()))]);
   };
   try {
     socketio = await startSocketIoSide(server, feed);

@@ -343,6 +343,44 @@ describe('startDemo', () => {
   });
 });
 
+describe('stopping the demo under live clients', () => {
+  it('close() ends promptly while SSE, stream, long-poll, WebSocket and Socket.IO clients are connected (a restart test waits on it)', async () => {
+    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, longPollWaitMs: 60_000 });
+    const held: http.ClientRequest[] = [];
+    /** A GET that stays open: resolved once its response began (SSE), or once the request went out (a stream or long poll of the paused feed answers nothing yet). */
+    const hold = (url: string, until: 'response' | 'sent') =>
+      new Promise<void>((resolve) => {
+        const req = http.get(url, (res) => {
+          res.on('error', () => undefined);
+          res.resume();
+          resolve();
+        });
+        req.on('error', () => undefined);
+        if (until === 'sent') req.on('finish', () => resolve());
+        held.push(req);
+      });
+    const ws = new WebSocket(demo.urls.ws);
+    ws.on('error', () => undefined);
+    const sio = socketIoClient(demo.urls.socketio!, { transports: ['websocket'], reconnection: false });
+    try {
+      await Promise.all([
+        hold(demo.urls.sse, 'response'),
+        hold(demo.urls.stream, 'sent'),
+        hold(demo.urls.longPoll.replace('cursor=0', 'cursor=999999'), 'sent'),
+        new Promise((r) => ws.once('open', r)),
+        new Promise((r) => sio.once('welcome', r)),
+      ]);
+      await new Promise((r) => setTimeout(r, 100));
+      const closed = await Promise.race([demo.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+      assert.ok(closed, 'close() did not finish within 5 s with clients connected');
+    } finally {
+      sio.close();
+      ws.terminate();
+      for (const r of held) r.destroy();
+    }
+  });
+});
+
 describe('demo MQTT broker', () => {
   it('is started by startDemo, listed in the URLs, and publishes the feed on feed/#', async () => {
     const demo = await startDemo({ port: 0, mqttPort: 0, rate: 0 });
