@@ -4,13 +4,12 @@
  * messages given, STARTTLS with a throwaway certificate. It runs in its own process group, and stop()
  * signals that group (never a process by name) and removes the temp dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/core/freePort';
 import { makeTestCerts } from './tlsCerts';
+import { startDaemon } from './daemon';
 
 export const DOVECOT_BIN = process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot';
 export const IMAP_USER = 'alice';
@@ -24,17 +23,6 @@ export interface Dovecot {
   /** The server's log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 /** The uid/gid mail is stored as: dovecot's own user when the tests run as root (Dovecot refuses uid 0 for mail), else ours. */
@@ -99,44 +87,25 @@ service imap-login {
 }
 `;
   writeFileSync(join(dir, 'dovecot.conf'), conf);
-  let output = '';
-  // Its own process group (detached): stop() signals the group.
-  const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', join(dir, 'dovecot.conf')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  let exited = false;
-  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-  const log = () => {
-    const file = existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '';
-    return `${output}${file}`.slice(-2000);
-  };
+  const logFile = join(dir, 'dovecot.log');
+  let daemon;
+  try {
+    daemon = await startDaemon({
+      name: 'Dovecot',
+      bin: DOVECOT_BIN,
+      args: ['-F', '-c', join(dir, 'dovecot.conf')],
+      ready: { port },
+      readyTimeoutMs: 15_000,
+      extraLog: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const d = daemon;
   const stop = async () => {
-    if (!exited && child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }, 3000);
-      await gone;
-      clearTimeout(t);
-    }
+    await d.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 15_000;
-  while (!(await canConnect(port))) {
-    if (exited || Date.now() > deadline) {
-      const l = log();
-      await stop();
-      throw new Error(`Dovecot did not start on port ${port}: ${l}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, url: `imap://127.0.0.1:${port}`, ca: certs.selfSigned.cert, log, stop };
+  return { port, url: `imap://127.0.0.1:${port}`, ca: certs.selfSigned.cert, log: () => d.log().slice(-2000), stop };
 }

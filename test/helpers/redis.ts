@@ -3,12 +3,12 @@
  * dir, started in its own process group and stopped by that group's id. restart() brings it back on the
  * same port (reconnect tests); `redisCli()` runs Debian's `redis-cli` as a peer Wirescope did not write.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/core/freePort';
+import { startDaemon, type Daemon } from './daemon';
 
 export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 export const REDIS_CLI_BIN = process.env.REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
@@ -27,17 +27,6 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-async function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
 export function redisAvailable(): boolean {
   return existsSync(REDIS_SERVER_BIN) && existsSync(REDIS_CLI_BIN);
 }
@@ -46,61 +35,22 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
   if (!existsSync(REDIS_SERVER_BIN)) throw new Error(`redis-server is not installed at ${REDIS_SERVER_BIN} (apt-get install redis-server)`);
   const dir = mkdtempSync(join(tmpdir(), 'wirescope-redis-'));
   const port = await freePort();
-  let proc: ChildProcess | undefined;
-  let output = '';
+  let daemon: Daemon | undefined;
+  let earlier = '';
   let removed = false;
 
   const launch = async (): Promise<void> => {
     const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'];
     if (opts.password) args.push('--requirepass', opts.password);
-    // Its own process group: stopped by the group's id, never by name.
-    const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    proc = child;
-    const reap = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    process.once('exit', reap);
-    child.once('exit', () => process.removeListener('exit', reap));
-    const keep = (s: Buffer) => {
-      if (output.length < 64 * 1024) output += s.toString('utf8');
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const until = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output.trim()}`);
-      if (await canConnect(port)) return;
-      if (Date.now() > until) {
-        reap();
-        throw new Error(`redis-server did not listen on ${port} within 10 s: ${output.trim()}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    daemon = await startDaemon({ name: 'redis-server', bin: REDIS_SERVER_BIN, args, ready: { port } });
   };
 
   const stopProcess = async (): Promise<void> => {
-    const child = proc;
-    proc = undefined;
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 3000);
-    await exited;
-    clearTimeout(timer);
+    const d = daemon;
+    daemon = undefined;
+    if (!d) return;
+    earlier += d.log();
+    await d.stop();
   };
 
   await launch();
@@ -112,11 +62,11 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
         const auth = opts.password ? ['--no-auth-warning', '-a', opts.password] : [];
         execFile(REDIS_CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
       }),
-    log: () => output,
+    log: () => earlier + (daemon?.log() ?? ''),
     halt: stopProcess,
     start: async () => {
       if (removed) throw new Error('the server was stopped for good');
-      if (!proc) await launch();
+      if (!daemon) await launch();
     },
     restart: async () => {
       await stopProcess();
