@@ -200,6 +200,10 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       if (problem) throw new UsageError(problem);
       t.options.idField = v;
     } },
+  { name: 'id-channel', value: 'name', group: 'General', help: 'With --id-field: check identity only on frames of this channel (a Socket.IO event, an MQTT topic, a Redis or NATS channel; * is a wildcard), e.g. --id-channel tick.', apply: (t, v) => {
+      if (!v.trim()) throw new UsageError('--id-channel needs a channel name (an event, topic or subject; * is a wildcard)');
+      t.options.idChannel = v;
+    } },
   {
     name: 'fail-on', value: 'anomaly|http-error', repeat: true, group: 'General', help: 'anomaly: exit with code 3 when any sequence anomaly was seen; http-error: exit with code 4 when an HTTP response was 4xx/5xx (like curl --fail).',
     apply: (t, v) => {
@@ -603,6 +607,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   }
   if (t.options.mqtt?.request && !t.options.mqtt.request.topic) throw new UsageError('--request-payload, --response-topic, --requests, --request-interval and --request-timeout need --request-topic');
   if (t.options.mqtt?.request && t.options.mqtt.protocolVersion === 4) throw new UsageError('--request-topic needs MQTT 5 (response topic and correlation data are MQTT 5 properties); drop --mqtt-version 4');
+  if (t.options.idChannel !== undefined && !t.options.idField) throw new UsageError('--id-channel narrows the sequence check, which needs --id-field (e.g. --id-field \'$[0].seq\' --id-channel tick)');
   if ((t.options.send?.length ?? 0) > 0 && !capabilitiesOf(pattern).send) throw new UsageError(`--send applies to the patterns that can send (${PATTERNS.filter((p) => capabilitiesOf(p).send).join(', ')}), not ${pattern}`);
 
   const probe = t.probePattern && t.options.pattern === 'http' && (t.options.method ?? 'GET').toUpperCase() === 'GET' && t.options.body === undefined;

@@ -233,7 +233,7 @@ export async function resolveProfile(profile: Profile, resolver: ProfileResolver
   if (profile.send) options.send = (await subDeep(profile.send, 'send')) as string[];
   if (profile.protocols) options.protocols = [...profile.protocols];
   if (profile.reconnect) options.reconnect = { ...profile.reconnect };
-  for (const k of ['previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'idField', 'count', 'durationMs'] as const) {
+  for (const k of ['previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'idField', 'idChannel', 'count', 'durationMs'] as const) {
     if (profile[k] !== undefined) (options as unknown as Record<string, unknown>)[k] = profile[k];
   }
   for (const key of Object.values(PATTERN_OPTION_KEY)) {

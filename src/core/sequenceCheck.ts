@@ -24,6 +24,19 @@ export interface AnomalySink {
 export interface SequenceCheckOptions {
   /** How many recent keys are remembered for duplicate detection. Default 10,000. */
   window?: number;
+  /**
+   * Check only frames on this channel (a Socket.IO event name, an MQTT topic, a Redis or NATS channel);
+   * `*` matches any run of characters. Frames on other channels are neither checked nor flagged.
+   */
+  channel?: string;
+}
+
+/** A channel filter as a predicate: exact, or a glob where `*` matches any run of characters. */
+export function channelMatcher(pattern: string): (channel: string | undefined) => boolean {
+  const p = pattern.trim();
+  if (!p.includes('*')) return (c) => c === p;
+  const re = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (c) => c !== undefined && re.test(c);
 }
 
 /** What one reconnect cost, as the sequence check saw it once data flowed again. */
@@ -128,6 +141,8 @@ export class SequenceCheck {
   readonly idField: string;
   private readonly extract: Extractor;
   private readonly window: number;
+  /** Only frames on matching channels are checked (all when absent). */
+  private readonly onChannel: ((channel: string | undefined) => boolean) | undefined;
   /** Recent keys, for duplicates; `order` evicts the oldest once `window` is reached. */
   private readonly seen = new Set<string>();
   private readonly order: string[] = [];
@@ -148,6 +163,7 @@ export class SequenceCheck {
     this.idField = idField.trim();
     this.extract = makeExtractor(idField);
     this.window = Math.max(1, Math.floor(opts.window ?? DEFAULT_ID_WINDOW));
+    this.onChannel = opts.channel?.trim() ? channelMatcher(opts.channel) : undefined;
   }
 
   /** Totals so far, by anomaly type. */
@@ -173,6 +189,7 @@ export class SequenceCheck {
       return;
     }
     if (e.kind !== 'frame' || e.dir !== 'in' || e.meta?.control === true) return;
+    if (this.onChannel && !this.onChannel(e.channel)) return;
     const found = this.extract(e);
     const raw = found.key;
     if (found.problem || (typeof raw !== 'string' && typeof raw !== 'number') || raw === '') {

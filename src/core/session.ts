@@ -96,7 +96,7 @@ export class Session {
       // The sequence check comes first, so a bad id field fails the session before connecting.
       if (this.options.idField) {
         // A capture proxy carries many streams: each is checked on its own.
-        this.observe(this.options.pattern === 'proxy' ? new ProxySequenceCheck(this.options.idField) : new SequenceCheck(this.options.idField));
+        this.observe(this.options.pattern === 'proxy' ? new ProxySequenceCheck(this.options.idField) : new SequenceCheck(this.options.idField, { channel: this.options.idChannel }));
       }
       const factory = await (this.deps.loadTransport ?? loadTransport)(this.options.pattern);
       if (this.finished) return;

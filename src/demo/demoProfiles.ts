@@ -20,7 +20,7 @@ export function demoProfiles(urls: DemoUrls, opts: { webhookSecret?: string } = 
     { name: 'HTTP stream', pattern: 'stream', url: urls.stream, idField: '$.seq' },
     // Each feed event is a `tick` whose one argument is the event; `echo` answers an ack with its arguments.
     {
-      name: 'Socket.IO feed', pattern: 'socketio', url: urls.socketio, idField: '$[0].seq',
+      name: 'Socket.IO feed', pattern: 'socketio', url: urls.socketio, idField: '$[0].seq', idChannel: 'tick',
       socketio: { emit: [{ event: 'echo', args: [{ hello: 'from Wirescope' }], ack: true }] },
       templates: [{ name: 'echo with ack', data: '[{"hello":"wirescope"}]', channel: 'echo' }],
     },
@@ -33,7 +33,8 @@ export function demoProfiles(urls: DemoUrls, opts: { webhookSecret?: string } = 
       webhook: { listen: target.host, ...(opts.webhookSecret ? { hmac: { secret: opts.webhookSecret } } : {}) },
     });
   }
-  // feed/ticks carries the event's seq as an MQTT 5 user property; the label and latest topics repeat events without it.
-  if (urls.mqtt) profiles.push({ name: 'MQTT feed', pattern: 'mqtt', url: urls.mqtt, idField: 'prop:seq', mqtt: { protocolVersion: 5, subscribe: [{ topic: 'feed/#', qos: 0 }] } });
+  // feed/ticks carries the event's seq as an MQTT 5 user property; the label and latest topics repeat events without it,
+  // so the check reads feed/ticks only (idChannel).
+  if (urls.mqtt) profiles.push({ name: 'MQTT feed', pattern: 'mqtt', url: urls.mqtt, idField: 'prop:seq', idChannel: 'feed/ticks', mqtt: { protocolVersion: 5, subscribe: [{ topic: 'feed/#', qos: 0 }] } });
   return profiles;
 }

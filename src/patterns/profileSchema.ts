@@ -46,6 +46,7 @@ export const COMMON_PROFILE_FIELDS = {
   send: Type.Optional(Type.Array(Type.String(), {'description': 'Messages sent as soon as the connection opens.'})),
   protocols: Type.Optional(Type.Array(Type.String(), {'description': 'WebSocket subprotocols.'})),
   idField: Type.Optional(Type.String({'description': 'What identifies a message for lost/duplicate detection: sse-id, a JSON path like $.seq, header:Name or prop:name.'})),
+  idChannel: Type.Optional(Type.String({'minLength': 1, 'description': 'Check message identity only on this channel (a Socket.IO event name, an MQTT topic, a Redis or NATS channel; * matches any run of characters). Frames on other channels are not checked.'})),
   previewLimit: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Bytes of each payload kept in memory.'})),
   connectTimeoutMs: Type.Optional(Type.Integer({'minimum': 0, 'description': 'Give up on a connection attempt after this long.'})),
   count: Type.Optional(Type.Integer({'minimum': 1, 'description': 'End the session after this many inbound data frames (control frames do not count).'})),

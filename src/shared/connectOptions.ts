@@ -85,6 +85,8 @@ export interface ConnectOptions extends PatternOptionFields {
   proxy?: ProxyOptions;
   /** Message identity for lost/duplicate detection (`sse-id`, a JSON path like `$.seq`, `header:Name`, `prop:name`). */
   idField?: string;
+  /** Check identity only on frames of this channel (event name, topic, subject); `*` is a wildcard. */
+  idChannel?: string;
 }
 
 type Options<K extends keyof PatternOptionFields> = NonNullable<PatternOptionFields[K]>;

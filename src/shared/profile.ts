@@ -67,6 +67,8 @@ export interface Profile extends PatternOptionFields {
   protocols?: string[];
   /** Message identity for lost/duplicate detection (`sse-id`, `$.seq`, `header:Name`, `prop:name`). */
   idField?: string;
+  /** Check identity only on frames of this channel (a Socket.IO event, an MQTT topic); `*` is a wildcard. */
+  idChannel?: string;
   previewLimit?: number;
   connectTimeoutMs?: number;
   /** End the session after this many inbound data frames. */
@@ -106,7 +108,7 @@ export const PATTERN_SCHEMES = Object.fromEntries(ALL_PATTERN_DESCRIPTORS.map((d
 
 const KNOWN_KEYS = new Set<string>([
   'name', 'pattern', 'url', 'description', 'method', 'headers', 'body', 'auth', 'tls', 'reconnect', 'templates', 'send',
-  'protocols', 'idField', 'previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'count', 'durationMs', 'expect',
+  'protocols', 'idField', 'idChannel', 'previewLimit', 'connectTimeoutMs', 'followRedirects', 'maxRedirects', 'count', 'durationMs', 'expect',
   ...PATTERN_DESCRIPTORS.flatMap((d) => ('optionsKey' in d ? [d.optionsKey] : [])),
 ]);
 
@@ -191,9 +193,10 @@ export function validateProfile(p: unknown, at: Array<string | number> = []): Pr
     if (problem) err(['url'], problem);
   }
   for (const k of Object.keys(p)) if (!KNOWN_KEYS.has(k)) warn([k], `Unknown field "${k}"`);
-  for (const k of ['description', 'method', 'body', 'idField'] as const) {
+  for (const k of ['description', 'method', 'body', 'idField', 'idChannel'] as const) {
     if (p[k] !== undefined && typeof p[k] !== 'string') err([k], `"${k}" must be a string`);
   }
+  if (typeof p.idChannel === 'string' && p.idField === undefined) warn(['idChannel'], '"idChannel" narrows the sequence check, which needs "idField"');
   if (typeof p.method === 'string' && !/^[A-Za-z]+$/.test(p.method)) err(['method'], `Invalid HTTP method "${p.method}"`);
   if (p.headers !== undefined) {
     if (!isObj(p.headers)) err(['headers'], '"headers" must be an object of name: value');

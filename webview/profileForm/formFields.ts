@@ -83,6 +83,7 @@ export const FIELDS: FieldSpec[] = [
   { section: 'Reconnect', path: 'reconnect.jitter', label: 'Jitter (0–1)', kind: 'number', placeholder: '0.3' },
   { section: 'Reconnect', path: 'reconnect.maxAttempts', label: 'Give up after attempts (0 = never)', kind: 'int', placeholder: '10' },
   { section: 'Messages', path: 'idField', label: 'Message id field', kind: 'text', placeholder: '$.seq, sse-id, header:Name, prop:name', hint: 'Used to detect lost and duplicate messages.' },
+  { section: 'Messages', path: 'idChannel', label: 'Check ids only on channel', kind: 'text', placeholder: 'tick, feed/*', hint: 'A Socket.IO event, MQTT topic or Redis/NATS channel (* is a wildcard); other channels are not checked. Empty: every message.' },
   { section: 'Messages', path: 'send', label: 'Send on open (one message per line)', kind: 'lines', patterns: PATTERNS.filter((p) => capabilitiesOf(p).send) },
   // Pattern options
   { section: 'WebSocket', path: 'protocols', label: 'Subprotocols (comma-separated)', kind: 'csv', patterns: ['ws'] },

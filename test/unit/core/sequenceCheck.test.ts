@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkIdField, SequenceCheck } from '../../../src/core/sequenceCheck';
+import { channelMatcher, checkIdField, SequenceCheck } from '../../../src/core/sequenceCheck';
 import type { AnomalyEvent, EventBody, FrameEvent, SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { checkInvariants, httpServer, ofKind, runSession, wsServer } from '../../helpers/servers';
 
 /** Feeds synthetic frames straight into a check and keeps what it adds. */
-function harness(idField: string, window?: number) {
-  const check = new SequenceCheck(idField, { window });
+function harness(idField: string, window?: number, channel?: string) {
+  const check = new SequenceCheck(idField, { window, channel });
   const added: EventBody[] = [];
   let seq = 0;
   const sink = { emitExtra: (b: EventBody) => void added.push(b) };
@@ -30,6 +30,20 @@ describe('SequenceCheck', () => {
     assert.deepEqual(s.anomalies, { duplicate: 0, gap: 0, 'out-of-order': 0 });
     assert.equal(s.idCheck.checked, 50);
     assert.equal(s.idCheck.unidentified, 0);
+  });
+
+  it('a channel narrows the check: frames on other channels are neither checked nor flagged; * is a wildcard', () => {
+    const h = harness('$.seq', undefined, 'feed/*');
+    h.frame('{"hello":1}', undefined, { channel: 'welcome' });
+    for (const n of [1, 2, 4]) h.frame(JSON.stringify({ seq: n }), undefined, { channel: `feed/${n % 2 ? 'a' : 'b'}` });
+    h.frame('{"seq":1}', undefined, { channel: 'other' });
+    assert.deepEqual(h.added.map((b) => (b.kind === 'anomaly' ? `${b.type}:${String(b.key)}` : b.kind)), ['gap:4']);
+    const s = h.check.summary() as { idCheck: { checked: number; unidentified: number } };
+    assert.deepEqual([s.idCheck.checked, s.idCheck.unidentified], [3, 0]);
+    const exact = channelMatcher('tick');
+    assert.deepEqual(['tick', 'ticks', 'tic', undefined].map((c) => exact(c)), [true, false, false, false]);
+    const glob = channelMatcher('a.*+b');
+    assert.deepEqual(['a.x+b', 'a.+b', 'aX+b', 'a.x+bc', undefined].map((c) => glob(c)), [true, true, false, false, false]);
   });
 
   it('flags a gap with its range and missing count, a duplicate, and a late arrival as out-of-order', () => {

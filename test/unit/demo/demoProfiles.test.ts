@@ -51,6 +51,10 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
         Object.fromEntries(profiles.filter((p) => p.idField).map((p) => [p.name, p.idField])),
         { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq' },
       );
+      assert.deepEqual(
+        Object.fromEntries(profiles.filter((p) => p.idChannel).map((p) => [p.name, p.idChannel])),
+        { 'Socket.IO feed': 'tick', 'MQTT feed': 'feed/ticks' },
+      );
       for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed']) {
         const { session, events } = await open(byName.get(name)!);
         try {
@@ -60,6 +64,8 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
           await session.close();
         }
         assert.deepEqual(ofKind(events, 'anomaly').map((a: AnomalyEvent) => `${a.type} ${a.key}`), [], `${name}: no anomaly`);
+        // Nor a red row for messages that carry no id (a Socket.IO welcome, MQTT's label and latest copies): idChannel narrows the check.
+        assert.deepEqual(ofKind(events, 'error').map((e) => `${e.code}: ${e.message}`), [], `${name}: no error row`);
         // The check really ran: frames were identified by the field (not skipped as unidentifiable).
         const idCheck = ofKind(events, 'summary').pop()?.idCheck as { checked?: number } | undefined;
         assert.ok((idCheck?.checked ?? 0) >= 4, `${name}: ${idCheck?.checked ?? 0} frames checked by id`);

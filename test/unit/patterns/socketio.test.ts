@@ -375,6 +375,36 @@ describe('socketio reconnects through the shared lifecycle', () => {
 });
 
 describe('socketio from the CLI (the issue\'s Done-when line)', () => {
+  it('--id-field with --id-channel checks only that event: a welcome without the field is no error row, and a gap in the ticks is flagged', async () => {
+    const srv = await startServer((io) =>
+      io.on('connection', (s) => {
+        s.emit('welcome', { hello: true });
+        for (const seq of [1, 2, 4]) s.emit('tick', { seq });
+      }),
+    );
+    try {
+      const args = ['connect', srv.url, '--pattern', 'socketio', '--id-field', '$[0].seq', '--count', '4', '--format', 'ndjson'];
+      const narrowed = parseNdjson((await runCli([...args, '--id-channel', 'tick'], { timeoutMs: 20_000 })).stdout);
+      assert.deepEqual(data(narrowed).filter((f) => f.dir === 'in').map((f) => f.channel), ['welcome', 'tick', 'tick', 'tick']);
+      assert.deepEqual(ofKind(narrowed, 'error').map((e) => e.code), [], 'the welcome is not checked');
+      assert.deepEqual(ofKind(narrowed, 'anomaly').map((a) => [a.type, a.key]), [['gap', 4]]);
+      const summary = ofKind(narrowed, 'summary')[0] as unknown as { idCheck: { checked: number; unidentified: number } };
+      assert.equal(summary.idCheck.checked, 3);
+      assert.equal(summary.idCheck.unidentified, 0);
+      // Without the channel, the welcome has no $[0].seq: one error row says so.
+      const all = parseNdjson((await runCli(args, { timeoutMs: 20_000 })).stdout);
+      assert.deepEqual(ofKind(all, 'error').map((e) => e.code), ['ERR_ID_MISSING']);
+      assert.deepEqual(ofKind(all, 'anomaly').map((a) => [a.type, a.key]), [['gap', 4]]);
+      const wild = parseNdjson((await runCli([...args, '--id-channel', 't*'], { timeoutMs: 20_000 })).stdout);
+      assert.deepEqual(ofKind(wild, 'error').map((e) => e.code), []);
+      const bad = await runCli(['connect', srv.url, '--pattern', 'socketio', '--id-channel', 'tick'], { timeoutMs: 20_000 });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--id-channel narrows the sequence check, which needs --id-field/);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('connect --pattern socketio --emit echo --auth --count 2 --format ndjson shows the welcome and the echo with their event names as channels', async () => {
     const srv = await startServer(app);
     try {
