@@ -17,6 +17,7 @@ import { nodeTlsOptions } from '../../core/tlsOptions';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../../core/transport';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { socketioPattern } from './descriptor';
+import { WireArgs, wireArgsParser } from './wireArgs';
 
 export const createTransport: TransportFactory = ({ options, sink }) => new SocketIoTransport(options, sink);
 
@@ -146,6 +147,8 @@ class SocketIoTransport implements Transport {
     this.agent = origin.startsWith('https:') ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
     this.manager = new Manager(origin, {
       path: o.path ?? '/socket.io/',
+      // Received events carry their argument text as sent (wireArgs.ts): logged without serialising them again.
+      parser: wireArgsParser,
       reconnection: false,
       autoConnect: false,
       transports: transport === 'auto' ? ['polling', 'websocket'] : [transport],
@@ -313,6 +316,8 @@ class SocketIoTransport implements Transport {
   private listenEvents(socket: Socket): void {
     this.listening = true;
     socket.onAny((event: string, ...args: unknown[]) => {
+      // The argument text as received (wireArgs.ts), which no listener but this one ever sees.
+      const wire = args[0] instanceof WireArgs ? (args.shift() as WireArgs).text : undefined;
       if (this.lc.ended) return;
       const wantsAck = args.length > 0 && typeof args[args.length - 1] === 'function';
       if (wantsAck) args = args.slice(0, -1);
@@ -321,8 +326,12 @@ class SocketIoTransport implements Transport {
       if (this.recovery && args.length > 0 && typeof args[args.length - 1] === 'string') {
         meta = { ...meta, offset: args[args.length - 1] };
         args = args.slice(0, -1);
+        // The offset is in the text too: serialise the arguments without it.
+        this.logEvent('in', event, args, meta);
+        return;
       }
-      this.logEvent('in', event, args, meta);
+      if (wire !== undefined) this.sink.frame('in', wire, meta ? { channel: event, meta } : { channel: event });
+      else this.logEvent('in', event, args, meta);
     });
     // The namespace's CONNECT answer says whether the server recovers connection state (a `pid`).
     this.manager?.on('packet', (p: { type: number; nsp: string; data?: unknown }) => {
