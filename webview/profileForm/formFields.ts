@@ -8,7 +8,7 @@ import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { AUTH_TYPES, type AuthType, type Profile } from '../../src/shared/profile';
 import type { FormSecretKey } from '../../src/shared/profileFormProtocol';
 
-export type FieldKind = 'text' | 'int' | 'number' | 'bool' | 'select' | 'textarea' | 'csv' | 'lines' | 'secret';
+export type FieldKind = 'text' | 'int' | 'number' | 'bool' | 'select' | 'textarea' | 'csv' | 'lines' | 'secret' | 'json';
 
 /** One column of a row editor. */
 export interface RowColumn {
@@ -36,6 +36,8 @@ export interface FieldSpec {
   defaultOn?: boolean;
   /** A select whose values are numbers in the profile. */
   numeric?: boolean;
+  /** A `json` field: the JSON type its value must have. */
+  json?: 'object' | 'array';
 }
 
 /** A list edited as rows (headers, templates, MQTT subscriptions and publishes). */
@@ -181,6 +183,7 @@ function derivedFields(): FieldSpec[] {
 
 interface SchemaNode {
   type?: string;
+  properties?: Record<string, SchemaNode>;
   anyOf?: Array<{ const?: unknown }>;
   items?: SchemaNode;
   description?: string;
@@ -203,7 +206,21 @@ function fieldFromSchema(path: string, key: string, node: SchemaNode, section: s
   if (node.type === 'boolean') return { ...base, kind: 'bool' };
   if (node.type === 'string') return { ...base, kind: 'text' };
   if (node.type === 'array' && node.items?.type === 'string') return { ...base, kind: 'csv', label: `${base.label} (comma-separated)` };
+  // Objects and lists of objects (Socket.IO auth and emits, say) are edited as JSON, checked on save.
+  if (node.type === 'object') return { ...base, kind: 'json', json: 'object', label: `${base.label} (JSON object)`, placeholder: jsonExample(node) };
+  if (node.type === 'array') return { ...base, kind: 'json', json: 'array', label: `${base.label} (JSON list)`, placeholder: jsonExample(node) };
   return undefined;
+}
+
+/** A one-line example for a JSON field's placeholder: the keys of an object, or of a list's items. */
+function jsonExample(node: SchemaNode): string {
+  const keys = (n: SchemaNode | undefined) => Object.keys(n?.properties ?? {});
+  if (node.type === 'array') {
+    const k = keys(node.items);
+    return k.length ? `[{${k.map((x) => `"${x}": …`).join(', ')}}]` : '[…]';
+  }
+  const k = keys(node);
+  return k.length ? `{${k.map((x) => `"${x}": …`).join(', ')}}` : '{"key": "value"}';
 }
 
 FIELDS.push(...derivedFields());
@@ -278,6 +295,7 @@ export function profileToValues(profile: Profile): FormValues {
     if (f.kind === 'bool') fields[f.path] = v === undefined ? f.defaultOn === true : v === true;
     else if (f.kind === 'csv') fields[f.path] = Array.isArray(v) ? v.join(', ') : '';
     else if (f.kind === 'lines') fields[f.path] = Array.isArray(v) ? v.join('\n') : '';
+    else if (f.kind === 'json') fields[f.path] = v === undefined ? '' : JSON.stringify(v, null, 2);
     else if (f.path === 'auth.type') fields[f.path] = typeof v === 'string' ? v : 'none';
     else fields[f.path] = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
@@ -378,6 +396,23 @@ export function valuesToProfile(values: FormValues, base: Partial<Profile> = {})
       case 'textarea':
         setPath(p, f.path, s);
         break;
+      case 'json': {
+        let v: unknown;
+        try {
+          v = JSON.parse(t);
+        } catch (err) {
+          fieldErrors[f.path] = `Enter JSON: ${(err as Error).message}`;
+          continue;
+        }
+        const isArray = Array.isArray(v);
+        const isObject = v !== null && typeof v === 'object' && !isArray;
+        if ((f.json === 'array' && !isArray) || (f.json === 'object' && !isObject)) {
+          fieldErrors[f.path] = f.json === 'array' ? 'Enter a JSON list: [ … ]' : 'Enter a JSON object: { … }';
+          continue;
+        }
+        setPath(p, f.path, v);
+        break;
+      }
       default:
         setPath(p, f.path, t);
     }

@@ -165,6 +165,7 @@ class ProfileForm {
         break;
       case 'textarea':
       case 'lines':
+      case 'json':
         control = textArea({ id, label: spec.label, rows: 3, placeholder: spec.placeholder });
         break;
       case 'secret':

@@ -29,6 +29,10 @@ const FULL: Profile[] = [
   },
   { name: 'wh', pattern: 'webhook', url: 'http://127.0.0.1:0', webhook: { listen: '127.0.0.1:0', reply: { status: 202, body: 'ok', delayMs: 5 }, hmac: { header: 'X-Sig', algorithm: 'sha1', prefix: 'sha1=', secret: '${secret:wh.hmac}' } } },
   { name: 'a', pattern: 'async', url: 'http://h.test/jobs', async: { timeoutMs: 60000, pollIntervalMs: 500, statusField: '$.state', doneValues: ['ok', 'bad'], operationUrlField: '$.href', callback: true } },
+  {
+    name: 'io', pattern: 'socketio', url: 'http://127.0.0.1:3000/chat', idField: '$[0].seq', idChannel: 'tick',
+    socketio: { path: '/io/', transport: 'websocket', auth: { token: '${env:IO_TOKEN}', room: 7 }, query: { v: '2' }, emit: [{ event: 'join', args: ['lobby'], ack: true }, { event: 'ping', args: [] }], ackTimeoutMs: 2000 },
+  },
   { name: 'auth', pattern: 'http', url: 'http://h.test', auth: { type: 'basic', username: '${env:USER}', secret: 'auth.pw' }, tls: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem', insecure: true, servername: 'h', passphraseSecret: 'k.pass' } },
 ];
 
@@ -41,6 +45,32 @@ describe('profile form mapping', () => {
       assert.deepEqual(validateProfile(back).filter((p) => p.severity === 'error'), []);
     });
   }
+
+  test('objects and lists of objects are JSON fields from the descriptor: parsed on save, a wrong shape or bad JSON is one line on the field', () => {
+    const v = profileToValues({ name: 'io', pattern: 'socketio', url: 'http://h.test' });
+    assert.equal(v.fields['socketio.auth'], '');
+    v.fields['socketio.auth'] = '{"token": "t"}';
+    v.fields['socketio.emit'] = '[{"event": "join", "args": [1], "ack": true}]';
+    v.fields['socketio.query'] = ' ';
+    const ok = valuesToProfile(v, {});
+    assert.deepEqual(ok.fieldErrors, {});
+    assert.deepEqual(ok.profile, { name: 'io', pattern: 'socketio', url: 'http://h.test', socketio: { auth: { token: 't' }, emit: [{ event: 'join', args: [1], ack: true }] } });
+    assert.equal(profileToValues(ok.profile).fields['socketio.auth'], '{\n  "token": "t"\n}');
+    v.fields['socketio.auth'] = '[1]';
+    v.fields['socketio.emit'] = '{"event": "x"}';
+    v.fields['socketio.query'] = '{"a": ';
+    const bad = valuesToProfile(v, {});
+    assert.equal(bad.fieldErrors['socketio.auth'], 'Enter a JSON object: { … }');
+    assert.equal(bad.fieldErrors['socketio.emit'], 'Enter a JSON list: [ … ]');
+    assert.match(bad.fieldErrors['socketio.query'], /^Enter JSON: /);
+    // The descriptor's schema still judges the contents (an emit without its event name).
+    v.fields['socketio.auth'] = '';
+    v.fields['socketio.query'] = '';
+    v.fields['socketio.emit'] = '[{"args": []}]';
+    const judged = valuesToProfile(v, {});
+    assert.deepEqual(judged.fieldErrors, {});
+    assert.ok(validateProfile(judged.profile).some((p) => p.severity === 'error' && p.path.join('.').startsWith('socketio.emit')), JSON.stringify(validateProfile(judged.profile)));
+  });
 
   test('a new profile from an empty form gets only what was typed', () => {
     const v = profileToValues({ name: '', pattern: 'http', url: '' });
