@@ -43,8 +43,8 @@ function nameFor(pattern: PatternId, url: string): string {
   }
 }
 
-/** Schemes a URL may start with in New Connection. */
-const ANY_SCHEMES = ['http', 'https', 'ws', 'wss', 'mqtt', 'mqtts'];
+/** Schemes a URL may start with in New Connection: every profile pattern's (redis://, nats://, tcp://, smtp://, ...). */
+const ANY_SCHEMES = [...new Set(PATTERNS.flatMap((p) => PATTERN_SCHEMES[p]))];
 
 /** The webhook receiver: where it listens and what it answers. */
 async function webhookReceiverFlow(): Promise<Profile | undefined> {
@@ -92,7 +92,7 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
     title: 'Wirescope: New Connection (1/3) — URL',
     prompt: 'A URL to connect to; the pattern is inferred from it (for http(s), from what the server answers). host:port/path gets http://, ${env:NAME} works too. Type "webhook" to receive calls instead.',
     value: defaultUrls.sse ?? defaultUrls.ws ?? defaultUrls.http ?? '',
-    placeHolder: 'http://localhost:8080/events, ws://localhost:8080/ws, mqtt://localhost:1883',
+    placeHolder: 'http://localhost:8080/events, ws://localhost:8080/ws, mqtt://localhost:1883, redis://localhost:6379, nats://localhost:4222',
     validateInput: (v) => {
       const t = v.trim();
       if (/^webhooks?$/i.test(t)) return undefined;
@@ -161,8 +161,16 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
       profile.mqtt = { protocolVersion: 5, ...(topic.trim() ? { subscribe: [{ topic: topic.trim(), qos: 0 as const }] } : {}) };
       break;
     }
-    default:
+    default: {
+      // Patterns that say what to ask (Redis channels, NATS subjects) get one more step.
+      const ask = (descriptorOf(pattern) as { newConnection?: { key: string; prompt: string; value?: string }; optionsKey?: string } | undefined);
+      if (!ask?.newConnection || !ask.optionsKey) break;
+      const typedList = await vscode.window.showInputBox({ title: step3, prompt: ask.newConnection.prompt, value: ask.newConnection.value ?? '', ignoreFocusOut: true });
+      if (typedList === undefined) return undefined;
+      const items = typedList.split(',').map((x) => x.trim()).filter(Boolean);
+      if (items.length) (profile as unknown as Record<string, unknown>)[ask.optionsKey] = { [ask.newConnection.key]: items };
       break;
+    }
   }
   return profile;
 }

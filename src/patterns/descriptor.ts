@@ -73,6 +73,11 @@ export interface PatternDescriptor<Id extends string = string, Key extends strin
   flags?: readonly PatternFlag[];
   /** `false`: not a profile pattern (the capture proxy); profiles, the form, the JSON Schema and `connect` leave it out. */
   profile?: false;
+  /**
+   * What VS Code's New Connection asks for after the URL and the pattern: a list of strings in the pattern's
+   * options (`subscribe` for Redis channels), typed comma-separated. Empty input leaves it out.
+   */
+  newConnection?: { key: string; prompt: string; value?: string };
 }
 
 /** Check a descriptor and keep its literal types (id, options key, the options schema). */

@@ -69,4 +69,36 @@ describe('Redis pub/sub in VS Code (issue 14)', { timeout: 600_000 }, () => {
       throw e;
     }
   });
+
+  test('New Connection from the palette: a redis:// URL is Redis by its scheme, asks for channels, and receives what redis-cli publishes', async () => {
+    const { page } = wb;
+    try {
+      await wb.palette('Wirescope: New Connection…');
+      const input = page.locator('.quick-input-widget input');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: /New Connection \(1\/3\) — URL/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(redis.url);
+      await input.press('Enter');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: /New Connection \(2\/3\) — pattern/ }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      const first = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+      await first.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(((await first.locator('.label-name').first().textContent()) ?? '').trim(), 'Redis pub/sub and streams');
+      assert.match((await first.locator('.label-description').first().textContent()) ?? '', /inferred from the redis: scheme/);
+      await first.click();
+      // Step 3 comes from the descriptor: the channels to subscribe to.
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: /New Connection \(3\/3\) — Redis/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('.quick-input-widget', { hasText: /Channels to SUBSCRIBE to/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('alerts, audit');
+      await input.press('Enter');
+      const session = await waitUntil('the new Redis session', async () => (await wb.revealState()).sessions.find((x) => x.pattern === 'redis' && x.name !== 'Redis news'), 30_000, 300);
+      const panel = await wb.panel(session.name, 30_000);
+      const rows = panel.locator('#frame-log .row');
+      await rows.filter({ hasText: /subscribed to channel audit/ }).first().waitFor({ timeout: 30_000 });
+      assert.match(await redis.cli('PUBLISH', 'alerts', 'disk at 91%'), /^1/, 'the new session is the one subscriber of alerts');
+      await rows.filter({ hasText: /disk at 91%/ }).first().waitFor({ timeout: 20_000 });
+      await wb.screenshot('new-connection-redis');
+    } catch (e) {
+      await wb?.screenshot('fail-new-connection-redis').catch(() => undefined);
+      throw e;
+    }
+  });
 });

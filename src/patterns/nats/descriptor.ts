@@ -22,6 +22,7 @@ export const natsPattern = definePattern({
   icon: 'radio-tower',
   // tls:// is also the raw TLS socket's scheme: NATS over TLS needs --pattern nats (or a profile).
   schemes: ['nats', 'tls'],
+  newConnection: { key: 'subscribe', prompt: 'Subjects to subscribe to, comma-separated (wildcards * and > allowed); empty for none', value: '>' },
   infers: ['nats'],
   exampleUrl: 'nats://127.0.0.1:4222',
   capabilities: { send: true, ping: true, halfClose: false, channel: 'topic', requestReply: true, channelLabel: 'Subject', publishOptions: false },

@@ -19,6 +19,7 @@ function publishArg(raw: string): { channel: string; message: string } {
 export const redisPattern = definePattern({
   id: 'redis',
   label: 'Redis pub/sub and streams',
+  newConnection: { key: 'subscribe', prompt: 'Channels to SUBSCRIBE to, comma-separated (patterns and streams are in the profile form); empty for none', value: 'feed' },
   icon: 'database',
   schemes: ['redis', 'rediss'],
   infers: ['redis', 'rediss'],

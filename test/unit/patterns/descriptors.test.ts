@@ -61,6 +61,20 @@ describe('pattern descriptors', () => {
     assert.throws(() => parseConnectArgs(['ws://h/', '--half-close']), (e: Error) => e instanceof UsageError && /applies to the tcp pattern/.test(e.message));
   });
 
+  it("New Connection's extra step names a list of strings in the pattern's options, and its answer makes a valid profile", () => {
+    const asking = PATTERN_DESCRIPTORS.filter((d) => (d as { newConnection?: unknown }).newConnection);
+    assert.ok(asking.some((d) => d.id === 'redis') && asking.some((d) => d.id === 'nats'));
+    for (const d of asking) {
+      const ask = (d as unknown as { newConnection: { key: string }; optionsKey: string; options: { properties: Record<string, { type?: string; items?: { type?: string } }> }; exampleUrl: string }).newConnection;
+      const { optionsKey, options, exampleUrl } = d as unknown as { optionsKey: string; options: { properties: Record<string, { type?: string; items?: { type?: string } }> }; exampleUrl: string };
+      const node = options.properties[ask.key];
+      assert.equal(node?.type, 'array', `${d.id}.${ask.key}`);
+      assert.equal(node.items?.type, 'string', `${d.id}.${ask.key}`);
+      const profile = { name: 'n', pattern: d.id, url: exampleUrl, [optionsKey]: { [ask.key]: ['a', 'b'] } };
+      assert.deepEqual(validateProfile(profile).filter((p) => p.severity === 'error'), [], d.id);
+    }
+  });
+
   it('the capture proxy has a descriptor but is not a profile pattern (profile: false)', () => {
     const proxy = descriptorOf('proxy');
     assert.ok(proxy, 'proxy descriptor');
