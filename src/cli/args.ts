@@ -38,6 +38,8 @@ export interface ConnectCommand {
   profilesFile?: string;
   /** When stdout is slow, drop frames from the output (counted) instead of pausing the connection. */
   help: boolean;
+  /** `--list` (grpc): print the services and methods instead of calling one. */
+  grpcList?: boolean;
 }
 
 /** What flags may read besides their value: environment (secrets) and files (certificates). */
@@ -368,6 +370,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'password-env', fills: ['smtp.password', 'imap.password'], value: 'NAME', patterns: ['smtp', 'imap'], group: 'SMTP and IMAP conversations', help: 'smtp, imap: the AUTH or LOGIN password from this environment variable (default WIRESCOPE_SMTP_PASSWORD or WIRESCOPE_IMAP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
   { name: 'username', fills: ['nats.username'], value: 'name', patterns: ['nats'], group: 'NATS subjects', help: 'nats: user name.', apply: (t, v) => ((t.options.nats ??= {}).username = v) },
   { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
+  { name: 'list', patterns: ['grpc'], group: 'gRPC', help: 'grpc: list the services and methods (call kind, input and output types, a JSON template of the input) from server reflection or --proto files, instead of calling one.', apply: (t) => (t.grpcList = true) },
   { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
 ];
 
@@ -611,7 +614,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   if ((t.options.send?.length ?? 0) > 0 && !capabilitiesOf(pattern).send) throw new UsageError(`--send applies to the patterns that can send (${PATTERNS.filter((p) => capabilitiesOf(p).send).join(', ')}), not ${pattern}`);
 
   const probe = t.probePattern && t.options.pattern === 'http' && (t.options.method ?? 'GET').toUpperCase() === 'GET' && t.options.body === undefined;
-  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), help: false };
+  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), ...(t.grpcList ? { grpcList: true } : {}), help: false };
 }
 
 // ---------- demo ----------

@@ -75,6 +75,7 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
  * (sequence checks, stats). `secretValues` (from a profile) are replaced by `[secret]` in everything printed.
  */
 export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = [], secretValues: readonly string[] = []): Promise<number> {
+  if (cmd.grpcList) return (await import('./grpcList')).runGrpcList(cmd, io, secretValues);
   const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
   if (cmd.probePattern) {
     // An http(s) URL without --pattern: its Content-Type decides (text/event-stream -> sse, NDJSON -> stream).

@@ -339,7 +339,12 @@ export class Session {
     let data: string;
     let encoding: 'utf8' | 'base64';
     let truncated: boolean;
-    if (typeof payload === 'string') {
+    if (opts?.encodedSize !== undefined && typeof payload === 'string') {
+      encoding = 'utf8';
+      size = opts.encodedSize;
+      truncated = payload.length > limit;
+      data = truncated ? payload.slice(0, limit) : payload;
+    } else if (typeof payload === 'string') {
       encoding = 'utf8';
       const given = opts?.size;
       if (payload.length > limit) {

@@ -28,6 +28,11 @@ export interface FrameOptions {
   control?: boolean;
   /** Whole size when `payload` is already a preview. */
   size?: number;
+  /**
+   * The size on the wire when `payload` is a rendering of the message rather than its bytes (gRPC: the
+   * protobuf size of a message shown as JSON). Becomes the frame's `size`; never marks it truncated.
+   */
+  encodedSize?: number;
 }
 
 /** A message to send. */

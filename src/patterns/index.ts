@@ -6,6 +6,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { asyncPattern } from './async/descriptor';
 import type { PatternCapabilities } from './descriptor';
+import { grpcPattern } from './grpc/descriptor';
 import { httpPattern } from './http/descriptor';
 import { longPollPattern } from './long-poll/descriptor';
 import { mqttPattern } from './mqtt/descriptor';
@@ -40,6 +41,7 @@ export const PATTERN_DESCRIPTORS = [
   smtpPattern,
   natsPattern,
   imapPattern,
+  grpcPattern,
 ] as const;
 
 /**

@@ -27,6 +27,8 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   smtp: 'both',
   nats: 'both',
   imap: 'both',
+  // A call: unary is request-response, streams push; the composer adds client messages.
+  grpc: 'both',
 };
 
 export interface LatencyStats {

@@ -96,6 +96,7 @@ const URLS: Record<ProfilePatternId, string> = {
   tcp: 'tcp://127.0.0.1:9', udp: 'udp://127.0.0.1:9', socketio: 'http://127.0.0.1:9/chat', redis: 'redis://127.0.0.1:9',
   smtp: 'smtp://127.0.0.1:9', nats: 'nats://127.0.0.1:9',
   imap: 'imap://127.0.0.1:9',
+  grpc: 'grpc://127.0.0.1:9',
 };
 
 describe('profile form in Chromium', () => {

@@ -22,6 +22,7 @@ const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => str
   ['socketio', (p, pw) => `http://user:${pw}@127.0.0.1:${p}/chat`, ['--pattern', 'socketio']],
   ['redis', (p, pw) => `redis://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
   ['nats', (p, pw) => `nats://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
+  ['grpc', (p, pw) => `grpc://user:${pw}@127.0.0.1:${p}`, ['--method', 'pkg.Svc/Do']],
 ];
 
 export const credentialCases: HostileCase[] = [];

@@ -17,6 +17,7 @@ import { startRedis } from '../../helpers/redis';
 import { startSmtp } from '../../helpers/smtpServer';
 import { startNats } from '../../helpers/nats';
 import { startDovecot } from '../../helpers/dovecot';
+import { startGrpcServer } from '../../helpers/grpc';
 import { FaultProxy } from '../../../src/core/faultProxy';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
@@ -662,5 +663,35 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `nats://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'nats://'] },
+  },
+  {
+    pattern: 'grpc',
+    async start() {
+      // @grpc/grpc-js's own server with reflection; a long server-streaming call keeps the session open.
+      const srv = await startGrpcServer();
+      let down = false;
+      const shutdown = async () => {
+        if (down) return;
+        down = true;
+        srv.server.forceShutdown();
+      };
+      return {
+        options: { pattern: 'grpc', url: srv.url, body: '{"count":100000,"intervalMs":20}', grpc: { method: 'wirescope.feed.v1.Feed/Watch' } },
+        provoke: noop,
+        // forceShutdown cuts every connection (and stops listening: a call cannot be resumed anyway).
+        drop: shutdown,
+        hits: () => srv.calls.length,
+        goAway: shutdown,
+        close: async () => {
+          await shutdown();
+          await srv.stop();
+        },
+      };
+    },
+    established: hasInData,
+    recovery: { kind: 'fails', reason: 'one call: a connection lost mid-call ends it with UNAVAILABLE in one line, and a call cannot be resumed' },
+    lifecycle: { kind: 'none', reason: 'one call: there is no connection to re-establish; a new call is a new session' },
+    noServer: { kind: 'closed-port', url: (port) => `grpc://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'grpc://', 'grpc://127.0.0.1:99999'] },
   },
 ];

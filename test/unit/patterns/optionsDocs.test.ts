@@ -136,6 +136,12 @@ describe('hand-written connect flags agree with the schemas', () => {
     'token-env': ['nats://h', 'nats', 'MQTT_PASS'],
     select: ['imap://h', 'imap', 'INBOX'],
     fetch: ['imap://h', 'imap', '1:3 (FLAGS)'],
+    method: ['grpc://h:50051', 'grpc', 'pkg.Feed/Get'],
+    proto: ['grpc://h:50051', 'grpc', 'feed.proto'],
+    'import-path': ['grpc://h:50051', 'grpc', 'protos'],
+    deadline: ['grpc://h:50051', 'grpc', '500'],
+    'keep-sending': ['grpc://h:50051', 'grpc'],
+    'max-message-size': ['grpc://h:50051', 'grpc', '1024'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);

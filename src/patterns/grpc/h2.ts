@@ -1,0 +1,313 @@
+/**
+ * gRPC calls on Node's own HTTP/2 client (node:http2): Wirescope opens the socket itself, so the
+ * connect and TLS phases are timed and every call's HTTP/2 stream id is known; messages are read
+ * as they arrive, with the response body paused when the session's consumer falls behind (HTTP/2
+ * flow control then holds the server back).
+ */
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { nodeTlsOptions } from '../../core/tlsOptions';
+import type { TlsOptions } from '../../shared/connectOptions';
+import { decodeGrpcMessage, decompress, encodeMessage, MessageReader, MessageTooLarge, metadataOf, grpcTimeout, STATUS, statusFromHttp } from './wire';
+
+export interface ConnectionTiming {
+  dns: number | null;
+  connect: number;
+  tls: number | null;
+  /** Until the server's SETTINGS arrived (the HTTP/2 connection is usable). */
+  total: number;
+}
+
+export interface GrpcConnection {
+  session: http2.ClientHttp2Session;
+  socket: net.Socket;
+  timing: ConnectionTiming;
+  secure: boolean;
+  tls?: { protocol: string | null; cipher?: string; authorized: boolean; alpn: string | false | null };
+  settings: http2.Settings;
+}
+
+/** A connection problem in one line (the cause is said in words). */
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectParams {
+  host: string;
+  port: number;
+  secure: boolean;
+  tls?: TlsOptions;
+  timeoutMs: number;
+  now(): number;
+  /** Abandon the attempt (the session closed while connecting): everything opened is destroyed. */
+  signal?: AbortSignal;
+}
+
+/** Open the HTTP/2 connection: TCP, TLS with ALPN h2 (grpcs), then the connection preface and both SETTINGS. */
+export function openConnection(p: ConnectParams): Promise<GrpcConnection> {
+  return new Promise((resolve, reject) => {
+    const t0 = p.now();
+    let lookupAt: number | undefined;
+    let connectAt: number | undefined;
+    let tlsAt: number | undefined;
+    let settled = false;
+    let session: http2.ClientHttp2Session | undefined;
+    const where = `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`;
+    const raw = net.connect({ host: p.host, port: p.port });
+    raw.setNoDelay(true);
+    let sock: net.Socket = raw;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      session?.destroy();
+      sock.destroy();
+      raw.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new ConnectError(connectAt === undefined ? `Connection timed out (${where})` : `no HTTP/2 SETTINGS from ${where} within ${p.timeoutMs} ms: the server does not speak HTTP/2${p.secure ? '' : ' with prior knowledge (h2c)'}`, 'ETIMEDOUT')), p.timeoutMs);
+    if (p.signal) {
+      const onAbort = () => fail(new ConnectError('connection attempt abandoned', 'ERR_GRPC_ABORTED'));
+      if (p.signal.aborted) onAbort();
+      else p.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    raw.once('lookup', () => (lookupAt = p.now()));
+    let http2Started = false;
+    raw.once('error', (err) => fail(http2Started ? notHttp2(err, where, p.secure) : err));
+    raw.once('connect', () => {
+      connectAt = p.now();
+      if (!p.secure) return startHttp2();
+      const t = tls.connect({ socket: raw, ALPNProtocols: ['h2'], ...nodeTlsOptions(p.tls), ...(net.isIP(p.host) ? {} : { servername: p.tls?.servername ?? p.host }) });
+      sock = t;
+      t.once('error', (err) => {
+        // A TLS server that offers only other protocols refuses ALPN h2 with an alert.
+        if ((err as NodeJS.ErrnoException).code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') return fail(new ConnectError(`the server at ${where} did not agree to HTTP/2 over TLS (it refused ALPN h2): it is not a gRPC server`, 'ERR_GRPC_NO_H2'));
+        fail(http2Started ? notHttp2(err, where, p.secure) : err);
+      });
+      t.once('secureConnect', () => {
+        tlsAt = p.now();
+        if (t.alpnProtocol !== 'h2') return fail(new ConnectError(`the server at ${where} did not agree to HTTP/2 over TLS (ALPN: ${t.alpnProtocol || 'none'}): it is not a gRPC server`, 'ERR_GRPC_NO_H2'));
+        startHttp2();
+      });
+    });
+    const startHttp2 = () => {
+      http2Started = true;
+      let gotSettings = false;
+      const s = http2.connect(`${p.secure ? 'https' : 'http'}://${where}`, { createConnection: () => sock, maxSessionMemory: 64 });
+      session = s;
+      s.on('error', (err) => {
+        if (!gotSettings) fail(notHttp2(err, where, p.secure));
+      });
+      s.once('close', () => {
+        if (!gotSettings) fail(new ConnectError(`the server at ${where} closed the connection before HTTP/2 SETTINGS: it does not speak HTTP/2${p.secure ? '' : ' with prior knowledge (h2c; an HTTP/1.1 server?)'}`, 'ERR_GRPC_NO_H2'));
+      });
+      s.once('remoteSettings', (settings) => {
+        gotSettings = true;
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const now = p.now();
+        const dnsEnd = lookupAt ?? t0;
+        const connectEnd = connectAt ?? now;
+        const out: GrpcConnection = {
+          session: s,
+          socket: sock,
+          secure: p.secure,
+          settings,
+          timing: { dns: lookupAt !== undefined ? dnsEnd - t0 : null, connect: connectEnd - dnsEnd, tls: tlsAt !== undefined ? tlsAt - connectEnd : null, total: now - t0 },
+        };
+        if (sock instanceof tls.TLSSocket) out.tls = { protocol: sock.getProtocol(), cipher: sock.getCipher()?.name, authorized: sock.authorized, alpn: sock.alpnProtocol };
+        resolve(out);
+      });
+    };
+  });
+}
+
+function notHttp2(err: Error, where: string, secure: boolean): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR' || /protocol error/i.test(err.message)) {
+    return new ConnectError(`the server at ${where} does not speak HTTP/2${secure ? '' : ' with prior knowledge (h2c; an HTTP/1.1 server?)'}: ${err.message}`, 'ERR_GRPC_NO_H2');
+  }
+  return err;
+}
+
+export interface CallStatus {
+  code: number;
+  message: string;
+  /** Trailer metadata (for a trailers-only response, the metadata of its one header block). */
+  trailers: Record<string, string>;
+  /** The status was decided here (deadline, a message too large, a broken response), not sent by the server. */
+  local?: boolean;
+  /** Error code for the error event of a local status. */
+  errorCode?: string;
+}
+
+export interface CallEvents {
+  /** The response headers (HTTP status 200, content-type application/grpc), with the stream id. */
+  onHeaders(metadata: Record<string, string>, info: { streamId: number; trailersOnly: boolean }): void;
+  onMessage(bytes: Buffer): void;
+  /** Exactly once. */
+  onEnd(status: CallStatus): void;
+}
+
+export interface CallParams {
+  path: string;
+  authority: string;
+  secure: boolean;
+  metadata: Record<string, string>;
+  deadlineMs?: number;
+  maxMessageBytes: number;
+}
+
+/** One call: an HTTP/2 stream carrying length-prefixed messages each way, ending with the status in trailers. */
+export class GrpcCall {
+  private readonly req: http2.ClientHttp2Stream;
+  private ended = false;
+  private deadline: NodeJS.Timeout | undefined;
+  private encoding: string | undefined;
+  private gotHeaders = false;
+  private httpStatus: number | undefined;
+  private headerMeta: Record<string, string> = {};
+  private sendingClosed = false;
+  /** The server's END_STREAM arrived (with or without trailers). */
+  private endStream = false;
+
+  constructor(session: http2.ClientHttp2Session, p: CallParams, private readonly ev: CallEvents) {
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':scheme': p.secure ? 'https' : 'http',
+      ':path': p.path,
+      ':authority': p.authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': 'wirescope-grpc',
+      'grpc-accept-encoding': 'identity,gzip,deflate',
+      ...p.metadata,
+    };
+    if (p.deadlineMs !== undefined) headers['grpc-timeout'] = grpcTimeout(p.deadlineMs);
+    const reader = new MessageReader(p.maxMessageBytes);
+    this.req = session.request(headers, { endStream: false });
+    if (p.deadlineMs !== undefined) {
+      this.deadline = setTimeout(() => this.cancel(STATUS.DEADLINE_EXCEEDED, `deadline of ${p.deadlineMs} ms exceeded`, 'ERR_GRPC_DEADLINE'), p.deadlineMs);
+    }
+    this.req.on('response', (h, flags) => {
+      this.gotHeaders = true;
+      this.httpStatus = Number(h[':status']);
+      const ct = String(h['content-type'] ?? '');
+      const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      const trailersOnly = endStream || h['grpc-status'] !== undefined;
+      if (this.httpStatus !== 200 || !/^application\/grpc/i.test(ct)) {
+        if (h['grpc-status'] !== undefined && this.httpStatus === 200) return this.statusFrom(h);
+        // Not a gRPC answer: an HTTP/2 server (or proxy) that does not serve this path as gRPC.
+        const code = h['grpc-status'] !== undefined ? Number(h['grpc-status']) : this.httpStatus !== 200 ? statusFromHttp(this.httpStatus) : STATUS.UNKNOWN;
+        const what = this.httpStatus !== 200 ? `HTTP status ${this.httpStatus}` : `content-type "${ct || '(none)'}"`;
+        return this.finish({ code, message: `not a gRPC response: ${what}${ct && this.httpStatus !== 200 ? ` (${ct})` : ''}`, trailers: metadataOf(h), local: true, errorCode: 'ERR_GRPC_NOT_GRPC' }, true);
+      }
+      this.encoding = typeof h['grpc-encoding'] === 'string' ? h['grpc-encoding'] : undefined;
+      this.headerMeta = metadataOf(h);
+      this.ev.onHeaders(this.headerMeta, { streamId: this.req.id ?? 0, trailersOnly });
+      if (trailersOnly) this.statusFrom(h);
+    });
+    this.req.on('data', (chunk: Buffer) => {
+      if (this.ended) return;
+      try {
+        reader.push(chunk, (bytes, compressed) => {
+          if (this.ended) return;
+          this.ev.onMessage(compressed ? decompress(bytes, this.encoding, p.maxMessageBytes) : bytes);
+        });
+      } catch (err) {
+        if (err instanceof MessageTooLarge) this.cancel(STATUS.RESOURCE_EXHAUSTED, err.message, 'ERR_GRPC_MESSAGE_TOO_LARGE');
+        else this.cancel(STATUS.INTERNAL, (err as Error).message, 'ERR_GRPC_PROTOCOL');
+      }
+    });
+    this.req.on('trailers', (t) => this.statusFrom(t));
+    this.req.on('end', () => (this.endStream = true));
+    this.req.on('error', (err) => {
+      if (this.ended) return;
+      this.finish({ code: STATUS.UNAVAILABLE, message: `the stream failed: ${err.message}`, trailers: {}, local: true, errorCode: (err as NodeJS.ErrnoException).code ?? 'ERR_GRPC_STREAM' }, true);
+    });
+    this.req.on('close', () => {
+      if (this.ended) return;
+      const rst = this.req.rstCode;
+      const mid = reader.pending > 0 ? ` in the middle of a message (${reader.pending} bytes of it read)` : '';
+      if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) return this.finish({ code: STATUS.UNAVAILABLE, message: 'the server refused the stream (REFUSED_STREAM)', trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
+      if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) return this.finish({ code: rst === http2.constants.NGHTTP2_CANCEL ? STATUS.CANCELLED : STATUS.INTERNAL, message: `the server reset the stream (RST_STREAM ${rstName(rst)})${mid}`, trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
+      if (this.gotHeaders && this.httpStatus !== 200) return;
+      if (this.endStream) {
+        // The server ended its side cleanly but sent no trailers: no status.
+        if (mid) return this.finish({ code: STATUS.INTERNAL, message: `the server ended the stream${mid}, without a status`, trailers: {}, local: true, errorCode: 'ERR_GRPC_PROTOCOL' });
+        return this.finish({ code: STATUS.UNKNOWN, message: 'the server ended the stream without a status (no grpc-status trailer)', trailers: {}, local: true, errorCode: 'ERR_GRPC_NO_STATUS' });
+      }
+      this.finish({ code: STATUS.UNAVAILABLE, message: this.gotHeaders ? `the connection closed before the call's status (no trailers)${mid}` : 'the connection closed before the server answered', trailers: {}, local: true, errorCode: 'ERR_GRPC_DROPPED' });
+    });
+  }
+
+  get streamId(): number | undefined {
+    return this.req.id;
+  }
+
+  get done(): boolean {
+    return this.ended;
+  }
+
+  get sendingEnded(): boolean {
+    return this.sendingClosed;
+  }
+
+  /** Send one message (already encoded). Returns false when the stream's buffer is full. */
+  write(bytes: Uint8Array): boolean {
+    if (this.sendingClosed || this.ended) throw new Error(this.ended ? 'the call has ended' : 'the sending side is closed (half-close)');
+    return this.req.write(encodeMessage(bytes));
+  }
+
+  /** Half-close: the client has no more messages. */
+  end(): void {
+    if (this.sendingClosed || this.ended) return;
+    this.sendingClosed = true;
+    this.req.end();
+  }
+
+  pause(): void {
+    this.req.pause();
+  }
+
+  resume(): void {
+    this.req.resume();
+  }
+
+  /** End the call from this side (RST_STREAM CANCEL) with a local status. */
+  cancel(code: number, message: string, errorCode: string): void {
+    if (this.ended) return;
+    this.finish({ code, message, trailers: {}, local: true, errorCode });
+    if (!this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
+  private statusFrom(h: http2.IncomingHttpHeaders): void {
+    if (this.ended) return;
+    const raw = h['grpc-status'];
+    if (raw === undefined) {
+      return this.finish({ code: STATUS.UNKNOWN, message: 'the server ended the call without a grpc-status', trailers: metadataOf(h), local: true, errorCode: 'ERR_GRPC_NO_STATUS' });
+    }
+    const code = Number(raw);
+    this.finish({ code: Number.isInteger(code) && code >= 0 ? code : STATUS.UNKNOWN, message: decodeGrpcMessage(typeof h['grpc-message'] === 'string' ? h['grpc-message'] : undefined), trailers: metadataOf(h) });
+  }
+
+  private finish(s: CallStatus, reset = false): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.deadline);
+    if (reset && !this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
+    this.ev.onEnd(s);
+  }
+}
+
+const RST_NAMES: Record<number, string> = { 0: 'NO_ERROR', 1: 'PROTOCOL_ERROR', 2: 'INTERNAL_ERROR', 3: 'FLOW_CONTROL_ERROR', 5: 'STREAM_CLOSED', 6: 'FRAME_SIZE_ERROR', 7: 'REFUSED_STREAM', 8: 'CANCEL', 9: 'COMPRESSION_ERROR', 10: 'CONNECT_ERROR', 11: 'ENHANCE_YOUR_CALM', 12: 'INADEQUATE_SECURITY', 13: 'HTTP_1_1_REQUIRED' };
+export function rstName(code: number): string {
+  return RST_NAMES[code] ?? String(code);
+}
