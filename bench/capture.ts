@@ -365,6 +365,27 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
     ctx.log('  MQTT: the mqtt pattern is not registered in this build; skipped');
   }
 
+  const nGrpc = ctx.quick ? 30_000 : 100_000;
+  if (want('grpc') && isPatternAvailable('grpc')) {
+    // One server-streaming call (Watch) of n Tick messages of about 100 B from @grpc/grpc-js in its own process;
+    // ours: a session with the same .proto files (messages decoded to proto3 JSON, one frame each, logged).
+    const srv = await startBenchGrpc();
+    try {
+      await pair(
+        ctx,
+        'capture.grpc',
+        `gRPC server-streaming ${nGrpc / 1000}k x ~100 B, @grpc/grpc-js server`,
+        (n) => captureWithSession({ pattern: 'grpc', url: `grpc://127.0.0.1:${srv.port}`, body: JSON.stringify({ count: n }), grpc: { method: `${GRPC_FEED}/Watch`, protos: [join(GRPC_FIXTURES, 'feed.proto')], importPaths: [join(GRPC_FIXTURES, 'protos')] } }, n),
+        (n) => bareGrpc(srv.port, n),
+        nGrpc,
+        reps,
+        true,
+      );
+    } finally {
+      await srv.stop();
+    }
+  }
+
   const nRedis = ctx.quick ? 30_000 : 100_000;
   if (!want('redis')) {
     // not asked for
@@ -390,6 +411,68 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
     } finally {
       await redis.stop();
     }
+  }
+}
+
+const GRPC_FEED = 'wirescope.feed.v1.Feed';
+const GRPC_FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'grpc');
+
+/** bench/grpcServer.mjs in its own process; resolves with its port and a stop function. */
+async function startBenchGrpc(): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'grpcServer.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const guard = setTimeout(() => reject(new Error('the gRPC bench server did not start')), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) {
+        clearTimeout(guard);
+        resolve((JSON.parse(line) as { grpc: number }).grpc);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the gRPC bench server exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** The bare @grpc/grpc-js client (proto-loader, the same .proto files), counting 'data' events of one Watch call. */
+async function bareGrpc(port: number, n: number): Promise<number> {
+  const grpc = await import('@grpc/grpc-js');
+  const protoLoader = await import('@grpc/proto-loader');
+  const def = protoLoader.loadSync(join(GRPC_FIXTURES, 'feed.proto'), { keepCase: true, longs: String, enums: String, defaults: false, oneofs: true, includeDirs: [join(GRPC_FIXTURES, 'protos')] });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { wirescope: { feed: { v1: { Feed: new (addr: string, creds: unknown) => { Watch(req: unknown): NodeJS.EventEmitter & { cancel(): void }; close(): void } } } } };
+  const t0 = performance.now();
+  const client = new pkg.wirescope.feed.v1.Feed(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let got = 0;
+      const call = client.Watch({ count: n });
+      const guard = setTimeout(() => {
+        call.cancel();
+        reject(new Error(`bare grpc-js: got ${got} of ${n}`));
+      }, RUN_TIMEOUT_MS);
+      call.on('data', () => {
+        if (++got === n) {
+          clearTimeout(guard);
+          resolve(n / ((performance.now() - t0) / 1000));
+        }
+      });
+      call.on('error', (err: Error) => {
+        clearTimeout(guard);
+        reject(err);
+      });
+    });
+  } finally {
+    client.close();
   }
 }
 

@@ -13,6 +13,8 @@ import { button, checkbox, dropdown, textArea, textField } from './ui/toolkit';
 export interface ComposerActions {
   send(data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void>;
   ping(): void;
+  /** End the session's sending side (half-close). */
+  halfClose(): void;
   saveTemplate(name: string, data: string, encoding: PayloadInputEncoding): void;
 }
 
@@ -32,6 +34,16 @@ export function channelField(pattern: string): { needed: boolean; label: string;
   // A send names its topic (MQTT, Redis) or its event (Socket.IO).
   const needed = caps.channel === 'topic' || caps.channel === 'event';
   return { needed, label: caps.channelLabel ?? (caps.channel === 'event' ? 'Event' : 'Topic'), publishOptions: caps.channel === 'topic' && caps.publishOptions !== false };
+}
+
+/** A problem with a message that must be one JSON value (a gRPC request message), or undefined. */
+export function messageProblem(data: string): string | undefined {
+  try {
+    JSON.parse(data);
+    return undefined;
+  } catch {
+    return 'The message is not JSON: write the request message as a JSON object, like {"text": "hi"}';
+  }
 }
 
 /** A problem with JSON arguments (patterns whose sends are JSON arguments: Socket.IO), or undefined. */
@@ -62,6 +74,7 @@ export class Composer {
   private readonly templateName;
   private readonly sendBtn;
   private readonly pingBtn;
+  private readonly halfCloseBtn;
   private readonly message: HTMLElement;
 
   constructor(private readonly actions: ComposerActions) {
@@ -96,6 +109,15 @@ export class Composer {
     this.templateName = textField({ id: 'composer-template-name', placeholder: 'Template name', ariaLabel: 'Template name' });
     this.sendBtn = button('Send', { id: 'composer-send', title: 'Send (Ctrl+Enter)', onClick: () => void this.send() });
     this.pingBtn = button('Ping', { id: 'composer-ping', appearance: 'secondary', onClick: () => this.actions.ping() });
+    this.halfCloseBtn = button('End sending', {
+      id: 'composer-half-close',
+      appearance: 'secondary',
+      title: 'Half-close: end the sending side; what the peer sends keeps coming',
+      onClick: () => {
+        this.actions.halfClose();
+        this.showMessage('Sending side ended (half-close): responses keep coming', false);
+      },
+    });
     const saveBtn = button('Save as template', { id: 'composer-save-template', appearance: 'secondary', onClick: () => this.save() });
     this.message = h('div', { id: 'composer-message', cls: 'inline-error', role: 'alert' });
     this.message.hidden = true;
@@ -108,7 +130,7 @@ export class Composer {
     this.element = h('section', { id: 'composer', cls: 'composer', attrs: { 'aria-label': 'Send a message' } },
       h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.ack, this.templates),
       this.input,
-      h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.templateName, saveBtn),
+      h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.halfCloseBtn, this.templateName, saveBtn),
       this.message,
     );
     this.element.hidden = true;
@@ -127,8 +149,9 @@ export class Composer {
     this.qos.hidden = !ch.publishOptions;
     this.retain.hidden = !ch.publishOptions;
     this.ack.hidden = caps.ack !== true;
-    this.input.setAttribute('placeholder', caps.sendArgs === 'json' ? ARGS_PLACEHOLDER : TEXT_PLACEHOLDER);
+    this.input.setAttribute('placeholder', caps.sendPlaceholder ?? (caps.sendArgs === 'json' ? ARGS_PLACEHOLDER : TEXT_PLACEHOLDER));
     this.pingBtn.hidden = !s.canPing;
+    this.halfCloseBtn.hidden = s.canHalfClose !== true;
     const templates = s.templates ?? [];
     this.templates.hidden = templates.length === 0;
     this.templates.setOptions([{ value: '', label: 'Templates…' }, ...templates.map((t, i) => ({ value: String(i), label: t.name }))], '');
@@ -164,7 +187,7 @@ export class Composer {
     const data = this.input.value ?? '';
     const encoding = this.currentEncoding();
     const caps = capabilitiesOf(this.session.pattern);
-    const problem = payloadProblem(data, encoding) ?? (caps.sendArgs === 'json' && encoding === 'text' ? argsProblem(data) : undefined);
+    const problem = payloadProblem(data, encoding) ?? (caps.sendArgs === 'json' && encoding === 'text' ? (caps.sendPlaceholder ? messageProblem(data) : argsProblem(data)) : undefined);
     if (problem) return this.showMessage(problem);
     const ch = channelField(this.session.pattern);
     const channel = ch.needed ? this.channel.value.trim() : undefined;

@@ -267,6 +267,30 @@ function metaSummary(meta: Record<string, unknown> | undefined): string {
   return '';
 }
 
+/** `Service/Method` of `package.Service/Method`. */
+export function shortRpcName(method: string): string {
+  const [service, name] = method.split('/');
+  return `${service.split('.').pop() ?? service}/${name ?? ''}`;
+}
+
+/**
+ * A gRPC frame's row: the method (Service/Method) in the channel column; a response message says which
+ * stream (call) it answers; the trailers lead with the status in words, coloured by OK or not.
+ */
+function grpcRow(e: Extract<WireEvent, { kind: 'frame' }>, method: string, body: string, binary: boolean): RowText {
+  const meta = e.meta ?? {};
+  const grpcStatus = typeof meta.grpcStatus === 'number' ? meta.grpcStatus : undefined;
+  let cls = meta.control === true ? `frame-${e.dir} control grpc` : `frame-${e.dir} grpc`;
+  let preview = (binary ? '[binary] ' : '') + body + (e.truncated ? ' …' : '');
+  if (grpcStatus !== undefined) cls += grpcStatus === 0 ? ' status-ok' : ' status-error';
+  else if (meta.control !== true && typeof meta.type === 'string') {
+    const type = reveal(meta.type.split('.').pop() ?? meta.type);
+    preview = `${type}${typeof meta.streamId === 'number' ? ` #${meta.streamId}` : ''} · ${preview}`;
+  }
+  if (typeof meta.decodeError === 'string') preview = `${reveal(meta.decodeError)} · ${preview}`;
+  return { dir: e.dir === 'in' ? '↓' : '↑', channel: reveal(shortRpcName(method)), size: formatSize(e.size), preview, cls };
+}
+
 /** Texts for a row of the frame log; every server-controlled string passes through reveal(). */
 export function rowText(e: WireEvent, channelChars = 24): RowText {
   switch (e.kind) {
@@ -274,6 +298,9 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
       const binary = e.encoding === 'base64';
       const body = reveal(payloadText(e.data.slice(0, binary ? PREVIEW_CHARS * 2 : PREVIEW_CHARS), e.encoding));
       const meta = e.meta;
+      // gRPC names its method package.Service/Method (an HTTP method never has a slash): shown as Service/Method.
+      const rpc = typeof meta?.method === 'string' && meta.method.includes('/') ? meta.method : undefined;
+      if (rpc !== undefined) return grpcRow(e, rpc, body, binary);
       const status = typeof meta?.status === 'number' ? meta.status : undefined;
       const method = typeof meta?.method === 'string' ? meta.method : undefined;
       // A reply we sent (webhook receiver): it answers the request named in its meta.

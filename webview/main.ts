@@ -21,6 +21,7 @@ import {
   LocateSeq,
   OpenPayload,
   Ping,
+  HalfClose,
   Ready,
   ProxyFault,
   Reconnect,
@@ -173,6 +174,7 @@ class Inspector {
         await this.rpc.request(Send, { sessionId: this.current.id, data, encoding, ...(channel ? { channel } : {}), ...(options ? { options } : {}) });
       },
       ping: () => this.current && this.rpc.command(Ping, { sessionId: this.current.id }),
+      halfClose: () => this.current && this.rpc.command(HalfClose, { sessionId: this.current.id }),
       saveTemplate: (name, data, encoding) => this.current && this.rpc.command(SaveTemplate, { sessionId: this.current.id, name, data, encoding }),
     });
     this.tabsEl = tabs(

@@ -69,6 +69,9 @@ export class SessionHeader {
   private readonly pollLine: HTMLElement;
   /** What a session does to the system it watches, when that is more than watching (`open`'s `meta.destructive`). */
   private readonly modeLine: HTMLElement;
+  /** gRPC: the call (kind and method) and, once it ended, its status. */
+  private readonly callLine: HTMLElement;
+  private call: { text: string; status?: string; ok?: boolean } | undefined;
   private readonly disconnectBtn;
   private readonly reconnectBtn;
   private readonly pinBtn;
@@ -110,7 +113,9 @@ export class SessionHeader {
     this.pollLine.hidden = true;
     this.modeLine = h('div', { id: 'session-mode', cls: 'extra-line', attrs: { 'data-tone': 'warn' } });
     this.modeLine.hidden = true;
-    this.extra = h('div', { cls: 'extra' }, this.modeLine, this.receiver, this.pollLine);
+    this.callLine = h('div', { id: 'grpc-call', cls: 'extra-line' });
+    this.callLine.hidden = true;
+    this.extra = h('div', { cls: 'extra' }, this.modeLine, this.callLine, this.receiver, this.pollLine);
     const group = (label: string, ...items: HTMLElement[]): HTMLElement => h('div', { cls: 'tool-group', role: 'group', attrs: { 'aria-label': label } }, ...items);
     const toolbar = h('div', { cls: 'toolbar', role: 'toolbar', attrs: { 'aria-label': 'Session actions' } },
       group('Connection', this.disconnectBtn, this.reconnectBtn),
@@ -178,6 +183,8 @@ export class SessionHeader {
     this.lastPollSeq = 0;
     this.receiver.hidden = true;
     this.modeLine.hidden = true;
+    this.call = undefined;
+    this.updateCallLine();
     this.updatePollLine();
   }
 
@@ -193,12 +200,31 @@ export class SessionHeader {
         setText(this.receiverUrl, reveal(e.url));
         this.receiver.hidden = false;
       }
+      // A gRPC call: its kind and method once it starts, its status once the trailers (or a local status) end it.
+      if (e.kind === 'frame' && e.meta?.packet === 'CALL' && typeof e.meta.method === 'string') this.call = { text: `${typeof e.meta.kind === 'string' ? e.meta.kind : 'call'} ${e.meta.method}` };
+      if (e.kind === 'frame' && e.meta?.packet === 'TRAILERS' && this.call && typeof e.meta.statusName === 'string') {
+        this.call.status = `${e.meta.statusName}${typeof e.meta.message === 'string' && e.meta.message && e.meta.message !== e.meta.statusName ? `: ${e.meta.message}` : ''}`;
+        this.call.ok = e.meta.grpcStatus === 0;
+      }
+      if (e.kind === 'state' && (e.state === 'failed' || e.state === 'closed') && this.call && this.call.status === undefined && typeof e.code === 'number' && this.element.dataset.pattern === 'grpc') {
+        this.call.status = e.reason ?? `status ${e.code}`;
+        this.call.ok = e.code === 0;
+      }
       if (e.kind === 'frame' && e.dir === 'in' && e.seq > this.lastPollSeq && (this.element.dataset.pattern === 'poll' || this.element.dataset.pattern === 'long-poll')) {
         this.lastPollSeq = e.seq;
         this.countPoll(e);
       }
     }
+    this.updateCallLine();
     this.updatePollLine();
+  }
+
+  private updateCallLine(): void {
+    const c = this.call;
+    this.callLine.hidden = !c;
+    if (!c) return;
+    setText(this.callLine, reveal(`${c.text}${c.status !== undefined ? ` · ${c.status}` : ' · in progress'}`));
+    this.callLine.dataset.tone = c.ok === undefined ? 'busy' : c.ok ? 'ok' : 'failed';
   }
 
   setPattern(pattern: string | undefined): void {

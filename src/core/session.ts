@@ -134,6 +134,17 @@ export class Session {
     return !!this.transport?.ping;
   }
 
+  /** The sending side can be ended while reading goes on (a gRPC client or bidi stream). */
+  get canHalfClose(): boolean {
+    return !!this.transport?.halfClose;
+  }
+
+  /** End the sending side (half-close); throws a one-line error where the pattern cannot. */
+  halfClose(): void {
+    if (!this.transport?.halfClose) throw new Error(`The ${this.options.pattern} pattern cannot end its sending side`);
+    if (!this.finished) this.transport.halfClose();
+  }
+
   ping(data?: string): void {
     if (!this.transport?.ping) throw new Error(`The ${this.options.pattern} pattern has no ping`);
     this.transport.ping(data);

@@ -52,6 +52,8 @@ export interface Transport {
   send?(msg: OutboundMessage): Promise<void>;
   /** Send a ping (WebSocket). */
   ping?(data?: string): void;
+  /** End the sending side and keep reading (a gRPC client or bidi stream); a no-op once it is ended. */
+  halfClose?(): void;
   /** Drop the current connection and reconnect now. */
   reconnect?(): void;
   /**

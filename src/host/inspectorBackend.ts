@@ -21,6 +21,7 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     onDidReset: manager.onDidReset,
     send: actions.send ?? ((id, data, encoding, channel, options) => manager.send(id, data, encoding, channel, options)),
     ping: (id) => manager.ping(id),
+    halfClose: (id) => manager.halfClose(id),
     disconnect: (id) => manager.disconnect(id),
     reconnect: actions.reconnect ?? ((id) => manager.reconnect(id)),
     proxyFault: (id, conn, fault) => {

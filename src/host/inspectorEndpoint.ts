@@ -47,6 +47,8 @@ export interface InspectorBackend {
   onDidReset: Event<string>;
   send(sessionId: string, data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void>;
   ping(sessionId: string): void;
+  /** End the sending side (absent where no pattern can). */
+  halfClose?(sessionId: string): void;
   disconnect(sessionId: string): Promise<void> | void;
   reconnect(sessionId: string): Promise<unknown> | void;
   /** Capture proxy: a fault on one live connection (absent where there is no proxy). */
@@ -269,6 +271,11 @@ export class InspectorEndpoint implements Disposable {
     Ping: ({ sessionId }) => {
       this.logOf(sessionId);
       this.backend.ping(sessionId);
+    },
+    HalfClose: ({ sessionId }) => {
+      this.logOf(sessionId);
+      if (!this.backend.halfClose) throw new Error('This session cannot end its sending side');
+      this.backend.halfClose(sessionId);
     },
     Disconnect: async ({ sessionId }) => {
       this.logOf(sessionId);

@@ -92,7 +92,7 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
     title: 'Wirescope: New Connection (1/3) — URL',
     prompt: 'A URL to connect to; the pattern is inferred from it (for http(s), from what the server answers). host:port/path gets http://, ${env:NAME} works too. Type "webhook" to receive calls instead.',
     value: defaultUrls.sse ?? defaultUrls.ws ?? defaultUrls.http ?? '',
-    placeHolder: 'http://localhost:8080/events, ws://localhost:8080/ws, mqtt://localhost:1883, redis://localhost:6379, nats://localhost:4222',
+    placeHolder: 'http://localhost:8080/events, ws://localhost:8080/ws, mqtt://localhost:1883, redis://localhost:6379, nats://localhost:4222, grpc://localhost:50051',
     validateInput: (v) => {
       const t = v.trim();
       if (/^webhooks?$/i.test(t)) return undefined;
@@ -155,6 +155,10 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
       profile.longPoll = { timeoutMs: Number(hold) };
       break;
     }
+    case 'grpc': {
+      if (!(await grpcMethodFlow(profile, step3))) return undefined;
+      break;
+    }
     case 'mqtt': {
       const topic = await vscode.window.showInputBox({ title: step3, prompt: 'Topic filter to subscribe to (wildcards + and # allowed); empty for none', value: 'feed/#', ignoreFocusOut: true });
       if (topic === undefined) return undefined;
@@ -173,6 +177,68 @@ export async function newConnectionFlow(defaultUrls: Partial<Record<PatternId, s
     }
   }
   return profile;
+}
+
+/**
+ * gRPC: the method picked from what the server offers (server reflection), or from .proto files when it has
+ * none, and the request prefilled with the input message's JSON template. Fills `profile` (grpc.method,
+ * the request as `body`, or as the first `send` of a client or bidi stream, whose sending side stays open for
+ * the composer). Returns false when the user cancels.
+ */
+export async function grpcMethodFlow(profile: Profile, title: string): Promise<boolean> {
+  const { listGrpc } = await import('../patterns/grpc/listing');
+  type Listing = Awaited<ReturnType<typeof listGrpc>>;
+  const ask = (grpc: Profile['grpc']) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Wirescope: asking ${redactUrl(profile.url)} for its gRPC services…` }, () => listGrpc({ pattern: 'grpc', url: profile.url, ...(grpc ? { grpc } : {}) }));
+  let listing: Listing | undefined;
+  try {
+    listing = await ask(profile.grpc);
+  } catch (err) {
+    const choice = await vscode.window.showWarningMessage(`Wirescope: ${describeError(err, profile.url).message}`, 'Choose .proto Files…');
+    if (choice !== 'Choose .proto Files…') return false;
+    const files = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Protocol Buffers': ['proto'] }, title: 'The .proto files of the service', openLabel: 'Use These Files' });
+    if (!files?.length) return false;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const importPath = await vscode.window.showInputBox({ title, prompt: 'Import paths (as protoc -I), separated by commas; imports are looked up there in order', value: folder ?? files[0].fsPath.replace(/[\\/][^\\/]*$/, ''), ignoreFocusOut: true });
+    if (importPath === undefined) return false;
+    profile.grpc = { protos: files.map((f) => f.fsPath), importPaths: importPath.split(',').map((s) => s.trim()).filter(Boolean) };
+    try {
+      listing = await ask(profile.grpc);
+    } catch (err2) {
+      void vscode.window.showErrorMessage(`Wirescope: ${describeError(err2).message}`);
+      return false;
+    }
+  }
+  if (listing.methods.length === 0) {
+    void vscode.window.showErrorMessage(`Wirescope: no gRPC services there (schema from ${listing.source})`);
+    return false;
+  }
+  const picked = await vscode.window.showQuickPick(
+    listing.methods.map((m) => ({ label: `${m.service.split('.').pop()}/${m.name}`, description: `${m.kind} · ${m.service}`, detail: `${m.input} → ${m.output}`, m })),
+    { title, placeHolder: `Method to call (schema from ${listing.source})`, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true },
+  );
+  if (!picked) return false;
+  const m = picked.m;
+  const streams = m.kind === 'client-streaming' || m.kind === 'bidi';
+  const request = await vscode.window.showInputBox({
+    title,
+    prompt: `${streams ? 'First request message' : 'Request'} (${m.input}) as JSON${streams ? '; more from the composer, and End sending half-closes' : ''}`,
+    value: JSON.stringify(m.template),
+    validateInput: (v) => {
+      try {
+        JSON.parse(v);
+        return undefined;
+      } catch (err) {
+        return `Not JSON: ${(err as Error).message}`;
+      }
+    },
+    ignoreFocusOut: true,
+  });
+  if (request === undefined) return false;
+  profile.grpc = { ...profile.grpc, method: m.method, ...(streams ? { keepSending: true } : {}) };
+  if (streams) profile.send = [request];
+  else profile.body = request;
+  profile.name = `grpc ${m.service.split('.').pop()}/${m.name}`;
+  return true;
 }
 
 /** Pick a session: the given one, else the selected one if it fits, else ask. */

@@ -368,6 +368,7 @@ export class SessionManager implements Disposable {
       canPing: !ended && m.session.canPing,
       canReconnect: true,
     };
+    if (!ended && m.session.canHalfClose) info.canHalfClose = true;
     if (m.profileId) info.profileId = m.profileId;
     if (m.marked) info.marked = { seqs: [...m.marked.seqs], note: m.marked.note };
     if (ended) {
@@ -401,6 +402,10 @@ export class SessionManager implements Disposable {
 
   ping(id: string): void {
     this.require(id).session.ping();
+  }
+
+  halfClose(id: string): void {
+    this.require(id).session.halfClose();
   }
 
   /** Close a session; resolves with it ended. */

@@ -28,6 +28,8 @@ export interface PatternCapabilities {
   ack?: boolean;
   /** What a send's data is: `json` means a JSON value or array of arguments (Socket.IO), checked before sending. Default text. */
   sendArgs?: 'text' | 'json';
+  /** What the composer's message box asks for (default: a text message, or JSON arguments for `sendArgs: 'json'`). */
+  sendPlaceholder?: string;
   /** What the composer calls the channel field (default Topic). */
   channelLabel?: string;
   /** A send to a channel takes MQTT's delivery options (QoS, retain); default true for channel `topic`. */

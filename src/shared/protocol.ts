@@ -30,6 +30,8 @@ export interface SessionInfo {
   ended: boolean;
   canSend: boolean;
   canPing: boolean;
+  /** The sending side can be ended while reading goes on (gRPC client and bidi streams). */
+  canHalfClose?: boolean;
   canReconnect: boolean;
   profileId?: string;
   /**
@@ -126,6 +128,8 @@ export const Send = req<{ sessionId: string; data: string; encoding: PayloadInpu
   options: opt(record()),
 });
 export const Ping = cmd<{ sessionId: string }>('session/ping', { sessionId });
+/** End the session's sending side (half-close) and keep reading. */
+export const HalfClose = cmd<{ sessionId: string }>('session/halfClose', { sessionId });
 export const Disconnect = cmd<{ sessionId: string }>('session/disconnect', { sessionId });
 export const Reconnect = cmd<{ sessionId: string }>('session/reconnect', { sessionId });
 export const ClearLog = cmd<{ sessionId: string }>('log/clear', { sessionId });
@@ -160,6 +164,7 @@ export const WebviewToHost = {
   GetTimeline,
   Send,
   Ping,
+  HalfClose,
   Disconnect,
   Reconnect,
   ClearLog,

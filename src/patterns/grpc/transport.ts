@@ -197,7 +197,7 @@ class GrpcTransport implements Transport {
     const now = this.sink.now();
     const streamId = this.call?.streamId;
     const trailerNames = Object.keys(s.trailers);
-    if (!s.local) this.sink.frame('in', `trailers: ${statusReason(s.code, s.message)}${trailerNames.length ? ` (${trailerNames.join(', ')})` : ''}`, { control: true, meta: { packet: 'TRAILERS', method: m.name, streamId, status: s.code, statusName: statusName(s.code), message: s.message, trailers: s.trailers } });
+    if (!s.local) this.sink.frame('in', `trailers: ${statusReason(s.code, s.message)}${trailerNames.length ? ` (${trailerNames.join(', ')})` : ''}`, { control: true, meta: { packet: 'TRAILERS', method: m.name, streamId, grpcStatus: s.code, statusName: statusName(s.code), message: s.message, trailers: s.trailers } });
     this.sink.timing(
       { dns: null, connect: null, tls: null, ttfb: this.firstMessageAt !== undefined ? this.firstMessageAt - this.callStart : null, download: this.firstMessageAt !== undefined ? now - this.firstMessageAt : null, total: now - this.callStart },
       { phase: 'call', method: m.name, streamId, messagesIn: this.received, messagesOut: this.sentMessages },

@@ -120,7 +120,7 @@ class TcpTransport implements Transport {
       if (startedUp || this.socket !== socket || socket.destroyed) return;
       startedUp = true;
       for (const text of options.send ?? []) this.write(socket, sendBytes(text, this.eol));
-      if (options.tcp?.halfClose) this.halfClose(socket);
+      if (options.tcp?.halfClose) this.endOurSide(socket);
     };
 
     socket.on('data', (chunk: Buffer) => {
@@ -193,7 +193,13 @@ class TcpTransport implements Transport {
     else this.sink.frame('out', bytes, { binary: true });
   }
 
-  private halfClose(socket: net.Socket): void {
+  /** Half-close: FIN to the peer, keep reading (also the composer's End sending). */
+  halfClose(): void {
+    const socket = this.socket;
+    if (socket && !socket.destroyed && this.lc.everOpened && !this.lc.down) this.endOurSide(socket);
+  }
+
+  private endOurSide(socket: net.Socket): void {
     if (socket.writableEnded) return;
     socket.end();
     this.sink.frame('out', '', { control: true, meta: { packet: 'FIN', fin: true, halfClose: true } });
