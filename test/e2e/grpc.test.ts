@@ -39,8 +39,10 @@ describe('gRPC in VS Code (issue 13)', { timeout: 600_000 }, () => {
       // The methods come from the server's reflection: one row per method, with its call kind.
       await title(/New Connection \(3\/3\) — gRPC/).waitFor({ state: 'visible', timeout: 30_000 });
       await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Feed/Watch' }).first().waitFor({ timeout: 20_000 });
-      const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allTextContents();
-      assert.deepEqual(labels.map((l) => l.trim()).sort(), ['Feed/Chat', 'Feed/Get', 'Feed/Ping', 'Feed/Upload', 'Feed/Watch']);
+      const methodRows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+      const labels: string[] = [];
+      for (let i = 0; i < (await methodRows.count()); i++) labels.push(((await methodRows.nth(i).locator('.label-name').first().textContent()) ?? '').trim());
+      assert.deepEqual(labels.sort(), ['Feed/Chat', 'Feed/Get', 'Feed/Ping', 'Feed/Upload', 'Feed/Watch']);
       await wb.screenshot('grpc-method-pick');
       await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Feed/Chat' }).first().click();
 
