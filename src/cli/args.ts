@@ -197,7 +197,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
     },
   },
-  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name, meta:name such as meta:id for a Redis stream entry id).', apply: (t, v) => {
+  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name, meta:name such as meta:id for a Redis stream entry id, key for a Kafka record key).', apply: (t, v) => {
       const problem = checkIdField(v);
       if (problem) throw new UsageError(problem);
       t.options.idField = v;
@@ -372,6 +372,8 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
   { name: 'list', patterns: ['grpc'], group: 'gRPC', help: 'grpc: list the services and methods (call kind, input and output types, a JSON template of the input) from server reflection or --proto files, instead of calling one.', apply: (t) => (t.grpcList = true) },
   { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
+  { name: 'username', fills: ['kafka.username'], value: 'name', patterns: ['kafka'], group: 'Kafka topics', help: 'kafka: SASL user name.', apply: (t, v) => ((t.options.kafka ??= {}).username = v) },
+  { name: 'password-env', fills: ['kafka.password'], value: 'NAME', patterns: ['kafka'], group: 'Kafka topics', help: 'kafka: the SASL password from this environment variable.', apply: (t, v, env) => ((t.options.kafka ??= {}).password = envSecret('password-env', v, env)) },
 ];
 
 interface SchemaNode {

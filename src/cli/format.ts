@@ -194,6 +194,8 @@ export class PrettyPrinter implements EventPrinter {
     if (e.channel !== undefined) tags.push(c.cyan(`[${escapePreview(e.channel, 40)}]`));
     if (typeof meta.opcode === 'number') tags.push(c.dim(WS_OPCODES[meta.opcode] ?? `opcode ${meta.opcode}`));
     if (typeof meta.packet === 'string') tags.push(c.dim(escapePreview(meta.packet, 20)));
+    // A Kafka record: partition@offset and its key.
+    if (typeof meta.partition === 'number' && typeof meta.offset === 'string') tags.push(c.dim(`p${meta.partition}@${escapePreview(meta.offset, 20)}`) + (typeof meta.key === 'string' ? ` key ${escapePreview(meta.key, 40)}` : ''));
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));
     if (typeof meta.status === 'number') tags.push(c.bold(`${meta.status}`) + (typeof meta.statusText === 'string' ? ' ' + escapePreview(meta.statusText, 40) : ''));
     if (meta.changed === false) tags.push(c.dim('unchanged'));

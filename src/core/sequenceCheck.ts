@@ -7,7 +7,8 @@
  * - a JSON path into the payload: `$.seq`, `$.id`, `$.data.items[0].id`;
  * - `header:Name`: a header of the frame (`meta.headers`, any case), e.g. a webhook delivery id;
  * - `prop:name`: an MQTT 5 user property (`meta.properties.userProperties`);
- * - `meta:name`: a field of the frame's `meta` (a Redis stream entry's `meta:id`).
+ * - `meta:name`: a field of the frame's `meta` (a Redis stream entry's `meta:id`);
+ * - `key`: a Kafka record's key (`meta.key`), short for `meta:key`.
  *
  * Memory is bounded: duplicates are found among the last `window` keys (default 10,000); a key
  * older than that which comes back reads as out-of-order (numeric keys) or goes unnoticed (others).
@@ -96,8 +97,8 @@ function makeExtractor(idField: string): Extractor {
       return key === undefined ? { problem: 'absent' } : { key };
     };
   }
-  if (/^meta:/i.test(field)) {
-    const name = field.slice('meta:'.length).trim();
+  if (/^meta:/i.test(field) || field === 'key') {
+    const name = field === 'key' ? 'key' : field.slice('meta:'.length).trim();
     if (!name) throw new Error('Invalid id field "meta:": name a meta field, e.g. meta:id (a Redis stream entry id)');
     return (e) => {
       const v = e.meta?.[name];
@@ -123,7 +124,7 @@ function makeExtractor(idField: string): Extractor {
       return key === undefined || key === null ? { problem: 'absent' } : { key };
     };
   }
-  throw new Error(`Invalid id field "${idField}": use sse-id, a JSON path like $.seq, header:Name, prop:name or meta:name`);
+  throw new Error(`Invalid id field "${idField}": use sse-id, a JSON path like $.seq, header:Name, prop:name, meta:name or key (a Kafka record key)`);
 }
 
 /** A key as a safe integer when it is one (numbers, or strings of digits), else undefined. */

@@ -14,6 +14,7 @@ import { natsPattern } from './nats/descriptor';
 import { pollPattern } from './poll/descriptor';
 import { proxyPattern } from './proxy/descriptor';
 import { imapPattern } from './imap/descriptor';
+import { kafkaPattern } from './kafka/descriptor';
 import { smtpPattern } from './smtp/descriptor';
 import { socketioPattern } from './socketio/descriptor';
 import { redisPattern } from './redis/descriptor';
@@ -42,6 +43,7 @@ export const PATTERN_DESCRIPTORS = [
   natsPattern,
   imapPattern,
   grpcPattern,
+  kafkaPattern,
 ] as const;
 
 /**

@@ -29,6 +29,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   imap: 'both',
   // A call: unary is request-response, streams push; the composer adds client messages.
   grpc: 'both',
+  kafka: 'both',
 };
 
 export interface LatencyStats {

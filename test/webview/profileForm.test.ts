@@ -97,6 +97,7 @@ const URLS: Record<ProfilePatternId, string> = {
   smtp: 'smtp://127.0.0.1:9', nats: 'nats://127.0.0.1:9',
   imap: 'imap://127.0.0.1:9',
   grpc: 'grpc://127.0.0.1:9',
+  kafka: 'kafka://127.0.0.1:9',
 };
 
 describe('profile form in Chromium', () => {

@@ -18,6 +18,7 @@ import { startSmtp } from '../../helpers/smtpServer';
 import { startNats } from '../../helpers/nats';
 import { startDovecot } from '../../helpers/dovecot';
 import { startGrpcServer } from '../../helpers/grpc';
+import { kcatProduce, startKafka } from '../../helpers/kafka';
 import { FaultProxy } from '../../../src/core/faultProxy';
 
 /** Fast, deterministic backoff so that reconnect rows finish in milliseconds. */
@@ -693,5 +694,32 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'none', reason: 'one call: there is no connection to re-establish; a new call is a new session' },
     noServer: { kind: 'closed-port', url: (port) => `grpc://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'grpc://', 'grpc://127.0.0.1:99999'] },
+  },
+  {
+    pattern: 'kafka',
+    // librdkafka's mock cluster (kcat) per row. It cannot come back on its port, so a drop cuts the client
+    // connections (ss -K) while the broker stays up; goAway stops the cluster.
+    async start() {
+      const k = await startKafka();
+      const topic = `conformance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      await kcatProduce(k.bootstrap, topic, [{ key: 'k1', value: 'hello' }]);
+      return {
+        options: { pattern: 'kafka', url: k.url, reconnect: QUICK_RECONNECT, kafka: { topic: [topic], from: 'beginning', maxWaitMs: 200 } },
+        provoke: noop,
+        drop: async () => {
+          await k.cut();
+        },
+        hits: () => 0,
+        goAway: () => k.stop(),
+        close: () => k.stop(),
+      };
+    },
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && e.meta?.key === 'k1'),
+    // After a reconnect the partitions are assigned again (reading resumes after the last offset seen).
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.packet === 'ASSIGN'),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `kafka://127.0.0.1:${port}` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'kafka://', 'kafka://a:99999'] },
   },
 ];
