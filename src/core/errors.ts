@@ -89,7 +89,8 @@ function describeRaw(err: unknown, target?: string): Described {
 export function checkUrl(url: string, schemes: readonly string[]): string | undefined {
   let u: URL;
   try {
-    u = new URL(url);
+    // A Kafka URL may list several bootstrap brokers (kafka://a:9092,b:9092): the first one is checked here.
+    u = new URL(/^kafkas?:\/\//i.test(url) ? url.replace(/^(kafkas?:\/\/[^/?#,]*),[^/?#]*/i, '$1') : url);
   } catch {
     return `Invalid URL: "${maskUrlPasswords(url)}"`;
   }

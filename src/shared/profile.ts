@@ -153,6 +153,8 @@ const isNonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 
 /** Check a URL for a pattern; a URL holding `${…}` references is checked after a neutral substitution. */
 export function checkProfileUrl(url: string, pattern: PatternId): string | undefined {
+  // A Kafka URL may list several bootstrap brokers (kafka://a:9092,b:9092): the first one is checked here.
+  if (/^kafkas?:\/\//i.test(url)) url = url.replace(/^(kafkas?:\/\/[^/?#,]*),[^/?#]*/i, '$1');
   let u: URL;
   try {
     u = new URL(url.replace(ANY_REF, 'x'));

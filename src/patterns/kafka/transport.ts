@@ -155,6 +155,17 @@ function textOf(b: Buffer): string | undefined {
   return s.split(/\r?\n/, 1)[0].replace(/[^\x20-\x7e]/g, '?');
 }
 
+/** The Kafka error types (`UNKNOWN_TOPIC_OR_PARTITION`…) along an error's chain of causes. */
+function errorTypes(err: unknown): string[] {
+  const out: string[] = [];
+  let e = err as { type?: unknown; cause?: unknown } | undefined;
+  for (let i = 0; e && typeof e === 'object' && i < 10; i++) {
+    if (typeof e.type === 'string') out.push(e.type);
+    e = e.cause as typeof e;
+  }
+  return out;
+}
+
 class KafkaTransport implements Transport {
   private readonly lc: ConnectionLifecycle;
   private readonly o: NonNullable<ConnectOptions['kafka']>;
@@ -171,6 +182,8 @@ class KafkaTransport implements Transport {
   /** A socket-level failure seen by the guard, which kafkajs would report only as a generic connection error. */
   private guardError: Fatal | Error | undefined;
   private paused = false;
+  /** The last error kafkajs logged for the current connection. */
+  private lastLogged: string | undefined;
   /** Every socket kafkajs opened for the current connection (destroyed on a drop or close, whatever kafkajs is doing). */
   private sockets = new Set<net.Socket>();
   private resumeWaiters: Array<() => void> = [];
@@ -303,7 +316,12 @@ class KafkaTransport implements Transport {
       requestTimeout: timeoutMs + (this.o.maxWaitMs ?? 1000),
       // Retries are the session's (the lifecycle's backoff, visible); kafkajs retries a little for leader moves.
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-      logLevel: logLevel.NOTHING,
+      // kafkajs says some failures only in its log (a seed broker that timed out leaves connect() resolved and the
+      // next request failing with "Broker not connected"): the last error it logged is kept to explain such a failure.
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => {
+        if (gen === this.generation && entry.log?.message) this.lastLogged = String(entry.log.message);
+      },
       socketFactory: this.socketFactory(gen),
     });
   }
@@ -318,6 +336,7 @@ class KafkaTransport implements Transport {
   private async connect(): Promise<void> {
     const gen = ++this.generation;
     this.guardError = undefined;
+    this.lastLogged = undefined;
     this.lc.connecting(this.displayUrl);
     if (gen === 1) {
       const m = this.mode();
@@ -330,7 +349,14 @@ class KafkaTransport implements Transport {
       const cluster = this.createCluster(kafka);
       this.cluster = cluster;
       await cluster.connect();
-      if (this.topics.length) await cluster.addMultipleTargetTopics(this.topics);
+      if (this.topics.length) {
+        try {
+          await cluster.addMultipleTargetTopics(this.topics);
+        } catch (err) {
+          if (errorTypes(err).includes('UNKNOWN_TOPIC_OR_PARTITION')) throw new Fatal(this.unknownTopics(), 'ERR_KAFKA_UNKNOWN_TOPIC');
+          throw err;
+        }
+      }
       else await cluster.refreshMetadata();
       if (gen !== this.generation) return;
       this.checkTopics(cluster);
@@ -366,8 +392,13 @@ class KafkaTransport implements Transport {
       } catch {
         parts = [];
       }
-      if (!parts.length) throw new Fatal(`unknown topic "${t}": the broker has no such topic (and does not create topics on a metadata request)`, 'ERR_KAFKA_UNKNOWN_TOPIC');
+      if (!parts.length) throw new Fatal(this.unknownTopics([t]), 'ERR_KAFKA_UNKNOWN_TOPIC');
     }
+  }
+
+  private unknownTopics(topics = this.topics): string {
+    const names = topics.map((t) => `"${t}"`).join(', ');
+    return `unknown topic${topics.length === 1 ? '' : 's'} ${names}: the broker has no such topic (and does not create topics when asked for their metadata)`;
   }
 
   private key(topic: string, partition: number): string {
@@ -708,9 +739,11 @@ class KafkaTransport implements Transport {
     let e = err as { name?: string; message?: string; type?: string; code?: unknown; cause?: unknown; broker?: string; originalError?: unknown } | undefined;
     const seen = new Set<unknown>();
     let root = e;
+    let timedOut: string | undefined;
     while (e && typeof e === 'object' && !seen.has(e)) {
       seen.add(e);
       root = e;
+      if (/Request .* timed out/i.test(e.message ?? '')) timedOut ??= e.message;
       if (e.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(e.message ?? '')) {
         return { message: `authentication failed: ${(e.message ?? '').replace(/^SASL /, 'SASL ')}`, code: 'ERR_AUTH', fatal: true };
       }
@@ -724,8 +757,12 @@ class KafkaTransport implements Transport {
       }
       e = (e.cause ?? e.originalError) as typeof e;
     }
-    const msg = root?.message ?? String(err);
-    if (/Request .* timed out/i.test(msg)) return { message: `no answer from the broker within ${(this.options.connectTimeoutMs ?? 10_000) + (this.o.maxWaitMs ?? 1000)} ms (${msg}): is this a Kafka broker?`, code: 'ETIMEDOUT', fatal: false };
+    let msg = root?.message ?? String(err);
+    if (/^Broker not connected$/.test(msg) && this.lastLogged) {
+      msg = this.lastLogged;
+      if (/Request .* timed out/i.test(msg)) timedOut ??= msg;
+    }
+    if (timedOut) return { message: `no answer from the broker in time (${timedOut}): is this a Kafka broker?`, code: 'ETIMEDOUT', fatal: false };
     if (/^Connection timeout$/i.test(msg)) return { message: `Connection timed out (${this.displayUrl})`, code: 'ETIMEDOUT', fatal: false };
     if (/Closed connection|Connection closed/i.test(msg)) return { message: `the broker closed the connection (${this.displayUrl})`, code: 'ECONNRESET', fatal: false };
     return { message: maskUrlPasswords(msg.split(/\r?\n/, 1)[0] || 'Unknown error'), code: root?.name === 'KafkaJSProtocolError' ? `ERR_KAFKA_${root.type ?? 'PROTOCOL'}` : undefined, fatal: false };
