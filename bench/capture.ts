@@ -19,6 +19,7 @@ import { SessionLog } from '../src/core/sessionLog';
 import type { ConnectOptions } from '../src/shared/connectOptions';
 import type { WireEvent } from '../src/shared/events';
 import { median, sideBySide, type BenchContext } from './lib';
+import { KCAT_BIN, kcatProduce, startKafka } from '../test/helpers/kafka';
 
 const RUN_TIMEOUT_MS = 60_000;
 const MESSAGE_SIZE = 100;
@@ -412,6 +413,35 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       await redis.stop();
     }
   }
+  const nKafka = ctx.quick ? 30_000 : 100_000;
+  if (!want('kafka')) {
+    // not asked for
+  } else if (!isPatternAvailable('kafka')) {
+    ctx.log('  Kafka: the kafka pattern is not registered in this build; skipped');
+  } else if (!existsSync(KCAT_BIN)) {
+    ctx.log(`  Kafka: ${KCAT_BIN} is not installed (apt-get install kcat); skipped`);
+  } else {
+    const k = await startKafka();
+    try {
+      // kcat (not written here) produces n records once into one topic of the mock cluster; each run then reads the
+      // topic from the beginning. The bare side is kafkajs's own fetch loop without a group (the path the pattern
+      // takes), so the ratio is what capturing costs on top of the client library.
+      const topic = `bench-kafka-${process.pid}`;
+      await kcatProduce(k.bootstrap, topic, Array.from({ length: nKafka }, (_, i) => ({ key: `k${i % 64}`, value: String(i).padEnd(MESSAGE_SIZE, '.') })));
+      await pair(
+        ctx,
+        'capture.kafka',
+        `Kafka consume ${nKafka / 1000}k x ${MESSAGE_SIZE} B from the beginning, librdkafka mock cluster (kcat), kcat producer`,
+        (n) => captureKafka(k.url, topic, n),
+        (n) => bareKafkajs(k.bootstrap, topic, n),
+        nKafka,
+        reps,
+        true,
+      );
+    } finally {
+      await k.stop();
+    }
+  }
 }
 
 const GRPC_FEED = 'wirescope.feed.v1.Feed';
@@ -602,5 +632,70 @@ async function bareIoredis(redis: BenchRedis, n: number): Promise<number> {
     return rate;
   } finally {
     client.disconnect();
+  }
+}
+
+/** Wirescope's session reading every partition of the topic from the beginning (no group), with the session log. */
+async function captureKafka(url: string, topic: string, n: number): Promise<number> {
+  const log = new SessionLog({ maxEvents: n + 10_000 });
+  const session = new Session({ pattern: 'kafka', url, count: n, kafka: { topic: [topic], from: 'beginning' } });
+  let got = 0;
+  let end = 0;
+  const t0 = performance.now();
+  session.onEvent((e: WireEvent) => {
+    log.append(e);
+    if (e.kind !== 'frame' || e.dir !== 'in' || e.meta?.control === true) return;
+    if (++got === n) end = performance.now();
+  });
+  const guard = setTimeout(() => void session.close('bench timeout'), RUN_TIMEOUT_MS);
+  await session.start();
+  const summary = await session.done;
+  clearTimeout(guard);
+  if (got < n) throw new Error(`kafka: got ${got} of ${n} frames (${String(summary.state)})`);
+  if (log.stats().framesIn < n) throw new Error('the log missed frames');
+  return n / ((end - t0) / 1000);
+}
+
+/** The bare kafkajs client: its cluster's Metadata, ListOffsets and Fetch loop over every partition, counting records. */
+async function bareKafkajs(bootstrap: string, topic: string, n: number): Promise<number> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const t0 = performance.now();
+  const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const sym = Object.getOwnPropertySymbols(kafka).find((x) => x.description === 'private:Kafka:createCluster');
+  type Msg = { offset: string };
+  type Cluster = {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    addMultipleTargetTopics(t: string[]): Promise<void>;
+    findTopicPartitionMetadata(t: string): Array<{ partitionId: number; leader: number }>;
+    fetchTopicsOffset(t: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning: boolean }>): Promise<Array<{ partitions: Array<{ partition: number; offset: string }> }>>;
+    findBroker(o: { nodeId: number }): Promise<{ fetch(o: unknown): Promise<{ responses: Array<{ partitions: Array<{ partition: number; messages: Msg[] }> }> }> }>;
+  };
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[sym as symbol]({ allowAutoTopicCreation: false });
+  try {
+    await cluster.connect();
+    await cluster.addMultipleTargetTopics([topic]);
+    const parts = cluster.findTopicPartitionMetadata(topic);
+    const start = await cluster.fetchTopicsOffset([{ topic, partitions: parts.map((p) => ({ partition: p.partitionId })), fromBeginning: true }]);
+    const next = new Map(start[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
+    const broker = await cluster.findBroker({ nodeId: parts[0].leader });
+    let got = 0;
+    const until = Date.now() + RUN_TIMEOUT_MS;
+    while (got < n) {
+      if (Date.now() > until) throw new Error(`bare kafkajs: got ${got} of ${n}`);
+      const res = await broker.fetch({ replicaId: -1, isolationLevel: 1, maxWaitTime: 1000, minBytes: 1, maxBytes: 10 << 20, topics: [{ topic, partitions: [...next].map(([partition, off]) => ({ partition, fetchOffset: off.toString(), maxBytes: Math.floor((10 << 20) / next.size) })) }] });
+      for (const p of res.responses[0]?.partitions ?? []) {
+        const from = next.get(p.partition) ?? 0n;
+        for (const m of p.messages) {
+          if (BigInt(m.offset) < from) continue;
+          next.set(p.partition, BigInt(m.offset) + 1n);
+          if (++got === n) break;
+        }
+        if (got === n) break;
+      }
+    }
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await cluster.disconnect();
   }
 }

@@ -99,7 +99,7 @@ describe('kafka pattern against the mock cluster (kcat)', () => {
     const pretty = await runCli(['connect', k.url, '--topic', topic, '--from', 'beginning', '--count', '3'], { timeoutMs: 30_000 });
     assert.equal(pretty.code, 0, pretty.stderr);
     assert.match(pretty.stdout, /\[ws-cli-[^\]]+\]\s+p\d+@\d+ key k1\s+\{"seq":1\}/);
-    assert.match(pretty.stdout, /MODE  watching only \(no consumer group, nothing committed\)/);
+    assert.match(pretty.stdout, /MODE {2}watching only \(no consumer group, nothing committed\)/);
   });
 
   it('meta carries headers and timestamp; binary values and keys are kept as base64; summary has first/last offsets per partition', async () => {
