@@ -124,7 +124,7 @@ function makeExtractor(idField: string): Extractor {
       return key === undefined || key === null ? { problem: 'absent' } : { key };
     };
   }
-  throw new Error(`Invalid id field "${idField}": use sse-id, a JSON path like $.seq, header:Name, prop:name, meta:name or key (a Kafka record key)`);
+  throw new Error(`Invalid id field "${idField}": use sse-id, a JSON path like $.seq, header:Name, prop:name or meta:name, or key (a Kafka record key)`);
 }
 
 /** A key as a safe integer when it is one (numbers, or strings of digits), else undefined. */

@@ -307,6 +307,9 @@ export async function sendMessageFlow(m: ManagedSession, lastTopic: string | und
       m.profile.redis?.subscribe?.[0] ??
       m.profile.nats?.publishSubject ??
       m.profile.nats?.publish?.[0]?.subject ??
+      m.profile.kafka?.produceTopic ??
+      m.profile.kafka?.produce?.[0]?.topic ??
+      m.profile.kafka?.topic?.[0] ??
       'wirescope/test';
     const topic = await vscode.window.showInputBox({
       title: `Wirescope: ${descriptorOf(m.pattern)?.label ?? m.pattern} ${label.toLowerCase()}`,
