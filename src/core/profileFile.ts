@@ -115,5 +115,6 @@ export function environmentResolver(env: Record<string, string | undefined>, bas
       return v;
     },
     readFile: (path) => readFile(isAbsolute(path) ? path : join(baseDir, path), 'utf8'),
+    resolvePath: (path) => (isAbsolute(path) ? path : join(baseDir, path)),
   };
 }

@@ -146,6 +146,8 @@ export interface ProfileResolver {
   secret(name: string): Promise<string | undefined>;
   /** Read a TLS file (relative paths are the resolver's business). */
   readFile(path: string): Promise<string>;
+  /** A file or folder path of the profile made absolute (gRPC .proto files and import paths); as given when absent. */
+  resolvePath?(path: string): string;
 }
 
 export interface ResolveOptions {
@@ -290,6 +292,11 @@ export async function resolveProfile(profile: Profile, resolver: ProfileResolver
       if (pass) t.passphrase = pass;
     }
     if (Object.keys(t).length > 0) options.tls = t;
+  }
+  // gRPC schema files are read where the profile lives (the workspace folder), not where the process runs.
+  if (options.grpc && resolver.resolvePath) {
+    const at = resolver.resolvePath.bind(resolver);
+    options.grpc = { ...options.grpc, ...(options.grpc.protos ? { protos: options.grpc.protos.map(at) } : {}), ...(options.grpc.importPaths ? { importPaths: options.grpc.importPaths.map(at) } : {}) };
   }
   return { options, secretValues: [...new Set(secretValues)], omittedSecrets: [...omitted] };
 }

@@ -105,6 +105,7 @@ export class Connector {
         return v;
       },
       readFile: (path) => readFile(isAbsolute(path) ? path : join(baseDir, path), 'utf8'),
+      resolvePath: (path) => (isAbsolute(path) ? path : join(baseDir, path)),
     };
     let resolved;
     try {

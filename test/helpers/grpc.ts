@@ -62,6 +62,8 @@ export function sampleItem(id: string): Obj {
     mask: { paths: ['name', 'created_at'] },
     kinds: ['KIND_BOOK', 'KIND_TOOL'],
     ratio: 0.5,
+    labels_by_id: { '-5': 'negative key', '9007199254740993': 'big key' },
+    maybe: 0,
   };
 }
 

@@ -139,6 +139,7 @@ async function resolveFor(deps: CompareDeps, sp: StoredProfile) {
       return v;
     },
     readFile: (path) => readFile(isAbsolute(path) ? path : join(baseDir, path), 'utf8'),
+    resolvePath: (path) => (isAbsolute(path) ? path : join(baseDir, path)),
   };
   try {
     return await resolveProfile(sp.profile, resolver, { secrets });

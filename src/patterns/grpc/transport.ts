@@ -20,6 +20,7 @@ import { ConnectionLifecycle } from '../../core/lifecycle';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../../core/transport';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { grpcPattern } from './descriptor';
+import { messageToJsonText } from './json';
 import { ConnectError, GrpcCall, openConnection, type CallStatus, type GrpcConnection } from './h2';
 import { reflect, REFLECTION_MAX_BYTES } from './reflection';
 import { findMethod, fromJson, listMethods, loadProtos, qualified, SchemaError, toJson, type MethodInfo } from './schema';
@@ -184,7 +185,7 @@ class GrpcTransport implements Transport {
     this.received++;
     let json: string;
     try {
-      json = JSON.stringify(toJson(m.responseType, m.responseType.decode(bytes)));
+      json = messageToJsonText(m.responseType, m.responseType.decode(bytes));
     } catch (err) {
       // Bytes that are not a message of the declared type: shown as they came, the call goes on.
       this.sink.frame('in', bytes, { binary: true, meta: { method: m.name, type: responseType, streamId, decodeError: `not a ${responseType}: ${(err as Error).message.split('\n')[0]}` } });

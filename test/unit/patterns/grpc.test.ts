@@ -4,12 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConnectArgs } from '../../../src/cli/args';
+import { environmentResolver } from '../../../src/core/profileFile';
+import { resolveProfile } from '../../../src/core/profiles';
 import { formatListing, listGrpc } from '../../../src/patterns/grpc/listing';
-import { findMethod, loadProtos, messageTemplate, SchemaError } from '../../../src/patterns/grpc/schema';
+import { messageToJson, messageToJsonText } from '../../../src/patterns/grpc/json';
+import { findMethod, loadProtos, messageTemplate, SchemaError, toJson } from '../../../src/patterns/grpc/schema';
 import { grpcTimeout, MessageReader, MessageTooLarge, requestMetadata, statusReason } from '../../../src/patterns/grpc/wire';
 import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { FrameEvent, StateEvent, SummaryEvent, TimingEvent, WireEvent } from '../../../src/shared/events';
-import { FEED_PROTO, GRPC_FIXTURES, IMPORT_PATH, loadFeedDefinition, startGrpcServer, type GrpcTestServer } from '../../helpers/grpc';
+import { FEED_PROTO, GRPC_FIXTURES, IMPORT_PATH, loadFeedDefinition, sampleItem, startGrpcServer, type GrpcTestServer } from '../../helpers/grpc';
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 import { makeTestCerts } from '../../helpers/tlsCerts';
 import { assertOneLineError, parseNdjson, runCli } from '../cli/runCli';
@@ -45,6 +48,8 @@ const ITEM_12_JSON = {
   mask: 'name,createdAt',
   kinds: ['KIND_BOOK', 'KIND_TOOL'],
   ratio: 0.5,
+  labelsById: { '-5': 'negative key', '9007199254740993': 'big key' },
+  maybe: 0,
 };
 
 describe('gRPC wire pieces', () => {
@@ -116,6 +121,39 @@ describe('gRPC schemas from .proto files', () => {
     const type = findMethod(root, `${FEED}/Upload`).requestType;
     const { fromJson } = await import('../../../src/patterns/grpc/schema');
     assert.ok(type.encode(fromJson(type, t)).finish().length > 0);
+  });
+});
+
+describe('gRPC JSON mapping: the compiled converter against protobufjs ProtoJSON', () => {
+  it('gives the same JSON for every kind of field, as the server encoded them (explicit zeros, 64-bit map keys, proto3 optional, Any, the well-known types)', async () => {
+    const root = await loadProtos([FEED_PROTO], [IMPORT_PATH]);
+    const defs = loadFeedDefinition();
+    const Item = root.lookupType('wirescope.common.Item');
+    const serialize = (defs[FEED] as unknown as Record<string, { responseSerialize(v: unknown): Buffer }>).Get.responseSerialize;
+    const samples = [sampleItem('12'), { id: '0', name: '', kind: 'KIND_UNSPECIFIED', ratio: 0, tags: [], counters: {}, maybe: 7, free_text: '' }, { cents: '0', dimensions: {}, big_count: '0', ratio: NaN, blob: Buffer.alloc(0) }, { kinds: ['KIND_TOOL'], labels_by_id: { '0': 'zero' }, ratio: Infinity }];
+    for (const sample of samples) {
+      const decoded = Item.decode(serialize(sample));
+      assert.deepEqual(messageToJson(Item, decoded), toJson(Item, decoded), JSON.stringify(toJson(Item, decoded)));
+      assert.equal(messageToJsonText(Item, decoded), JSON.stringify(toJson(Item, decoded)), 'the text writer gives the same text');
+    }
+    assert.deepEqual(messageToJson(Item, Item.decode(serialize(sampleItem('12')))), ITEM_12_JSON);
+    const Tick = root.lookupType('wirescope.feed.v1.Tick');
+    const tick = Tick.decode(Tick.encode(Tick.fromObject({ seq: '-9223372036854775808', at: { seconds: 1, nanos: 5 } })).finish());
+    assert.deepEqual(messageToJson(Tick, tick), { seq: '-9223372036854775808', at: '1970-01-01T00:00:01.000000005Z' });
+    assert.equal(messageToJsonText(Tick, tick), '{"seq":"-9223372036854775808","at":"1970-01-01T00:00:01.000000005Z"}');
+    // Timestamps and durations at their edges and with every fraction length, against ProtoJSON.
+    const Timestamp = root.lookupType('google.protobuf.Timestamp');
+    const Duration = root.lookupType('google.protobuf.Duration');
+    for (const [seconds, nanos] of [[0, 0], [-62135596800, 0], [253402300799, 999999999], [1, 1000], [1, 120000000], [-1, 500], [1700000000, 7]]) {
+      const ts = Timestamp.decode(Timestamp.encode(Timestamp.fromObject({ seconds, nanos: Math.abs(nanos) })).finish());
+      assert.deepEqual(messageToJson(Timestamp, ts), toJson(Timestamp, ts), `timestamp ${seconds} ${nanos}`);
+      const d = Duration.decode(Duration.encode(Duration.fromObject({ seconds, nanos: seconds < 0 ? -Math.abs(nanos) : Math.abs(nanos) })).finish());
+      assert.deepEqual(messageToJson(Duration, d), toJson(Duration, d), `duration ${seconds} ${nanos}`);
+    }
+    const negativeNanos = Duration.decode(Duration.encode(Duration.fromObject({ seconds: 0, nanos: -5000 })).finish());
+    assert.equal(messageToJson(Duration, negativeNanos), '-0.000005s');
+    const bad = Timestamp.decode(Timestamp.encode(Timestamp.fromObject({ seconds: 1, nanos: -1 })).finish());
+    assert.throws(() => messageToJson(Timestamp, bad), /nanos/);
   });
 });
 
@@ -369,6 +407,16 @@ describe('gRPC in the CLI', () => {
     checkInvariants(events);
     assert.equal(dataIn(events).length, 5);
     assert.equal(terminal(events).state, 'closed');
+    assert.equal(terminal(events).code, 0);
+  });
+
+  it('a profile\'s .proto files and import paths are read from where the profile lives, not the working folder', async () => {
+    const profile = { name: 'feed', pattern: 'grpc' as const, url: srv.url, body: '{"count":2}', grpc: { method: `${FEED}/Watch`, protos: ['feed.proto'], importPaths: ['protos'] } };
+    const resolved = await resolveProfile(profile, environmentResolver({}, GRPC_FIXTURES, 'feed'));
+    assert.deepEqual(resolved.options.grpc?.protos, [FEED_PROTO]);
+    assert.deepEqual(resolved.options.grpc?.importPaths, [IMPORT_PATH]);
+    const events = await runSession(resolved.options);
+    assert.equal(dataIn(events).length, 2);
     assert.equal(terminal(events).code, 0);
   });
 
