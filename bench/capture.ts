@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/core/freePort';
 import { SMTPServer } from 'smtp-server';
+import { DOVECOT_BIN, startDovecot } from '../test/helpers/dovecot';
 import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { isPatternAvailable } from '../src/core/registry';
@@ -149,6 +150,45 @@ function bareSmtpConversation(port: number, n: number): Promise<number> {
           return;
         }
         socket.write(got === 1 ? 'EHLO bench\r\n' : 'NOOP\r\n');
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(guard);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * A bare IMAP conversation over `net`: read the greeting, then tagged NOOPs, each written once the previous
+ * one's tagged completion arrived; counts the greeting and each completion (n in all), as the session does.
+ */
+function bareImapConversation(port: number, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = net.connect(port, '127.0.0.1');
+    let got = 0;
+    let carry = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`bare imap: got ${got} of ${n}`));
+    }, RUN_TIMEOUT_MS);
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      if (got >= n) return;
+      const lines = (carry + text).split('\r\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) {
+        // The greeting (untagged OK), then each tagged completion; other untagged lines belong to a reply.
+        if (got === 0 ? !line.startsWith('* OK') : !line.startsWith(`a${got} `)) continue;
+        if (++got === n) {
+          clearTimeout(guard);
+          const rate = n / ((performance.now() - t0) / 1000);
+          socket.end(`a${got} LOGOUT\r\n`);
+          socket.once('close', () => resolve(rate));
+          return;
+        }
+        socket.write(`a${got} NOOP\r\n`);
       }
     });
     socket.on('error', (err) => {
@@ -328,6 +368,32 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       );
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  }
+
+  const nImap = ctx.quick ? 500 : 2000;
+  if (want('imap') && isPatternAvailable('imap')) {
+    if (!existsSync(DOVECOT_BIN)) ctx.log(`  IMAP: ${DOVECOT_BIN} is not installed (apt-get install dovecot-imapd); skipped`);
+    else {
+      // Debian's dovecot-imapd, as the tests start it: each NOOP waits for its tagged OK (no pipelining), so the
+      // figure is round trips per second, ours (the conversation layer: tags, grouping, one in frame per reply)
+      // against a bare net client doing the same.
+      const dv = await startDovecot([]);
+      try {
+        await pair(
+          ctx,
+          'capture.imap',
+          `IMAP conversation, ${nImap} commands each waiting for its tagged reply, dovecot`,
+          (n) => captureWithSession({ pattern: 'imap', url: dv.url, imap: { starttls: 'off' }, send: Array.from({ length: n - 1 }, () => 'NOOP') }, n),
+          (n) => bareImapConversation(dv.port, n),
+          nImap,
+          reps,
+          // No target in issue 15: the ratio is reported side by side.
+          false,
+        );
+      } finally {
+        await dv.stop();
+      }
     }
   }
 
