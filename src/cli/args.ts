@@ -71,6 +71,13 @@ export interface FlagSpec<T> {
    *  a unit test checks each path against the descriptors' schemas. */
   fills?: readonly string[];
   help: string;
+  /** The values an enumerated flag takes (from its schema). */
+  choices?: readonly string[];
+  /**
+   * The flag is a switch for some patterns and takes one of these values for others (`--ack` is Redis's and
+   * Socket.IO's switch, AMQP's auto|manual|none): the next argument is its value only when it is one of them.
+   */
+  optionalValue?: readonly string[];
   apply(target: T, value: string, env: ArgsEnvironment): void;
 }
 
@@ -197,7 +204,7 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       else (t.options.longPoll ??= {}).idleTimeoutMs = ms;
     },
   },
-  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name, meta:name such as meta:id for a Redis stream entry id, key for a Kafka record key).', apply: (t, v) => {
+  { name: 'id-field', value: 'sse-id|$.json.path', group: 'General', help: 'Message identity for gap/duplicate/out-of-order detection (sse-id, $.seq, header:Name, prop:name, meta:name such as meta:id for a Redis stream entry id, key for a Kafka record key; prop:messageId for an AMQP message id).', apply: (t, v) => {
       const problem = checkIdField(v);
       if (problem) throw new UsageError(problem);
       t.options.idField = v;
@@ -371,6 +378,8 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'username', fills: ['nats.username'], value: 'name', patterns: ['nats'], group: 'NATS subjects', help: 'nats: user name.', apply: (t, v) => ((t.options.nats ??= {}).username = v) },
   { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
   { name: 'list', patterns: ['grpc'], group: 'gRPC', help: 'grpc: list the services and methods (call kind, input and output types, a JSON template of the input) from server reflection or --proto files, instead of calling one.', apply: (t) => (t.grpcList = true) },
+  { name: 'username', fills: ['amqp.username'], value: 'name', patterns: ['amqp'], group: 'AMQP 0-9-1 (RabbitMQ)', help: 'amqp: user name (default guest).', apply: (t, v) => ((t.options.amqp ??= {}).username = v) },
+  { name: 'password-env', fills: ['amqp.password'], value: 'NAME', patterns: ['amqp'], group: 'AMQP 0-9-1 (RabbitMQ)', help: 'amqp: the password from this environment variable.', apply: (t, v, env) => ((t.options.amqp ??= {}).password = envSecret('password-env', v, env)) },
   { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
   { name: 'username', fills: ['kafka.username'], value: 'name', patterns: ['kafka'], group: 'Kafka topics', help: 'kafka: SASL user name.', apply: (t, v) => ((t.options.kafka ??= {}).username = v) },
   { name: 'password-env', fills: ['kafka.password'], value: 'NAME', patterns: ['kafka'], group: 'Kafka topics', help: 'kafka: the SASL password from this environment variable.', apply: (t, v, env) => ((t.options.kafka ??= {}).password = envSecret('password-env', v, env)) },
@@ -414,6 +423,7 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
     name: f.flag,
     ...(node.type === 'boolean' ? {} : { value: f.value ?? 'value' }),
     ...(isList || isRecord ? { repeat: true } : {}),
+    ...(consts ? { choices: consts.map(String) } : {}),
     patterns: [d.id],
     group: d.label,
     fills: [`${key}.${f.key}`],
@@ -439,9 +449,12 @@ function mergeFlags(flags: readonly FlagSpec<ConnectTarget>[]): FlagSpec<Connect
     }
     const a = out[i];
     const aPatterns = a.patterns ?? [];
+    // A switch joined with an enumerated flag: the value is optional, and only one of the choices is taken as it.
+    const switchAndChoices = (a.value === undefined) !== (f.value === undefined) ? (a.choices ?? f.choices) : undefined;
     out[i] = {
       ...a,
-      value: a.value && f.value && a.value !== f.value ? `${a.value} (${aPatterns.join('/')}) | ${f.value} (${(f.patterns ?? []).join('/')})` : (a.value ?? f.value),
+      ...(switchAndChoices ? { optionalValue: switchAndChoices, value: `[${switchAndChoices.join('|')}]` } : {}),
+      ...(switchAndChoices ? {} : { value: a.value && f.value && a.value !== f.value ? `${a.value} (${aPatterns.join('/')}) | ${f.value} (${(f.patterns ?? []).join('/')})` : (a.value ?? f.value) }),
       repeat: a.repeat || f.repeat,
       patterns: [...aPatterns, ...(f.patterns ?? [])],
       fills: [...(a.fills ?? []), ...(f.fills ?? [])],
@@ -497,7 +510,10 @@ export function tokenize<T>(argv: readonly string[], table: readonly FlagSpec<T>
       continue;
     }
     let value = '';
-    if (spec.value !== undefined) {
+    if (spec.optionalValue !== undefined) {
+      if (inline !== undefined) value = inline;
+      else if (i + 1 < argv.length && spec.optionalValue.includes(argv[i + 1])) value = argv[++i];
+    } else if (spec.value !== undefined) {
       if (inline !== undefined) value = inline;
       else if (i + 1 < argv.length) value = argv[++i];
       else throw new UsageError(`--${spec.name} needs a value (${spec.value})`);

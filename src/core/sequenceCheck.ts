@@ -6,7 +6,8 @@
  * - `sse-id`: the SSE event id (`meta.id`);
  * - a JSON path into the payload: `$.seq`, `$.id`, `$.data.items[0].id`;
  * - `header:Name`: a header of the frame (`meta.headers`, any case), e.g. a webhook delivery id;
- * - `prop:name`: an MQTT 5 user property (`meta.properties.userProperties`);
+ * - `prop:name`: an MQTT 5 user property (`meta.properties.userProperties`), else a message property of
+ *   that name (`meta.properties.messageId` of an AMQP message);
  * - `meta:name`: a field of the frame's `meta` (a Redis stream entry's `meta:id`);
  * - `key`: a Kafka record's key (`meta.key`), short for `meta:key`.
  *
@@ -89,10 +90,12 @@ function makeExtractor(idField: string): Extractor {
   }
   if (/^prop:/i.test(field)) {
     const name = field.slice('prop:'.length).trim();
-    if (!name) throw new Error('Invalid id field "prop:": name an MQTT user property, e.g. prop:seq');
+    if (!name) throw new Error('Invalid id field "prop:": name an MQTT user property or a message property, e.g. prop:seq, prop:messageId');
     return (e) => {
-      const props = (e.meta?.properties as { userProperties?: Record<string, unknown> } | undefined)?.userProperties;
-      const v = props?.[name];
+      const all = e.meta?.properties as ({ userProperties?: Record<string, unknown> } & Record<string, unknown>) | undefined;
+      const user = all?.userProperties?.[name];
+      const own = all?.[name];
+      const v = user !== undefined ? user : own !== null && typeof own !== 'object' ? own : undefined;
       const key = Array.isArray(v) ? v[0] : v;
       return key === undefined ? { problem: 'absent' } : { key };
     };

@@ -34,6 +34,8 @@ export interface PatternCapabilities {
   channelLabel?: string;
   /** A send to a channel takes MQTT's delivery options (QoS, retain); default true for channel `topic`. */
   publishOptions?: boolean;
+  /** Deliveries can wait for the user to settle them (AMQP manual ack): the composer offers Ack, Nack and Requeue. */
+  settle?: boolean;
 }
 
 /** A `wirescope connect` flag that sets one field of the pattern's options; parsing and help come from the schema. */

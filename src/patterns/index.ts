@@ -4,6 +4,7 @@
  * the docs iterate this list. Webview-safe: descriptors import no Node or engine code.
  */
 import type { Static, TObject } from '@sinclair/typebox';
+import { amqpPattern } from './amqp/descriptor';
 import { asyncPattern } from './async/descriptor';
 import type { PatternCapabilities } from './descriptor';
 import { grpcPattern } from './grpc/descriptor';
@@ -44,6 +45,7 @@ export const PATTERN_DESCRIPTORS = [
   imapPattern,
   grpcPattern,
   kafkaPattern,
+  amqpPattern,
 ] as const;
 
 /**

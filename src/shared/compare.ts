@@ -30,6 +30,7 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   // A call: unary is request-response, streams push; the composer adds client messages.
   grpc: 'both',
   kafka: 'both',
+  amqp: 'both',
 };
 
 export interface LatencyStats {

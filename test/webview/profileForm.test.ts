@@ -94,7 +94,7 @@ const URLS: Record<ProfilePatternId, string> = {
   http: 'http://127.0.0.1:9/x', ws: 'ws://127.0.0.1:9/ws', sse: 'http://127.0.0.1:9/sse', poll: 'http://127.0.0.1:9/poll',
   'long-poll': 'http://127.0.0.1:9/lp', stream: 'http://127.0.0.1:9/stream', mqtt: 'mqtt://127.0.0.1:1883', webhook: 'http://127.0.0.1:0', async: 'http://127.0.0.1:9/jobs',
   tcp: 'tcp://127.0.0.1:9', udp: 'udp://127.0.0.1:9', socketio: 'http://127.0.0.1:9/chat', redis: 'redis://127.0.0.1:9',
-  smtp: 'smtp://127.0.0.1:9', nats: 'nats://127.0.0.1:9',
+  smtp: 'smtp://127.0.0.1:9', nats: 'nats://127.0.0.1:9', amqp: 'amqp://127.0.0.1:9',
   imap: 'imap://127.0.0.1:9',
   grpc: 'grpc://127.0.0.1:9',
   kafka: 'kafka://127.0.0.1:9',

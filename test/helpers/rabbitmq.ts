@@ -1,0 +1,183 @@
+/**
+ * A real RabbitMQ broker for tests: Debian's `rabbitmq-server` as a throwaway node (docs in
+ * /work/shared/brokers.md): its own Erlang port mapper on a free port, AMQP and distribution ports chosen
+ * at run time, a temporary base directory, run as the `rabbitmq` user. Each of epmd and the node runs in
+ * its own process group, stopped by that group's id (never by name).
+ *
+ * Starting costs about 8 s, so a test process shares ONE node (`sharedRabbit()`); tests keep apart by
+ * name prefix (`rabbitPrefix()`). `ctl(...)` runs rabbitmqctl against the node (close_all_connections,
+ * stop_app/start_app for a broker restart within the same node).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../../src/core/freePort';
+
+export const RABBITMQ_SERVER_BIN = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQCTL_BIN = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+
+export interface RabbitNode {
+  port: number;
+  /** amqp://guest:guest@127.0.0.1:PORT/ */
+  url: string;
+  nodeName: string;
+  log(): string;
+  /** Run rabbitmqctl against this node (bounded to 60 s); resolves with its output. */
+  ctl(...args: string[]): Promise<string>;
+  /** Stop and start the broker application inside the node (a broker restart: connections are closed, the port goes away and comes back). */
+  restartApp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function groupKill(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (child?.pid) process.kill(-child.pid, signal);
+  } catch {
+    /* gone */
+  }
+}
+
+async function stopGroup(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  groupKill(child, 'SIGTERM');
+  const timer = setTimeout(() => groupKill(child, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  // Anything the group left behind (the node's helpers) goes too.
+  groupKill(child, 'SIGKILL');
+}
+
+export async function startRabbit(): Promise<RabbitNode> {
+  if (!existsSync(RABBITMQ_SERVER_BIN)) throw new Error(`rabbitmq-server is not installed at ${RABBITMQ_SERVER_BIN} (apt-get install rabbitmq-server)`);
+  const port = await freePort();
+  const epmdPort = await freePort();
+  const distPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'wirescope-rabbit-'));
+  chmodSync(dir, 0o755);
+  const { uid, gid } = await rabbitIds();
+  chownSync(dir, uid, gid);
+  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  chownSync(join(dir, 'rabbitmq.conf'), uid, gid);
+  chownSync(join(dir, 'enabled_plugins'), uid, gid);
+  const nodeName = `wirescope${port}@localhost`;
+  const env = {
+    ...process.env,
+    HOME: dir,
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(dir, 'pid'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+  };
+  let output = '';
+  const keep = (s: Buffer) => {
+    if (output.length < 64 * 1024) output += s.toString('utf8');
+  };
+  const epmd = spawn('runuser', ['-u', 'rabbitmq', '--', 'epmd', '-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  epmd.stdout?.on('data', keep);
+  epmd.stderr?.on('data', keep);
+  const node = spawn('runuser', ['-u', 'rabbitmq', '--preserve-environment', '--', RABBITMQ_SERVER_BIN], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  node.stdout?.on('data', keep);
+  node.stderr?.on('data', keep);
+  const reap = () => {
+    groupKill(node, 'SIGKILL');
+    groupKill(epmd, 'SIGKILL');
+  };
+  process.once('exit', reap);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopGroup(node, 10_000);
+    await stopGroup(epmd, 2000);
+    process.removeListener('exit', reap);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const ctl = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile('runuser', ['-u', 'rabbitmq', '--preserve-environment', '--', RABBITMQCTL_BIN, '-n', nodeName, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${err.message} ${stderr}`));
+        else resolve(stdout);
+      });
+    });
+  const waitPort = async (ms: number) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (node.exitCode !== null) throw new Error(`rabbitmq-server exited with ${node.exitCode}: ${output.slice(-4000)}`);
+      if (await canConnect(port)) return;
+      if (Date.now() > until) throw new Error(`rabbitmq-server did not listen on ${port} within ${ms / 1000} s: ${output.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    await waitPort(60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}/`,
+    nodeName,
+    log: () => output,
+    ctl,
+    restartApp: async () => {
+      await ctl('stop_app');
+      await ctl('start_app');
+      await waitPort(30_000);
+    },
+    stop,
+  };
+}
+
+async function rabbitIds(): Promise<{ uid: number; gid: number }> {
+  return new Promise((resolve, reject) => {
+    execFile('id', ['rabbitmq'], (err, out) => {
+      if (err) return reject(new Error('no rabbitmq user (apt-get install rabbitmq-server creates it)'));
+      const uid = Number(/uid=(\d+)/.exec(out)?.[1]);
+      const gid = Number(/gid=(\d+)/.exec(out)?.[1]);
+      resolve({ uid, gid });
+    });
+  });
+}
+
+let shared: Promise<RabbitNode> | undefined;
+
+/** The one node of this test process (started on first use). Stop it with `stopSharedRabbit()` in an `after` hook. */
+export function sharedRabbit(): Promise<RabbitNode> {
+  shared ??= startRabbit();
+  return shared;
+}
+
+export async function stopSharedRabbit(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  if (s) await (await s.catch(() => undefined))?.stop();
+}
+
+/** A name prefix that keeps one test's queues and exchanges apart from another's on the shared node. */
+export function rabbitPrefix(name: string): string {
+  return `${name}-${randomBytes(3).toString('hex')}`;
+}
