@@ -488,17 +488,17 @@ class AmqpTransport implements Transport {
     if (this.o.queue && this.ackMode !== 'none') await this.rpc(sock, CONSUME_CH, encode.qos(CONSUME_CH, prefetch), ['basic.qos-ok']);
     if (this.o.queue) {
       const tag = `wirescope-${this.idPrefix}-q`;
-      const ok = await this.rpc(sock, CONSUME_CH, encode.consume(CONSUME_CH, this.o.queue, tag, this.ackMode === 'none'), ['basic.consume-ok']).catch((e: unknown) => {
+      // Deliveries can arrive in the same read as consume-ok, before this function resumes: the tag is known now.
+      this.consumerTag = tag;
+      await this.rpc(sock, CONSUME_CH, encode.consume(CONSUME_CH, this.o.queue, tag, this.ackMode === 'none'), ['basic.consume-ok']).catch((e: unknown) => {
         throw e instanceof ChannelClosed ? new Fatal(`cannot consume queue ${this.o.queue}: ${e.message}`, e.replyCode === 403 ? 'ERR_AUTH' : e.replyCode === 405 ? 'ERR_AMQP_LOCKED' : 'ERR_AMQP_CONSUME') : e;
       });
       if (!live()) return;
-      this.consumerTag = ok.name === 'basic.consume-ok' ? ok.consumerTag : tag;
       this.sink.frame('in', `consuming queue ${this.o.queue} (ack ${this.ackMode}${this.ackMode === 'none' ? '' : `, prefetch ${prefetch}`})`, { control: true, meta: { packet: 'basic.consume-ok', queue: this.o.queue, consumerTag: this.consumerTag, ack: this.ackMode } });
     }
     if (this.privateQueue && this.needsPrivateQueue) {
-      const ok = await this.rpc(sock, CONSUME_CH, encode.consume(CONSUME_CH, this.privateQueue, `wirescope-${this.idPrefix}-p`, true, true), ['basic.consume-ok']);
+      await this.rpc(sock, CONSUME_CH, encode.consume(CONSUME_CH, this.privateQueue, `wirescope-${this.idPrefix}-p`, true, true), ['basic.consume-ok']);
       if (!live()) return;
-      if (!this.o.queue) this.consumerTag = ok.name === 'basic.consume-ok' ? ok.consumerTag : '';
     }
     this.consuming = true;
     this.publishStats();

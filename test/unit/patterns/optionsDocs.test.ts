@@ -149,6 +149,20 @@ describe('hand-written connect flags agree with the schemas', () => {
     deadline: ['grpc://h:50051', 'grpc', '500'],
     'keep-sending': ['grpc://h:50051', 'grpc'],
     'max-message-size': ['grpc://h:50051', 'grpc', '1024'],
+    bind: ['amqp://h/', 'amqp', 'amq.topic:orders.#'],
+    queue: ['amqp://h/', 'amqp', 'work'],
+    prefetch: ['amqp://h/', 'amqp', '10'],
+    'publish-to': ['amqp://h/', 'amqp', 'amq.topic/orders.new'],
+    'content-type': ['amqp://h/', 'amqp', 'application/json'],
+    'message-id': ['amqp://h/', 'amqp', 'm-1'],
+    'correlation-id': ['amqp://h/', 'amqp', 'c-1'],
+    'reply-to': ['amqp://h/', 'amqp', 'replies'],
+    expiration: ['amqp://h/', 'amqp', '60000'],
+    persistent: ['amqp://h/', 'amqp'],
+    property: ['amqp://h/', 'amqp', 'tenant=eu'],
+    'request-to': ['amqp://h/', 'amqp', 'amq.direct/svc'],
+    vhost: ['amqp://h/', 'amqp', 'prod'],
+    heartbeat: ['amqp://h/', 'amqp', '10'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
