@@ -24,6 +24,7 @@ const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => str
   ['nats', (p, pw) => `nats://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
   ['grpc', (p, pw) => `grpc://user:${pw}@127.0.0.1:${p}`, ['--method', 'pkg.Svc/Do']],
   ['kafka', (p, pw) => `kafka://user:${pw}@127.0.0.1:${p},127.0.0.1:${p}`, ['--topic', 't']],
+  ['amqp', (p, pw) => `amqp://user:${pw}@127.0.0.1:${p}/`, ['--bind', 'amq.topic:#']],
 ];
 
 export const credentialCases: HostileCase[] = [];

@@ -16,6 +16,7 @@ import { startMosquitto } from '../../helpers/mosquitto';
 import { startRedis } from '../../helpers/redis';
 import { startSmtp } from '../../helpers/smtpServer';
 import { startNats } from '../../helpers/nats';
+import { rabbitPrefix, sharedRabbit } from '../../helpers/rabbitmq';
 import { startDovecot } from '../../helpers/dovecot';
 import { startGrpcServer } from '../../helpers/grpc';
 import { kcatProduce, startKafka } from '../../helpers/kafka';
@@ -721,5 +722,31 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'reconnects' },
     noServer: { kind: 'closed-port', url: (port) => `kafka://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'kafka://', 'kafka://a:99999'] },
+  },
+  {
+    pattern: 'amqp',
+    start: async () => {
+      // The one RabbitMQ node of this test process (it takes seconds to start), behind a fault proxy per row
+      // that cuts its connections or stops listening; the session watches amq.topic through its private queue
+      // and publishes a hello there, which comes back through the broker.
+      const rabbit = await sharedRabbit();
+      const proxy = await FaultProxy.start(rabbit.port);
+      const p = rabbitPrefix('conf');
+      return {
+        options: { pattern: 'amqp', url: proxy.url('amqp', '/'), reconnect: QUICK_RECONNECT, amqp: { bind: [{ exchange: 'amq.topic', routingKey: `${p}.#` }], publish: [{ exchange: 'amq.topic', routingKey: `${p}.hello`, payload: 'hello' }] } },
+        provoke: noop,
+        drop: async () => void proxy.cut(),
+        hits: () => proxy.accepted,
+        goAway: () => proxy.close(),
+        close: () => proxy.close(),
+      };
+    },
+    established: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true && e.data === 'hello'),
+    // The hello is published once; on a new connection the private queue is declared and bound again.
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'in' && e.meta?.packet === 'queue.bind-ok'),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `amqp://127.0.0.1:${port}/` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'amqp://', 'amqp://127.0.0.1:5672/%zz'] },
   },
 ];

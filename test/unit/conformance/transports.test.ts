@@ -4,7 +4,7 @@
 // row applies where the pattern differs; nothing is skipped.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { PATTERNS, type ConnectOptions } from '../../../src/shared/connectOptions';
 import type { StateEvent, SummaryEvent, WireEvent } from '../../../src/shared/events';
 import { Session } from '../../../src/core/session';
@@ -13,6 +13,10 @@ import type { Transport } from '../../../src/core/transport';
 import { checkInvariants, ofKind, waitFor } from '../../helpers/servers';
 import { freePort } from '../../../src/core/freePort';
 import { FIXTURES, type Fixture, type LiveServer } from './fixtures';
+import { stopSharedRabbit } from '../../helpers/rabbitmq';
+
+// The amqp rows share one RabbitMQ node (started by the first of them): stopped with its process groups at the end.
+after(() => stopSharedRabbit());
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
