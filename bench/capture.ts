@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/core/freePort';
+import { RABBITMQ_SERVER_BIN, startRabbit } from '../test/helpers/rabbitmq';
 import { SMTPServer } from 'smtp-server';
 import { DOVECOT_BIN, startDovecot } from '../test/helpers/dovecot';
 import { io as socketIoClient } from 'socket.io-client';
@@ -508,6 +509,32 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       await k.stop();
     }
   }
+  const nAmqp = ctx.quick ? 20_000 : 100_000;
+  if (!want('amqp')) {
+    // not asked for
+  } else if (!isPatternAvailable('amqp')) {
+    ctx.log('  AMQP: the amqp pattern is not registered in this build; skipped');
+  } else if (!existsSync(RABBITMQ_SERVER_BIN)) {
+    ctx.log(`  AMQP: ${RABBITMQ_SERVER_BIN} is not installed (apt-get install rabbitmq-server); skipped`);
+  } else {
+    const rabbit = await startRabbit();
+    try {
+      // The publisher is amqplib in a child process (not written here) publishing n messages to amq.topic as fast
+      // as the broker takes them, started once the private queue is bound; the clock runs from connecting.
+      await pair(
+        ctx,
+        'capture.amqp',
+        `AMQP ${nAmqp / 1000}k x ${MESSAGE_SIZE} B through amq.topic, rabbitmq-server, amqplib publisher process`,
+        (n) => captureAmqp(rabbit.url, n),
+        (n) => bareAmqplib(rabbit.url, n),
+        nAmqp,
+        reps,
+        true,
+      );
+    } finally {
+      await rabbit.stop();
+    }
+  }
 }
 
 const GRPC_FEED = 'wirescope.feed.v1.Feed';
@@ -571,6 +598,94 @@ async function bareGrpc(port: number, n: number): Promise<number> {
     client.close();
   }
 }
+
+
+let amqpRun = 0;
+
+/** Publish n messages of MESSAGE_SIZE bytes to amq.topic with `key` from a child process (amqplib, honouring its back-pressure). */
+function publishAmqp(url: string, key: string, n: number): Promise<void> {
+  const script = `
+const amqp = require(${JSON.stringify(require.resolve('amqplib'))});
+(async () => {
+  const c = await amqp.connect(process.argv[1]);
+  const ch = await c.createChannel();
+  const body = Buffer.alloc(${MESSAGE_SIZE}, 0x78);
+  const n = Number(process.argv[3]);
+  for (let i = 0; i < n; i++) {
+    if (!ch.publish('amq.topic', process.argv[2], body)) await new Promise((r) => ch.once('drain', r));
+  }
+  await ch.close();
+  await c.close();
+})().catch((e) => { console.error(e.message); process.exit(1); });
+`;
+  return new Promise<void>((resolve, reject) => {
+    const pub = spawn(process.execPath, ['-e', script, url, key, String(n)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    pub.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    pub.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`amqplib publisher exited with ${code}: ${err.trim()}`))));
+  });
+}
+
+/** Wirescope's session watching amq.topic through its private queue; the publisher starts once the binding is confirmed. */
+async function captureAmqp(url: string, n: number): Promise<number> {
+  const key = `bench.${++amqpRun}`;
+  const log = new SessionLog({ maxEvents: n + 10_000 });
+  const session = new Session({ pattern: 'amqp', url, count: n, amqp: { bind: [{ exchange: 'amq.topic', routingKey: key }] } });
+  let got = 0;
+  let end = 0;
+  let publishing: Promise<void> | undefined;
+  const t0 = performance.now();
+  session.onEvent((e: WireEvent) => {
+    log.append(e);
+    if (e.kind !== 'frame' || e.dir !== 'in') return;
+    if (e.meta?.control === true) {
+      if (e.meta.packet === 'queue.bind-ok' && !publishing) publishing = publishAmqp(url, key, n);
+      return;
+    }
+    if (++got === n) end = performance.now();
+  });
+  const guard = setTimeout(() => void session.close('bench timeout'), RUN_TIMEOUT_MS);
+  await session.start();
+  const summary = await session.done;
+  clearTimeout(guard);
+  await publishing;
+  if (got < n) throw new Error(`amqp: got ${got} of ${n} frames (${String(summary.state)})`);
+  if (log.stats().framesIn < n) throw new Error('the log missed frames');
+  return n / ((end - t0) / 1000);
+}
+
+/** The bare amqplib consumer: the same private queue (exclusive, server-named, no acks), counting deliveries. */
+async function bareAmqplib(url: string, n: number): Promise<number> {
+  const amqp = await import('amqplib');
+  const key = `bench.${++amqpRun}`;
+  const t0 = performance.now();
+  const conn = await amqp.connect(url);
+  let publishing: Promise<void> | undefined;
+  try {
+    const ch = await conn.createChannel();
+    const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+    await ch.bindQueue(queue, 'amq.topic', key);
+    const rate = await new Promise<number>((resolve, reject) => {
+      let got = 0;
+      const guard = setTimeout(() => reject(new Error(`bare amqplib: got ${got} of ${n}`)), RUN_TIMEOUT_MS);
+      ch.consume(
+        queue,
+        (m) => {
+          if (m && ++got === n) {
+            clearTimeout(guard);
+            resolve(n / ((performance.now() - t0) / 1000));
+          }
+        },
+        { noAck: true },
+      ).then(() => (publishing = publishAmqp(url, key, n)), reject);
+    });
+    await publishing;
+    return rate;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CLI = '/usr/bin/redis-cli';

@@ -2,7 +2,8 @@
  * Composer for sessions that can send: text / hex / base64 payloads, a channel (an MQTT topic, a Redis
  * channel, a Socket.IO event: named by the pattern's `channelLabel`, with QoS and retain where it has
  * `publishOptions`), JSON arguments and an acknowledgement toggle where the capabilities say so (`sendArgs`,
- * `ack`), the profile's saved templates, Send (Ctrl+Enter) and Ping.
+ * `ack`), the profile's saved templates, Send (Ctrl+Enter) and Ping; and where deliveries wait to be settled
+ * (`settle`: AMQP's manual ack), Ack, Nack and Requeue of one delivery (the oldest, or the tag typed in).
  */
 import { capabilitiesOf } from '../src/patterns';
 import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
@@ -75,6 +76,8 @@ export class Composer {
   private readonly sendBtn;
   private readonly pingBtn;
   private readonly halfCloseBtn;
+  private readonly settleRow: HTMLElement;
+  private readonly settleTag;
   private readonly message: HTMLElement;
 
   constructor(private readonly actions: ComposerActions) {
@@ -119,6 +122,14 @@ export class Composer {
       },
     });
     const saveBtn = button('Save as template', { id: 'composer-save-template', appearance: 'secondary', onClick: () => this.save() });
+    this.settleTag = textField({ id: 'composer-settle-tag', placeholder: 'Delivery tag (empty: the oldest)', ariaLabel: 'Delivery tag to settle' });
+    this.settleRow = h('div', { cls: 'composer-row', attrs: { 'aria-label': 'Settle a delivery' } },
+      this.settleTag,
+      button('Ack', { id: 'composer-settle-ack', appearance: 'secondary', title: 'Acknowledge the delivery: it leaves the queue', onClick: () => void this.settle('ack') }),
+      button('Nack', { id: 'composer-settle-nack', appearance: 'secondary', title: "Reject it without requeue: dead-lettered if the queue has a dead-letter exchange, else dropped", onClick: () => void this.settle('nack') }),
+      button('Requeue', { id: 'composer-settle-requeue', appearance: 'secondary', title: 'Put it back in the queue: delivered again, marked redelivered', onClick: () => void this.settle('requeue') }),
+    );
+    this.settleRow.hidden = true;
     this.message = h('div', { id: 'composer-message', cls: 'inline-error', role: 'alert' });
     this.message.hidden = true;
     this.input.addEventListener('keydown', (e: KeyboardEvent) => {
@@ -131,6 +142,7 @@ export class Composer {
       h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.ack, this.templates),
       this.input,
       h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.halfCloseBtn, this.templateName, saveBtn),
+      this.settleRow,
       this.message,
     );
     this.element.hidden = true;
@@ -149,6 +161,7 @@ export class Composer {
     this.qos.hidden = !ch.publishOptions;
     this.retain.hidden = !ch.publishOptions;
     this.ack.hidden = caps.ack !== true;
+    this.settleRow.hidden = caps.settle !== true;
     this.input.setAttribute('placeholder', caps.sendPlaceholder ?? (caps.sendArgs === 'json' ? ARGS_PLACEHOLDER : TEXT_PLACEHOLDER));
     this.pingBtn.hidden = !s.canPing;
     this.halfCloseBtn.hidden = s.canHalfClose !== true;
@@ -203,6 +216,20 @@ export class Composer {
       this.showMessage(`Send failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.sendBtn.disabled = false;
+    }
+  }
+
+  /** Ack, nack or requeue one delivery; the transport says which ones wait, and refuses others in one line. */
+  private async settle(how: 'ack' | 'nack' | 'requeue'): Promise<void> {
+    if (!this.session) return;
+    const raw = (this.settleTag.value ?? '').trim();
+    if (raw && !/^\d+$/.test(raw)) return this.showMessage('A delivery tag is a whole number (meta.deliveryTag of the row)');
+    try {
+      await this.actions.send('', 'text', undefined, raw ? { settle: how, deliveryTag: Number(raw) } : { settle: how });
+      this.showMessage(how === 'ack' ? 'Acknowledged' : how === 'nack' ? 'Rejected (nack)' : 'Requeued', false);
+      this.settleTag.value = '';
+    } catch (err) {
+      this.showMessage(`${how === 'ack' ? 'Ack' : how === 'nack' ? 'Nack' : 'Requeue'} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

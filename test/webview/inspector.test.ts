@@ -396,6 +396,42 @@ describe('inspector webview in Chromium', () => {
     }
   });
 
+  test('the composer of a pattern whose deliveries wait to be settled (amqp): Exchange/routing key, and Ack, Nack and Requeue of one delivery', async () => {
+    const p = await hs.open({ sessions: [session('q', { pattern: 'amqp', name: 'work queue' })], events: { q: basicEvents() }, selected: 'q' });
+    try {
+      const { page } = p;
+      await page.waitForSelector('#composer:not([hidden])');
+      await page.waitForSelector('#composer-channel[placeholder="Exchange/routing key"]:not([hidden])');
+      await page.waitForSelector('#composer-settle-ack:not([hidden])');
+      assert.equal(await page.isHidden('#composer-qos'), true, 'no QoS for AMQP');
+      await page.click('#composer-settle-ack');
+      const oldest = await waitSent(page, 'session/send', (x) => x.params.sessionId === 'q');
+      assert.deepEqual(oldest.params, { sessionId: 'q', data: '', encoding: 'text', options: { settle: 'ack' } });
+      await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent === 'Acknowledged');
+      await page.locator('#composer-settle-tag input').fill('x1');
+      await page.click('#composer-settle-requeue');
+      await page.waitForFunction(() => document.querySelector('#composer-message')?.textContent?.startsWith('A delivery tag is a whole number'));
+      await page.locator('#composer-settle-tag input').fill('7');
+      await page.click('#composer-settle-nack');
+      const tagged = await waitSent(page, 'session/send', (x) => x.params.sessionId === 'q' && (x.params.options as { deliveryTag?: number } | undefined)?.deliveryTag === 7);
+      assert.deepEqual(tagged.params.options, { settle: 'nack', deliveryTag: 7 });
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('the settle buttons are only there for patterns that settle deliveries', async () => {
+    const p = await hs.open({ sessions: [session('r', { pattern: 'redis', name: 'news' })], events: { r: basicEvents() }, selected: 'r' });
+    try {
+      await p.page.waitForSelector('#composer:not([hidden])');
+      assert.equal(await p.page.isHidden('#composer-settle-ack'), true);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a failed send shows the host error inline', async () => {
     const p = await hs.open({ sessions: [session('a')], events: { a: basicEvents() }, sendFails: 'socket is not open' });
     try {
