@@ -8,13 +8,13 @@
  * name prefix (`rabbitPrefix()`). `ctl(...)` runs rabbitmqctl against the node (close_all_connections,
  * stop_app/start_app for a broker restart within the same node).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/core/freePort';
+import { canConnect, startDaemon, type Daemon } from './daemon';
 
 export const RABBITMQ_SERVER_BIN = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const RABBITMQCTL_BIN = '/usr/lib/rabbitmq/bin/rabbitmqctl';
@@ -30,36 +30,6 @@ export interface RabbitNode {
   /** Stop and start the broker application inside the node (a broker restart: connections are closed, the port goes away and comes back). */
   restartApp(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
-function groupKill(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  try {
-    if (child?.pid) process.kill(-child.pid, signal);
-  } catch {
-    /* gone */
-  }
-}
-
-async function stopGroup(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  groupKill(child, 'SIGTERM');
-  const timer = setTimeout(() => groupKill(child, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-  // Anything the group left behind (the node's helpers) goes too.
-  groupKill(child, 'SIGKILL');
 }
 
 export async function startRabbit(): Promise<RabbitNode> {
@@ -91,30 +61,23 @@ export async function startRabbit(): Promise<RabbitNode> {
     RABBITMQ_PID_FILE: join(dir, 'pid'),
     RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
   };
-  let output = '';
-  const keep = (s: Buffer) => {
-    if (output.length < 64 * 1024) output += s.toString('utf8');
-  };
-  const epmd = spawn('runuser', ['-u', 'rabbitmq', '--', 'epmd', '-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
-  epmd.stdout?.on('data', keep);
-  epmd.stderr?.on('data', keep);
-  const node = spawn('runuser', ['-u', 'rabbitmq', '--preserve-environment', '--', RABBITMQ_SERVER_BIN], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
-  node.stdout?.on('data', keep);
-  node.stderr?.on('data', keep);
-  const reap = () => {
-    groupKill(node, 'SIGKILL');
-    groupKill(epmd, 'SIGKILL');
-  };
-  process.once('exit', reap);
+  const epmd = await startDaemon({ name: 'epmd', bin: 'runuser', args: ['-u', 'rabbitmq', '--', 'epmd', '-address', '127.0.0.1', '-port', String(epmdPort)], env, ready: { port: epmdPort } });
+  let node: Daemon | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await stopGroup(node, 10_000);
-    await stopGroup(epmd, 2000);
-    process.removeListener('exit', reap);
+    await node?.stop();
+    await epmd.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    node = await startDaemon({ name: 'rabbitmq-server', bin: 'runuser', args: ['-u', 'rabbitmq', '--preserve-environment', '--', RABBITMQ_SERVER_BIN], env, ready: { port }, readyTimeoutMs: 60_000, stopGraceMs: 10_000 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const running = node;
   const ctl = (...args: string[]) =>
     new Promise<string>((resolve, reject) => {
       execFile('runuser', ['-u', 'rabbitmq', '--preserve-environment', '--', RABBITMQCTL_BIN, '-n', nodeName, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -125,23 +88,17 @@ export async function startRabbit(): Promise<RabbitNode> {
   const waitPort = async (ms: number) => {
     const until = Date.now() + ms;
     for (;;) {
-      if (node.exitCode !== null) throw new Error(`rabbitmq-server exited with ${node.exitCode}: ${output.slice(-4000)}`);
+      if (!running.running()) throw new Error(`rabbitmq-server exited: ${running.log()}`);
       if (await canConnect(port)) return;
-      if (Date.now() > until) throw new Error(`rabbitmq-server did not listen on ${port} within ${ms / 1000} s: ${output.slice(-4000)}`);
+      if (Date.now() > until) throw new Error(`rabbitmq-server did not listen on ${port} within ${ms / 1000} s: ${running.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  try {
-    await waitPort(60_000);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return {
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}/`,
     nodeName,
-    log: () => output,
+    log: () => running.log(),
     ctl,
     restartApp: async () => {
       await ctl('stop_app');

@@ -421,4 +421,21 @@ describe('amqp pattern against rabbitmq-server', () => {
     assert.match(errs.at(-1)!, new RegExp(`^cannot consume queue ${q.queue}: 404 NOT_FOUND - no queue '${q.queue}'`));
     assert.equal(ofKind(g.events, 'state').at(-1)?.state, 'failed');
   });
+
+  it('a broker restart (rabbitmqctl stop_app, start_app): refused attempts while it is down, then open, re-declare and re-bind, and messages flow again', async () => {
+    const p = rabbitPrefix('app');
+    const { s, events } = await live({ pattern: 'amqp', url: rabbit.url, reconnect: { initialDelayMs: 300, maxDelayMs: 1000, jitter: 0, maxAttempts: 60 }, amqp: { bind: [{ exchange: 'amq.topic', routingKey: `${p}.#` }] } });
+    await waitFor(events, ready);
+    await rabbit.restartApp();
+    await openPeer();
+    await waitFor(events, (es) => packet(es, 'queue.bind-ok').length >= 2, 30_000);
+    ch.publish('amq.topic', `${p}.after`, Buffer.from('after the restart'));
+    await waitFor(events, (es) => dataIn(es).some((f) => f.data === 'after the restart'), 10_000);
+    await s.close();
+    checkInvariants(events);
+    assert.ok(ofKind(events, 'reconnect').length >= 1);
+    assert.equal(ofKind(events, 'state').filter((x) => x.state === 'open').length, 2);
+    assert.equal((ofKind(events, 'state').filter((x) => x.state === 'open')[1] as StateEvent).meta?.reconnected, true);
+    assert.ok(packet(events, 'RESUBSCRIBE').length === 1);
+  });
 });
