@@ -26,9 +26,11 @@ export class MessageSender {
   /** A send from the inspector's composer. */
   async send(id: string, data: string, encoding: PayloadInputEncoding, channel?: string, options?: Record<string, unknown>): Promise<void> {
     const m = this.manager.get(id);
+    // Settling a delivery (AMQP's ack, nack, requeue) names a delivery, not a channel.
+    if (options?.settle !== undefined) return this.manager.send(id, data, encoding, undefined, options);
     let topic = channel;
     const caps = m ? capabilitiesOf(m.pattern) : undefined;
-    if (m && caps?.channel === 'topic' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.redis?.publishChannel ?? m.profile.redis?.publish?.[0]?.channel ?? m.profile.nats?.publishSubject ?? m.profile.nats?.publish?.[0]?.subject ?? m.profile.kafka?.produceTopic ?? m.profile.kafka?.produce?.[0]?.topic;
+    if (m && caps?.channel === 'topic' && !topic) topic = this.lastTopic ?? m.profile.mqtt?.publish?.[0]?.topic ?? m.profile.redis?.publishChannel ?? m.profile.redis?.publish?.[0]?.channel ?? m.profile.nats?.publishSubject ?? m.profile.nats?.publish?.[0]?.subject ?? m.profile.kafka?.produceTopic ?? m.profile.kafka?.produce?.[0]?.topic ?? m.profile.amqp?.publishTo;
     if (m && caps?.channel === 'topic' && !topic) throw new Error(`Enter a ${(caps.channelLabel ?? 'topic').toLowerCase()} to publish to`);
     if (topic) this.lastTopic = topic;
     await this.manager.send(id, data, encoding, topic, options);

@@ -3,6 +3,7 @@
  * session's events in a bounded SessionLog (the host owns the log; webviews are viewports), and
  * tells the UI what changed. No vscode import, so it is unit-tested in plain Node.
  */
+import { maskUrlPasswords } from '../shared/credentials';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActivityTracker } from '../core/activity';
@@ -231,7 +232,7 @@ export class SessionManager implements Disposable {
   private openArchive(m: ManagedSession): void {
     const archive = this.deps.archive;
     if (!archive) return;
-    const w = archive.open({ name: m.name, pattern: m.pattern, url: m.url, startedAt: m.startedAt, profile: m.profile, ...(m.profileId ? { profileId: m.profileId } : {}), ...(m.scope ? { scope: m.scope } : {}) }, this.redaction(m.id));
+    const w = archive.open({ name: m.name, pattern: m.pattern, url: maskUrlPasswords(m.url), startedAt: m.startedAt, profile: m.profile, ...(m.profileId ? { profileId: m.profileId } : {}), ...(m.scope ? { scope: m.scope } : {}) }, this.redaction(m.id));
     if (!w) return;
     m.archivePath = w.path;
     this.archives.set(m.id, w);
@@ -360,7 +361,8 @@ export class SessionManager implements Disposable {
       id: m.id,
       name: m.name,
       pattern: m.pattern,
-      url: m.url,
+      // The header shows it: a password in the URL (amqp://user:pass@host) is masked like everywhere else.
+      url: maskUrlPasswords(m.url),
       state,
       startedAt: m.startedAt,
       ended,
@@ -560,7 +562,7 @@ export class SessionManager implements Disposable {
         path,
         maxBytes: max,
         redact: this.redaction(m.id),
-        start: { name: m.name, pattern: m.pattern, url: m.url, startedAt: m.startedAt },
+        start: { name: m.name, pattern: m.pattern, url: maskUrlPasswords(m.url), startedAt: m.startedAt },
         onStop: (message) => {
           m.captureNote = /size limit/.test(message)
             ? `Disk capture of "${m.name}" stopped at its size cap (${Math.round(max / 1048576)} MiB); the in-memory log continues`
