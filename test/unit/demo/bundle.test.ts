@@ -57,7 +57,7 @@ describe('demo broker bundle', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       const url = /Socket\.IO \(socketio\)\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1];
-      const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--pattern', 'socketio', '--emit', 'echo={"x":1}', '--ack', '--count', '3', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--pattern', 'socketio', '--emit', 'echo={"x":1}', '--ack', '--transport', 'websocket', '--count', '8', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; dir?: string; channel?: string; meta?: { control?: boolean; ack?: boolean } });
       const data = events.filter((e) => e.kind === 'frame' && e.dir === 'in' && !e.meta?.control);
