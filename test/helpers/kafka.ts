@@ -85,7 +85,9 @@ export async function kcatProduce(bootstrap: string, topic: string, records: Arr
   const groups = new Map<string, typeof records>();
   for (const r of records) {
     const k = JSON.stringify([r.headers ?? {}, r.partition ?? -1, r.key === undefined]);
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const list = groups.get(k);
+    if (list) list.push(r);
+    else groups.set(k, [r]);
   }
   for (const [k, list] of groups) {
     const [headers, partition, keyless] = JSON.parse(k) as [Record<string, string>, number, boolean];

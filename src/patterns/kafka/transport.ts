@@ -548,11 +548,20 @@ class KafkaTransport implements Transport {
   private onRecords(topic: string, partition: number, highWatermark: string | undefined, messages: KafkaRecord[], resolve?: (offset: string) => void): void {
     const s = this.state(topic, partition);
     if (highWatermark !== undefined) s.highWatermark = highWatermark;
-    const from = s.next !== undefined ? BigInt(s.next) : undefined;
+    // Offsets are 64-bit decimal strings; below 2^53 (every real log) they are compared as numbers, which is cheaper.
+    const fromNum = s.next !== undefined ? Number(s.next) : undefined;
+    const exact = fromNum === undefined || Number.isSafeInteger(fromNum);
+    const from = exact ? undefined : BigInt(s.next as string);
     for (const m of messages) {
       // A compressed batch may start before the offset asked for; control records (transactions) are not data.
-      if (from !== undefined && BigInt(m.offset) < from) continue;
-      s.next = (BigInt(m.offset) + 1n).toString();
+      const off = Number(m.offset);
+      if (exact && Number.isSafeInteger(off)) {
+        if (fromNum !== undefined && off < fromNum) continue;
+        s.next = String(off + 1);
+      } else {
+        if (BigInt(m.offset) < (from ?? BigInt(s.next ?? '0'))) continue;
+        s.next = (BigInt(m.offset) + 1n).toString();
+      }
       if (m.isControlRecord) continue;
       // Once the session is closing (--count reached) nothing more is shown, or committed.
       if (this.lc.stopped) return;
