@@ -5,6 +5,8 @@
  * never sent to the page, logged or written to a file.
  */
 import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { secretRefsIn, validateProfile, type Profile, type ProfileProblem } from '../shared/profile';
@@ -12,6 +14,7 @@ import {
   FORM_SECRET_KEYS,
   FormToHostMessages,
   FormWasSaved,
+  GrpcMethodsListed,
   InitForm,
   parseFormMessage,
   ShowError,
@@ -97,6 +100,7 @@ export class ProfileFormPanels implements vscode.Disposable {
       PageReady: async () => post(InitForm, await this.initParams(form, draft)),
       SaveProfile: ({ profile, scope, secrets }) => this.save(form, profile, scope, secrets ?? {}, post),
       CloseForm: () => panel.dispose(),
+      ListGrpcMethods: ({ profile }) => this.listGrpcMethods(form, profile, post),
     });
     const sub = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
       const m = parseFormMessage(raw);
@@ -182,6 +186,30 @@ export class ProfileFormPanels implements vscode.Disposable {
     form.sp = this.store.all().find((p) => p.scope === scope && p.profile.name === result.profile.name) ?? form.sp;
     form.panel.title = `Profile: ${result.profile.name}`;
     post(FormWasSaved, { name: result.profile.name, scope, secretsStored: await this.secretsStored(result.profile) });
+  }
+
+  /**
+   * The gRPC methods of the profile as edited: its URL, literal headers (no secrets are resolved for a listing)
+   * and TLS choice; .proto files and import paths relative to the profile's folder.
+   */
+  private async listGrpcMethods(form: OpenForm, profile: Profile, post: Notify): Promise<void> {
+    const folder = form.sp?.folder?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? homedir();
+    const at = (p: string) => (isAbsolute(p) ? p : join(folder, p));
+    const headers = Object.fromEntries(Object.entries(profile.headers ?? {}).filter(([, v]) => !v.includes('${')));
+    const g = profile.grpc ?? {};
+    try {
+      const { listGrpc } = await import('../patterns/grpc/listing');
+      const l = await listGrpc({
+        pattern: 'grpc',
+        url: profile.url,
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(profile.tls?.insecure ? { tls: { insecure: true } } : {}),
+        grpc: { ...(g.protos?.length ? { protos: g.protos.map(at) } : {}), ...(g.importPaths?.length ? { importPaths: g.importPaths.map(at) } : {}) },
+      });
+      post(GrpcMethodsListed, { methods: l.methods.map((m) => ({ method: m.method, kind: m.kind, input: m.input, output: m.output, template: m.template })), source: l.source });
+    } catch (err) {
+      post(GrpcMethodsListed, { methods: [], error: describeError(err, profile.url).message });
+    }
   }
 
   /** For tests: the titles of the open forms. */

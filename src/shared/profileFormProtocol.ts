@@ -63,7 +63,11 @@ export interface FormSave {
 export interface FormCancel {
   type: 'cancel';
 }
-export type FormToHost = FormReady | FormSave | FormCancel;
+export interface FormListGrpcMethods {
+  type: 'listGrpcMethods';
+  profile: Profile;
+}
+export type FormToHost = FormReady | FormSave | FormCancel | FormListGrpcMethods;
 
 /** Upper bound on a secret typed into the form (a PEM passphrase or token is far smaller). */
 export const MAX_FORM_SECRET = 64 * 1024;
@@ -104,15 +108,28 @@ export const SaveProfile = cmd<Omit<FormSave, 'type' | 'secrets'> & { secrets?: 
 });
 /** page -> host: close the form. */
 export const CloseForm = cmd<ParamsOfMessage<FormCancel>>('cancel', {});
+/** page -> host: list the gRPC methods of the profile as edited (server reflection, or its .proto files). */
+export const ListGrpcMethods = cmd<{ profile: Profile }>('listGrpcMethods', { profile: profileField });
 /** Everything the page may send: the host's handler map must cover exactly this set. */
-export const FormToHostMessages = { PageReady, SaveProfile, CloseForm } as const;
+export const FormToHostMessages = { PageReady, SaveProfile, CloseForm, ListGrpcMethods } as const;
 
 export const InitForm = note<ParamsOfMessage<FormInit>>('init');
 export const FormWasSaved = note<ParamsOfMessage<FormSaved>>('saved');
 export const ShowProblems = note<ParamsOfMessage<FormProblems>>('problems');
 export const ShowError = note<ParamsOfMessage<FormError>>('error');
+/** One gRPC method of a listing, as the form offers it. */
+export interface FormGrpcMethod {
+  method: string;
+  kind: string;
+  input: string;
+  output: string;
+  /** The input message's JSON template. */
+  template: Record<string, unknown>;
+}
+/** host -> page: the methods listed (or the one-line reason there are none). */
+export const GrpcMethodsListed = note<{ methods: FormGrpcMethod[]; source?: string; error?: string }>('grpcMethods');
 /** Everything the host sends the page: the page's handlers must cover exactly this set. */
-export const HostToFormMessages = { InitForm, FormWasSaved, ShowProblems, ShowError } as const;
+export const HostToFormMessages = { InitForm, FormWasSaved, ShowProblems, ShowError, GrpcMethodsListed } as const;
 
 const INCOMING = byMethod(FormToHostMessages);
 
@@ -123,6 +140,7 @@ const INCOMING = byMethod(FormToHostMessages);
 export function parseFormMessage(raw: unknown): FormToHost | string {
   const m = parseFlatMessage(INCOMING, raw, 'form');
   if (typeof m === 'string') return m;
+  if (m.method === ListGrpcMethods.method) return { type: 'listGrpcMethods', profile: (m.params as ParamsOf<typeof ListGrpcMethods>).profile };
   if (m.method !== SaveProfile.method) return { type: m.method } as FormToHost;
   const p = m.params as ParamsOf<typeof SaveProfile>;
   const secrets: Partial<Record<FormSecretKey, string>> = {};

@@ -153,6 +153,42 @@ describe('profile form in Chromium', () => {
     }
   });
 
+  test('gRPC: List methods asks the host; a picked method fills the method and the request from its template', async () => {
+    const p = await openForm({ profile: { name: 'feed', pattern: 'grpc', url: 'grpc://127.0.0.1:50051', grpc: { protos: ['feed.proto'] } } });
+    try {
+      const { page } = p;
+      assert.equal(await page.locator('#grpc-method-pick').isVisible(), false, 'no pick before a listing');
+      await page.click('#grpc-list-methods');
+      const [asked] = await waitPosted(page, 'listGrpcMethods');
+      assert.equal((asked.profile as Profile).url, 'grpc://127.0.0.1:50051');
+      assert.deepEqual((asked.profile as Profile).grpc, { protos: ['feed.proto'] }, 'the profile as edited goes to the host');
+      // A failure is one line under the button.
+      await postToPage(page, { type: 'grpcMethods', methods: [], error: 'Connection refused (grpc://127.0.0.1:50051): nothing is listening there' });
+      await page.locator('#grpc-methods-status', { hasText: /^Connection refused/ }).waitFor({ timeout: 5000 });
+      const methods = [
+        { method: 'pkg.Feed/Get', kind: 'unary', input: 'pkg.GetRequest', output: 'pkg.Item', template: { id: '0' } },
+        { method: 'pkg.Feed/Chat', kind: 'bidi', input: 'pkg.ChatMessage', output: 'pkg.ChatMessage', template: { text: '', seq: '0' } },
+      ];
+      await postToPage(page, { type: 'grpcMethods', methods, source: 'reflection v1' });
+      await page.locator('#grpc-methods-status', { hasText: '2 methods, schema from reflection v1' }).waitFor({ timeout: 5000 });
+      await pick(page, 'grpc-method-pick', '0');
+      assert.equal(await page.locator('#f-grpc-method input').inputValue(), 'pkg.Feed/Get');
+      assert.equal(await page.locator('#f-body textarea').inputValue(), '{"id":"0"}');
+      await pick(page, 'grpc-method-pick', '1');
+      assert.equal(await page.locator('#f-grpc-method input').inputValue(), 'pkg.Feed/Chat');
+      assert.equal(await page.locator('#f-send textarea').inputValue(), '{"text":"","seq":"0"}', 'a stream\'s first message');
+      assert.equal(await page.locator('#f-grpc-keepSending').getAttribute('aria-checked').catch(() => null) ?? String(await page.locator('#f-grpc-keepSending').evaluate((el) => (el as HTMLInputElement).checked)), 'true');
+      await page.click('#save');
+      const [saved] = await waitPosted(page, 'save');
+      const profile = saved.profile as Profile;
+      assert.deepEqual(profile.grpc, { protos: ['feed.proto'], method: 'pkg.Feed/Chat', keepSending: true });
+      assert.deepEqual(profile.send, ['{"text":"","seq":"0"}']);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('switching the pattern and the auth type swaps the fields', async () => {
     const p = await openForm({ profile: { name: 'feed', pattern: 'poll', url: URLS.poll, poll: { intervalMs: 1500, change: 'etag' } } });
     try {

@@ -6,7 +6,7 @@
  */
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { checkProfileUrl, validateProfile, type AuthType, type Profile, type ProfileProblem } from '../../src/shared/profile';
-import { CloseForm, HostToFormMessages, PageReady, SaveProfile, type FormScope, type FormSecretKey, type InitForm } from '../../src/shared/profileFormProtocol';
+import { CloseForm, HostToFormMessages, ListGrpcMethods, PageReady, SaveProfile, type FormGrpcMethod, type FormScope, type FormSecretKey, type InitForm } from '../../src/shared/profileFormProtocol';
 import { flatMessage, flatNoteDispatcher, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
@@ -113,6 +113,7 @@ class ProfileForm {
     }
     for (const spec of FIELDS) this.addField(spec);
     for (const spec of ROWS) this.addRows(spec);
+    this.addGrpcMethodPicker();
     const actions = h(
       'div',
       { cls: 'form-actions' },
@@ -179,6 +180,66 @@ class ProfileForm {
     if (spec.path === 'tls.insecure') wrap.append(this.insecureWarning);
     this.section(spec.section).append(wrap);
     this.fields.set(spec.path, { spec, wrap, control, error: this.errors.get(spec.path)! });
+  }
+
+  private grpcMethods: FormGrpcMethod[] = [];
+  private grpcPick: ReturnType<typeof dropdown> | undefined;
+  private grpcStatus: HTMLElement | undefined;
+
+  /**
+   * gRPC: List methods asks the host (server reflection, or the profile's .proto files); picking one fills the
+   * method and the request with the input's JSON template (Body, or the first message to send of a stream).
+   */
+  private addGrpcMethodPicker(): void {
+    const section = PATTERN_SECTION.grpc;
+    if (!section) return;
+    this.grpcStatus = h('div', { id: 'grpc-methods-status', cls: 'field-hint muted', role: 'status' });
+    this.grpcPick = dropdown({ id: 'grpc-method-pick', ariaLabel: 'Method from the server', options: [], onChange: (v) => this.useGrpcMethod(v) });
+    this.grpcPick.hidden = true;
+    const list = button('List methods', {
+      id: 'grpc-list-methods',
+      appearance: 'secondary',
+      onClick: () => {
+        const { profile } = valuesToProfile(this.read(), this.base);
+        if (this.grpcStatus) this.grpcStatus.textContent = `Asking ${profile.url || 'the server'} for its methods…`;
+        post(ListGrpcMethods, { profile });
+      },
+    });
+    const field = this.fields.get('grpc.method');
+    const wrap = h('div', { cls: 'field', attrs: { 'data-path': 'grpc.methodPick' } }, list, this.grpcPick, this.grpcStatus);
+    if (field) field.wrap.after(wrap);
+    else this.section(section).append(wrap);
+  }
+
+  private showGrpcMethods(m: { methods: FormGrpcMethod[]; source?: string; error?: string }): void {
+    this.grpcMethods = m.methods;
+    if (!this.grpcPick || !this.grpcStatus) return;
+    if (m.error !== undefined || m.methods.length === 0) {
+      this.grpcPick.hidden = true;
+      this.grpcStatus.textContent = m.error ?? `No methods (schema from ${m.source ?? 'the server'})`;
+      return;
+    }
+    this.grpcPick.setOptions([{ value: '', label: 'Pick a method…' }, ...m.methods.map((x, i) => ({ value: String(i), label: `${x.method} (${x.kind})` }))], '');
+    this.grpcPick.hidden = false;
+    this.grpcStatus.textContent = `${m.methods.length} method${m.methods.length === 1 ? '' : 's'}, schema from ${m.source ?? 'the server'}`;
+  }
+
+  private useGrpcMethod(value: string): void {
+    const m = value === '' ? undefined : this.grpcMethods[Number(value)];
+    if (!m) return;
+    const set = (path: string, v: string) => {
+      const f = this.fields.get(path);
+      if (f && 'value' in f.control) f.control.value = v;
+    };
+    set('grpc.method', m.method);
+    const template = JSON.stringify(m.template);
+    if (m.kind === 'client-streaming' || m.kind === 'bidi') {
+      set('send', template);
+      const keep = this.fields.get('grpc.keepSending');
+      if (keep && 'checked' in keep.control) keep.control.checked = true;
+    } else set('body', template);
+    if (this.grpcStatus) this.grpcStatus.textContent = `${m.method}: ${m.kind}, ${m.input} → ${m.output}`;
+    this.updateVisibility();
   }
 
   private addRows(spec: RowsSpec): void {
@@ -386,6 +447,7 @@ class ProfileForm {
     ShowError: (m) => {
       this.status.textContent = m.message;
     },
+    GrpcMethodsListed: (m) => this.showGrpcMethods(m),
   });
 }
 

@@ -48,6 +48,7 @@ const formSamples: Samples<typeof FormToHostMessages> = {
   PageReady: {},
   SaveProfile: { profile: { name: 'Orders', pattern: 'http', url: 'http://127.0.0.1:9/x' }, scope: 'user', secrets: { auth: 'tok' } },
   CloseForm: {},
+  ListGrpcMethods: { profile: { name: 'Feed', pattern: 'grpc', url: 'grpc://127.0.0.1:9' } },
 };
 const FORM_OPTIONAL = ['SaveProfile.secrets'];
 
