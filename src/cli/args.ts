@@ -438,27 +438,43 @@ function descriptorFlag(d: AnyPatternDescriptor, f: PatternFlag): FlagSpec<Conne
   };
 }
 
+/** A flag's help led by the patterns it is for ("mqtt: User name."), unless it already says so. */
+function withPatterns(f: FlagSpec<ConnectTarget>): string {
+  const pats = f.patterns ?? [];
+  return pats.length === 0 || /^[a-z0-9-]+(, [a-z0-9-]+)*: /.test(f.help) ? f.help : `${pats.join(', ')}: ${f.help}`;
+}
+
 /** Join flags of the same name from several patterns: each pattern's session gets its own meaning. */
 function mergeFlags(flags: readonly FlagSpec<ConnectTarget>[]): FlagSpec<ConnectTarget>[] {
   const out: FlagSpec<ConnectTarget>[] = [];
+  // Each name's value words with the patterns that take them, so the help reads "topic (mqtt) | channel (redis)".
+  const values = new Map<string, Array<{ value: string; patterns: string[] }>>();
   for (const f of flags) {
     const i = out.findIndex((o) => o.name === f.name);
     if (i < 0) {
       out.push(f);
+      if (f.value !== undefined) values.set(f.name, [{ value: f.value, patterns: [...(f.patterns ?? [])] }]);
       continue;
     }
     const a = out[i];
     const aPatterns = a.patterns ?? [];
     // A switch joined with an enumerated flag: the value is optional, and only one of the choices is taken as it.
     const switchAndChoices = (a.value === undefined) !== (f.value === undefined) ? (a.choices ?? f.choices) : undefined;
+    const words = values.get(f.name) ?? [];
+    if (f.value !== undefined) {
+      const same = words.find((w) => w.value === f.value);
+      if (same) same.patterns.push(...(f.patterns ?? []));
+      else words.push({ value: f.value, patterns: [...(f.patterns ?? [])] });
+      values.set(f.name, words);
+    }
+    const value = words.length > 1 ? words.map((w) => `${w.value} (${w.patterns.join('/')})`).join(' | ') : (a.value ?? f.value);
     out[i] = {
       ...a,
-      ...(switchAndChoices ? { optionalValue: switchAndChoices, value: `[${switchAndChoices.join('|')}]` } : {}),
-      ...(switchAndChoices ? {} : { value: a.value && f.value && a.value !== f.value ? `${a.value} (${aPatterns.join('/')}) | ${f.value} (${(f.patterns ?? []).join('/')})` : (a.value ?? f.value) }),
+      ...(switchAndChoices ? { optionalValue: switchAndChoices, value: `[${switchAndChoices.join('|')}]` } : { value }),
       repeat: a.repeat || f.repeat,
       patterns: [...aPatterns, ...(f.patterns ?? [])],
       fills: [...(a.fills ?? []), ...(f.fills ?? [])],
-      help: `${a.help} ${f.help}`,
+      help: `${withPatterns(a)} ${withPatterns(f)}`,
       apply: (t, v, env) => ((f.patterns ?? []).includes(t.options.pattern) ? f.apply(t, v, env) : a.apply(t, v, env)),
     };
   }

@@ -180,3 +180,20 @@ describe('help text', () => {
     for (const f of DEMO_FLAGS) assert.ok(demo.includes(`--${f.name}`), f.name);
   });
 });
+
+describe('connect --help for flags several patterns share', () => {
+  it('lists each value form once with the patterns that take it, and leads each part of the help with its patterns', async () => {
+    const { CONNECT_FLAGS } = await import('../../../src/cli/args');
+    const flag = (name: string) => CONNECT_FLAGS.find((f) => f.name === name)!;
+    const sub = flag('subscribe');
+    assert.equal(sub.value, 'topic[:qos] (mqtt) | channel (redis) | subject (nats)');
+    assert.match(sub.help, /^mqtt: Subscribe once connected.* redis: Channels to SUBSCRIBE.* nats: Subjects/);
+    // Every value form appears once, whatever the number of patterns merged.
+    for (const f of CONNECT_FLAGS) {
+      const parts = (f.value ?? '').split(' | ');
+      assert.equal(new Set(parts).size, parts.length, `--${f.name}: ${f.value}`);
+      assert.doesNotMatch(f.value ?? '', /\) \(/, `--${f.name}: no pattern list after another: ${f.value}`);
+    }
+    assert.match(flag('username').help, /^mqtt: User name\. redis: /);
+  });
+});
