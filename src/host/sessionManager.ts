@@ -232,7 +232,7 @@ export class SessionManager implements Disposable {
   private openArchive(m: ManagedSession): void {
     const archive = this.deps.archive;
     if (!archive) return;
-    const w = archive.open({ name: m.name, pattern: m.pattern, url: maskUrlPasswords(m.url), startedAt: m.startedAt, profile: m.profile, ...(m.profileId ? { profileId: m.profileId } : {}), ...(m.scope ? { scope: m.scope } : {}) }, this.redaction(m.id));
+    const w = archive.open({ name: m.name, pattern: m.pattern, url: maskUrlPasswords(m.url), startedAt: m.startedAt, profile: { ...m.profile, url: maskUrlPasswords(m.profile.url) }, ...(m.profileId ? { profileId: m.profileId } : {}), ...(m.scope ? { scope: m.scope } : {}) }, this.redaction(m.id));
     if (!w) return;
     m.archivePath = w.path;
     this.archives.set(m.id, w);

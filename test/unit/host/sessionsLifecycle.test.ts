@@ -191,6 +191,26 @@ describe('sessions across a window reload', () => {
     }
   });
 
+  it('a password in the URL reaches no archive file: neither the session URL nor the profile kept for Reconnect', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wirescope-archive-'));
+    const srv = await wsServer((wss) => wss.on('connection', (s) => s.send('hi')));
+    try {
+      const manager = new SessionManager({ archive: new SessionArchive({ dir }) });
+      const url = srv.url.replace('ws://', 'ws://alice:Url-Pa55word@');
+      const m = await manager.start({ options: { pattern: 'ws', url }, name: 'WS with user info', profile: { name: 'WS with user info', pattern: 'ws', url } });
+      await until(() => m.log.stats().framesIn >= 1);
+      await manager.dispose();
+      const files = await readdir(dir);
+      assert.equal(files.length, 1);
+      const text = await readFile(join(dir, files[0]), 'utf8');
+      assert.doesNotMatch(text, /Url-Pa55word/, 'no URL password on disk');
+      assert.match(text, /alice:\*\*\*@|alice:%2A%2A%2A@|alice@/, 'the user name stays, the password masked');
+    } finally {
+      await srv.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps at most maxSessions files, each at most maxBytes, and skips damaged files with a log line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wirescope-archive-'));
     const lines: string[] = [];
