@@ -271,3 +271,22 @@ export function frame(dir: 'in' | 'out', data: string, extra: Record<string, unk
 export function session(id: string, extra: Partial<SessionInfo> = {}): SessionInfo {
   return { id, name: `Session ${id}`, pattern: 'ws', url: 'ws://127.0.0.1:9/feed', state: 'open', startedAt: T0, ended: false, canSend: true, canPing: true, canReconnect: true, ...extra };
 }
+
+/**
+ * Picks an option of a toolkit dropdown as a user does: a click opens it and a click on the option picks it. The option
+ * gets its click as a DOM event rather than at screen coordinates, because the toolkit positions and scrolls its listbox
+ * after it opens and, on a loaded machine, a click aimed at the option's old place lands on its neighbour. The pick is
+ * done when the dropdown holds the value; a dropdown that never takes it fails here, with its id and value.
+ */
+export async function pickOption(page: Page, dropdownId: string, value: string): Promise<void> {
+  const sel = `#${dropdownId}`;
+  await page.click(sel);
+  await page.waitForFunction((s) => document.querySelector(s)?.getAttribute('aria-expanded') === 'true', sel, { timeout: 5000 });
+  await page.locator(`${sel} [role="option"][value="${value}"]`).dispatchEvent('click');
+  await page
+    .waitForFunction(([s, v]) => (document.querySelector(s) as HTMLElement & { value?: string } | null)?.value === v, [sel, value] as const, { timeout: 5000 })
+    .catch(async () => {
+      const now = await page.evaluate((s) => (document.querySelector(s) as HTMLElement & { value?: string } | null)?.value, sel);
+      throw new Error(`dropdown ${dropdownId} holds ${JSON.stringify(now)} after picking ${JSON.stringify(value)}`);
+    });
+}

@@ -4,7 +4,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { frame, Harness, session, stamp, type InspectorPage } from './harness';
+import { frame, Harness, pickOption, session, stamp, type InspectorPage } from './harness';
 
 const resultsDir = join(import.meta.dirname, '..', '..', 'test-results');
 
@@ -53,11 +53,6 @@ async function waitForSeqs(page: Page, expected: number[], timeoutMs = 5000): Pr
 
 async function rowText(page: Page, seq: number): Promise<string> {
   return page.locator(`#frame-log .row[data-seq="${seq}"]`).innerText();
-}
-
-async function pickOption(page: Page, dropdownId: string, value: string): Promise<void> {
-  await page.click(`#${dropdownId}`);
-  await page.click(`#${dropdownId} [role="option"][value="${value}"]`);
 }
 
 function assertClean(p: InspectorPage): void {

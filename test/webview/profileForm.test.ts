@@ -15,7 +15,7 @@ import type { FormInit, FormSave } from '../../src/shared/profileFormProtocol';
 import { applyFormSave, profileForForm } from '../../src/host/profileFormSecrets';
 import { renderProfileFormHtml } from '../../src/host/profileFormHtml';
 import { FIELDS } from '../../webview/profileForm/formFields';
-import { buildBundle, postToPage } from './harness';
+import { buildBundle, pickOption, postToPage } from './harness';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist', 'webview');
 const resultsDir = join(import.meta.dirname, '..', '..', 'test-results');
@@ -70,8 +70,7 @@ async function waitPosted(page: Page, type: string, count = 1, timeoutMs = 5000)
 }
 
 async function pick(page: Page, id: string, value: string): Promise<void> {
-  await page.click(`#${id}`);
-  await page.click(`#${id} [role="option"][value="${value}"]`);
+  await pickOption(page, id, value);
 }
 
 async function fill(page: Page, id: string, value: string): Promise<void> {

@@ -8,7 +8,7 @@ import { InspectorEndpoint, type InspectorBackend, type WebviewLike } from '../.
 import { sessionManagerBackend } from '../../src/host/inspectorBackend';
 import { SessionManager } from '../../src/host/sessionManager';
 import { wsServer, type WsTestServer } from '../helpers/servers';
-import { Harness, postToPage } from './harness';
+import { Harness, pickOption, postToPage } from './harness';
 import type { Page } from 'playwright-core';
 
 /** VS Code's webview stand-in: the page at the other end of the bridge. */
@@ -93,8 +93,7 @@ test('a live WebSocket session through the real host endpoint: rows, send, flood
     await page.locator('#composer-input textarea').fill('ping me');
     await page.click('#composer-send');
     await page.waitForFunction(() => [...document.querySelectorAll('#frame-log .row.frame-in')].some((r) => r.textContent?.includes('echo: ping me')));
-    await page.click('#composer-encoding');
-    await page.click('#composer-encoding [role="option"][value="hex"]');
+    await pickOption(page, 'composer-encoding', 'hex');
     await page.locator('#composer-input textarea').fill('de ad be ef');
     await page.locator('#composer-input textarea').press('Control+Enter');
     await page.waitForFunction(() => document.querySelectorAll('#frame-log .row.frame-in .c-prev').length > 0 && [...document.querySelectorAll('#frame-log .row.frame-out')].some((r) => r.textContent?.includes('[binary]')));
@@ -102,8 +101,7 @@ test('a live WebSocket session through the real host endpoint: rows, send, flood
     // A flood of 5000 messages: every one is counted, the page gets few batched notes.
     const postedBefore = webview.posted;
     await page.locator('#composer-input textarea').fill('flood');
-    await page.click('#composer-encoding');
-    await page.click('#composer-encoding [role="option"][value="text"]');
+    await pickOption(page, 'composer-encoding', 'text');
     await page.click('#composer-send');
     await page.waitForFunction(() => [...document.querySelectorAll('#frame-log .row')].some((r) => r.textContent?.includes('"i":4999')), undefined, { timeout: 15_000 });
     const rowcount = Number(await page.getAttribute('#frame-log', 'aria-rowcount'));
