@@ -80,7 +80,7 @@ function run(args: string[], input: string | undefined, timeoutMs: number): Prom
 }
 
 /** Produce keyed records with kcat (`key:value` per line; a record without key when key is undefined). */
-export async function kcatProduce(bootstrap: string, topic: string, records: Array<{ key?: string; value: string; partition?: number; headers?: Record<string, string> }>): Promise<void> {
+export async function kcatProduce(bootstrap: string, topic: string, records: Array<{ key?: string; value: string; partition?: number; headers?: Record<string, string | string[]> }>, o: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd' } = {}): Promise<void> {
   // kcat takes one set of -H headers per run: group the records by their headers and partition.
   const groups = new Map<string, typeof records>();
   for (const r of records) {
@@ -90,11 +90,12 @@ export async function kcatProduce(bootstrap: string, topic: string, records: Arr
     else groups.set(k, [r]);
   }
   for (const [k, list] of groups) {
-    const [headers, partition, keyless] = JSON.parse(k) as [Record<string, string>, number, boolean];
+    const [headers, partition, keyless] = JSON.parse(k) as [Record<string, string | string[]>, number, boolean];
     const args = ['-P', '-b', bootstrap, '-t', topic, '-q'];
+    if (o.compression) args.push('-z', o.compression);
     if (!keyless) args.push('-K', '\t');
     if (partition >= 0) args.push('-p', String(partition));
-    for (const [hk, hv] of Object.entries(headers)) args.push('-H', `${hk}=${hv}`);
+    for (const [hk, hv] of Object.entries(headers)) for (const v of Array.isArray(hv) ? hv : [hv]) args.push('-H', `${hk}=${v}`);
     const input = list.map((r) => (keyless ? r.value : `${r.key}\t${r.value}`)).join('\n') + '\n';
     await run(args, input, 15_000);
   }

@@ -18,7 +18,7 @@
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { CompressionCodecs, Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Consumer, ISocketFactory, Producer, SASLOptions } from 'kafkajs';
 import { describeError } from '../../core/errors';
 import { ConnectionLifecycle } from '../../core/lifecycle';
@@ -26,8 +26,13 @@ import { nodeTlsOptions } from '../../core/tlsOptions';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../../core/transport';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { maskUrlPasswords } from '../../shared/credentials';
+import { registerWithKafkajs } from './codecs';
+import { fetchDefinition, KafkaFetchDecodeError, type FetchedRecord, type FetchResult } from './fetchDecode';
 
-export const createTransport: TransportFactory = ({ options, sink }) => new KafkaTransport(options, sink);
+export const createTransport: TransportFactory = ({ options, sink }) => {
+  registerWithKafkajs(CompressionCodecs as unknown as Parameters<typeof registerWithKafkajs>[0]);
+  return new KafkaTransport(options, sink);
+};
 
 /** A failure that ends the session whatever the reconnect policy says (bad credentials, an unknown topic). */
 class Fatal extends Error {
@@ -116,7 +121,19 @@ type Cluster = {
   brokerPool?: { metadata?: { brokers?: Array<{ nodeId: number; host: string; port: number }>; clusterId?: string; controllerId?: number } };
 };
 
+type FetchParams = {
+  replicaId?: number;
+  isolationLevel?: number;
+  maxWaitTime?: number;
+  minBytes?: number;
+  maxBytes?: number;
+  rackId?: string;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
+};
+
 type KafkaBroker = {
+  /** kafkajs's version lookup for an API (set once the broker's ApiVersions are known). */
+  lookupRequest?: (apiKey: number, definition: ReturnType<typeof fetchDefinition>) => (params: object) => unknown;
   fetch(o: {
     replicaId?: number;
     isolationLevel?: number;
@@ -138,6 +155,37 @@ interface KafkaRecord {
 }
 
 const PRIVATE_CREATE_CLUSTER = 'private:Kafka:createCluster';
+const PRIVATE_SEND_REQUEST = 'private:Broker:sendRequest';
+const FETCH_API_KEY = 1;
+const EMPTY = Buffer.alloc(0);
+
+/** kafkajs's private send on a broker (the one its public calls use), or undefined when this kafkajs has none. */
+function sendRequestOf(broker: KafkaBroker): ((req: unknown) => Promise<unknown>) | undefined {
+  let proto: object | null = Object.getPrototypeOf(broker);
+  for (let i = 0; proto && i < 3; i++, proto = Object.getPrototypeOf(proto)) {
+    const sym = Object.getOwnPropertySymbols(proto).find((x) => x.description === PRIVATE_SEND_REQUEST);
+    if (sym) {
+      const f = (proto as Record<symbol, unknown>)[sym];
+      return typeof f === 'function' ? (f as (req: unknown) => Promise<unknown>) : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A record as kafkajs decodes it (group reads, and brokers older than Fetch v4), in the shape ./fetchDecode.ts gives. */
+function fromKafkajs(m: KafkaRecord): FetchedRecord {
+  const off = Number(m.offset);
+  const ts = Number(m.timestamp);
+  const headers: Array<[string, Buffer | null]> = [];
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    for (const x of Array.isArray(v) ? v : [v]) headers.push([k, x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x))]);
+  }
+  return { offset: Number.isSafeInteger(off) ? off : m.offset, timestamp: Number.isFinite(ts) ? ts : -1, key: m.key, value: m.value, headers: headers.length ? headers : null, isControlRecord: !!m.isControlRecord };
+}
+
+function fromKafkajsFetch(res: Awaited<ReturnType<KafkaBroker['fetch']>>): FetchResult {
+  return { responses: res.responses.map((t) => ({ topicName: t.topicName, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, highWatermark: p.highWatermark, records: p.messages.map(fromKafkajs) })) })) };
+}
 /** Largest first response a Kafka broker sends (ApiVersions is a few hundred bytes). */
 const FIRST_RESPONSE_LIMIT = 1 << 20;
 
@@ -182,6 +230,10 @@ class KafkaTransport implements Transport {
   /** A socket-level failure seen by the guard, which kafkajs would report only as a generic connection error. */
   private guardError: Fatal | Error | undefined;
   private paused = false;
+  private readonly fetchDef = fetchDefinition();
+  /** The last record timestamp shown, and its ISO text (records of a batch mostly share their millisecond). */
+  private lastTs = -1;
+  private lastTsText = '';
   /** The last error kafkajs logged for the current connection. */
   private lastLogged: string | undefined;
   /** Every socket kafkajs opened for the current connection (destroyed on a drop or close, whatever kafkajs is doing). */
@@ -260,7 +312,10 @@ class KafkaTransport implements Transport {
       // Follow the response framing (4-byte size, then that many bytes) to refuse absurd sizes early.
       let remaining = 0;
       let head: Buffer = Buffer.alloc(0);
-      let first = true;
+      // Only a connection made before the cluster has answered as Kafka is held to the small first-answer limit:
+      // kafkajs reuses the versions it learnt, so a later connection (to a partition's leader) may well start with
+      // a Fetch response of megabytes.
+      let first = !this.lc.everOpened;
       socket.on('data', (chunk: Buffer) => {
         let i = 0;
         while (i < chunk.length) {
@@ -506,9 +561,9 @@ class KafkaTransport implements Transport {
       const broker = await cluster.findBroker({ nodeId: leader });
       const byTopic = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>();
       for (const s of list) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), { partition: s.partition, fetchOffset: s.next ?? '0', maxBytes: Math.max(1024, Math.floor(maxBytes / list.length)) }]);
-      let res: Awaited<ReturnType<KafkaBroker['fetch']>>;
+      let res: FetchResult;
       try {
-        res = await broker.fetch({ replicaId: -1, isolationLevel: 1, maxWaitTime, minBytes: 1, maxBytes, topics: [...byTopic.entries()].map(([topic, partitions]) => ({ topic, partitions })) });
+        res = await this.fetchFrom(broker, { replicaId: -1, isolationLevel: 1, maxWaitTime, minBytes: 1, maxBytes, rackId: '', topics: [...byTopic.entries()].map(([topic, partitions]) => ({ topic, partitions })) });
       } catch (err) {
         const e = err as { name?: string; type?: string; topic?: string; partition?: number };
         if (gen !== this.generation || this.lc.stopped) return;
@@ -524,10 +579,32 @@ class KafkaTransport implements Transport {
       }
       if (gen !== this.generation) return;
       for (const t of res.responses) {
-        for (const p of t.partitions) this.onRecords(t.topicName, p.partition, p.highWatermark, p.messages);
+        for (const p of t.partitions) this.onRecords(t.topicName, p.partition, p.highWatermark, p.records);
       }
       this.publishSummary();
     }
+  }
+
+  /**
+   * One Fetch to a leader: the request encoded by kafkajs on its connection, the response read by ./fetchDecode.ts.
+   * A kafkajs without the hooks this needs (its broker's `lookupRequest` and private send) reads through its own
+   * `fetch`, converted.
+   */
+  private async fetchFrom(broker: KafkaBroker, params: FetchParams): Promise<FetchResult> {
+    const send = sendRequestOf(broker);
+    if (send && typeof broker.lookupRequest === 'function') {
+      let res: FetchResult | Awaited<ReturnType<KafkaBroker['fetch']>>;
+      try {
+        res = (await send.call(broker, broker.lookupRequest(FETCH_API_KEY, this.fetchDef)(params))) as typeof res;
+      } catch (err) {
+        // The same bytes would come again after a reconnect: a record set that cannot be read ends the session.
+        if (err instanceof KafkaFetchDecodeError) throw new Fatal(err.message, 'ERR_PROTOCOL');
+        throw err;
+      }
+      if (res.responses.every((t) => t.partitions.every((p) => 'records' in p))) return res as FetchResult;
+      return fromKafkajsFetch(res as Awaited<ReturnType<KafkaBroker['fetch']>>);
+    }
+    return fromKafkajsFetch(await broker.fetch(params));
   }
 
   private async outOfRange(cluster: Cluster, topic: string, partition: number): Promise<void> {
@@ -545,52 +622,80 @@ class KafkaTransport implements Transport {
     this.sink.frame('in', `offset ${was} is out of range for ${topic}[${partition}] (the log holds ${lo}..${BigInt(hi) - 1n < BigInt(lo) ? 'nothing' : (BigInt(hi) - 1n).toString()}): reading from ${to}`, { control: true, channel: topic, meta: { packet: 'OFFSET_OUT_OF_RANGE', partition, requested: was, earliest: lo, latest: hi, now: to } });
   }
 
-  private onRecords(topic: string, partition: number, highWatermark: string | undefined, messages: KafkaRecord[], resolve?: (offset: string) => void): void {
+  private onRecords(topic: string, partition: number, highWatermark: string | undefined, records: FetchedRecord[], resolve?: (offset: string) => void): void {
     const s = this.state(topic, partition);
     if (highWatermark !== undefined) s.highWatermark = highWatermark;
-    // Offsets are 64-bit decimal strings; below 2^53 (every real log) they are compared as numbers, which is cheaper.
-    const fromNum = s.next !== undefined ? Number(s.next) : undefined;
-    const exact = fromNum === undefined || Number.isSafeInteger(fromNum);
-    const from = exact ? undefined : BigInt(s.next as string);
-    for (const m of messages) {
+    if (records.length === 0) return;
+    // Offsets are 64-bit; below 2^53 (every real log) they are numbers here, and the state's decimal strings
+    // are written once per batch.
+    const fromNum = s.next !== undefined ? Number(s.next) : 0;
+    let next: number | bigint = Number.isSafeInteger(fromNum) ? fromNum : BigInt(s.next as string);
+    let last: string | undefined;
+    for (const m of records) {
       // A compressed batch may start before the offset asked for; control records (transactions) are not data.
-      const off = Number(m.offset);
-      if (exact && Number.isSafeInteger(off)) {
-        if (fromNum !== undefined && off < fromNum) continue;
-        s.next = String(off + 1);
+      const off = m.offset;
+      if (typeof off === 'number' && typeof next === 'number') {
+        if (off < next) continue;
+        next = off + 1;
       } else {
-        if (BigInt(m.offset) < (from ?? BigInt(s.next ?? '0'))) continue;
-        s.next = (BigInt(m.offset) + 1n).toString();
+        const big = BigInt(off);
+        if (big < BigInt(next)) continue;
+        next = big + 1n;
       }
       if (m.isControlRecord) continue;
       // Once the session is closing (--count reached) nothing more is shown, or committed.
-      if (this.lc.stopped) return;
-      this.emitRecord(s, m);
-      resolve?.(m.offset);
+      if (this.lc.stopped) break;
+      last = this.emitRecord(s, m);
+      resolve?.(last);
     }
+    s.next = String(next);
+    if (last !== undefined) s.last = last;
   }
 
-  private emitRecord(s: PartitionState, m: KafkaRecord): void {
+  /** One record as an in frame; returns its offset as text. */
+  private emitRecord(s: PartitionState, m: FetchedRecord): string {
     s.records++;
-    s.first ??= m.offset;
-    s.last = m.offset;
-    const key = bytesText(m.key);
-    const meta: Record<string, unknown> = { partition: s.partition, offset: m.offset, key: key.text };
-    if (key.binary) meta.keyEncoding = 'base64';
-    const ts = Number(m.timestamp);
-    if (Number.isFinite(ts) && ts >= 0) meta.timestamp = new Date(ts).toISOString();
-    if (m.headers && Object.keys(m.headers).length) {
+    const offset = typeof m.offset === 'number' ? String(m.offset) : m.offset;
+    s.first ??= offset;
+    const key = m.key;
+    let keyText: string | null = null;
+    let keyBinary = false;
+    if (key !== null) {
+      if (isUtf8(key)) keyText = key.toString('utf8');
+      else {
+        keyText = key.toString('base64');
+        keyBinary = true;
+      }
+    }
+    const meta: Record<string, unknown> = { partition: s.partition, offset, key: keyText };
+    if (keyBinary) meta.keyEncoding = 'base64';
+    const ts = m.timestamp;
+    if (ts >= 0 && ts < 8.64e15) {
+      // Records of one batch mostly share their millisecond: its text is made once.
+      if (ts !== this.lastTs) {
+        this.lastTs = ts;
+        this.lastTsText = new Date(ts).toISOString();
+      }
+      meta.timestamp = this.lastTsText;
+    }
+    if (m.headers !== null) {
       const h: Record<string, string | string[] | null> = {};
-      for (const [k, v] of Object.entries(m.headers)) {
-        if (Array.isArray(v)) h[k] = v.map((x) => bytesText(x).text ?? '');
-        else h[k] = bytesText(v).text;
+      for (const [k, v] of m.headers) {
+        const text = v === null ? null : bytesText(v).text;
+        const had = h[k];
+        if (had === undefined) h[k] = text;
+        else if (Array.isArray(had)) had.push(text ?? '');
+        else h[k] = [had ?? '', text ?? ''];
       }
       meta.headers = h;
     }
-    if (m.value === null) meta.tombstone = true;
-    const value = m.value ?? Buffer.alloc(0);
-    const binary = value.length > 0 && !isUtf8(value);
-    this.sink.frame('in', value, { channel: s.topic, meta, ...(binary ? { binary: true } : {}) });
+    const value = m.value;
+    if (value === null) {
+      meta.tombstone = true;
+      this.sink.frame('in', EMPTY, { channel: s.topic, meta });
+    } else if (value.length > 0 && !isUtf8(value)) this.sink.frame('in', value, { channel: s.topic, meta, binary: true });
+    else this.sink.frame('in', value, { channel: s.topic, meta });
+    return offset;
   }
 
   private publishSummary(): void {
@@ -670,7 +775,7 @@ class KafkaTransport implements Transport {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset }) => {
         if (gen !== this.generation) return;
-        this.onRecords(batch.topic, batch.partition, batch.highWatermark, batch.messages as unknown as KafkaRecord[], resolveOffset);
+        this.onRecords(batch.topic, batch.partition, batch.highWatermark, (batch.messages as unknown as KafkaRecord[]).map(fromKafkajs), resolveOffset);
         this.publishSummary();
       },
     });

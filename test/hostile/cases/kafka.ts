@@ -65,6 +65,56 @@ function metadata(port: number, topics: string[], topicError: number): Buffer {
   return Buffer.concat([brokers, meta]);
 }
 
+const int64 = (n: number) => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt(n));
+  return b;
+};
+/** A zigzag varint, as record batches carry lengths and deltas. */
+const varint = (n: number) => {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  const out: number[] = [];
+  while (z >= 0x80) {
+    out.push((z % 0x80) | 0x80);
+    z = Math.floor(z / 0x80);
+  }
+  out.push(z);
+  return Buffer.from(out);
+};
+
+/** ApiVersions that also offer ListOffsets v1 and Fetch v4, so kafkajs gets as far as reading records. */
+function apiVersionsWithFetch(): Buffer {
+  const apis = [
+    [18, 0, 2],
+    [3, 0, 0],
+    [2, 0, 1],
+    [1, 4, 4],
+  ].map(([k, min, max]) => Buffer.concat([int16(k), int16(min), int16(max)]));
+  return Buffer.concat([int16(0), array(apis), int32(0)]);
+}
+
+/** A record batch (magic 2) at offset 0 with `count` records, `attributes` (low bits: the codec) and these record bytes. */
+function recordBatch(recordBytes: Buffer, count: number, attributes = 0): Buffer {
+  const body = Buffer.concat([int32(0), Buffer.from([2]), int32(0), int16(attributes), int32(count - 1), int64(Date.now()), int64(Date.now()), int64(-1), int16(-1), int32(-1), int32(count), recordBytes]);
+  return Buffer.concat([int64(0), int32(body.length), body]);
+}
+
+/** A fake broker for topic `t` (one partition) that answers the first Fetch with `records` as partition 0's record set. */
+function fetchBroker(records: Buffer): Behaviour {
+  let fetches = 0;
+  return (req, _s, port) => {
+    if (req.apiKey === 18) return apiVersionsWithFetch();
+    if (req.apiKey === 3) return metadata(port, metadataTopics(req.body), 0);
+    if (req.apiKey === 2) return array([Buffer.concat([str('t'), array([Buffer.concat([int32(0), int16(0), int64(-1), int64(0)])])])]);
+    if (req.apiKey === 1) {
+      fetches++;
+      const set = fetches === 1 ? records : Buffer.alloc(0);
+      return Buffer.concat([int32(0), array([Buffer.concat([str('t'), array([Buffer.concat([int32(0), int16(0), int64(1), int64(1), int32(-1), int32(set.length), set])])])])]);
+    }
+    return undefined;
+  };
+}
+
 async function fakeKafka(behave: Behaviour): Promise<{ port: number; url: string; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let port = 0;
@@ -245,6 +295,51 @@ export const kafkaCases: HostileCase[] = [
       expect(r.code === 1, `exit 1: ${r.code}`);
       const errors = errorsOf(r.events);
       expect(errors.length === 1 && /closed the connection|Connection reset/.test(errors[0]) && !errors[0].includes('\n'), `one line: ${JSON.stringify(errors)}`);
+    },
+  },
+  {
+    pattern: 'kafka',
+    category: 'framing',
+    name: 'a Fetch response whose record claims more bytes than its batch holds: one line "malformed Fetch response", no retry',
+    async run(h) {
+      const srv = await fakeKafka(fetchBroker(recordBatch(Buffer.concat([varint(200), Buffer.from('short')]), 1)));
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', srv.url, '--topic', 't', '--from', 'beginning', '--format', 'ndjson']);
+      expect(r.code === 1, `exit 1: ${r.code} ${r.stderr}`);
+      const errors = errorsOf(r.events);
+      expect(errors.length === 1 && /^malformed Fetch response: a record needs 200 bytes at byte \d+, the response has 5 left$/.test(errors[0]), `one line: ${JSON.stringify(errors)}`);
+      expect(!r.events.some((e) => e.kind === 'reconnect'), 'no retry: the same bytes would come again');
+    },
+  },
+  {
+    pattern: 'kafka',
+    category: 'bounds',
+    name: 'a snappy batch whose header claims 4 GiB, and an LZ4 batch of one 300 MiB match: each refused at 256 MiB, one line',
+    timeoutMs: 40_000,
+    async run(h) {
+      // Snappy: the uncompressed length (a varint) says 2^32 bytes.
+      const snappyBomb = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x61]);
+      // LZ4 frame: one block holding a literal "a" and then a match of 300 MiB against it (lengths in 255 steps).
+      const matchLen = 300 << 20;
+      const extra = matchLen - 4 - 15;
+      const lenBytes = Buffer.concat([Buffer.alloc(Math.floor(extra / 255), 255), Buffer.from([extra % 255])]);
+      const block = Buffer.concat([Buffer.from([0x1f, 0x61]), Buffer.from([1, 0]), lenBytes, Buffer.from([0x10, 0x61])]);
+      const blockSize = Buffer.alloc(4);
+      blockSize.writeUInt32LE(block.length);
+      const lz4Bomb = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73]), blockSize, block, Buffer.alloc(4)]);
+      for (const [codec, bomb] of [
+        [2, snappyBomb],
+        [3, lz4Bomb],
+      ] as const) {
+        const srv = await fakeKafka(fetchBroker(recordBatch(bomb, 1, codec)));
+        h.cleanup(() => srv.close());
+        const r = await h.cli(['connect', srv.url, '--topic', 't', '--from', 'beginning', '--format', 'ndjson']);
+        expect(r.code === 1, `exit 1: ${r.code} ${r.stderr}`);
+        const errors = errorsOf(r.events);
+        const name = codec === 2 ? 'snappy' : 'lz4';
+        expect(errors.length === 1 && new RegExp(`^the ${name} record batch at offset 0 cannot be read: it expands past 256 MiB$`).test(errors[0]), `${name}: one line: ${JSON.stringify(errors)}`);
+        expect(!r.events.some((e) => e.kind === 'reconnect'), `${name}: no retry`);
+      }
     },
   },
 ];
