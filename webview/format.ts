@@ -3,6 +3,7 @@
  * No DOM access here, so the functions are unit-testable in plain Node.
  */
 import type { WireEvent } from '../src/shared/events';
+import { isRedelivery } from '../src/shared/redelivery';
 
 // Bidi controls, zero-width and other invisible format characters: they can reorder or hide
 // text (Trojan Source), so the UI always shows them as a visible code point.
@@ -322,7 +323,11 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
       if (meta?.ack === true) preview = `ack${typeof meta.rttMs === 'number' ? ` ${Math.round(meta.rttMs * 10) / 10} ms` : ''} · ${preview}`;
       // A conversation's reply (SMTP, IMAP): its code in words and the exchange's round trip come first.
       if (typeof meta?.words === 'string' && !summary) preview = `${reveal(meta.words)}${typeof meta.rttMs === 'number' ? ` (${meta.rttMs} ms)` : ''} · ${preview}`;
+      // A redelivery (AMQP redelivered, a Redis pending entry read again, MQTT DUP): said first, and marked.
+      const redelivered = isRedelivery(meta);
+      if (redelivered) preview = `redelivered · ${preview}`;
       let cls = meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`;
+      if (redelivered) cls += ' redelivered';
       if (reply) cls += ' reply';
       if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';
       return {
@@ -347,7 +352,7 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
         dir: '⚠',
         channel: 'anomaly',
         size: '',
-        preview: `${e.type} key ${reveal(str(e.key))}${e.expected !== undefined ? ` expected ${reveal(str(e.expected))}` : ''}${e.got !== undefined ? ` got ${reveal(str(e.got))}` : ''}`,
+        preview: `${e.type} key ${reveal(str(e.key))}${e.expected !== undefined ? ` expected ${reveal(str(e.expected))}` : ''}${e.got !== undefined ? ` got ${reveal(str(e.got))}` : ''}${e.meta?.redelivered === true ? ' · redelivered by the broker' : ''}${e.meta?.afterReconnect === true ? ' · after a reconnect' : ''}`,
         cls: 'anomaly',
       };
     case 'timing':

@@ -3,6 +3,7 @@
  * final summary only) and pretty (for people). Server data is only ever printed escaped, so a
  * payload cannot move the cursor, change colours or hide text in the terminal.
  */
+import { isRedelivery } from '../shared/redelivery';
 import type { FrameEvent, StateEvent, SummaryEvent, TimingEvent, WireEvent } from '../shared/events';
 import type { OutputFormat } from './args';
 
@@ -162,7 +163,7 @@ export class PrettyPrinter implements EventPrinter {
       case 'error':
         return c.red(`✖ error`) + `${e.code ? c.dim(` [${escapePreview(e.code, 40)}]`) : ''} ${escapePreview(e.message, this.previewWidth + 20)}`;
       case 'anomaly': {
-        const detail = [`key ${e.key}`, e.expected !== undefined ? `expected ${e.expected}` : '', e.got !== undefined ? `got ${e.got}` : ''].filter(Boolean).join(', ');
+        const detail = [`key ${e.key}`, e.expected !== undefined ? `expected ${e.expected}` : '', e.got !== undefined ? `got ${e.got}` : '', e.meta?.redelivered === true ? 'redelivered by the broker' : '', e.meta?.afterReconnect === true ? 'after a reconnect' : ''].filter(Boolean).join(', ');
         return c.magenta(`⚠ ${e.type}`) + ` ${escapePreview(detail, this.previewWidth)}`;
       }
       case 'summary':
@@ -199,6 +200,7 @@ export class PrettyPrinter implements EventPrinter {
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));
     if (typeof meta.status === 'number') tags.push(c.bold(`${meta.status}`) + (typeof meta.statusText === 'string' ? ' ' + escapePreview(meta.statusText, 40) : ''));
     if (meta.changed === false) tags.push(c.dim('unchanged'));
+    if (isRedelivery(meta)) tags.push(c.yellow('redelivered'));
     // An acknowledgement (Socket.IO): it answers an emit, after this round trip.
     if (meta.ack === true) tags.push(c.green(`ack${typeof meta.rttMs === 'number' ? ` ${formatMs(meta.rttMs)} ms` : ''}`));
     // A conversation's reply (SMTP, IMAP): its code in words and the exchange's round trip.

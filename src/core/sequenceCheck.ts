@@ -15,6 +15,7 @@
  * older than that which comes back reads as out-of-order (numeric keys) or goes unnoticed (others).
  * Gap and order checks need only the highest numeric key so far, so they hold across any length.
  */
+import { isRedelivery } from '../shared/redelivery';
 import type { AnomalyType, EventBody, WireEvent } from '../shared/events';
 import { getAtPath, parseJsonPath, type JsonPathStep } from './jsonPath';
 
@@ -153,6 +154,8 @@ export class SequenceCheck {
   private orderHead = 0;
   private highest: number | undefined;
   private readonly counts: Record<AnomalyType, number> = { duplicate: 0, gap: 0, 'out-of-order': 0 };
+  /** Checked frames the broker marked as redeliveries (see src/shared/redelivery.ts). */
+  private redeliveries = 0;
   private checked = 0;
   private unidentified = 0;
   private notJson = 0;
@@ -220,9 +223,16 @@ export class SequenceCheck {
     const key = raw;
     const text = typeof key === 'number' ? String(key) : key;
     const afterReconnect = this.recovering !== undefined;
+    const redelivered = isRedelivery(e.meta);
+    if (redelivered) this.redeliveries++;
     if (this.seen.has(text)) {
       if (this.recovering) this.recovering.replayed++;
-      this.report(session, 'duplicate', key, undefined, undefined, afterReconnect ? { afterReconnect: true } : undefined);
+      // A duplicate the broker itself marked as a redelivery: expected after a requeue or a lost ack, and exactly
+      // what an idempotent consumer must absorb; said so, apart from duplicates that arrive unmarked.
+      const meta: Record<string, unknown> | undefined = afterReconnect || redelivered ? {} : undefined;
+      if (meta && afterReconnect) meta.afterReconnect = true;
+      if (meta && redelivered) meta.redelivered = true;
+      this.report(session, 'duplicate', key, undefined, undefined, meta);
       return;
     }
     this.remember(text);
@@ -284,6 +294,7 @@ export class SequenceCheck {
       window: this.window,
     };
     if (this.notJson > 0) idCheck.notJson = this.notJson;
+    if (this.redeliveries > 0) idCheck.redeliveries = this.redeliveries;
     if (this.accounts.length > 0) {
       idCheck.reconnects = this.accounts.map((a) => ({ ...a }));
       idCheck.outages = this.outages;

@@ -55,6 +55,12 @@ test('row text reveals server strings and marks event kinds', () => {
   const ack = rowText({ ...base, kind: 'frame', dir: 'in', size: 9, encoding: 'utf8', data: '[{"ok":1}]', channel: 'echo', meta: { ack: true, rttMs: 3.456 } });
   assert.deepEqual([ack.channel, ack.preview], ['echo', 'ack 3.5 ms · [{"ok":1}]'], 'an ack (Socket.IO) names itself and its round trip');
   assert.equal(rowText({ ...base, kind: 'frame', dir: 'out', size: 2, encoding: 'utf8', data: 'hi', meta: { control: true, opcode: 9 } }).cls, 'frame-out control');
+  const again = rowText({ ...base, kind: 'frame', dir: 'in', size: 5, encoding: 'utf8', data: 'job 3', channel: 'work', meta: { redelivered: true } });
+  assert.deepEqual([again.preview, again.cls], ['redelivered · job 3', 'frame-in redelivered'], 'a redelivery is said first and marked');
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: 'hi', meta: { qos: 1, dup: true } }).cls, 'frame-in redelivered', 'MQTT DUP too');
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: 'hi', meta: { redelivered: false } }).cls, 'frame-in');
+  const dup = rowText({ ...base, kind: 'anomaly', type: 'duplicate', key: 'j3', meta: { redelivered: true } });
+  assert.equal(dup.preview, 'duplicate key j3 · redelivered by the broker');
 });
 
 test('the timeline groups a disconnect with its attempts, resume token and downtime', () => {

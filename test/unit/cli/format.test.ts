@@ -56,6 +56,12 @@ describe('output formats', () => {
     assert.match(bin, /binary 00 01 ff$/m);
     const ack = plain.print({ ...base, kind: 'frame', dir: 'in', size: 11, encoding: 'utf8', data: '[{"ok":1}]', channel: 'echo', meta: { ack: true, rttMs: 2.94, ackRef: 1 } });
     assert.match(ack, /\[echo\] {2}ack 2\.9 ms {2}\[\{"ok":1\}\]$/m, 'an ack names itself and its round trip');
+    const again = plain.print({ ...base, kind: 'frame', dir: 'in', size: 5, encoding: 'utf8', data: 'job 3', channel: 'work', meta: { deliveryTag: 5, redelivered: true } });
+    assert.match(again, /\[work\] {2}redelivered {2}job 3$/m, 'a redelivery is tagged');
+    const first = plain.print({ ...base, kind: 'frame', dir: 'in', size: 5, encoding: 'utf8', data: 'job 3', channel: 'work', meta: { deliveryTag: 3, redelivered: false } });
+    assert.ok(!first.includes('redelivered'), 'a first delivery is not');
+    const dup = plain.print({ ...base, kind: 'anomaly', type: 'duplicate', key: 'j3', meta: { redelivered: true, afterReconnect: true } });
+    assert.match(dup, /⚠ duplicate key j3, redelivered by the broker, after a reconnect$/m);
     const err = plain.print({ ...base, kind: 'error', message: 'Connection refused', code: 'ECONNREFUSED' });
     assert.match(err, /✖ error \[ECONNREFUSED\] Connection refused/);
     const rec = plain.print({ ...base, kind: 'reconnect', attempt: 2, delayMs: 1000, cause: 'connection lost' });

@@ -46,6 +46,23 @@ describe('SequenceCheck', () => {
     assert.deepEqual(['a.x+b', 'a.+b', 'aX+b', 'a.x+bc', undefined].map((c) => glob(c)), [true, true, false, false, false]);
   });
 
+  it('a duplicate the broker marked as a redelivery (AMQP redelivered, MQTT dup) says so; an unmarked one does not; redeliveries are counted', () => {
+    const h = harness('$.seq');
+    h.frame('{"seq":1}', { redelivered: false });
+    h.frame('{"seq":1}', { redelivered: true });
+    h.frame('{"seq":2}', { qos: 1, dup: true });
+    h.frame('{"seq":2}');
+    assert.deepEqual(
+      h.anomalies().map((x) => [x.type, x.key, x.meta?.redelivered ?? false]),
+      [
+        ['duplicate', 1, true],
+        ['duplicate', 2, false],
+      ],
+    );
+    const s = h.check.summary() as { idCheck: { redeliveries?: number; checked: number } };
+    assert.deepEqual([s.idCheck.redeliveries, s.idCheck.checked], [2, 4]);
+  });
+
   it('flags a gap with its range and missing count, a duplicate, and a late arrival as out-of-order', () => {
     const h = harness('$.seq');
     for (const n of [1, 2, 3, 7, 7, 5, 8]) h.frame(JSON.stringify({ seq: n }));

@@ -299,8 +299,11 @@ describe('amqp pattern against rabbitmq-server', () => {
     await s.close();
     checkInvariants(events);
     const an = ofKind(events, 'anomaly') as AnomalyEvent[];
-    assert.deepEqual(an.map((a) => [a.type, a.key]), [['duplicate', '2'], ['gap', '5'], ['duplicate', '1']]);
+    // The second '2' was published twice (unmarked); the second '1' is the broker's redelivery after the requeue.
+    assert.deepEqual(an.map((a) => [a.type, a.key, a.meta?.redelivered === true]), [['duplicate', '2', false], ['gap', '5', false], ['duplicate', '1', true]]);
     assert.equal(dataIn(events)[4].meta?.redelivered, true);
+    const summary = ofKind(events, 'summary')[0] as unknown as { idCheck: { redeliveries?: number } };
+    assert.equal(summary.idCheck.redeliveries, 1);
     await ch.deleteQueue(q.queue);
   });
 
