@@ -291,6 +291,35 @@ describe('kafka pattern against the mock cluster (kcat)', () => {
     assert.deepEqual(dataIn(again).map((f) => f.data).sort(), ['1', '2']);
   });
 
+  it('two live members of one group: the first sees the rebalance in words and the four partitions are split between them', async () => {
+    const topic = freshTopic('rebalance');
+    await kcatProduce(k.bootstrap, topic, [{ key: 'a', value: '1' }]);
+    const group = `wsg-rb-${process.pid}-${topicN}`;
+    const a = await live({ pattern: 'kafka', url: k.url, kafka: { topic: [topic], from: 'beginning', group } });
+    const b = { s: undefined as Session | undefined, events: [] as WireEvent[] };
+    try {
+      await waitFor(a.events, (es) => controls(es, 'GROUP_JOIN').length >= 1, 30_000);
+      assert.match(controls(a.events, 'GROUP_JOIN')[0].data, new RegExp(`assigned ${topic} \\[0, 1, 2, 3\\]`));
+      const started = await live({ pattern: 'kafka', url: k.url, kafka: { topic: [topic], from: 'beginning', group } });
+      b.s = started.s;
+      b.events = started.events;
+      // The first member learns of the newcomer at its next heartbeat, rejoins, and gets its share.
+      await waitFor(a.events, (es) => controls(es, 'GROUP_JOIN').length >= 2, 40_000);
+      await waitFor(b.events, (es) => controls(es, 'GROUP_JOIN').length >= 1, 40_000);
+      assert.ok(controls(a.events, 'REBALANCING').length >= 1, 'the rebalance is a control frame');
+      assert.match(controls(a.events, 'REBALANCING')[0].data, new RegExp(`group ${group} is rebalancing: a member joined or left`));
+      const share = (events: WireEvent[]) => {
+        const last = controls(events, 'GROUP_JOIN').at(-1);
+        return ((last?.meta?.assignment as Record<string, number[]>)?.[topic] ?? []).slice().sort();
+      };
+      const both = [...share(a.events), ...share(b.events)].sort();
+      assert.deepEqual(both, [0, 1, 2, 3], `the partitions are split: ${JSON.stringify([share(a.events), share(b.events)])}`);
+      assert.ok(share(a.events).length > 0 && share(b.events).length > 0, 'each member has some');
+    } finally {
+      await Promise.all([a.s.close('done'), b.s?.close('done')]);
+    }
+  });
+
   it('with --group --commit the offsets of the records shown are committed (shown as control frames), and the next member starts after them', async () => {
     const topic = freshTopic('commit');
     await kcatProduce(k.bootstrap, topic, [{ key: 'a', value: '1', partition: 0 }, { key: 'a', value: '2', partition: 0 }]);
