@@ -39,8 +39,25 @@ function usesEnumJsonNames(e: protobuf.Enum): boolean {
   return !!opts && Object.values(opts).some((o) => o && '(pb.enumvalue.json).string' in o);
 }
 
+/**
+ * A 64-bit integer as its decimal text. protobufjs decodes them to long.js `Long`s, whose own toString divides
+ * digit group by digit group; a value within 2^53 (every counter and id in practice) is exact as a double, so it
+ * is written from its two halves at once.
+ */
+export function longText(v: unknown): string {
+  if (v == null) return '0';
+  if (typeof v === 'object') {
+    const l = v as { high?: unknown; low?: unknown; unsigned?: unknown };
+    if (typeof l.high === 'number' && typeof l.low === 'number') {
+      const high = l.unsigned === true ? l.high >>> 0 : l.high;
+      if (high >= -0x200000 && high < 0x200000) return String(high * 4294967296 + (l.low >>> 0));
+    }
+  }
+  return String(v);
+}
+
 function scalarWriter(type: string): Writer {
-  if (LONG_TYPES.has(type)) return (v) => (v == null ? '0' : String(v));
+  if (LONG_TYPES.has(type)) return longText;
   if (type === 'float' || type === 'double') return (v) => (typeof v === 'number' && !isFinite(v) ? String(v) : v);
   if (type === 'bytes') return (v) => (v == null ? '' : util.base64.encode(v as Uint8Array, 0, (v as Uint8Array).length));
   return (v) => v;
@@ -57,7 +74,8 @@ function isZero(v: unknown): boolean {
 function num(v: unknown): number {
   if (v == null) return 0;
   if (typeof v === 'number') return v;
-  const l = v as { toNumber?: () => number };
+  const l = v as { toNumber?: () => number; high?: unknown; low?: unknown; unsigned?: unknown };
+  if (typeof l.high === 'number' && typeof l.low === 'number' && l.unsigned !== true && l.high >= -0x200000 && l.high < 0x200000) return l.high * 4294967296 + (l.low >>> 0);
   return typeof l.toNumber === 'function' ? l.toNumber() : Number(v);
 }
 
@@ -80,11 +98,18 @@ const MAX_DURATION = 315576000000;
 function fastWellKnown(type: protobuf.Type): Converter | undefined {
   const slow = protojsonConverter(type);
   if (type.fullName === '.google.protobuf.Timestamp') {
+    // A stream's messages mostly fall in the same second: its date and time text is made once.
+    let lastSeconds = Number.NaN;
+    let lastText = '';
     return (m) => {
       const seconds = num(m.seconds);
       const nanos = num(m.nanos);
       if (!Number.isInteger(seconds) || seconds < MIN_TIMESTAMP || seconds > MAX_TIMESTAMP || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) return slow(m);
-      return `${new Date(seconds * 1000).toISOString().slice(0, 19)}${fraction(nanos)}Z`;
+      if (seconds !== lastSeconds) {
+        lastSeconds = seconds;
+        lastText = new Date(seconds * 1000).toISOString().slice(0, 19);
+      }
+      return `${lastText}${fraction(nanos)}Z`;
     };
   }
   if (type.fullName === '.google.protobuf.Duration') {
@@ -208,7 +233,12 @@ export function jsonTextConverter(type: protobuf.Type): TextConverter {
   const specs = (compiledSpecs.get(type) ?? []).map((s) => {
     const rt = s.field.resolvedType;
     const sub = rt instanceof protobuf.Type ? jsonTextConverter(rt) : undefined;
-    const writeText = sub ? (v: unknown, depth: number) => sub(v as Record<string, unknown>, depth + 1) : (v: unknown, depth: number) => JSON.stringify(s.write(v, depth)) ?? 'null';
+    // A 64-bit integer's text is digits and a sign: quoted as it is, without a JSON.stringify pass.
+    const writeText = sub
+      ? (v: unknown, depth: number) => sub(v as Record<string, unknown>, depth + 1)
+      : s.write === longText
+        ? (v: unknown) => `"${longText(v)}"`
+        : (v: unknown, depth: number) => JSON.stringify(s.write(v, depth)) ?? 'null';
     return { ...s, keyText: JSON.stringify(s.key), writeText };
   });
   const compiled: TextConverter = (m, depth = 0) => {

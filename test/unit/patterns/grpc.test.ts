@@ -7,7 +7,8 @@ import { parseConnectArgs } from '../../../src/cli/args';
 import { environmentResolver } from '../../../src/core/profileFile';
 import { resolveProfile } from '../../../src/core/profiles';
 import { formatListing, listGrpc } from '../../../src/patterns/grpc/listing';
-import { messageToJson, messageToJsonText } from '../../../src/patterns/grpc/json';
+import { longText, messageToJson, messageToJsonText } from '../../../src/patterns/grpc/json';
+import protobuf from 'protobufjs';
 import { findMethod, loadProtos, messageTemplate, SchemaError, toJson } from '../../../src/patterns/grpc/schema';
 import { grpcTimeout, MessageReader, MessageTooLarge, requestMetadata, statusReason } from '../../../src/patterns/grpc/wire';
 import type { ConnectOptions } from '../../../src/shared/connectOptions';
@@ -154,6 +155,27 @@ describe('gRPC JSON mapping: the compiled converter against protobufjs ProtoJSON
     assert.equal(messageToJson(Duration, negativeNanos), '-0.000005s');
     const bad = Timestamp.decode(Timestamp.encode(Timestamp.fromObject({ seconds: 1, nanos: -1 })).finish());
     assert.throws(() => messageToJson(Timestamp, bad), /nanos/);
+  });
+});
+
+describe('gRPC JSON mapping: 64-bit integers', () => {
+  it('the fast text of a Long equals long.js\'s own, signed and unsigned, across the 2^53 edge and the extremes', () => {
+    // The Long class protobufjs decodes 64-bit fields to.
+    const Long = protobuf.util.Long as unknown as { fromString(s: string, unsigned: boolean): { toString(): string } };
+    const signed = ['0', '1', '-1', '4294967295', '4294967296', '-4294967296', '9007199254740991', '-9007199254740991', '9007199254740992', '-9007199254740992', '9223372036854775807', '-9223372036854775808', '1796018480191'];
+    for (const v of signed) {
+      const l = Long.fromString(v, false);
+      assert.equal(longText(l), l.toString(), v);
+      assert.equal(longText(l), v);
+    }
+    const unsigned = ['0', '4294967296', '9007199254740991', '9007199254740992', '9223372036854775808', '18446744073709551615'];
+    for (const v of unsigned) {
+      const l = Long.fromString(v, true);
+      assert.equal(longText(l), v, `unsigned ${v}`);
+    }
+    assert.equal(longText(42), '42');
+    assert.equal(longText('77'), '77');
+    assert.equal(longText(null), '0');
   });
 });
 
