@@ -21,17 +21,10 @@ import type { TlsOptions } from '../shared/connectOptions';
 import type { TimingPhases } from '../shared/events';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpClientError, type SentRequest } from './httpClient';
 import { describeError } from './errors';
+import { BodyDecoder, malformed, MAX_HEAD_BYTES, parseResponseHead } from './http1Response';
 import { RequestTiming } from './netTiming';
 import { nodeTlsOptions } from './tlsOptions';
 
-/** Node's default limit for a response head (--max-http-header-size). */
-const MAX_HEAD_BYTES = 16 * 1024;
-/** Response headers Node keeps only once (the first wins), as IncomingMessage.headers does. */
-const SINGLE_HEADERS = new Set([
-  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
-  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent',
-]);
-const CRLF = 0x0a;
 
 /**
  * Published once a request has been written to its socket in full (`{ method, url }`), in the async context
@@ -80,10 +73,6 @@ export interface StreamResponse {
   pause(): void;
   resume(): void;
 }
-
-type BodyMode = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
-
-const malformed = (message: string, code = 'HPE_INVALID_CONSTANT') => Object.assign(new Error(message), { code });
 
 function toClientError(err: unknown, target: string): HttpClientError {
   if (err instanceof HttpClientError) return err;
@@ -155,11 +144,7 @@ class Exchange implements StreamResponse {
   private headDone = false;
   private ended = false;
   private headBuf: Buffer | undefined;
-  private mode: BodyMode = { kind: 'close' };
-  /** Chunked framing state: bytes of the current chunk still to come, or the line being read. */
-  private chunkLeft = 0;
-  private chunkState: 'size' | 'data' | 'data-end' | 'trailer' = 'size';
-  private line = '';
+  private framing = new BodyDecoder({ kind: 'close' });
   private reader: BodyReader | undefined;
   /** Body pieces that arrived before a reader was attached. */
   private early: Buffer[] = [];
@@ -255,7 +240,7 @@ class Exchange implements StreamResponse {
       this.opts.signal?.removeEventListener('abort', this.onAbort);
       this.resolveHead(this);
       if (rest.length > 0) this.onBody(rest);
-      else if (this.mode.kind === 'none' || (this.mode.kind === 'length' && this.mode.left === 0)) this.finish();
+      else if (this.framing.finished) this.finish();
       return;
     }
     this.onBody(buf);
@@ -263,115 +248,21 @@ class Exchange implements StreamResponse {
 
   /** Status line and headers; returns a problem or undefined. */
   private parseHead(text: string): string | undefined {
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
-    if (!m) return `Invalid status line "${lines[0].slice(0, 60)}"`;
-    this.status = Number(m[1]);
-    this.statusText = m[2] ?? '';
-    const headers: Record<string, string> = {};
-    const raw: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon))) return `Invalid header line "${line.slice(0, 60)}"`;
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      raw.push(name, value);
-      const key = name.toLowerCase();
-      if (!(key in headers)) headers[key] = value;
-      else if (!SINGLE_HEADERS.has(key)) headers[key] += `, ${value}`;
-    }
-    this.headers = headers;
-    this.rawHeaders = raw;
-    const te = headers['transfer-encoding'];
-    if (this.method === 'HEAD' || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) this.mode = { kind: 'none' };
-    else if (te !== undefined) {
-      if (!/(^|,)\s*chunked\s*$/i.test(te)) return `Unsupported Transfer-Encoding "${te}"`;
-      this.mode = { kind: 'chunked' };
-    } else if (headers['content-length'] !== undefined) {
-      if (!/^\d+$/.test(headers['content-length'])) return `Invalid Content-Length "${headers['content-length']}"`;
-      this.mode = { kind: 'length', left: Number(headers['content-length']) };
-    } else this.mode = { kind: 'close' };
+    const head = parseResponseHead(text, this.method);
+    if ('problem' in head) return head.problem;
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.headers = head.headers;
+    this.rawHeaders = head.rawHeaders;
+    this.framing = new BodyDecoder(head.body);
     return undefined;
   }
 
   private onBody(buf: Buffer): void {
-    const mode = this.mode;
-    if (mode.kind === 'none') return this.finish();
-    if (mode.kind === 'close') return this.deliver([buf]);
-    if (mode.kind === 'length') {
-      const take = Math.min(mode.left, buf.length);
-      mode.left -= take;
-      if (take > 0) this.deliver([take === buf.length ? buf : buf.subarray(0, take)]);
-      if (mode.left === 0) this.finish();
-      return;
-    }
-    // Chunked: cut the framing, deliver the data slices of this read together.
-    const pieces: Buffer[] = [];
-    let i = 0;
-    const n = buf.length;
-    while (i < n) {
-      if (this.chunkState === 'data') {
-        const take = Math.min(this.chunkLeft, n - i);
-        pieces.push(buf.subarray(i, i + take));
-        i += take;
-        this.chunkLeft -= take;
-        if (this.chunkLeft === 0) this.chunkState = 'data-end';
-        continue;
-      }
-      // Fast paths for the common framing, read from the bytes without making strings: the CRLF after a
-      // chunk's data, and a bare hex size line, both whole in this read.
-      if (this.line === '' && this.chunkState === 'data-end') {
-        if (buf[i] === 13 && i + 1 < n && buf[i + 1] === 10) {
-          i += 2;
-          this.chunkState = 'size';
-          continue;
-        }
-      } else if (this.line === '' && this.chunkState === 'size') {
-        let j = i;
-        let size = 0;
-        while (j < n && j - i < 12) {
-          const c = buf[j];
-          const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-          if (d < 0) break;
-          size = size * 16 + d;
-          j++;
-        }
-        if (j > i && j + 1 < n && buf[j] === 13 && buf[j + 1] === 10) {
-          i = j + 2;
-          this.chunkLeft = size;
-          this.chunkState = size === 0 ? 'trailer' : 'data';
-          continue;
-        }
-      }
-      const nl = buf.indexOf(CRLF, i);
-      const part = buf.toString('latin1', i, nl < 0 ? n : nl);
-      if (nl < 0) {
-        this.line += part;
-        if (this.line.length > 1024) return this.fail(malformed('Chunk size line too long', 'HPE_INVALID_CHUNK_SIZE'));
-        break;
-      }
-      i = nl + 1;
-      const line = (this.line + part).replace(/\r$/, '');
-      this.line = '';
-      if (this.chunkState === 'data-end') {
-        if (line !== '') return this.fail(malformed('Expected CRLF after chunk data', 'HPE_INVALID_CHUNK_SIZE'));
-        this.chunkState = 'size';
-        continue;
-      }
-      if (this.chunkState === 'trailer') {
-        if (line === '') {
-          if (pieces.length > 0) this.deliver(pieces);
-          return this.finish();
-        }
-        continue;
-      }
-      const size = /^([0-9A-Fa-f]{1,12})[\t ]*(?:;.*)?$/.exec(line);
-      if (!size) return this.fail(malformed('Invalid chunk size', 'HPE_INVALID_CHUNK_SIZE'));
-      this.chunkLeft = parseInt(size[1], 16);
-      this.chunkState = this.chunkLeft === 0 ? 'trailer' : 'data';
-    }
-    if (pieces.length > 0) this.deliver(pieces);
+    const r = this.framing.push(buf);
+    if (r.pieces.length > 0) this.deliver(r.pieces);
+    if (r.error) return this.fail(malformed(r.error.message, r.error.code));
+    if (r.done) this.finish();
   }
 
   private deliver(pieces: Buffer[]): void {
@@ -393,7 +284,7 @@ class Exchange implements StreamResponse {
   private onClose(): void {
     if (this.ended) return;
     if (!this.headDone) return this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    if (this.mode.kind === 'close') return this.finish();
+    if (this.framing.mode.kind === 'close') return this.finish();
     this.fail(Object.assign(new Error('The connection closed before the response body ended'), { code: 'ECONNRESET' }));
   }
 
