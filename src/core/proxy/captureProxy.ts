@@ -15,7 +15,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
@@ -23,13 +22,14 @@ import type { ProxyOptions, TlsOptions } from '../../shared/connectOptions';
 import { Emitter } from '../emitter';
 import { describeError } from '../errors';
 import { redactHeaders, redactUrl } from '../httpClient';
+import { BodyDecoder, malformed, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from '../http1Response';
 import { LineSplitter } from '../lineSplitter';
 import { RequestTiming } from '../netTiming';
 import { nodeTlsOptions } from '../tlsOptions';
 import type { TransportSink } from '../transport';
 import { isLoopbackHost, parseListen } from '../webhookReceiver';
 import { SseParser } from './sseParser';
-import { Valve, type ValveMode } from './valve';
+import { Valve, type ValveDestination, type ValveMode } from './valve';
 import { closeFrame, WsFrameParser, type WsMessage } from './wsFrames';
 
 export type ProxyFault =
@@ -127,6 +127,18 @@ class Preview {
   }
 }
 
+interface IdleBackend {
+  /** Which target the connection is to (backendKey). */
+  key: string;
+  socket: net.Socket;
+  onClose(): void;
+  onData(): void;
+}
+
+/** Idle backend connections one client connection keeps (more only when it pipelines). */
+const MAX_IDLE_BACKENDS = 4;
+const CRLF_BYTES = Buffer.from('\r\n');
+
 interface Conn {
   id: string;
   client: string;
@@ -141,7 +153,8 @@ interface Conn {
   bytesPerSecond: number;
   valves: Set<Valve>;
   upstream: Set<net.Socket>;
-  agent?: http.Agent;
+  /** Backend connections kept alive for this client connection's next requests. */
+  idle: IdleBackend[];
   /** Requests waiting for a stall to end. */
   waiters: Array<() => void>;
   /** WebSocket connections: parsers per direction, to close cleanly at a frame boundary. */
@@ -161,6 +174,10 @@ interface Target {
   hostHeader: string;
   /** The URL shown in logs for a request path. */
   url(path: string): string;
+}
+
+function backendKey(t: Target): string {
+  return `${t.secure ? 'https' : 'http'}://${t.host}:${t.port}`;
 }
 
 function targetFromUrl(u: URL): Target {
@@ -310,6 +327,7 @@ export class CaptureProxy {
       bytesPerSecond: 0,
       valves: new Set(),
       upstream: new Set(),
+      idle: [],
       waiters: [],
       closed: false,
     };
@@ -327,7 +345,7 @@ export class CaptureProxy {
     conn.closed = true;
     for (const v of conn.valves) v.stop();
     for (const s of conn.upstream) s.destroy();
-    conn.agent?.destroy();
+    conn.idle = [];
     this.conns.delete(conn.id);
     this.changed.fire();
   }
@@ -440,13 +458,53 @@ export class CaptureProxy {
     return out;
   }
 
-  private agentFor(conn: Conn, target: Target): http.Agent {
-    // One agent per client connection: the backend connection mirrors the client's, so a fault
-    // on "this connection" reaches both sides, and keep-alive reuse is the client's own.
-    if (!conn.agent) {
-      conn.agent = target.secure ? new https.Agent({ keepAlive: true, ...this.tlsOpts }) : new http.Agent({ keepAlive: true });
+  /** A kept-alive backend connection of this client connection to `target`, or a new one. */
+  private backendSocket(conn: Conn, target: Target): { socket: net.Socket; reused: boolean } {
+    const key = backendKey(target);
+    for (let i = conn.idle.length - 1; i >= 0; i--) {
+      const idle = conn.idle[i];
+      if (idle.key !== key) continue;
+      conn.idle.splice(i, 1);
+      idle.socket.off('close', idle.onClose);
+      idle.socket.off('data', idle.onData);
+      if (idle.socket.destroyed || !idle.socket.writable) continue;
+      idle.socket.resume();
+      return { socket: idle.socket, reused: true };
     }
-    return conn.agent;
+    const socket = target.secure
+      ? tls.connect({ host: target.host, port: target.port, ...this.tlsOpts, servername: this.tlsOpts.servername ?? (net.isIP(target.host) ? undefined : target.host), ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host: target.host, port: target.port });
+    socket.setNoDelay(true);
+    conn.upstream.add(socket);
+    socket.once('close', () => conn.upstream.delete(socket));
+    socket.on('error', () => undefined);
+    return { socket, reused: false };
+  }
+
+  /**
+   * A backend connection whose exchange ended cleanly goes back to its client connection for the next
+   * request (the backend connection mirrors the client's, as before); anything it says while idle, or
+   * its close, takes it out.
+   */
+  private releaseBackend(conn: Conn, target: Target, socket: net.Socket): void {
+    if (conn.closed || this.closing || socket.destroyed || !socket.writable || conn.idle.length >= MAX_IDLE_BACKENDS) {
+      socket.destroy();
+      return;
+    }
+    socket.resume();
+    const entry: IdleBackend = {
+      key: backendKey(target),
+      socket,
+      onClose: () => {
+        const i = conn.idle.indexOf(entry);
+        if (i >= 0) conn.idle.splice(i, 1);
+      },
+      // Bytes from an idle backend belong to no request: the connection is not reused.
+      onData: () => socket.destroy(),
+    };
+    socket.once('close', entry.onClose);
+    socket.on('data', entry.onData);
+    conn.idle.push(entry);
   }
 
   // ------------------------------------------------------------------ HTTP exchanges
@@ -476,7 +534,8 @@ export class CaptureProxy {
     }
     const { target, path } = routed;
     const url = target.url(path);
-    conn.label = `${req.method} ${path.split('?')[0]}`;
+    const method = req.method ?? 'GET';
+    conn.label = `${method} ${path.split('?')[0]}`;
     this.changed.fire();
     const receivedAt = this.sink.now();
     const timing = new RequestTiming(this.sink.now);
@@ -496,30 +555,34 @@ export class CaptureProxy {
     };
     if (!expectsBody) logRequest();
 
-    const mod = target.secure ? https : http;
-    const options: https.RequestOptions = {
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path,
-      headers: this.upstreamHeaders(req, target, false) as unknown as http.OutgoingHttpHeaders,
-      agent: this.agentFor(conn, target),
-      setHost: false,
+    // The request goes to the backend on a connection of our own (kept alive per client connection), so the
+    // response's bytes can be relayed as they come (see onResponse). Node's server has read the client's
+    // request; its body arrives here without framing, and is framed again as the client framed it.
+    const headers = this.upstreamHeaders(req, target, false);
+    const chunkedBody = req.headers['transfer-encoding'] !== undefined;
+    let headText = `${method} ${path} HTTP/1.1\r\n`;
+    for (let i = 0; i + 1 < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    headText += 'Connection: keep-alive\r\n\r\n';
+    const { socket: backend, reused } = this.backendSocket(conn, target);
+    timing.attachSocket(backend);
+    backend.write(Buffer.from(headText, 'latin1'));
+    let requestSent = !expectsBody;
+    const bodyWriter: ValveDestination = {
+      write: (chunk: Buffer) => (chunkedBody ? backend.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF_BYTES])) : backend.write(chunk)),
+      end: () => {
+        if (requestSent) return;
+        requestSent = true;
+        if (chunkedBody && !backend.destroyed) backend.write('0\r\n\r\n');
+      },
+      get destroyed() {
+        return backend.destroyed;
+      },
+      get writableEnded() {
+        return requestSent || backend.writableEnded;
+      },
+      once: (event, listener) => backend.once(event, listener),
     };
-    if (target.secure) {
-      Object.assign(options, this.tlsOpts);
-      if (!net.isIP(target.host) && !this.tlsOpts.servername) options.servername = target.host;
-    }
-    const breq = mod.request(options);
-    timing.attach(breq);
-    breq.on('socket', (s: net.Socket) => {
-      s.setNoDelay(true);
-      if (!conn.upstream.has(s)) {
-        conn.upstream.add(s);
-        s.once('close', () => conn.upstream.delete(s));
-      }
-    });
-    const upValve = new Valve(conn, req, breq, false);
+    const upValve = new Valve(conn, req, bodyWriter, false);
     conn.valves.add(upValve);
     req.on('data', (chunk: Buffer) => {
       upValve.write(chunk);
@@ -531,6 +594,7 @@ export class CaptureProxy {
       upValve.end();
       logRequest();
     });
+
     let responded = false;
     let finished = false;
     let clientGone = false;
@@ -539,14 +603,14 @@ export class CaptureProxy {
       if (!res.writableFinished && !finished) {
         // The client went away before the exchange finished: let the backend know.
         clientGone = true;
-        breq.destroy();
+        backend.destroy();
       }
     });
 
-    // Node's parser failing on the body (malformed chunked encoding) errors the request after the response began.
-    let bodyError: (Error & { code?: unknown; reason?: unknown }) | undefined;
-    breq.on('error', (err) => {
-      if (responded && !bodyError) bodyError = err;
+    let connectTimer: NodeJS.Timeout | undefined;
+    const fail = (err: unknown): void => {
+      clearTimeout(connectTimer);
+      backend.destroy();
       if (finished || responded) return;
       finished = true;
       logRequest();
@@ -557,33 +621,95 @@ export class CaptureProxy {
       }
       const d = describeError(err, `${target.host}:${target.port}`);
       this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${url}: ${d.message}`, d.code);
-      if (!responded && !res.headersSent && !res.destroyed) {
+      if (!res.headersSent && !res.destroyed) {
         const body = `wirescope proxy: ${d.message}\n`;
         res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
         res.end(body);
         this.sink.frame('in', body, { meta: { ...meta, status: 502, statusText: 'Bad Gateway', headers: {}, generated: true } });
-      } else {
-        // The backend failed mid-body: the client sees the same cut.
-        res.destroy();
-      }
-    });
+      } else res.destroy();
+    };
+    if (!reused && this.opts.connectTimeoutMs) {
+      const ms = this.opts.connectTimeoutMs;
+      connectTimer = setTimeout(() => fail(Object.assign(new Error(`Connection timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+      connectTimer.unref();
+      backend.once(target.secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+    }
 
-    breq.on('response', (bres: http.IncomingMessage) => {
+    // The response head, read here (1xx responses skipped); then the body belongs to onResponse.
+    let headBuf: Buffer | undefined;
+    const onHeadData = (chunk: Buffer): void => {
+      const all = headBuf ? Buffer.concat([headBuf, chunk]) : chunk;
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0 || end > MAX_HEAD_BYTES) {
+        if (all.length > MAX_HEAD_BYTES) return fail(malformed('Header overflow', 'HPE_HEADER_OVERFLOW'));
+        headBuf = all;
+        return;
+      }
+      headBuf = undefined;
+      const head = parseResponseHead(all.toString('latin1', 0, end), method);
+      if ('problem' in head) return fail(malformed(head.problem));
+      const rest = all.subarray(end + 4);
+      if (head.status >= 100 && head.status < 200) {
+        // 100 Continue went to the client from our own server already; 103 and others are not forwarded.
+        if (head.status === 101) return fail(malformed('Unexpected 101 Switching Protocols'));
+        if (rest.length > 0) onHeadData(rest);
+        return;
+      }
       responded = true;
       timing.markFirstByte();
-      this.onResponse(conn, req, res, bres, { meta, timing, receivedAt, url, path, logRequest, done: () => (finished = true), requestBytes: () => reqPreview.size, clientGone: () => clientGone, bodyError: () => bodyError });
-    });
+      backend.off('data', onHeadData);
+      backend.off('close', onEarlyClose);
+      backend.off('error', onEarlyError);
+      this.onResponse(conn, req, res, backend, head, rest, {
+        meta,
+        timing,
+        receivedAt,
+        url,
+        path,
+        logRequest,
+        done: () => (finished = true),
+        requestBytes: () => reqPreview.size,
+        clientGone: () => clientGone,
+        reusable: () => requestSent && !clientGone,
+        release: () => this.releaseBackend(conn, target, backend),
+      });
+    };
+    const onEarlyError = (err: Error): void => fail(err);
+    const onEarlyClose = (): void => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    backend.on('data', onHeadData);
+    backend.once('error', onEarlyError);
+    backend.once('close', onEarlyClose);
   }
 
+  /**
+   * The response: its head is forwarded through node's server response (hop-by-hop headers dropped), its
+   * body straight from the backend socket. A chunked body passes with its framing as the backend wrote it
+   * (one write per socket read, no parse-and-re-encode per chunk), cut only by our own decoder to find
+   * where the response ends and to record it on the side, after the bytes went on.
+   */
   private onResponse(
     conn: Conn,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    bres: http.IncomingMessage,
-    x: { meta: Record<string, unknown>; timing: RequestTiming; receivedAt: number; url: string; path: string; logRequest(): void; done(): void; requestBytes(): number; clientGone(): boolean; bodyError(): (Error & { code?: unknown; reason?: unknown }) | undefined },
+    backend: net.Socket,
+    head: ResponseHead,
+    rest: Buffer,
+    x: {
+      meta: Record<string, unknown>;
+      timing: RequestTiming;
+      receivedAt: number;
+      url: string;
+      path: string;
+      logRequest(): void;
+      done(): void;
+      requestBytes(): number;
+      clientGone(): boolean;
+      reusable(): boolean;
+      release(): void;
+    },
   ): void {
-    const status = bres.statusCode ?? 0;
-    const raw = bres.rawHeaders;
+    const status = head.status;
+    const raw = head.rawHeaders;
     const out: string[] = [];
     const connectionTokens = new Set((headerOf(raw, 'connection') ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
     for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -596,22 +722,28 @@ export class CaptureProxy {
     const kind: 'sse' | 'ndjson' | 'body' = contentType && SSE_TYPE.test(contentType.trim()) ? 'sse' : contentType && NDJSON_TYPE.test(contentType.trim()) ? 'ndjson' : 'body';
     const headers = logHeaders(raw);
     const headSentAt = this.sink.now();
+    const framing = new BodyDecoder(head.body);
+    // The backend's own chunked framing goes to the client as it is: for an HTTP/1.1 client, when this
+    // response is the one its connection is writing now (a pipelined one waits in node's queue, framed by node).
+    const rawChunked = head.body.kind === 'chunked' && req.httpVersion === '1.1' && res.socket === req.socket;
     try {
-      res.writeHead(status, bres.statusMessage, out);
+      res.writeHead(status, head.statusText, out);
     } catch (err) {
       // Headers Node refuses to send (invalid characters): the client gets a 502 and the log says why.
       const d = describeError(err);
       this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend's response headers cannot be forwarded: ${d.message}`, 'ERR_PROXY_HEADERS');
-      bres.destroy();
+      backend.destroy();
       res.writeHead(502, { 'Content-Length': 0 });
       res.end();
       x.done();
       return;
     }
+    // The head carries the backend's Transfer-Encoding: chunked; its chunks are written as they are.
+    if (rawChunked) (res as unknown as { chunkedEncoding: boolean }).chunkedEncoding = false;
     const streaming = kind !== 'body' || headerOf(raw, 'content-length') === undefined;
     if (streaming) res.flushHeaders();
     const heldMs = round(headSentAt - x.receivedAt);
-    const respMeta: Record<string, unknown> = { ...x.meta, status, statusText: bres.statusMessage ?? '', headers, httpVersion: bres.httpVersion };
+    const respMeta: Record<string, unknown> = { ...x.meta, status, statusText: head.statusText, headers, httpVersion: head.httpVersion };
     if (kind !== 'body') respMeta.path = `${req.method} ${x.path.split('?')[0]}`;
     if (encoding && encoding !== 'identity') respMeta.contentEncoding = encoding;
 
@@ -676,43 +808,44 @@ export class CaptureProxy {
         inflater.on('error', () => (inflateFailed = true));
       }
     }
-
-    const downValve = new Valve(conn, bres, res, true);
-    conn.valves.add(downValve);
-    let wireBytes = 0;
-    bres.on('data', (chunk: Buffer) => {
-      downValve.write(chunk);
-      wireBytes += chunk.length;
-      conn.bytesIn += chunk.length;
-      this.totals.bytesFromBackends += chunk.length;
+    /** The body pieces of one read, recorded (after they were forwarded). */
+    const record = (pieces: Buffer[]): void => {
       if (inflater) {
-        if (!inflateFailed) inflater.write(chunk);
+        if (!inflateFailed) for (const p of pieces) inflater.write(p);
       } else if (respMeta.contentEncoding) {
         // An encoding we cannot read: count it, keep the raw preview.
-        if (preview) preview.push(chunk);
-      } else consume(chunk);
-    });
+        if (preview) for (const p of pieces) preview.push(p);
+      } else if (pieces.length === 1) consume(pieces[0]);
+      // Many small chunks in one read (an event each): decoded as one piece.
+      else if (sse || lines) consume(Buffer.concat(pieces));
+      else for (const p of pieces) consume(p);
+    };
 
+    const downValve = new Valve(conn, backend, res, true);
+    conn.valves.add(downValve);
+    let wireBytes = 0;
     let decodeDone = false;
     let clientDone = false;
     let completed = false;
     let aborted = false;
+    let bodyEnded = false;
+    let bodyError: { message: string; code: string } | undefined;
     const complete = (): void => {
       if (completed || !decodeDone || !clientDone) return;
       completed = true;
       x.done();
       conn.valves.delete(downValve);
       x.logRequest();
-      const backend = x.timing.phases();
+      const backendPhases = x.timing.phases();
       if (preview) {
         const m: Record<string, unknown> = { ...respMeta };
         if (respMeta.contentEncoding) {
           m.wireBytes = wireBytes;
           if (inflateFailed || !inflater) m.decoded = false;
         }
-        if (backend.ttfb !== null && backend.ttfb >= this.longPollMs) {
+        if (backendPhases.ttfb !== null && backendPhases.ttfb >= this.longPollMs) {
           m.longPoll = true;
-          m.heldMs = round(backend.ttfb);
+          m.heldMs = round(backendPhases.ttfb);
           this.totals.longPolls++;
         }
         if (aborted) m.aborted = true;
@@ -720,8 +853,8 @@ export class CaptureProxy {
         this.sink.frame('in', preview.bytes, { size, binary: preview.size > 0 && !isText(contentType), meta: m });
       } else {
         if (lines) {
-          const rest = lines.flush();
-          if (rest && rest.length > 0) emitLines([{ bytes: rest, forced: true }]);
+          const left = lines.flush();
+          if (left && left.length > 0) emitLines([{ bytes: left, forced: true }]);
         }
         sse?.end();
       }
@@ -736,7 +869,7 @@ export class CaptureProxy {
       if (x.timing.wasReused) meta.reused = true;
       if (kind !== 'body') meta.stream = kind;
       if (aborted) meta.aborted = true;
-      this.sink.timing(backend, meta);
+      this.sink.timing(backendPhases, meta);
     };
     let decodingEnded = false;
     const finishDecoding = (): void => {
@@ -753,29 +886,72 @@ export class CaptureProxy {
         inflater.end();
       } else done();
     };
-    bres.once('end', () => {
+    const detach = (): void => {
+      backend.off('data', onData);
+      backend.off('end', onEnd);
+      backend.off('close', onClose);
+      backend.off('error', onError);
+    };
+    /** The body ended as its framing says (or, close-delimited, with the connection). */
+    const endBody = (reusable: boolean): void => {
+      bodyEnded = true;
       x.timing.markEnd();
+      detach();
       downValve.end();
+      if (reusable && x.reusable() && !connectionTokens.has('close') && head.httpVersion === '1.1') x.release();
+      else backend.destroy();
       finishDecoding();
-    });
-    bres.once('error', () => undefined);
-    bres.once('close', () => {
-      if (!bres.complete && !aborted) {
-        aborted = true;
-        x.timing.markEnd();
-        if (!x.clientGone() && !conn.cut) {
-          const why = x.bodyError();
-          const code = typeof why?.code === 'string' ? why.code : undefined;
-          if (code?.startsWith('HPE_')) {
-            const reason = String(why?.reason ?? why?.message ?? '').replace(/^Parse Error: /, '');
-            const what = /CHUNK/.test(code) || /chunk/i.test(reason) ? 'malformed chunked encoding' : 'malformed HTTP body';
-            this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend's response body is broken: ${what} after ${wireBytes} bytes (${reason || code})`, code);
-          } else this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: the backend closed the connection before the response ended`, 'ECONNRESET');
-        }
-        res.destroy();
-        finishDecoding();
+    };
+    /** The body did not end as it should: the client sees the same cut, the log says why in one line. */
+    const abort = (why: string | undefined, code: string): void => {
+      if (bodyEnded || aborted) return;
+      aborted = true;
+      x.timing.markEnd();
+      detach();
+      backend.destroy();
+      if (why && !x.clientGone() && !conn.cut) this.sink.error(`${conn.id} (${conn.client}) ${req.method} ${x.url}: ${why}`, code);
+      // What passed so far reaches the client before the cut.
+      downValve.flush();
+      if (res.socket && !res.socket.destroyed) res.socket.destroySoon();
+      else res.destroy();
+      finishDecoding();
+    };
+    const onData = (buf: Buffer): void => {
+      const r = framing.push(buf);
+      // Forward first: the bytes of this response as they came (or its data, when node frames it).
+      if (rawChunked) {
+        const upTo = r.error ? r.error.at : r.used;
+        if (upTo > 0) downValve.write(upTo === buf.length ? buf : buf.subarray(0, upTo));
+        downValve.flush();
+      } else {
+        for (const p of r.pieces) downValve.write(p);
+        downValve.flush();
       }
-    });
+      let n = 0;
+      for (const p of r.pieces) n += p.length;
+      wireBytes += n;
+      conn.bytesIn += n;
+      this.totals.bytesFromBackends += n;
+      if (r.pieces.length > 0) record(r.pieces);
+      if (r.error) {
+        bodyError = r.error;
+        abort(`the backend's response body is broken: malformed chunked encoding after ${wireBytes} bytes (${r.error.message})`, r.error.code);
+      } else if (r.done) endBody(r.used === buf.length);
+    };
+    const onEnd = (): void => {
+      if (framing.mode.kind === 'close') endBody(false);
+    };
+    const onClose = (): void => {
+      if (!bodyEnded) abort(bodyError ? undefined : 'the backend closed the connection before the response ended', 'ECONNRESET');
+    };
+    const onError = (): void => undefined;
+    backend.on('data', onData);
+    backend.on('end', onEnd);
+    backend.on('close', onClose);
+    backend.on('error', onError);
+    if (framing.finished) endBody(rest.length === 0);
+    else if (rest.length > 0) onData(rest);
+
     const resEnd = (): void => {
       if (clientDone) return;
       clientDone = true;
@@ -783,10 +959,14 @@ export class CaptureProxy {
     };
     res.once('finish', resEnd);
     res.once('close', () => {
-      if (!res.writableFinished && !bres.complete) {
+      if (!res.writableFinished && !bodyEnded) {
         // The client went away mid-response: stop the backend side too.
-        aborted = true;
-        bres.destroy();
+        if (!aborted) {
+          aborted = true;
+          x.timing.markEnd();
+          detach();
+          backend.destroy();
+        }
         finishDecoding();
       }
       resEnd();

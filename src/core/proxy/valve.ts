@@ -4,14 +4,28 @@
  * from passing to holding (stall) or to a byte budget towards the client (slow); held bytes are
  * bounded (past 4 MiB the source is paused and TCP back-pressure does the rest).
  */
-import type { Readable, Writable } from 'node:stream';
-
 export type ValveMode = 'pass' | 'stall' | 'slow';
 
 /** What a valve asks of its connection: the current fault mode. */
 export interface ValveOwner {
   mode: ValveMode;
   bytesPerSecond: number;
+}
+
+/** Where bytes come from: a socket or an incoming message (what the valve pauses and resumes). */
+export interface ValveSource {
+  pause(): unknown;
+  resume(): unknown;
+  isPaused(): boolean;
+}
+
+/** Where bytes go: a socket, a server response, or a writer of a request body. */
+export interface ValveDestination {
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 const HOLD_LIMIT = 4 * 1024 * 1024;
@@ -27,8 +41,8 @@ export class Valve {
 
   constructor(
     private readonly owner: ValveOwner,
-    private readonly from: Readable,
-    private readonly to: Writable,
+    private readonly from: ValveSource,
+    private readonly to: ValveDestination,
     /** Towards the client: the direction `slow` throttles. */
     private readonly towardsClient: boolean,
   ) {}
