@@ -22,6 +22,7 @@ import type { ConnectOptions } from '../src/shared/connectOptions';
 import type { WireEvent } from '../src/shared/events';
 import { median, sideBySide, type BenchContext } from './lib';
 import { KCAT_BIN, kcatProduce, startKafka } from '../test/helpers/kafka';
+import { NATS_SERVER_BIN, startNats } from '../test/helpers/nats';
 
 const RUN_TIMEOUT_MS = 60_000;
 const MESSAGE_SIZE = 100;
@@ -509,6 +510,34 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
       await k.stop();
     }
   }
+  const nNats = ctx.quick ? 30_000 : 100_000;
+  if (!want('nats')) {
+    // not asked for
+  } else if (!isPatternAvailable('nats')) {
+    ctx.log('  NATS: the nats pattern is not registered in this build; skipped');
+  } else if (!existsSync(NATS_SERVER_BIN)) {
+    ctx.log(`  NATS: ${NATS_SERVER_BIN} is not installed (apt-get install nats-server); skipped`);
+  } else {
+    // Room for a whole run in the server's per-client pending buffer, and a generous write deadline: a
+    // subscriber that falls behind is then slower, not cut off as a slow consumer (which would drop messages).
+    const srv = await startNats({ config: 'max_pending: 268435456\nwrite_deadline: "60s"\n' });
+    try {
+      // The publisher is nats.js in a child process (started and connected before the clock starts), told to
+      // publish n messages once the subscription is confirmed; the clock runs from connecting.
+      await pair(
+        ctx,
+        'capture.nats',
+        `NATS subscribe ${nNats / 1000}k x ${MESSAGE_SIZE} B, nats-server, nats.js publisher process`,
+        (n) => captureNats(srv.url, srv.log, n),
+        (n) => bareNatsJs(srv.url, srv.log, n),
+        nNats,
+        reps,
+        true,
+      );
+    } finally {
+      await srv.stop();
+    }
+  }
   const nAmqp = ctx.quick ? 20_000 : 100_000;
   if (!want('amqp')) {
     // not asked for
@@ -878,5 +907,176 @@ async function bareKafkajs(bootstrap: string, topic: string, n: number): Promise
     return n / ((performance.now() - t0) / 1000);
   } finally {
     await cluster.disconnect();
+  }
+}
+
+let natsRun = 0;
+
+/** After the publisher is done, this long at most for the last messages to arrive (then the run fails). */
+const NATS_TAIL_MS = 15_000;
+
+interface NatsPublisher {
+  /** Publish n messages of MESSAGE_SIZE bytes on the subject; resolves when the server has all of them. */
+  go(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A nats.js publisher in its own process, connected before the measured run starts: on `go` it publishes n
+ * messages as fast as the client takes them, with a flush (PING/PONG round trip) every 1000 messages so that
+ * it never runs far ahead of the server, then drains and exits.
+ */
+async function startNatsPublisher(url: string, subject: string, n: number): Promise<NatsPublisher> {
+  const script = `
+const { connect } = require(${JSON.stringify(require.resolve('nats'))});
+(async () => {
+  const nc = await connect({ servers: process.argv[1], reconnect: false });
+  const subject = process.argv[2];
+  const n = Number(process.argv[3]);
+  const body = Buffer.alloc(${MESSAGE_SIZE}, 0x78);
+  process.stdout.write('ready\\n');
+  await new Promise((r) => process.stdin.once('data', r));
+  process.stdin.destroy();
+  for (let i = 1; i <= n; i++) {
+    nc.publish(subject, body);
+    if (i % 1000 === 0) await nc.flush();
+  }
+  await nc.drain();
+  process.stdout.write('done\\n');
+})().catch((e) => { console.error(e.message); process.exit(1); });
+`;
+  const pub = spawn(process.execPath, ['-e', script, url, subject, String(n)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  pub.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  pub.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => pub.once('exit', (code) => r(code)));
+  const failed = () => new Error(`the nats.js publisher exited with ${String(pub.exitCode)}: ${err.trim()}`);
+  await new Promise<void>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error('the nats.js publisher did not connect within 20 s')), 20_000);
+    const check = () => {
+      if (out.includes('ready\n')) {
+        clearTimeout(guard);
+        pub.stdout!.off('data', check);
+        resolve();
+      }
+    };
+    pub.stdout!.on('data', check);
+    void exited.then(() => {
+      clearTimeout(guard);
+      reject(failed());
+    });
+  });
+  return {
+    go: async () => {
+      pub.stdin!.end('go\n');
+      const code = await exited;
+      if (code !== 0 || !out.includes('done\n')) throw failed();
+    },
+    stop: async () => {
+      if (pub.exitCode === null && pub.signalCode === null) pub.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** After the publisher finished, wait (bounded) for the n-th message; a shortfall is an error naming the likely cause. */
+function natsShortfall(who: string, got: number, n: number, serverLog: () => string): Error {
+  const slow = /slow consumer/i.test(serverLog());
+  return new Error(`${who}: got ${got} of ${n} messages${slow ? ' (nats-server reported a slow consumer and dropped messages)' : ''}`);
+}
+
+/** Wirescope's session subscribed to a fresh subject; the publisher goes on the PONG that confirms the subscription. */
+export async function captureNats(url: string, serverLog: () => string, n: number): Promise<number> {
+  const subject = `bench.nats.${++natsRun}`;
+  const pub = await startNatsPublisher(url, subject, n);
+  const log = new SessionLog({ maxEvents: n + 10_000 });
+  const session = new Session({ pattern: 'nats', url, count: n, reconnect: { enabled: false }, nats: { subscribe: [subject] } });
+  let got = 0;
+  let end = 0;
+  let publishing: Promise<void> | undefined;
+  let tail: NodeJS.Timeout | undefined;
+  const t0 = performance.now();
+  session.onEvent((e: WireEvent) => {
+    log.append(e);
+    if (e.kind !== 'frame' || e.dir !== 'in') return;
+    if (e.meta?.control === true) {
+      if (e.meta.packet === 'SUB' && !publishing) {
+        publishing = pub.go();
+        // Once everything is published, the rest must arrive soon: a shortfall ends the run instead of hanging.
+        publishing.then(
+          () => (tail = setTimeout(() => void session.close('bench: messages missing'), NATS_TAIL_MS)),
+          () => void session.close('bench: the publisher failed'),
+        );
+      }
+      return;
+    }
+    if (++got === n) end = performance.now();
+  });
+  const guard = setTimeout(() => void session.close('bench timeout'), RUN_TIMEOUT_MS);
+  try {
+    await session.start();
+    const summary = await session.done;
+    if (publishing) await publishing;
+    if (got < n) throw natsShortfall(`nats (${String(summary.state)})`, got, n, serverLog);
+  } finally {
+    clearTimeout(guard);
+    clearTimeout(tail);
+    await pub.stop();
+  }
+  if (log.stats().framesIn < n) throw new Error('the log missed frames');
+  return n / ((end - t0) / 1000);
+}
+
+/** The bare nats.js subscriber (callback form, its reconnection off), counting messages. */
+export async function bareNatsJs(url: string, serverLog: () => string, n: number): Promise<number> {
+  const { connect } = await import('nats');
+  const subject = `bench.nats.${++natsRun}`;
+  const pub = await startNatsPublisher(url, subject, n);
+  const t0 = performance.now();
+  const nc = await connect({ servers: url, reconnect: false });
+  let publishing: Promise<void> | undefined;
+  let tail: NodeJS.Timeout | undefined;
+  try {
+    const rate = await new Promise<number>((resolve, reject) => {
+      let got = 0;
+      const fail = () => reject(natsShortfall('bare nats.js', got, n, serverLog));
+      const guard = setTimeout(fail, RUN_TIMEOUT_MS);
+      nc.subscribe(subject, {
+        callback: (err) => {
+          if (err) {
+            clearTimeout(guard);
+            return reject(err);
+          }
+          if (++got === n) {
+            clearTimeout(guard);
+            clearTimeout(tail);
+            resolve(n / ((performance.now() - t0) / 1000));
+          }
+        },
+      });
+      void nc.closed().then((err) => {
+        if (got < n) {
+          clearTimeout(guard);
+          reject(err ?? natsShortfall('bare nats.js (connection closed)', got, n, serverLog));
+        }
+      });
+      nc.flush().then(() => {
+        publishing = pub.go();
+        publishing.then(
+          () => (tail = setTimeout(fail, NATS_TAIL_MS)),
+          (e: unknown) => {
+            clearTimeout(guard);
+            reject(e as Error);
+          },
+        );
+      }, reject);
+    });
+    await publishing;
+    return rate;
+  } finally {
+    clearTimeout(tail);
+    await nc.close().catch(() => undefined);
+    await pub.stop();
   }
 }

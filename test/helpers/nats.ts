@@ -21,22 +21,24 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-export async function startNats(opts: { user?: string; pass?: string; token?: string; tls?: { cert: string; key: string } } = {}): Promise<NatsServer> {
+export async function startNats(opts: { user?: string; pass?: string; token?: string; tls?: { cert: string; key: string }; /** nats-server configuration text (limits such as max_pending); flags still apply on top. */ config?: string } = {}): Promise<NatsServer> {
   if (!existsSync(NATS_SERVER_BIN)) throw new Error(`nats-server is not installed at ${NATS_SERVER_BIN} (apt-get install nats-server)`);
   const port = await freePort();
   let daemon: Daemon | undefined;
   let earlier = '';
   let stopped = false;
-  const dir = opts.tls ? mkdtempSync(join(tmpdir(), 'wirescope-nats-')) : undefined;
+  const dir = opts.tls || opts.config !== undefined ? mkdtempSync(join(tmpdir(), 'wirescope-nats-')) : undefined;
+  if (opts.config !== undefined && dir) writeFileSync(join(dir, 'nats.conf'), opts.config);
   if (opts.tls && dir) {
     writeFileSync(join(dir, 'server.crt'), opts.tls.cert);
     writeFileSync(join(dir, 'server.key'), opts.tls.key, { mode: 0o600 });
   }
   const launch = async (): Promise<void> => {
-    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    const args = opts.config !== undefined && dir ? ['-c', join(dir, 'nats.conf')] : [];
+    args.push('-a', '127.0.0.1', '-p', String(port));
     if (opts.user) args.push('--user', opts.user, '--pass', opts.pass ?? '');
     if (opts.token) args.push('--auth', opts.token);
-    if (dir) args.push('--tls', '--tlscert', join(dir, 'server.crt'), '--tlskey', join(dir, 'server.key'));
+    if (opts.tls && dir) args.push('--tls', '--tlscert', join(dir, 'server.crt'), '--tlskey', join(dir, 'server.key'));
     daemon = await startDaemon({ name: 'nats-server', bin: NATS_SERVER_BIN, args, ready: { port } });
   };
   const stopProcess = async (): Promise<void> => {

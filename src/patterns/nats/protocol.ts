@@ -95,6 +95,15 @@ export class NatsParser {
       }
       const end = eol > pos && buf[eol - 1] === CR ? eol - 1 : eol;
       if (end - pos > this.maxLine) throw new NatsProtocolError(`malformed stream: a control line of ${end - pos} bytes (limit ${this.maxLine})`);
+      // The hot path: a plain `MSG subject sid [reply] size` read from the bytes (no line string, no split).
+      // Anything it does not recognise, errors included, goes the general way below.
+      if (buf[pos] === 0x4d && buf[pos + 1] === 0x53 && buf[pos + 2] === 0x47 && buf[pos + 3] === 0x20) {
+        const after = this.fastMsg(buf, pos + 4, end, eol + 1, onOp);
+        if (after >= 0) {
+          pos = after;
+          continue;
+        }
+      }
       const line = buf.toString('utf8', pos, end);
       const next = eol + 1;
       const sp = line.search(/[ \t]/);
@@ -155,6 +164,75 @@ export class NatsParser {
     }
   }
 
+  /**
+   * `MSG` with its arguments at `buf[from..end)` separated by single spaces, as servers write them: the message
+   * handed on (or awaited) and the position after it returned; -1 when the line is anything else (the caller
+   * then parses it the general way, which also words the errors).
+   */
+  private fastMsg(buf: Buffer, from: number, end: number, next: number, onOp: (op: NatsOp) => void): number {
+    // Up to four fields: subject, sid, [reply], size.
+    const sp1 = spaceIn(buf, from, end);
+    if (sp1 <= from) return -1;
+    let sid = 0;
+    let i = sp1 + 1;
+    const sidStart = i;
+    for (; i < end; i++) {
+      const c = buf[i] - 0x30;
+      if (c < 0 || c > 9) break;
+      sid = sid * 10 + c;
+    }
+    if (i === sidStart || i >= end || buf[i] !== 0x20 || i - sidStart > 15) return -1;
+    i++;
+    // Either the size (then the line ends), or a reply subject and then the size.
+    let replyTo: string | undefined;
+    let sizeStart = i;
+    const sp3 = spaceIn(buf, i, end);
+    if (sp3 >= 0) {
+      if (sp3 === i || hasTab(buf, i, sp3)) return -1;
+      replyTo = buf.toString('utf8', i, sp3);
+      sizeStart = sp3 + 1;
+    }
+    let total = 0;
+    for (i = sizeStart; i < end; i++) {
+      const c = buf[i] - 0x30;
+      if (c < 0 || c > 9) return -1;
+      total = total * 10 + c;
+    }
+    if (i === sizeStart || end - sizeStart > 15) return -1;
+    if (total > this.maxPayload) return -1;
+    const subject = this.subjectOf(buf, from, sp1);
+    if (subject === undefined) return -1;
+    if (next + total + 2 <= buf.length) {
+      const endData = next + total;
+      if (buf[endData] !== CR || buf[endData + 1] !== LF) throw new NatsProtocolError('malformed stream: a message payload is not followed by CRLF');
+      this.ops++;
+      onOp(replyTo === undefined ? { op: 'MSG', subject, sid, payload: buf.subarray(next, endData) } : { op: 'MSG', subject, sid, replyTo, payload: buf.subarray(next, endData) });
+      return endData + 2;
+    }
+    this.awaiting = { subject, sid, ...(replyTo !== undefined ? { replyTo } : {}), headerBytes: 0, total, parts: [], got: 0 };
+    return next;
+  }
+
+  private lastSubject = '';
+  private lastSubjectBytes: Buffer = Buffer.alloc(0);
+
+  /** The subject at `buf[from..to)`: a feed repeats one subject, so the last one is decoded once and reused. */
+  private subjectOf(buf: Buffer, from: number, to: number): string | undefined {
+    const last = this.lastSubjectBytes;
+    const len = to - from;
+    if (len === last.length) {
+      let k = 0;
+      while (k < len && buf[from + k] === last[k]) k++;
+      if (k === len) return this.lastSubject;
+    }
+    // A tab separates fields too: such a line is left to the general parser.
+    if (hasTab(buf, from, to)) return undefined;
+    if (len > 256) return buf.toString('utf8', from, to);
+    this.lastSubjectBytes = Buffer.from(buf.subarray(from, to));
+    this.lastSubject = buf.toString('utf8', from, to);
+    return this.lastSubject;
+  }
+
   /** A whole message is at `buf[start..start+total+2]`. */
   private message(a: Awaiting, buf: Buffer, start: number, onOp: (op: NatsOp) => void): void {
     const endData = start + a.total;
@@ -169,6 +247,17 @@ export class NatsParser {
     this.ops++;
     onOp(op);
   }
+}
+
+/** The first space in `buf[from..to)`, or -1. */
+function spaceIn(buf: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (buf[i] === 0x20) return i;
+  return -1;
+}
+
+function hasTab(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 0x09) return true;
+  return false;
 }
 
 /** NATS headers (`NATS/1.0[ status[ description]]\r\nName: value\r\n...\r\n\r\n`): the status and the fields. */

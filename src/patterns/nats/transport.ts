@@ -313,8 +313,7 @@ class NatsTransport implements Transport {
       if (h.description) meta.statusDescription = h.description;
     }
     if (op.sid === REPLY_SID && op.subject.startsWith(`${this.inbox}.`)) return this.onReply(op, meta);
-    const binary = !isUtf8(op.payload);
-    this.sink.frame('in', op.payload, { channel: op.subject, meta, ...(binary ? { binary: true } : {}) });
+    this.sink.frame('in', op.payload, isUtf8(op.payload) ? { channel: op.subject, meta } : { channel: op.subject, meta, binary: true });
   }
 
   // ---------- request/reply ----------

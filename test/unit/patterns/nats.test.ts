@@ -48,6 +48,48 @@ describe('NATS protocol parser', () => {
       assert.equal((ops[7] as { message: string }).message, 'Unknown Protocol Operation');
     }
   });
+  it('reads MSG lines of every spacing alike (the byte-level path for single spaces, the general one for the rest), and never reuses a subject for another of the same length', () => {
+    const wire = Buffer.from(
+      [
+        'MSG a.b 2 1\r\n1\r\n',
+        'MSG a.c 2 1\r\n2\r\n',
+        'MSG a.c 2 1\r\n3\r\n',
+        'MSG a.b 12 r.1 1\r\n4\r\n',
+        'MSG  a.b  2   1\r\n5\r\n',
+        'MSG\ta.d\t2\t1\r\n6\r\n',
+        'MSG a\t3 b 1\r\n7\r\n',
+        'msg é.ü 4 1\r\n8\r\n',
+        'MSG é.ü 4 1\r\n9\r\n',
+        'MSG a.b 1234567890123456 1\r\nA\r\n',
+        'MSG a.b 2 0001\r\nB\r\n',
+      ].join(''),
+    );
+    for (let cut = 1; cut < wire.length; cut += 3) {
+      const ops = parse([wire.subarray(0, cut), wire.subarray(cut)]) as Array<Extract<NatsOp, { op: 'MSG' }>>;
+      assert.deepEqual(
+        ops.map((o) => [o.subject, o.sid, o.replyTo ?? '', o.payload.toString()]),
+        [
+          ['a.b', 2, '', '1'],
+          ['a.c', 2, '', '2'],
+          ['a.c', 2, '', '3'],
+          ['a.b', 12, 'r.1', '4'],
+          ['a.b', 2, '', '5'],
+          ['a.d', 2, '', '6'],
+          ['a', 3, 'b', '7'],
+          ['é.ü', 4, '', '8'],
+          ['é.ü', 4, '', '9'],
+          ['a.b', 1234567890123456, '', 'A'],
+          ['a.b', 2, '', 'B'],
+        ],
+        `cut ${cut}`,
+      );
+    }
+    // Bad MSG lines get the same words whichever path saw them first.
+    assert.throws(() => parse([Buffer.from('MSG a.b x 1\r\n1\r\n')]), /bad MSG line "MSG a\.b x 1"/);
+    assert.throws(() => parse([Buffer.from('MSG a.b 2 1 2 3\r\n1\r\n')]), /bad MSG line/);
+    assert.throws(() => parse([Buffer.from('MSG a.b 2 1\r\n12\r\n')]), /a message payload is not followed by CRLF/);
+    assert.throws(() => parse([Buffer.from('MSG a.b 2 2048\r\n')], { maxPayloadBytes: 1024 }), /a message of 2048 bytes is over the 1024 bytes limit/);
+  });
   it('refuses a message over the limit at its control line, a control line without end, and what is not NATS', () => {
     assert.throws(() => parse([Buffer.from('MSG a 1 999999999999\r\n')], { maxPayloadBytes: 1024 }), /a message of 999999999999 bytes is over the 1024 bytes limit/);
     assert.throws(() => parse([Buffer.alloc(70_000, 0x41)]), /a control line of more than 65536 bytes/);
