@@ -30,6 +30,8 @@ export interface GrpcServerOptions {
   /** Serve reflection: both versions (default), only the older v1alpha, or none. */
   reflection?: 'both' | 'v1alpha' | 'none';
   tls?: { cert: string; key: string };
+  /** grpc-js server options (keepalive pings and the like). */
+  serverOptions?: grpc.ServerOptions;
 }
 
 export function loadFeedDefinition(): protoLoader.PackageDefinition {
@@ -74,7 +76,7 @@ function metaObj(md: grpc.Metadata): Record<string, unknown> {
 export async function startGrpcServer(opts: GrpcServerOptions = {}): Promise<GrpcTestServer> {
   const def = loadFeedDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { wirescope: { feed: { v1: { Feed: { service: grpc.ServiceDefinition } } } } };
-  const server = new grpc.Server();
+  const server = new grpc.Server(opts.serverOptions);
   const calls: GrpcTestServer['calls'] = [];
   const cancelled: string[] = [];
   const record = (method: string, md: grpc.Metadata) => calls.push({ method, metadata: metaObj(md) });

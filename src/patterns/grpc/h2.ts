@@ -154,6 +154,8 @@ export interface CallEvents {
   onMessage(bytes: Buffer): void;
   /** Exactly once. */
   onEnd(status: CallStatus): void;
+  /** The stream was reset (RST_STREAM): by the server, or by this side (`local`, a cancel). */
+  onReset?(code: number, local: boolean): void;
 }
 
 export interface CallParams {
@@ -228,16 +230,24 @@ export class GrpcCall {
     });
     this.req.on('trailers', (t) => this.statusFrom(t));
     this.req.on('end', () => (this.endStream = true));
+    const resetByServer = (rst: number): void => {
+      const mid = reader.pending > 0 ? ` in the middle of a message (${reader.pending} bytes of it read)` : '';
+      this.ev.onReset?.(rst, false);
+      if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) return this.finish({ code: STATUS.UNAVAILABLE, message: 'the server refused the stream (REFUSED_STREAM)', trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
+      this.finish({ code: rst === http2.constants.NGHTTP2_CANCEL ? STATUS.CANCELLED : STATUS.INTERNAL, message: `the server reset the stream (RST_STREAM ${rstName(rst)})${mid}`, trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
+    };
     this.req.on('error', (err) => {
       if (this.ended) return;
+      // A reset with an error code arrives as a stream error first: it is the server's RST_STREAM all the same.
+      const rst = this.req.rstCode;
+      if ((err as NodeJS.ErrnoException).code === 'ERR_HTTP2_STREAM_ERROR' && rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) return resetByServer(rst);
       this.finish({ code: STATUS.UNAVAILABLE, message: `the stream failed: ${err.message}`, trailers: {}, local: true, errorCode: (err as NodeJS.ErrnoException).code ?? 'ERR_GRPC_STREAM' }, true);
     });
     this.req.on('close', () => {
       if (this.ended) return;
       const rst = this.req.rstCode;
       const mid = reader.pending > 0 ? ` in the middle of a message (${reader.pending} bytes of it read)` : '';
-      if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) return this.finish({ code: STATUS.UNAVAILABLE, message: 'the server refused the stream (REFUSED_STREAM)', trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
-      if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) return this.finish({ code: rst === http2.constants.NGHTTP2_CANCEL ? STATUS.CANCELLED : STATUS.INTERNAL, message: `the server reset the stream (RST_STREAM ${rstName(rst)})${mid}`, trailers: {}, local: true, errorCode: 'ERR_GRPC_STREAM' });
+      if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) return resetByServer(rst);
       if (this.gotHeaders && this.httpStatus !== 200) return;
       if (this.endStream) {
         // The server ended its side cleanly but sent no trailers: no status.
@@ -284,8 +294,7 @@ export class GrpcCall {
   /** End the call from this side (RST_STREAM CANCEL) with a local status. */
   cancel(code: number, message: string, errorCode: string): void {
     if (this.ended) return;
-    this.finish({ code, message, trailers: {}, local: true, errorCode });
-    if (!this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
+    this.finish({ code, message, trailers: {}, local: true, errorCode }, true);
   }
 
   private statusFrom(h: http2.IncomingHttpHeaders): void {
@@ -302,7 +311,11 @@ export class GrpcCall {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.deadline);
-    if (reset && !this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
+    // The reset is told before the status, which may end the session.
+    if (reset && !this.req.closed) {
+      this.req.close(http2.constants.NGHTTP2_CANCEL);
+      this.ev.onReset?.(http2.constants.NGHTTP2_CANCEL, true);
+    }
     this.ev.onEnd(s);
   }
 }

@@ -14,6 +14,7 @@
  *   `grpc: {status, statusName, message, trailers}`.
  * - A call cannot be resumed, so a dropped connection ends the session (UNAVAILABLE), never a reconnect.
  */
+import type http2 from 'node:http2';
 import type protobuf from 'protobufjs';
 import { checkUrl, describeError } from '../../core/errors';
 import { ConnectionLifecycle } from '../../core/lifecycle';
@@ -21,7 +22,7 @@ import type { OutboundMessage, Transport, TransportFactory, TransportSink } from
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { grpcPattern } from './descriptor';
 import { messageToJsonText } from './json';
-import { ConnectError, GrpcCall, openConnection, type CallStatus, type GrpcConnection } from './h2';
+import { ConnectError, GrpcCall, openConnection, rstName, type CallStatus, type GrpcConnection } from './h2';
 import { reflect, REFLECTION_MAX_BYTES } from './reflection';
 import { findMethod, fromJson, listMethods, loadProtos, qualified, SchemaError, toJson, type MethodInfo } from './schema';
 import { requestMetadata, STATUS, statusName, statusReason } from './wire';
@@ -97,6 +98,16 @@ class GrpcTransport implements Transport {
       return this.lc.finishClose();
     }
     this.conn = conn;
+    // The HTTP/2 connection as it happens: the server's SETTINGS (and any change to them), its PINGs.
+    this.sink.frame('in', `SETTINGS from the server: ${settingsWords(conn.settings)}`, { control: true, meta: { packet: 'SETTINGS', settings: conn.settings } });
+    conn.session.on('remoteSettings', (settings) => {
+      if (this.conn !== conn || this.lc.ended) return;
+      this.sink.frame('in', `SETTINGS changed by the server: ${settingsWords(settings)}`, { control: true, meta: { packet: 'SETTINGS', settings } });
+    });
+    conn.session.on('ping', (payload: Buffer) => {
+      if (this.conn !== conn || this.lc.ended) return;
+      this.sink.frame('in', `PING from the server (answered with its PING ACK)`, { control: true, meta: { packet: 'PING', payload: payload.toString('hex') } });
+    });
     conn.session.on('goaway', (code, _last, data) => {
       this.sink.frame('in', `GOAWAY (${code === 0 ? 'NO_ERROR' : `error ${code}`})${data?.length ? `: ${data.toString('utf8').slice(0, 200)}` : ''}`, { control: true, meta: { packet: 'GOAWAY', errorCode: code } });
     });
@@ -161,6 +172,12 @@ class GrpcTransport implements Transport {
           this.sink.frame('in', `response headers (stream ${info.streamId})${names.length ? `: ${names.join(', ')}` : ''}${info.trailersOnly ? ', trailers-only' : ''}`, { control: true, meta: { packet: 'HEADERS', method: m.name, streamId: info.streamId, headers } });
         },
         onMessage: (bytes) => this.onMessage(m, responseType, bytes),
+        onReset: (code, local) => {
+          const streamId = this.call?.streamId;
+          const name = rstName(code);
+          if (local) this.sink.frame('out', `RST_STREAM ${name} on stream ${streamId ?? '?'}: the call is cancelled from this side`, { control: true, meta: { packet: 'RST_STREAM', errorCode: code, errorName: name, streamId } });
+          else this.sink.frame('in', `RST_STREAM ${name} from the server on stream ${streamId ?? '?'}`, { control: true, meta: { packet: 'RST_STREAM', errorCode: code, errorName: name, streamId } });
+        },
         onEnd: (s) => this.onEnd(m, s),
       },
     );
@@ -282,3 +299,24 @@ class GrpcTransport implements Transport {
   }
 }
 
+const SETTING_WORDS: Array<[keyof http2.Settings, string]> = [
+  ['maxConcurrentStreams', 'max concurrent streams'],
+  ['initialWindowSize', 'initial window'],
+  ['maxFrameSize', 'max frame'],
+  ['maxHeaderListSize', 'max header list'],
+  ['headerTableSize', 'header table'],
+  ['enablePush', 'push'],
+  ['enableConnectProtocol', 'extended CONNECT'],
+];
+
+/** The settings a server sent, in words (`max concurrent streams 100, initial window 65535 B, ...`). */
+export function settingsWords(settings: http2.Settings): string {
+  const parts: string[] = [];
+  for (const [k, words] of SETTING_WORDS) {
+    const v = settings[k];
+    if (v === undefined) continue;
+    if (typeof v === 'boolean') parts.push(`${words} ${v ? 'on' : 'off'}`);
+    else parts.push(`${words} ${v}${k === 'initialWindowSize' || k === 'maxFrameSize' || k === 'maxHeaderListSize' || k === 'headerTableSize' ? ' B' : ''}`);
+  }
+  return parts.join(', ') || 'none (the defaults)';
+}

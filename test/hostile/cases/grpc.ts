@@ -159,6 +159,32 @@ export const grpcCases: HostileCase[] = [
   },
   {
     pattern: 'grpc',
+    category: 'fault',
+    name: 'a server that PINGs, sends a message, then resets the stream (RST_STREAM INTERNAL_ERROR): PING and RST_STREAM are control frames, the message is kept, one line',
+    async run(h) {
+      const srv = await h2Server((stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+        stream.session?.ping(Buffer.from('wirescop'), () => undefined);
+        // ChatMessage {text: "a"}. A bidi call the client keeps open: Node sends the reset as RST_STREAM only then.
+        stream.write(frame(Buffer.from([0x0a, 0x01, 0x61])));
+        setTimeout(() => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR), 50);
+      });
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', srv.url, ...PROTO, '--method', `${FEED}/Chat`, '--send', '{"text":"hi"}', '--keep-sending', '--format', 'ndjson']);
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      const controls = framesIn(r.events).filter((f) => f.meta?.control === true);
+      const ping = controls.find((f) => f.meta?.packet === 'PING');
+      expect(ping !== undefined && ping.meta?.payload === Buffer.from('wirescop').toString('hex'), `the PING with its payload: ${JSON.stringify(controls.map((f) => f.data))}`);
+      const rst = controls.find((f) => f.meta?.packet === 'RST_STREAM');
+      expect(rst !== undefined && /^RST_STREAM INTERNAL_ERROR from the server on stream 1$/.test(rst.data), `the reset: ${JSON.stringify(rst?.data)}`);
+      const data = framesIn(r.events).filter((f) => !f.meta?.control).map((f) => f.data);
+      expect(data.length === 1 && data[0] === '{"text":"a"}', `the message before the reset: ${JSON.stringify(data)}`);
+      const errors = errorsOf(r.events);
+      expect(errors.length === 1 && errors[0] === 'INTERNAL: the server reset the stream (RST_STREAM INTERNAL_ERROR)', `one line: ${JSON.stringify(errors)}`);
+    },
+  },
+  {
+    pattern: 'grpc',
     category: 'terminal',
     name: 'escape sequences and line breaks in grpc-message and in metadata never reach the terminal raw',
     async run(h) {

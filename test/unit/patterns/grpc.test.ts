@@ -302,6 +302,10 @@ describe('gRPC calls against @grpc/grpc-js', () => {
     assert.match(t.reason ?? '', /^DEADLINE_EXCEEDED: /);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(srv.cancelled.includes('Get'), 'the server saw the call end');
+    const rst = controls(events, 'RST_STREAM');
+    assert.equal(rst.length, 1);
+    assert.equal(rst[0].dir, 'out');
+    assert.match(rst[0].data, /^RST_STREAM CANCEL on stream \d+: the call is cancelled from this side$/);
   });
 
   it('--count ends a long stream early: the call is cancelled, the session closed with "count reached"', async () => {
@@ -343,6 +347,27 @@ describe('gRPC calls against @grpc/grpc-js', () => {
     const files = await listGrpc({ pattern: 'grpc', url: 'grpc://127.0.0.1:9', grpc: protoFiles });
     assert.equal(files.source, 'proto files');
     assert.deepEqual(files.methods.map((m) => m.template), l.methods.map((m) => m.template));
+  });
+});
+
+describe('gRPC: the HTTP/2 connection shown', () => {
+  it('the server\'s SETTINGS in words on open, and its keepalive PINGs as control frames during a call (grpc-js keepalive)', async () => {
+    const pinging = await startGrpcServer({ serverOptions: { 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_timeout_ms': 5000 } });
+    try {
+      const events = await runSession({ pattern: 'grpc', url: pinging.url, body: '{"count":8,"intervalMs":100}', grpc: { method: `${FEED}/Watch`, ...protoFiles } });
+      checkInvariants(events);
+      const settings = controls(events, 'SETTINGS');
+      assert.equal(settings.length >= 1, true);
+      assert.match(settings[0].data, /^SETTINGS from the server: .*max frame \d+ B/);
+      assert.equal(typeof (settings[0].meta?.settings as { maxFrameSize?: number }).maxFrameSize, 'number');
+      const pings = controls(events, 'PING');
+      assert.ok(pings.length >= 2, `keepalive PINGs shown: ${pings.length}`);
+      assert.ok(pings.every((p) => p.dir === 'in' && /^PING from the server \(answered with its PING ACK\)$/.test(p.data) && /^[0-9a-f]{16}$/.test(String(p.meta?.payload))));
+      assert.equal(dataIn(events).length, 8);
+      assert.equal(terminal(events).state, 'closed');
+    } finally {
+      await pinging.stop();
+    }
   });
 });
 
