@@ -25,6 +25,9 @@ const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]
  */
 export function jsonLine(e: unknown): string {
   const text = JSON.stringify(e);
+  // Every unsafe character is DEL or above ASCII: a line of ASCII without DEL (its UTF-8 length is its
+  // length) needs no scan, which costs about a third as much as the regex on a short line.
+  if (Buffer.byteLength(text) === text.length && text.indexOf('\x7f') === -1) return text + '\n';
   JSON_UNSAFE.lastIndex = 0;
   if (!JSON_UNSAFE.test(text)) return text + '\n';
   return text.replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';

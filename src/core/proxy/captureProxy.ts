@@ -762,13 +762,15 @@ export class CaptureProxy {
           // The stream's meta is shared by its events when they add nothing (no id, no retry): nothing downstream changes a frame's meta.
           let m: Record<string, unknown> = streamMeta;
           if (e.id !== undefined || e.retry !== undefined) {
-            m = { ...streamMeta };
+            // Object.assign, not a spread: on Node 20 `{ ...o }` followed by a new key cost about 1.5 us here, per event.
+            m = Object.assign({}, streamMeta);
             if (e.id !== undefined) m.id = e.id;
             if (e.retry !== undefined) m.retry = e.retry;
             // An id- or retry-only block: logged (it changes what a reconnect sends), but no message event in a browser.
             if (!e.hasData) m.dispatched = false;
           }
-          this.sink.frame('in', e.data, { channel: e.type, size: Math.max(e.size, Buffer.byteLength(e.data)), meta: m });
+          // The session measures the data itself; the whole size is given only when the data was cut.
+          this.sink.frame('in', e.data, e.truncated ? { channel: e.type, size: Math.max(e.size, Buffer.byteLength(e.data)), meta: m } : { channel: e.type, meta: m });
         },
         { maxLineBytes: Math.max(this.opts.previewLimit, 1024 * 1024) },
       );

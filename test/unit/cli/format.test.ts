@@ -46,6 +46,25 @@ describe('output formats', () => {
     assert.deepEqual(JSON.parse(sum.print(summary)!), summary);
   });
 
+  it('ndjson lines carry no character a terminal acts on (DEL, C1, bidi, separators), plain ASCII and other text unchanged', () => {
+    const nd = createPrinter('ndjson', { color: false });
+    const cases: Array<[string, string]> = [
+      ['plain ascii {"a":1}', 'plain ascii {\\"a\\":1}'],
+      ['del\x7fhere', 'del\\u007fhere'],
+      ['csi\x9b31m', 'csi\\u009b31m'],
+      ['x\u202eevil\u2028y\ufeff', 'x\\u202eevil\\u2028y\\ufeff'],
+      ['caf\u00e9 \u65e5\u672c', 'caf\u00e9 \u65e5\u672c'],
+      ['caf\u00e9\x7f', 'caf\u00e9\\u007f'],
+    ];
+    for (const [data, shown] of cases) {
+      const frame: WireEvent = { ...base, kind: 'frame', dir: 'in', size: Buffer.byteLength(data), encoding: 'utf8', data };
+      const line = nd.print(frame)!;
+      assert.ok(line.includes(`"data":"${shown}"`), `${JSON.stringify(data)} printed as ${line}`);
+      assert.ok(!/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/.test(line), line);
+      assert.deepEqual(JSON.parse(line), frame, 'the same JSON value');
+    }
+  });
+
   it('pretty shows time, arrows, sizes, channels, HTTP details, binary as hex, and uses colour only when asked', () => {
     const plain = new PrettyPrinter({ color: false, columns: 120 });
     const out = plain.print({ ...base, kind: 'frame', dir: 'out', size: 5, encoding: 'utf8', data: 'hello', meta: { method: 'GET', url: 'http://h/x' } });
