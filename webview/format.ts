@@ -326,10 +326,18 @@ export function rowText(e: WireEvent, channelChars = 24): RowText {
       // A redelivery (AMQP redelivered, a Redis pending entry read again, MQTT DUP): said first, and marked.
       const redelivered = isRedelivery(meta);
       if (redelivered) preview = `redelivered · ${preview}`;
+      // A GraphQL result (or an operation's end) with errors: the first one leads, and the row is an error even with HTTP 200.
+      const errors = Array.isArray(meta?.errors) && meta.errors.length > 0 ? (meta.errors as Array<{ message?: unknown; path?: unknown }>) : undefined;
+      if (errors) {
+        const first = errors[0] ?? {};
+        const where = Array.isArray(first.path) && first.path.length > 0 ? ` (at ${first.path.map(String).join('.')})` : '';
+        preview = `errors: ${reveal(`${str(first.message)}${where}`)}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''} · ${preview}`;
+      }
       let cls = meta?.control === true ? `frame-${e.dir} control` : `frame-${e.dir}`;
       if (redelivered) cls += ' redelivered';
       if (reply) cls += ' reply';
-      if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';
+      if (errors) cls += ' status-error result-errors';
+      else if (status !== undefined) cls += status >= 400 ? ' status-error' : status >= 300 ? ' status-redirect' : ' status-ok';
       return {
         dir: reply ? '←' : e.dir === 'in' ? '↓' : '↑',
         channel,

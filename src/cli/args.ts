@@ -8,6 +8,7 @@ import { isPatternAvailable } from '../core/registry';
 import { parseListen } from '../core/webhookReceiver';
 import { capabilitiesOf, INFERRED_SCHEMES, PATTERN_DESCRIPTORS, type AnyPatternDescriptor } from '../patterns';
 import type { PatternFlag } from '../patterns/descriptor';
+import { parseJsonObject } from '../patterns/graphql/descriptor';
 import { parseAuth } from '../patterns/socketio/descriptor';
 import { inferPattern, PATTERNS, withDefaultScheme, type ConnectOptions, type MqttOptions, type PatternId } from '../shared/connectOptions';
 import { checkIdField } from '../core/sequenceCheck';
@@ -40,6 +41,8 @@ export interface ConnectCommand {
   help: boolean;
   /** `--list` (grpc): print the services and methods instead of calling one. */
   grpcList?: boolean;
+  /** `--list` (graphql): print the query, mutation and subscription fields from introspection. */
+  graphqlList?: boolean;
 }
 
 /** What flags may read besides their value: environment (secrets) and files (certificates). */
@@ -248,7 +251,11 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
       t.options.headers = { ...t.options.headers, [name]: value };
     },
   },
-  { name: 'data', short: 'd', value: 'body', group: 'Request', help: 'Request body.', apply: (t, v) => (t.options.body = v) },
+  { name: 'data', short: 'd', value: 'body', repeat: true, fills: ['graphql.documents'], group: 'Request', help: 'Request body. graphql: the GraphQL document (query, mutation or subscription); repeat it to run several operations, multiplexed on one WebSocket.', apply: (t, v) => {
+    if (t.options.pattern === 'graphql') (t.options.graphql ??= {}).documents = [...(t.options.graphql?.documents ?? []), v];
+    else if (t.options.body !== undefined) throw new UsageError('--data given more than once');
+    else t.options.body = v;
+  } },
   { name: 'send', value: 'text', repeat: true, group: 'Request', help: 'Message sent once connected (patterns that can send); repeat for several. tcp/udp: escapes (\\r \\n \\t \\0 \\xHH \\\\) are read, and hex:48656c6c6f sends bytes.', apply: (t, v) => (t.options.send = [...(t.options.send ?? []), v]) },
   { name: 'subprotocol', value: 'name', repeat: true, patterns: ['ws'], group: 'Request', help: 'WebSocket subprotocol to offer; repeat for several.', apply: (t, v) => (t.options.protocols = [...(t.options.protocols ?? []), v]) },
   { name: 'ping-interval', fills: ['ws.pingIntervalMs'], value: 'ms', patterns: ['ws'], group: 'Request', help: 'ws: send a ping this often.', apply: (t, v) => ((t.options.ws ??= {}).pingIntervalMs = intValue('ping-interval', v, 0)) },
@@ -377,7 +384,23 @@ const HAND_FLAGS: readonly FlagSpec<ConnectTarget>[] = [
   { name: 'password-env', fills: ['smtp.password', 'imap.password'], value: 'NAME', patterns: ['smtp', 'imap'], group: 'SMTP and IMAP conversations', help: 'smtp, imap: the AUTH or LOGIN password from this environment variable (default WIRESCOPE_SMTP_PASSWORD or WIRESCOPE_IMAP_PASSWORD, read when a user name is given).', apply: (t, v, env) => (conversation(t).password = envSecret('password-env', v, env)) },
   { name: 'username', fills: ['nats.username'], value: 'name', patterns: ['nats'], group: 'NATS subjects', help: 'nats: user name.', apply: (t, v) => ((t.options.nats ??= {}).username = v) },
   { name: 'password-env', fills: ['nats.password'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the password from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).password = envSecret('password-env', v, env)) },
-  { name: 'list', patterns: ['grpc'], group: 'gRPC', help: 'grpc: list the services and methods (call kind, input and output types, a JSON template of the input) from server reflection or --proto files, instead of calling one.', apply: (t) => (t.grpcList = true) },
+  { name: 'list', patterns: ['grpc', 'graphql'], group: 'gRPC', help: 'grpc: list the services and methods (call kind, input and output types, a JSON template of the input) from server reflection or --proto files, instead of calling one. graphql: list the query, mutation and subscription fields (arguments and return types) from an introspection query.', apply: (t) => {
+    if (t.options.pattern === 'graphql') t.graphqlList = true;
+    else t.grpcList = true;
+  } },
+  { name: 'query', value: 'FILE', repeat: true, fills: ['graphql.documents'], patterns: ['graphql'], group: 'GraphQL', help: 'graphql: read a GraphQL document from this file (like -d); repeat for several.', apply: (t, v, env) => {
+    const g = (t.options.graphql ??= {});
+    g.documents = [...(g.documents ?? []), fileText('query', v, env)];
+  } },
+  { name: 'init-payload-env', fills: ['graphql.initPayload'], value: 'NAME', patterns: ['graphql'], group: 'GraphQL', help: 'graphql: read the connection_init payload (a JSON object, like {"token":"…"}) from this environment variable, kept out of the process list; it replaces --init-payload.', apply: (t, v, env) => {
+    const raw = envSecret('init-payload-env', v, env);
+    try {
+      (t.options.graphql ??= {}).initPayload = parseJsonObject(raw);
+    } catch (err) {
+      // The message names the variable, never its value.
+      throw new UsageError(`--init-payload-env: ${v} ${(err as Error).message.replace(/; got .*$/, '')}`);
+    }
+  } },
   { name: 'username', fills: ['amqp.username'], value: 'name', patterns: ['amqp'], group: 'AMQP 0-9-1 (RabbitMQ)', help: 'amqp: user name (default guest).', apply: (t, v) => ((t.options.amqp ??= {}).username = v) },
   { name: 'password-env', fills: ['amqp.password'], value: 'NAME', patterns: ['amqp'], group: 'AMQP 0-9-1 (RabbitMQ)', help: 'amqp: the password from this environment variable.', apply: (t, v, env) => ((t.options.amqp ??= {}).password = envSecret('password-env', v, env)) },
   { name: 'token-env', fills: ['nats.token'], value: 'NAME', patterns: ['nats'], group: 'NATS subjects', help: 'nats: the authentication token from this environment variable.', apply: (t, v, env) => ((t.options.nats ??= {}).token = envSecret('token-env', v, env)) },
@@ -648,7 +671,7 @@ export function parseConnectArgs(argv: readonly string[], env: ArgsEnvironment =
   if ((t.options.send?.length ?? 0) > 0 && !capabilitiesOf(pattern).send) throw new UsageError(`--send applies to the patterns that can send (${PATTERNS.filter((p) => capabilitiesOf(p).send).join(', ')}), not ${pattern}`);
 
   const probe = t.probePattern && t.options.pattern === 'http' && (t.options.method ?? 'GET').toUpperCase() === 'GET' && t.options.body === undefined;
-  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), ...(t.grpcList ? { grpcList: true } : {}), help: false };
+  return { options: t.options, format: t.format, failOn: t.failOn, ...(t.failOnHttpError ? { failOnHttpError: true } : {}), ...(t.profile !== undefined ? { profile: t.profile, profilesFile: t.profilesFile } : {}), ...(probe ? { probePattern: true } : {}), ...(t.grpcList ? { grpcList: true } : {}), ...(t.graphqlList ? { graphqlList: true } : {}), help: false };
 }
 
 // ---------- demo ----------

@@ -203,6 +203,12 @@ export class PrettyPrinter implements EventPrinter {
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));
     if (typeof meta.status === 'number') tags.push(c.bold(`${meta.status}`) + (typeof meta.statusText === 'string' ? ' ' + escapePreview(meta.statusText, 40) : ''));
     if (meta.changed === false) tags.push(c.dim('unchanged'));
+    // A GraphQL result (or an operation's end) with errors: marked even when the HTTP status is 200.
+    if (Array.isArray(meta.errors) && meta.errors.length > 0) {
+      const first = meta.errors[0] as { message?: unknown; path?: unknown };
+      const where = Array.isArray(first.path) && first.path.length ? ` (at ${first.path.join('.')})` : '';
+      tags.push(c.red(`errors: ${escapePreview(`${String(first.message ?? '')}${where}`, 80)}${meta.errors.length > 1 ? ` (+${meta.errors.length - 1} more)` : ''}`));
+    }
     if (isRedelivery(meta)) tags.push(c.yellow('redelivered'));
     // An acknowledgement (Socket.IO): it answers an emit, after this round trip.
     if (meta.ack === true) tags.push(c.green(`ack${typeof meta.rttMs === 'number' ? ` ${formatMs(meta.rttMs)} ms` : ''}`));

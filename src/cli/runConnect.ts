@@ -76,6 +76,7 @@ function failureLine(events: { lastError?: string; terminal?: StateEvent }): str
  */
 export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: readonly SessionObserver[] = [], secretValues: readonly string[] = []): Promise<number> {
   if (cmd.grpcList) return (await import('./grpcList')).runGrpcList(cmd, io, secretValues);
+  if (cmd.graphqlList) return (await import('./graphqlList')).runGraphqlList(cmd, io, secretValues);
   const printer = createPrinter(cmd.format, { color: shouldColor(io.isTTY, io.env), columns: io.columns });
   if (cmd.probePattern) {
     // An http(s) URL without --pattern: its Content-Type decides (text/event-stream -> sse, NDJSON -> stream).
@@ -93,6 +94,8 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   let lastError: string | undefined;
   let terminal: StateEvent | undefined;
   let httpError: { status: number; seq: number } | undefined;
+  // GraphQL: results (and operations) with errors; the first one's line, and how many.
+  let graphqlErrors: { first: string; count: number } | undefined;
   // Back-pressure: when stdout falls behind, stop reading from the network until it catches up
   // (the peer is held back by TCP), so memory stays bounded whatever the consumer's speed.
   let behind = false;
@@ -106,6 +109,11 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
     if (e.kind === 'state' && (e.state === 'closed' || e.state === 'failed')) terminal = e;
     const status = httpStatusOf(e);
     if (status !== undefined && status >= 400 && !httpError) httpError = { status, seq: e.seq };
+    if (e.kind === 'frame' && Array.isArray(e.meta?.errors) && e.meta.errors.length > 0) {
+      const first = e.meta.errors[0] as { message?: unknown; path?: unknown };
+      const line = `${String(first.message ?? '')}${Array.isArray(first.path) && first.path.length ? ` (at ${first.path.join('.')})` : ''}`;
+      graphqlErrors = graphqlErrors ? { ...graphqlErrors, count: graphqlErrors.count + 1 } : { first: `${e.channel !== undefined ? `${e.channel}: ` : ''}${line}`, count: 1 };
+    }
     const shown = maskEventHeaders(e);
     const text = printer.print(shown);
     if (text === undefined) return;
@@ -126,6 +134,12 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   }
   if (summary.state === 'failed') {
     io.error(redactText(failureLine({ lastError, terminal }), secrets));
+    return EXIT.failed;
+  }
+  if (graphqlErrors && cmd.options.pattern === 'graphql') {
+    // A GraphQL result with errors is a failure even with HTTP 200, as a non-OK gRPC status is.
+    const more = graphqlErrors.count > 1 ? ` (and ${graphqlErrors.count - 1} more result${graphqlErrors.count === 2 ? '' : 's'} with errors)` : '';
+    io.error(redactText(`GraphQL errors: ${graphqlErrors.first}${more}`.replace(/[\r\n]+/g, ' '), secrets));
     return EXIT.failed;
   }
   if (cmd.failOn === 'anomaly' && summary.anomalies) {

@@ -7,6 +7,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { amqpPattern } from './amqp/descriptor';
 import { asyncPattern } from './async/descriptor';
 import type { PatternCapabilities } from './descriptor';
+import { graphqlPattern } from './graphql/descriptor';
 import { grpcPattern } from './grpc/descriptor';
 import { httpPattern } from './http/descriptor';
 import { longPollPattern } from './long-poll/descriptor';
@@ -44,6 +45,7 @@ export const PATTERN_DESCRIPTORS = [
   natsPattern,
   imapPattern,
   grpcPattern,
+  graphqlPattern,
   kafkaPattern,
   amqpPattern,
 ] as const;

@@ -29,6 +29,8 @@ export const PATTERN_DIRECTION: Record<PatternId, Direction> = {
   imap: 'both',
   // A call: unary is request-response, streams push; the composer adds client messages.
   grpc: 'both',
+  // Queries are request-response; subscriptions push results.
+  graphql: 'both',
   kafka: 'both',
   amqp: 'both',
 };

@@ -59,6 +59,10 @@ test('row text reveals server strings and marks event kinds', () => {
   assert.deepEqual([again.preview, again.cls], ['redelivered · job 3', 'frame-in redelivered'], 'a redelivery is said first and marked');
   assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: 'hi', meta: { qos: 1, dup: true } }).cls, 'frame-in redelivered', 'MQTT DUP too');
   assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: 'hi', meta: { redelivered: false } }).cls, 'frame-in');
+  // GraphQL: a result with errors is an error row even with HTTP 200, its first error said first.
+  const gql = rowText({ ...base, kind: 'frame', dir: 'in', size: 40, encoding: 'utf8', data: '{"errors":[{"message":"boom"}],"data":null}', channel: 'Who', meta: { status: 200, errors: [{ message: 'boom\u202E', path: ['a', 0] }, { message: 'two' }] } });
+  assert.deepEqual([gql.channel, gql.preview, gql.cls], ['Who', 'errors: boom⟨U+202E⟩ (at a.0) (+1 more) · 200 OK · {"errors":[{"message":"boom"}],"data":null}', 'frame-in status-error result-errors']);
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: '{}', channel: 'Who', meta: { status: 200 } }).cls, 'frame-in status-ok');
   const dup = rowText({ ...base, kind: 'anomaly', type: 'duplicate', key: 'j3', meta: { redelivered: true } });
   assert.equal(dup.preview, 'duplicate key j3 · redelivered by the broker');
 });

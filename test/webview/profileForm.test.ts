@@ -96,6 +96,7 @@ const URLS: Record<ProfilePatternId, string> = {
   smtp: 'smtp://127.0.0.1:9', nats: 'nats://127.0.0.1:9', amqp: 'amqp://127.0.0.1:9',
   imap: 'imap://127.0.0.1:9',
   grpc: 'grpc://127.0.0.1:9',
+  graphql: 'ws://127.0.0.1:9/graphql',
   kafka: 'kafka://127.0.0.1:9',
 };
 

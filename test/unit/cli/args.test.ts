@@ -140,7 +140,7 @@ describe('connect arguments', () => {
     usageError(['nonsense'], /Invalid URL/);
     usageError(['http://h/', '--pattern', 'ws'], /Unsupported URL scheme "http:" here; expected ws: or wss:/);
     usageError(['ws://h/', '--interval', '10'], /--interval applies to the poll\/async patterns, not ws/);
-    usageError(['http://h/', '--send', 'x'], /--send applies to the patterns that can send \(ws, mqtt, tcp, udp, socketio, redis, smtp, nats, imap, grpc, kafka, amqp\), not http/);
+    usageError(['http://h/', '--send', 'x'], /--send applies to the patterns that can send \(ws, mqtt, tcp, udp, socketio, redis, smtp, nats, imap, grpc, graphql, kafka, amqp\), not http/);
   });
 
   it('--help wins over everything else', () => {

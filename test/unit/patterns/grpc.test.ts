@@ -444,7 +444,7 @@ describe('gRPC in the CLI', () => {
     assert.deepEqual(c.options.grpc, { method: 'pkg.v1.Svc/Do', protos: ['a.proto', 'b.proto'], importPaths: ['x', 'y'], deadlineMs: 500, keepSending: true });
     assert.equal(parseConnectArgs(['grpc://h:1', '--list']).grpcList, true);
     assert.throws(() => parseConnectArgs(['grpc://h:1', '--method', 'nodots']), /--method needs package\.Service\/Method, got "nodots"/);
-    assert.throws(() => parseConnectArgs(['ws://h:1', '--list']), /--list applies to the grpc pattern/);
+    assert.throws(() => parseConnectArgs(['ws://h:1', '--list']), /--list applies to the grpc\/graphql patterns, not ws/);
   });
 
   it('the issue\'s line: --proto with --import-path, --method Watch, -d {"count":5}: 5 in frames and a closed state with code 0', async () => {

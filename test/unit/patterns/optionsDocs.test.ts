@@ -163,6 +163,13 @@ describe('hand-written connect flags agree with the schemas', () => {
     'request-to': ['amqp://h/', 'amqp', 'amq.direct/svc'],
     vhost: ['amqp://h/', 'amqp', 'prod'],
     heartbeat: ['amqp://h/', 'amqp', '10'],
+    data: ['ws://h:4000/graphql', 'graphql', 'subscription { ticks { seq } }'],
+    variables: ['http://h:4000/graphql', 'graphql', '{"n":1}'],
+    'operation-name': ['http://h:4000/graphql', 'graphql', 'Who'],
+    'graphql-method': ['http://h:4000/graphql', 'graphql', 'GET'],
+    'graphql-protocol': ['ws://h:4000/graphql', 'graphql', 'graphql-ws'],
+    'init-payload': ['ws://h:4000/graphql', 'graphql', '{"token":"t"}'],
+    'init-payload-env': ['ws://h:4000/graphql', 'graphql', 'SIO_AUTH'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
