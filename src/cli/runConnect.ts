@@ -139,7 +139,7 @@ export async function runConnect(cmd: ConnectCommand, io: CliIo, observers: read
   if (graphqlErrors && cmd.options.pattern === 'graphql') {
     // A GraphQL result with errors is a failure even with HTTP 200, as a non-OK gRPC status is.
     const more = graphqlErrors.count > 1 ? ` (and ${graphqlErrors.count - 1} more result${graphqlErrors.count === 2 ? '' : 's'} with errors)` : '';
-    io.error(redactText(`GraphQL errors: ${graphqlErrors.first}${more}`.replace(/[\r\n]+/g, ' '), secrets));
+    io.error(redactText(`GraphQL errors: ${graphqlErrors.first}${more}`, secrets));
     return EXIT.failed;
   }
   if (cmd.failOn === 'anomaly' && summary.anomalies) {

@@ -95,6 +95,8 @@ export interface GraphqlServers {
   inits: unknown[];
   /** Subscribe messages the graphql-ws server received (ids), in order. */
   subscribes: string[];
+  /** WebSocket connections accepted so far (every path). */
+  connections(): number;
   /** Drop every WebSocket client (no close frame). */
   dropClients(): void;
   close(): Promise<void>;
@@ -128,7 +130,9 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
     wss,
   );
   useServer({ schema, onConnect: (ctx) => (ctx.connectionParams as { token?: string } | undefined)?.token === AUTH_TOKEN }, authWss);
+  let connections = 0;
   server.on('upgrade', (req, socket, head) => {
+    connections++;
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const target = path === '/graphql' ? wss : path === '/auth' ? authWss : undefined;
     if (!target) return void socket.destroy();
@@ -163,6 +167,7 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
     legacyUrl: `ws://127.0.0.1:${legacyPort}/graphql`,
     inits,
     subscribes,
+    connections: () => connections,
     dropClients: () => {
       for (const c of allClients()) c.terminate();
     },

@@ -112,7 +112,8 @@ class GraphqlTransport implements Transport {
     if (this.mode === 'ws' && protocol === 'sse') return this.lc.fail(`--graphql-protocol sse runs over http(s), not ${scheme}: use http${scheme === 'wss' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
     if (this.mode === 'http' && (protocol === 'graphql-ws' || protocol === 'graphql-transport-ws')) return this.lc.fail(`--graphql-protocol ${protocol} runs over a WebSocket: use ws${scheme === 'https' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
     const docs = [...(this.o.documents?.length ? this.o.documents : this.options.body !== undefined ? [this.options.body] : []), ...(this.options.send ?? [])];
-    if (docs.length === 0) return this.lc.fail('no operation to run: give the document with -d \'{ field }\' or --query FILE', 'ERR_INVALID_OPTIONS');
+    // Over a WebSocket a session may start with no operation: the connection is acknowledged and operations come from the composer.
+    if (docs.length === 0 && this.mode === 'http') return this.lc.fail('no operation to run: give the document with -d \'{ field }\' or --query FILE', 'ERR_INVALID_OPTIONS');
     try {
       for (const d of docs) this.ops.push(this.operation(d));
     } catch (err) {
@@ -419,6 +420,8 @@ class GraphqlTransport implements Transport {
       const initRejected = !this.acked && !forced && !failure && code !== 1006;
       const cause = forced?.message ?? failure?.message ?? (code === 1006 ? 'connection lost (1006, no close frame)' : `${initRejected ? 'connection_init rejected: ' : ''}closed by server: ${code}${reason ? ' ' + reason : ''}`);
       const errorCode = forced?.code ?? failure?.code ?? (initRejected ? 'ERR_GRAPHQL_INIT_REJECTED' : undefined);
+      // A message over the limit would come again on a new connection: it ends the session, as gRPC's RESOURCE_EXHAUSTED does.
+      if (forced?.code === 'ERR_GRAPHQL_TOO_LARGE') return this.lc.fail(forced.message, forced.code, false, code === 1006 ? undefined : code);
       if (forced && this.acked) sink.error(forced.message, forced.code);
       const closeCode = code === 1006 ? undefined : code;
       const plan = this.lc.dropped(cause, { reported: failure !== undefined || (forced !== undefined && this.acked), errorCode, closeCode, meta: closeCode !== undefined ? { code: closeCode } : undefined });
@@ -604,8 +607,8 @@ class GraphqlTransport implements Transport {
           if (!op.done && op.type === 'subscription') this.sink.frame('out', `stop ${label(op)} (closing its event stream)`, { control: true, channel: label(op), meta: { type: 'stop', id: op.id, protocol: 'graphql-sse' } });
         }
         this.httpAbort.abort();
-        if (this.ops.every((o) => o.done)) this.lc.finishClose();
-        // Otherwise each aborted operation finishes and the last one reports the close.
+        if (this.ops.every((o) => o.done)) return this.lc.finishClose();
+        // Otherwise each aborted operation finishes and the last one reports the close (a backstop in case one hangs).
         const t = setTimeout(() => this.lc.finishClose(), 2000);
         t.unref?.();
         return;

@@ -23,6 +23,7 @@ const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => str
   ['redis', (p, pw) => `redis://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
   ['nats', (p, pw) => `nats://user:${pw}@127.0.0.1:${p}`, ['--subscribe', 't']],
   ['grpc', (p, pw) => `grpc://user:${pw}@127.0.0.1:${p}`, ['--method', 'pkg.Svc/Do']],
+  ['graphql', (p, pw) => `ws://user:${pw}@127.0.0.1:${p}/graphql`, ['--pattern', 'graphql', '-d', 'subscription { ticks { seq } }']],
   ['kafka', (p, pw) => `kafka://user:${pw}@127.0.0.1:${p},127.0.0.1:${p}`, ['--topic', 't']],
   ['amqp', (p, pw) => `amqp://user:${pw}@127.0.0.1:${p}/`, ['--bind', 'amq.topic:#']],
 ];

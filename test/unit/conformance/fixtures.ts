@@ -19,6 +19,7 @@ import { startNats } from '../../helpers/nats';
 import { rabbitPrefix, sharedRabbit } from '../../helpers/rabbitmq';
 import { startDovecot } from '../../helpers/dovecot';
 import { startGrpcServer } from '../../helpers/grpc';
+import { startGraphqlServers } from '../../helpers/graphql';
 import { kcatProduce, startKafka } from '../../helpers/kafka';
 import { FaultProxy } from '../../../src/core/faultProxy';
 
@@ -695,6 +696,34 @@ export const FIXTURES: Fixture[] = [
     lifecycle: { kind: 'none', reason: 'one call: there is no connection to re-establish; a new call is a new session' },
     noServer: { kind: 'closed-port', url: (port) => `grpc://127.0.0.1:${port}` },
     invalidTarget: { kind: 'url', urls: ['not a url', 'grpc://', 'grpc://127.0.0.1:99999'] },
+  },
+  {
+    pattern: 'graphql',
+    async start() {
+      // The graphql-ws library's own server (useServer on a ws WebSocketServer): a long subscription keeps the session open.
+      const srv = await startGraphqlServers();
+      let down = false;
+      const shutdown = async () => {
+        if (down) return;
+        down = true;
+        await srv.close();
+      };
+      return {
+        options: { pattern: 'graphql', url: srv.wsUrl, reconnect: QUICK_RECONNECT, graphql: { documents: ['subscription Conformance { ticks(intervalMs: 20) { seq } }'] } },
+        provoke: noop,
+        drop: async () => srv.dropClients(),
+        hits: () => srv.connections(),
+        goAway: shutdown,
+        close: shutdown,
+      };
+    },
+    established: hasInData,
+    // After a reconnect the subscription is sent again and results flow on it.
+    reestablished: (es) => es.some((e) => e.kind === 'frame' && e.dir === 'out' && e.meta?.resubscribe === true) && hasInData(es),
+    recovery: { kind: 'reconnect' },
+    lifecycle: { kind: 'reconnects' },
+    noServer: { kind: 'closed-port', url: (port) => `ws://127.0.0.1:${port}/graphql` },
+    invalidTarget: { kind: 'url', urls: ['not a url', 'ws://', 'ws://127.0.0.1:99999/graphql'] },
   },
   {
     pattern: 'kafka',
