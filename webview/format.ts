@@ -253,6 +253,8 @@ const OPCODE_NAMES: Record<number, string> = { 8: 'close', 9: 'ping', 10: 'pong'
 function controlName(meta: Record<string, unknown>): string {
   if (typeof meta.packet === 'string') return meta.packet;
   if (typeof meta.opcode === 'number') return OPCODE_NAMES[meta.opcode] ?? `opcode ${meta.opcode}`;
+  // A protocol message by its type (GraphQL's connection_init, connection_ack, ka…).
+  if (typeof meta.type === 'string' && meta.type !== '') return reveal(meta.type);
   return 'control';
 }
 

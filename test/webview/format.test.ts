@@ -63,6 +63,7 @@ test('row text reveals server strings and marks event kinds', () => {
   const gql = rowText({ ...base, kind: 'frame', dir: 'in', size: 40, encoding: 'utf8', data: '{"errors":[{"message":"boom"}],"data":null}', channel: 'Who', meta: { status: 200, errors: [{ message: 'boom\u202E', path: ['a', 0] }, { message: 'two' }] } });
   assert.deepEqual([gql.channel, gql.preview, gql.cls], ['Who', 'errors: boom⟨U+202E⟩ (at a.0) (+1 more) · 200 OK · {"errors":[{"message":"boom"}],"data":null}', 'frame-in status-error result-errors']);
   assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 2, encoding: 'utf8', data: '{}', channel: 'Who', meta: { status: 200 } }).cls, 'frame-in status-ok');
+  assert.equal(rowText({ ...base, kind: 'frame', dir: 'in', size: 14, encoding: 'utf8', data: 'connection_ack', meta: { control: true, type: 'connection_ack' } }).channel, 'connection_ack', 'a protocol message by its type');
   const dup = rowText({ ...base, kind: 'anomaly', type: 'duplicate', key: 'j3', meta: { redelivered: true } });
   assert.equal(dup.preview, 'duplicate key j3 · redelivered by the broker');
 });

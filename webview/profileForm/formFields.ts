@@ -64,7 +64,7 @@ const HAND_SECTIONS: Partial<Record<PatternId, string>> = {
 export const FIELDS: FieldSpec[] = [
   { section: 'General', path: 'description', label: 'Description', kind: 'text' },
   { section: 'General', path: 'method', label: 'Method', kind: 'text', placeholder: 'GET', patterns: HTTP_LIKE },
-  { section: 'General', path: 'body', label: 'Body (gRPC: the request message as JSON)', kind: 'textarea', patterns: [...HTTP_LIKE, 'grpc'] },
+  { section: 'General', path: 'body', label: 'Body (gRPC: the request message as JSON; GraphQL: the document)', kind: 'textarea', patterns: [...HTTP_LIKE, 'grpc', 'graphql'] },
   { section: 'General', path: 'connectTimeoutMs', label: 'Connect timeout (ms)', kind: 'int' },
   { section: 'General', path: 'followRedirects', label: 'Follow redirects', kind: 'bool', defaultOn: true, patterns: HTTP_LIKE },
   { section: 'Authentication', path: 'auth.type', label: 'Authentication', kind: 'select', options: AUTH_TYPES.map((t) => ({ value: t, label: { none: 'None', basic: 'Basic (user name and password)', bearer: 'Bearer token', header: 'Custom header' }[t] })) },

@@ -293,6 +293,8 @@ class GraphqlTransport implements Transport {
 
   /** One result: an `in` frame, flagged when it has errors. */
   private result(op: Operation, json: string, meta: Record<string, unknown>): void {
+    // Once the session is closing (--count reached, the user closed) the operations are being stopped: later results are not shown.
+    if (this.lc.stopped) return;
     let parsed: unknown;
     let ok = true;
     try {
