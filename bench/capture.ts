@@ -455,6 +455,29 @@ export async function benchCapture(ctx: BenchContext): Promise<void> {
     }
   }
 
+  const nGraphql = ctx.quick ? 30_000 : 100_000;
+  if (want('graphql') && isPatternAvailable('graphql')) {
+    // One subscription of n results from the graphql-ws library's server in its own process; the bare side is the
+    // graphql-ws library's own client, ours a graphql session (each result one frame, logged).
+    const srv = await startBenchServer('graphqlServer.mjs', 'graphql');
+    const url = `ws://127.0.0.1:${srv.port}/graphql`;
+    const doc = (n: number) => `subscription { ticks(count: ${n}) { seq } }`;
+    try {
+      await pair(
+        ctx,
+        'capture.graphql',
+        `GraphQL subscription ${nGraphql / 1000}k results, graphql-ws server`,
+        (n) => captureWithSession({ pattern: 'graphql', url, graphql: { documents: [doc(n)] } }, n),
+        (n) => bareGraphqlWs(url, doc(n), n),
+        nGraphql,
+        reps,
+        true,
+      );
+    } finally {
+      await srv.stop();
+    }
+  }
+
   const nRedis = ctx.quick ? 30_000 : 100_000;
   if (!want('redis')) {
     // not asked for
@@ -594,6 +617,67 @@ async function startBenchGrpc(): Promise<{ port: number; stop(): Promise<void> }
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }),
   };
+}
+
+/** A bench server script (bench/NAME) in its own process, printing {"key": port} when ready; resolves with its port and a stop function. */
+async function startBenchServer(script: string, key: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, script)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const guard = setTimeout(() => reject(new Error(`${script} did not start`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(guard);
+        resolve((JSON.parse(out.split('\n')[0]) as Record<string, number>)[key]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** The bare graphql-ws client (the library's createClient on ws), counting the results of one subscription. */
+async function bareGraphqlWs(url: string, query: string, n: number): Promise<number> {
+  const { createClient } = await import('graphql-ws');
+  const t0 = performance.now();
+  const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let got = 0;
+      let stop: () => void = () => undefined;
+      const guard = setTimeout(() => {
+        stop();
+        reject(new Error(`bare graphql-ws: got ${got} of ${n}`));
+      }, RUN_TIMEOUT_MS);
+      stop = client.subscribe(
+        { query },
+        {
+          next: () => {
+            if (++got === n) {
+              clearTimeout(guard);
+              resolve(n / ((performance.now() - t0) / 1000));
+            }
+          },
+          error: (err) => {
+            clearTimeout(guard);
+            reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+          },
+          complete: () => undefined,
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
 }
 
 /** The bare @grpc/grpc-js client (proto-loader, the same .proto files), counting 'data' events of one Watch call. */

@@ -292,15 +292,17 @@ class GraphqlTransport implements Transport {
   // ---------- Results ----------
 
   /** One result: an `in` frame, flagged when it has errors. */
-  private result(op: Operation, json: string, meta: Record<string, unknown>): void {
+  private result(op: Operation, json: string, meta: Record<string, unknown>, parsedAlready?: { value: unknown }): void {
     // Once the session is closing (--count reached, the user closed) the operations are being stopped: later results are not shown.
     if (this.lc.stopped) return;
-    let parsed: unknown;
+    let parsed: unknown = parsedAlready?.value;
     let ok = true;
-    try {
-      parsed = JSON.parse(json);
-    } catch {
-      ok = false;
+    if (!parsedAlready) {
+      try {
+        parsed = JSON.parse(json);
+      } catch {
+        ok = false;
+      }
     }
     const m: Record<string, unknown> = { ...meta, id: op.id, operation: op.name, operationType: op.type };
     const errors = ok ? resultErrors(parsed) : [{ message: `the result is not JSON: ${oneLine(json)}` }];
@@ -439,9 +441,11 @@ class GraphqlTransport implements Transport {
     const { sink } = this;
     const proto = this.wsProtocol ?? 'graphql-transport-ws';
     let msg: { type?: unknown; id?: unknown; payload?: unknown } | undefined;
+    let text = '';
     if (!isBinary) {
       try {
-        const v: unknown = JSON.parse(data.toString('utf8'));
+        text = data.toString('utf8');
+        const v: unknown = JSON.parse(text);
         if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { type?: unknown }).type === 'string') msg = v as typeof msg;
       } catch {
         msg = undefined;
@@ -497,7 +501,7 @@ class GraphqlTransport implements Transport {
           control(`${type} for an unknown operation id ${id ?? '(none)'}`, { invalid: 'unknown id' });
           return;
         }
-        this.result(op, JSON.stringify(msg.payload ?? null), { type, protocol: proto });
+        this.result(op, payloadText(text, msg), { type, protocol: proto }, { value: msg.payload });
         return;
       }
       case 'error': {
@@ -626,6 +630,23 @@ class GraphqlTransport implements Transport {
       } else ws.terminate();
     });
   }
+}
+
+/**
+ * The result's JSON as the server wrote it, without serialising it again: graphql-ws and subscriptions-transport-ws
+ * both write `{"id":…,"type":…,"payload":…}` with the payload last, so it is the text between `,"payload":` and the
+ * final brace. Anything else (other key orders, spaces) is written from the parsed value.
+ */
+export function payloadText(message: string, parsed: { payload?: unknown }): string {
+  const at = message.indexOf(',"payload":');
+  let lastKey: string | undefined;
+  for (const k in parsed) lastKey = k;
+  if (at > 0 && lastKey === 'payload' && message.charCodeAt(message.length - 1) === 125 /* } */ && message.startsWith('{"') && message.indexOf('"payload"') === at + 1) {
+    const head = message.slice(0, at);
+    // The part before the payload holds only the id and the type: no nested value that could hide another key.
+    if (!head.includes('{', 1) && !head.includes('[')) return message.slice(at + 11, -1);
+  }
+  return JSON.stringify(parsed.payload ?? null);
 }
 
 function oneLine(text: string, max = 120): string {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseConnectArgs } from '../../../src/cli/args';
 import { operationsOf, pickOperation } from '../../../src/patterns/graphql/document';
 import { fieldsOf, formatFields, listGraphql } from '../../../src/patterns/graphql/listing';
+import { payloadText } from '../../../src/patterns/graphql/transport';
 import type { ConnectOptions } from '../../../src/shared/connectOptions';
 import type { FrameEvent, StateEvent, WireEvent } from '../../../src/shared/events';
 import { AUTH_TOKEN, startGraphqlServers, type GraphqlServers } from '../../helpers/graphql';
@@ -274,5 +275,18 @@ describe('GraphQL introspection and the CLI', () => {
     const rejected = await runCli(['connect', srv.authUrl, '--pattern', 'graphql', '-d', 'subscription { ticks { seq } }', '--init-payload-env', 'GQL_INIT'], { env: { GQL_INIT: '{"token":"nope"}' } });
     assert.equal(rejected.code, 1);
     assert.equal(assertOneLineError(rejected.stderr), 'wirescope: connection_init rejected: closed by server: 4403 Forbidden');
+  });
+});
+
+describe('GraphQL results as the server wrote them', () => {
+  it('takes the payload text from a message whose payload is last, and writes it from the value otherwise', () => {
+    const text = (m: string) => payloadText(m, JSON.parse(m) as { payload?: unknown });
+    assert.equal(text('{"id":"1","type":"next","payload":{"data":{"a":"x\\"}"}}}'), '{"data":{"a":"x\\"}"}}');
+    assert.equal(text('{"type":"data","id":"2","payload":{"data":null,"errors":[{"message":"m"}]}}'), '{"data":null,"errors":[{"message":"m"}]}');
+    // Other orders, spaces, a payload key repeated: written from the parsed value.
+    assert.equal(text('{"type":"next","payload":{"data":1},"id":"1"}'), '{"data":1}');
+    assert.equal(text('{ "id": "1", "type": "next", "payload": {"data": 1} }'), '{"data":1}');
+    assert.equal(text('{"id":"1","payload":{"data":0},"type":"next","payload":{"data":2}}'), '{"data":2}');
+    assert.equal(text('{"id":{"x":","},"type":"next","payload":{"data":3}}'), '{"data":3}');
   });
 });
