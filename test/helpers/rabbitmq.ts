@@ -5,7 +5,8 @@
  * its own process group, stopped by that group's id (never by name).
  *
  * Starting costs about 8 s, so a test process shares ONE node (`sharedRabbit()`); tests keep apart by
- * name prefix (`rabbitPrefix()`). `ctl(...)` runs rabbitmqctl against the node (close_all_connections,
+ * name prefix (`rabbitPrefix()`). With `tls`, the node also listens for AMQP over TLS (`amqps://`) on a second
+ * free port with that certificate (the shared node does, with the self-signed test certificate of tlsCerts.ts). `ctl(...)` runs rabbitmqctl against the node (close_all_connections,
  * stop_app/start_app for a broker restart within the same node).
  */
 import { execFile } from 'node:child_process';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/core/freePort';
 import { canConnect, startDaemon, type Daemon } from './daemon';
+import { makeTestCerts, type TestCert } from './tlsCerts';
 
 export const RABBITMQ_SERVER_BIN = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const RABBITMQCTL_BIN = '/usr/lib/rabbitmq/bin/rabbitmqctl';
@@ -23,6 +25,9 @@ export interface RabbitNode {
   port: number;
   /** amqp://guest:guest@127.0.0.1:PORT/ */
   url: string;
+  /** With `tls`: the TLS listener's port and amqps://guest:guest@127.0.0.1:TLSPORT/ */
+  tlsPort?: number;
+  tlsUrl?: string;
   nodeName: string;
   log(): string;
   /** Run rabbitmqctl against this node (bounded to 60 s); resolves with its output. */
@@ -32,7 +37,7 @@ export interface RabbitNode {
   stop(): Promise<void>;
 }
 
-export async function startRabbit(): Promise<RabbitNode> {
+export async function startRabbit(opts: { tls?: TestCert } = {}): Promise<RabbitNode> {
   if (!existsSync(RABBITMQ_SERVER_BIN)) throw new Error(`rabbitmq-server is not installed at ${RABBITMQ_SERVER_BIN} (apt-get install rabbitmq-server)`);
   const port = await freePort();
   const epmdPort = await freePort();
@@ -41,7 +46,25 @@ export async function startRabbit(): Promise<RabbitNode> {
   chmodSync(dir, 0o755);
   const { uid, gid } = await rabbitIds();
   chownSync(dir, uid, gid);
-  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+  let conf = `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`;
+  const tlsPort = opts.tls ? await freePort() : undefined;
+  if (opts.tls) {
+    // The certificate is self-signed: it is its own CA. Clients are not asked for a certificate.
+    for (const [name, text, mode] of [['cert.pem', opts.tls.cert, 0o644], ['key.pem', opts.tls.key, 0o600]] as const) {
+      writeFileSync(join(dir, name), text, { mode });
+      chownSync(join(dir, name), uid, gid);
+    }
+    conf += [
+      `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+      `ssl_options.cacertfile = ${join(dir, 'cert.pem')}`,
+      `ssl_options.certfile = ${join(dir, 'cert.pem')}`,
+      `ssl_options.keyfile = ${join(dir, 'key.pem')}`,
+      'ssl_options.verify = verify_none',
+      'ssl_options.fail_if_no_peer_cert = false',
+      '',
+    ].join('\n');
+  }
+  writeFileSync(join(dir, 'rabbitmq.conf'), conf);
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   chownSync(join(dir, 'rabbitmq.conf'), uid, gid);
   chownSync(join(dir, 'enabled_plugins'), uid, gid);
@@ -85,18 +108,27 @@ export async function startRabbit(): Promise<RabbitNode> {
         else resolve(stdout);
       });
     });
-  const waitPort = async (ms: number) => {
+  const waitPort = async (ms: number, which = port) => {
     const until = Date.now() + ms;
     for (;;) {
       if (!running.running()) throw new Error(`rabbitmq-server exited: ${running.log()}`);
-      if (await canConnect(port)) return;
-      if (Date.now() > until) throw new Error(`rabbitmq-server did not listen on ${port} within ${ms / 1000} s: ${running.log()}`);
+      if (await canConnect(which)) return;
+      if (Date.now() > until) throw new Error(`rabbitmq-server did not listen on ${which} within ${ms / 1000} s: ${running.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  if (tlsPort !== undefined) {
+    try {
+      await waitPort(20_000, tlsPort);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
   return {
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}/`,
+    ...(tlsPort !== undefined ? { tlsPort, tlsUrl: `amqps://guest:guest@127.0.0.1:${tlsPort}/` } : {}),
     nodeName,
     log: () => running.log(),
     ctl,
@@ -104,6 +136,7 @@ export async function startRabbit(): Promise<RabbitNode> {
       await ctl('stop_app');
       await ctl('start_app');
       await waitPort(30_000);
+      if (tlsPort !== undefined) await waitPort(30_000, tlsPort);
     },
     stop,
   };
@@ -122,9 +155,12 @@ async function rabbitIds(): Promise<{ uid: number; gid: number }> {
 
 let shared: Promise<RabbitNode> | undefined;
 
-/** The one node of this test process (started on first use). Stop it with `stopSharedRabbit()` in an `after` hook. */
+/**
+ * The one node of this test process (started on first use), with the TLS listener (the self-signed test certificate:
+ * trust it with `makeTestCerts().selfSigned.cert`). Stop it with `stopSharedRabbit()` in an `after` hook.
+ */
 export function sharedRabbit(): Promise<RabbitNode> {
-  shared ??= startRabbit();
+  shared ??= startRabbit({ tls: makeTestCerts().selfSigned });
   return shared;
 }
 

@@ -407,6 +407,8 @@ export class AmqpReader {
           if (buf.subarray(pos, pos + 4).toString('latin1') === 'AMQP') {
             throw new AmqpProtocolError(`not an AMQP 0-9-1 server: it answered with the protocol header ${quoteBytes(buf.subarray(pos, pos + 8))} (a broker that speaks ${buf[pos + 4] === 0 && buf[pos + 5] === 1 ? 'AMQP 1.0' : 'another AMQP version'})`);
           }
+          // A TLS record (an alert or a handshake, version 3.x): the port speaks TLS.
+          if ((type === 0x15 || type === 0x16) && buf[pos + 1] === 3) throw new AmqpProtocolError(`not an AMQP 0-9-1 server in plain text: it answered with a TLS record ("${quoteBytes(buf.subarray(pos, pos + 16))}"), so this port speaks TLS: use amqps://`);
           throw new AmqpProtocolError(`not an AMQP 0-9-1 server: it answered with "${quoteBytes(buf.subarray(pos, pos + 60), 60)}"`);
         }
         throw new AmqpProtocolError(`malformed stream: frame type ${type} is not an AMQP 0-9-1 frame (${quoteBytes(buf.subarray(pos, pos + 16))})`);

@@ -10,7 +10,7 @@ import { expect, framesIn, type HostileCase } from '../harness';
 import { closedPort, rawServer } from '../peers';
 
 /** pattern -> URL form with a password, for a port where nothing listens. */
-const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => string, extra: string[]]> = [
+const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => string, extra: string[], variant?: string]> = [
   ['ws', (p, pw) => `ws://user:${pw}@127.0.0.1:${p}/feed`, []],
   ['http', (p, pw) => `http://user:${pw}@127.0.0.1:${p}/`, []],
   ['sse', (p, pw) => `http://user:${pw}@127.0.0.1:${p}/sse`, ['--pattern', 'sse']],
@@ -26,16 +26,17 @@ const URL_FORMS: Array<[pattern: string, form: (port: number, pw: string) => str
   ['graphql', (p, pw) => `ws://user:${pw}@127.0.0.1:${p}/graphql`, ['--pattern', 'graphql', '-d', 'subscription { ticks { seq } }']],
   ['kafka', (p, pw) => `kafka://user:${pw}@127.0.0.1:${p},127.0.0.1:${p}`, ['--topic', 't']],
   ['amqp', (p, pw) => `amqp://user:${pw}@127.0.0.1:${p}/`, ['--bind', 'amq.topic:#']],
+  ['amqp', (p, pw) => `amqps://user:${pw}@127.0.0.1:${p}/`, ['--bind', 'amq.topic:#'], 'amqps://'],
 ];
 
 export const credentialCases: HostileCase[] = [];
 
-for (const [pattern, form, extra] of URL_FORMS) {
+for (const [pattern, form, extra, variant] of URL_FORMS) {
   for (const format of ['pretty', 'ndjson'] as const) {
     credentialCases.push({
       pattern,
       category: 'credentials',
-      name: `URL password masked on ${format} stdout and stderr when the connection is refused`,
+      name: `URL password masked on ${format} stdout and stderr when the connection is refused${variant ? ` (${variant})` : ''}`,
       original: pattern === 'ws' ? (format === 'pretty' ? 'F3' : 'F4') : undefined,
       async run(h) {
         const pw = h.secret(`pw-${pattern}-SECRET`);

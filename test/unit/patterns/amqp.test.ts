@@ -12,6 +12,10 @@ import type { AnomalyEvent, FrameEvent, StateEvent, WireEvent } from '../../../s
 import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
 import { rabbitPrefix, sharedRabbit, stopSharedRabbit, type RabbitNode } from '../../helpers/rabbitmq';
 import { runCli, startCli } from '../cli/runCli';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestCerts } from '../../helpers/tlsCerts';
 
 const dataIn = (events: WireEvent[]) => (ofKind(events, 'frame') as FrameEvent[]).filter((f) => f.dir === 'in' && !f.meta?.control);
 const dataOut = (events: WireEvent[]) => (ofKind(events, 'frame') as FrameEvent[]).filter((f) => f.dir === 'out' && !f.meta?.control);
@@ -92,6 +96,7 @@ describe('AMQP 0-9-1 reader', () => {
   });
   it('refuses what is not AMQP 0-9-1, frames over the frame size, bodies over the limit and bodies without a delivery, in one line each', () => {
     assert.throws(() => read([Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')]), /^AmqpProtocolError: not an AMQP 0-9-1 server: it answered with "HTTP\/1\.1 400 Bad Request/);
+    assert.throws(() => read([Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x0a])]), /not an AMQP 0-9-1 server in plain text: it answered with a TLS record \("\\x15\\x03\\x01\\x00\\x02\\x02\\n"\), so this port speaks TLS: use amqps:\/\//);
     assert.throws(() => read([Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 1, 0, 0])]), /not an AMQP 0-9-1 server: it answered with the protocol header AMQP\\x00\\x01\\x00\\x00 \(a broker that speaks AMQP 1\.0\)/);
     const huge = Buffer.from([1, 0, 0, 0xff, 0xff, 0xff, 0xff]);
     assert.throws(() => read([huge]), /not an AMQP 0-9-1 server: its first frame claims 4294967295 bytes/);
@@ -367,6 +372,107 @@ describe('amqp pattern against rabbitmq-server', () => {
     assert.equal(down.code, 1);
     assert.equal(down.stderr.trim().split('\n').length, 1);
     assert.match(down.stderr, /Connection refused/);
+  });
+
+  describe('amqps:// through the TLS listener (the self-signed test certificate)', () => {
+    const tlsUser = `tls-${Date.now().toString(36)}`;
+    const tlsPass = `Amqps-pw-${Math.random().toString(36).slice(2, 10)}`;
+    let dir: string;
+    let caFile: string;
+    let tlsBase: string;
+    before(async () => {
+      assert.ok(rabbit.tlsPort, 'the shared node listens for TLS');
+      await rabbit.ctl('add_user', tlsUser, tlsPass);
+      await rabbit.ctl('set_permissions', '-p', '/', tlsUser, '.*', '.*', '.*');
+      dir = mkdtempSync(join(tmpdir(), 'wirescope-amqps-'));
+      caFile = join(dir, 'ca.pem');
+      writeFileSync(caFile, makeTestCerts().selfSigned.cert);
+      tlsBase = `127.0.0.1:${rabbit.tlsPort}/`;
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('CLI: amqps://user:password@ with --cacert watches and publishes through the TLS port; the TLS phase is timed, the open state says authorized; the password is in no output', async () => {
+      const p = rabbitPrefix('tls');
+      // A consumer of the plain port receives what the session publishes over TLS.
+      const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+      await ch.bindQueue(queue, 'amq.topic', `${p}.self`);
+      const seen: string[] = [];
+      await ch.consume(queue, (m) => m && seen.push(m.content.toString()), { noAck: true });
+      // The other client (amqplib) publishes over TLS too, trusting the same certificate.
+      const tlsPeer = await amqplib.connect(`amqps://guest:guest@${tlsBase}`, { ca: [makeTestCerts().selfSigned.cert] });
+      try {
+        const pch = await tlsPeer.createChannel();
+        const run = startCli(['connect', `amqps://${tlsUser}:${tlsPass}@${tlsBase}`, '--cacert', caFile, '--bind', `amq.topic:${p}.#`, '--publish', `amq.topic/${p}.self=from the session`, '--count', '2', '--format', 'ndjson'], { timeoutMs: 30_000 });
+        await run.waitForStdout((o) => /queue\.bind-ok/.test(o));
+        pch.publish('amq.topic', `${p}.peer`, Buffer.from('from amqplib over TLS'), { messageId: 'tls-1' });
+        const r = await run.result;
+        assert.equal(r.code, 0, r.stderr);
+        const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as WireEvent);
+        assert.deepEqual(dataIn(events).map((f) => [f.channel, f.data]).sort(), [[`${p}.peer`, 'from amqplib over TLS'], [`${p}.self`, 'from the session']]);
+        assert.equal((dataIn(events).find((f) => f.channel === `${p}.peer`)?.meta?.properties as { messageId?: string }).messageId, 'tls-1');
+        assert.deepEqual(dataOut(events).map((f) => [f.channel, f.data]), [[`${p}.self`, 'from the session']]);
+        const open = ofKind(events, 'state').find((x) => x.state === 'open') as StateEvent;
+        assert.equal((open.meta?.tls as { authorized?: boolean } | undefined)?.authorized, true);
+        assert.match(String((open.meta?.tls as { protocol?: string }).protocol), /^TLSv1\.[23]$/);
+        assert.ok((ofKind(events, 'timing')[0].phases.tls ?? -1) >= 0, 'a tls phase');
+        assert.ok(!(r.stdout + r.stderr).includes(tlsPass), 'the password is in no output');
+        await waitFor([], () => seen.length >= 1, 10_000);
+        assert.deepEqual(seen, ['from the session']);
+      } finally {
+        await tlsPeer.close().catch(() => undefined);
+      }
+    });
+
+    it("a saved profile with tls.caFile and the password from a secret: connect --profile consumes and publishes over amqps://; the secret is in no output", async () => {
+      const p = rabbitPrefix('tlsprof');
+      const file = join(dir, 'wirescope.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          profiles: [
+            {
+              name: 'rabbit-tls',
+              pattern: 'amqp',
+              url: `amqps://${tlsUser}@${tlsBase}`,
+              tls: { caFile },
+              amqp: { password: '${secret:amqps.pw}', bind: [{ exchange: 'amq.topic', routingKey: `${p}.#` }], publish: [{ exchange: 'amq.topic', routingKey: `${p}.one`, payload: 'via the profile' }] },
+            },
+          ],
+        }),
+      );
+      const r = await runCli(['connect', '--profile', 'rabbit-tls', '--profiles', file, '--count', '1', '--format', 'ndjson'], { env: { WIRESCOPE_SECRET_AMQPS_PW: tlsPass }, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!(r.stdout + r.stderr).includes(tlsPass));
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as WireEvent);
+      assert.deepEqual(dataIn(events).map((f) => [f.channel, f.data]), [[`${p}.one`, 'via the profile']]);
+      const open = ofKind(events, 'state').find((x) => x.state === 'open') as StateEvent;
+      assert.equal((open.meta?.tls as { authorized?: boolean } | undefined)?.authorized, true);
+    });
+
+    it('an untrusted certificate (no --cacert) is one line naming the self-signed certificate, without a stack trace or the password; a session fails at once without retrying', async () => {
+      const r = await runCli(['connect', `amqps://${tlsUser}:${tlsPass}@${tlsBase}`, '--bind', 'amq.topic:#'], { timeoutMs: 20_000 });
+      assert.equal(r.code, 1);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], /TLS failure.*the server certificate is self-signed/);
+      assert.doesNotMatch(r.stderr, /\n\s+at |Error:/);
+      assert.ok(!(r.stdout + r.stderr).includes(tlsPass), 'the password is in no output');
+      const events = await runSession({ pattern: 'amqp', url: `amqps://${tlsUser}:${tlsPass}@${tlsBase}`, reconnect: { initialDelayMs: 30, maxAttempts: 5 }, amqp: { bind: [{ exchange: 'amq.topic', routingKey: '#' }] } });
+      checkInvariants(events);
+      const errs = ofKind(events, 'error');
+      assert.equal(errs.length, 1, JSON.stringify(errs));
+      assert.match(errs[0].message, /TLS failure.*self-signed/);
+      assert.equal(ofKind(events, 'reconnect').length, 0);
+      assert.ok(!JSON.stringify(events).includes(tlsPass));
+      // amqp:// (plain) to the TLS port is one line too, naming amqps://.
+      const plain = await runSession({ pattern: 'amqp', url: `amqp://${tlsUser}:${tlsPass}@${tlsBase}`, connectTimeoutMs: 3000, reconnect: { enabled: false }, amqp: { bind: [{ exchange: 'amq.topic', routingKey: '#' }] } });
+      const plainErrs = ofKind(plain, 'error');
+      assert.equal(plainErrs.length, 1, JSON.stringify(plainErrs));
+      assert.match(plainErrs[0].message, /^not an AMQP 0-9-1 server in plain text: it answered with a TLS record .*this port speaks TLS: use amqps:\/\/$/);
+      assert.ok(!JSON.stringify(plain).includes(tlsPass));
+    });
   });
 
   it('connection.blocked and unblocked are told in words while the broker is out of memory', async () => {
