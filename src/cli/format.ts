@@ -201,6 +201,8 @@ export class PrettyPrinter implements EventPrinter {
     // A Kafka record: partition@offset and its key.
     if (typeof meta.partition === 'number' && typeof meta.offset === 'string') tags.push(c.dim(`p${meta.partition}@${escapePreview(meta.offset, 20)}`) + (typeof meta.key === 'string' ? ` key ${escapePreview(meta.key, 40)}` : ''));
     if (typeof meta.method === 'string') tags.push(c.bold(escapePreview(meta.method, 10)) + (typeof meta.url === 'string' ? ' ' + escapePreview(meta.url, 80) : ''));
+    // HTTP/2: the stream an exchange went over (several share one connection with --repeat/--parallel).
+    if (meta.httpVersion === '2' && typeof meta.streamId === 'number') tags.push(c.dim(`stream ${meta.streamId}`));
     if (typeof meta.status === 'number') tags.push(c.bold(`${meta.status}`) + (typeof meta.statusText === 'string' ? ' ' + escapePreview(meta.statusText, 40) : ''));
     if (meta.changed === false) tags.push(c.dim('unchanged'));
     // A GraphQL result (or an operation's end) with errors: marked even when the HTTP status is 200.

@@ -4,6 +4,7 @@ import { checkUrl, describeError } from '../errors';
 import { HttpBodyError, HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type BodyRead, type HttpResponse, type SentRequest } from '../httpClient';
 import { headersForRedirect } from '../../shared/credentials';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
+import { Http2Exchange } from './http2Exchange';
 
 /**
  * How long a request-response exchange waits for response headers once connected, unless
@@ -56,6 +57,8 @@ class HttpTransport implements Transport {
   private limitHit: { message: string; code: string } | undefined;
   private totalTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** With --http2: the requests as streams of one HTTP/2 connection. */
+  private h2: Http2Exchange | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -67,6 +70,18 @@ class HttpTransport implements Transport {
     if (problem) {
       this.sink.error(problem, 'ERR_INVALID_URL');
       this.end('failed', problem);
+      return;
+    }
+    const h = this.options.http;
+    if ((h?.repeat !== undefined || h?.parallel !== undefined) && !h?.http2) {
+      const message = '--repeat and --parallel need --http2 (several requests as streams of one HTTP/2 connection)';
+      this.sink.error(message, 'ERR_INVALID_OPTIONS');
+      this.end('failed', message);
+      return;
+    }
+    if (h?.http2) {
+      this.h2 = new Http2Exchange(this.options, this.sink, { repeat: h.repeat ?? 1, parallel: h.parallel ?? 1 }, (state, reason, code) => this.end(state, reason, code), (message, code) => this.fail(message, code));
+      void this.h2.run();
       return;
     }
     void this.run();
@@ -243,6 +258,11 @@ class HttpTransport implements Transport {
   }
 
   close(reason?: string): Promise<void> {
+    if (this.h2 && !this.ended) {
+      this.h2.stop();
+      this.end('closed', reason ?? 'closed by user');
+      return Promise.resolve();
+    }
     if (!this.ended) {
       // Ended mid-body (--duration, Ctrl+C): the response is logged as it stands.
       const reading = this.reading;

@@ -14,7 +14,6 @@
  *   `grpc: {status, statusName, message, trailers}`.
  * - A call cannot be resumed, so a dropped connection ends the session (UNAVAILABLE), never a reconnect.
  */
-import type http2 from 'node:http2';
 import type protobuf from 'protobufjs';
 import { checkUrl, describeError } from '../../core/errors';
 import { ConnectionLifecycle } from '../../core/lifecycle';
@@ -22,6 +21,7 @@ import type { OutboundMessage, Transport, TransportFactory, TransportSink } from
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { grpcPattern } from './descriptor';
 import { messageToJsonText } from './json';
+import { settingsWords } from '../../core/h2Connection';
 import { ConnectError, GrpcCall, openConnection, rstName, type CallStatus, type GrpcConnection } from './h2';
 import { reflect, REFLECTION_MAX_BYTES } from './reflection';
 import { findMethod, fromJson, listMethods, loadProtos, qualified, SchemaError, toJson, type MethodInfo } from './schema';
@@ -297,26 +297,4 @@ class GrpcTransport implements Transport {
       this.closeConnection();
     });
   }
-}
-
-const SETTING_WORDS: Array<[keyof http2.Settings, string]> = [
-  ['maxConcurrentStreams', 'max concurrent streams'],
-  ['initialWindowSize', 'initial window'],
-  ['maxFrameSize', 'max frame'],
-  ['maxHeaderListSize', 'max header list'],
-  ['headerTableSize', 'header table'],
-  ['enablePush', 'push'],
-  ['enableConnectProtocol', 'extended CONNECT'],
-];
-
-/** The settings a server sent, in words (`max concurrent streams 100, initial window 65535 B, ...`). */
-export function settingsWords(settings: http2.Settings): string {
-  const parts: string[] = [];
-  for (const [k, words] of SETTING_WORDS) {
-    const v = settings[k];
-    if (v === undefined) continue;
-    if (typeof v === 'boolean') parts.push(`${words} ${v ? 'on' : 'off'}`);
-    else parts.push(`${words} ${v}${k === 'initialWindowSize' || k === 'maxFrameSize' || k === 'maxHeaderListSize' || k === 'headerTableSize' ? ' B' : ''}`);
-  }
-  return parts.join(', ') || 'none (the defaults)';
 }
