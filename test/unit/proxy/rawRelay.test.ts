@@ -243,3 +243,50 @@ describe('capture proxy: raw relay of chunked responses', () => {
     assert.equal(h.digest('hex'), floodHash, 'the whole body, unchanged');
   });
 });
+
+describe('capture proxy: request bodies on its own backend connection', () => {
+  it('a chunked upload (curl, Transfer-Encoding: chunked) reaches a node server unchanged, then a Content-Length one on the same client connection', async () => {
+    const seen: Array<{ te: string | null; len: number; sha: string; conn: number }> = [];
+    const socketIds = new WeakMap<net.Socket, number>();
+    let nextId = 0;
+    const srv = http.createServer((req, res) => {
+      if (!socketIds.has(req.socket)) socketIds.set(req.socket, ++nextId);
+      const h = createHash('sha256');
+      let len = 0;
+      req.on('data', (d: Buffer) => {
+        h.update(d);
+        len += d.length;
+      });
+      req.on('end', () => {
+        seen.push({ te: req.headers['transfer-encoding'] ?? null, len, sha: h.digest('hex'), conn: socketIds.get(req.socket)! });
+        res.end('ok');
+      });
+    });
+    const port = await listen(srv);
+    const p = await startProxy(`http://127.0.0.1:${port}`);
+    try {
+      const { mkdtempSync, writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { tmpdir } = await import('node:os');
+      const { randomBytes } = await import('node:crypto');
+      const body = randomBytes(3 * 1024 * 1024 + 17);
+      const file = join(mkdtempSync(join(tmpdir(), 'ws-proxy-up-')), 'up.bin');
+      writeFileSync(file, body);
+      const { curl } = await import('../../helpers/captureProxy');
+      // Two transfers in one curl run: curl reuses its connection for the second URL.
+      const r = await curl(['-H', 'Transfer-Encoding: chunked', '--data-binary', `@${file}`, `${p.url}/chunked-up`, '--next', '--data-binary', `@${file}`, `${p.url}/length-up`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), 'okok');
+      const want = createHash('sha256').update(body).digest('hex');
+      assert.equal(seen.length, 2);
+      assert.deepEqual(seen[0], { te: 'chunked', len: body.length, sha: want, conn: seen[0].conn });
+      assert.deepEqual(seen[1], { te: null, len: body.length, sha: want, conn: seen[0].conn }, 'the second request came on the kept-alive backend connection');
+      await until(() => frames(p.events, (f) => f.dir === 'out' && f.meta?.method === 'POST').length === 2, 5000, 'both requests logged');
+      assert.deepEqual(frames(p.events, (f) => f.dir === 'out' && f.meta?.method === 'POST').map((f) => f.size), [body.length, body.length]);
+    } finally {
+      await p.close();
+      srv.closeAllConnections();
+      srv.close();
+    }
+  });
+});
