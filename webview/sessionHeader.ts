@@ -72,6 +72,8 @@ export class SessionHeader {
   /** gRPC: the call (kind and method) and, once it ended, its status. */
   private readonly callLine: HTMLElement;
   private call: { text: string; status?: string; ok?: boolean } | undefined;
+  /** GraphQL: each operation by id, in the order they started (the call line lists them). */
+  private operations = new Map<string, { label: string; type?: string; errors: boolean; state: 'running' | 'complete' | 'stopped'; lastSeq: number }>();
   private readonly disconnectBtn;
   private readonly reconnectBtn;
   private readonly pinBtn;
@@ -184,6 +186,7 @@ export class SessionHeader {
     this.receiver.hidden = true;
     this.modeLine.hidden = true;
     this.call = undefined;
+    this.operations.clear();
     this.updateCallLine();
     this.updatePollLine();
   }
@@ -210,6 +213,7 @@ export class SessionHeader {
         this.call.status = e.reason ?? `status ${e.code}`;
         this.call.ok = e.code === 0;
       }
+      if (e.kind === 'frame' && this.element.dataset.pattern === 'graphql') this.observeOperation(e);
       if (e.kind === 'frame' && e.dir === 'in' && e.seq > this.lastPollSeq && (this.element.dataset.pattern === 'poll' || this.element.dataset.pattern === 'long-poll')) {
         this.lastPollSeq = e.seq;
         this.countPoll(e);
@@ -219,7 +223,40 @@ export class SessionHeader {
     this.updatePollLine();
   }
 
+  /**
+   * GraphQL: each operation (by its id) with its type, whether a result or its end carried errors, and whether it is
+   * running, complete (by the server) or stopped (by us). Only facts that do not depend on how often or in what order
+   * events are observed (rows load again when the filter changes), so nothing is counted here.
+   */
+  private observeOperation(e: FrameEvent): void {
+    const m = e.meta ?? {};
+    const id = typeof m.id === 'string' ? m.id : undefined;
+    if (id === undefined || e.channel === undefined) return;
+    let op = this.operations.get(id);
+    if (!op) {
+      op = { label: e.channel, errors: false, state: 'running', lastSeq: 0 };
+      this.operations.set(id, op);
+    }
+    if (typeof m.operationType === 'string') op.type = m.operationType;
+    if (Array.isArray(m.errors) && m.errors.length > 0) op.errors = true;
+    // The latest word on the operation decides its state (a re-subscribe after a reconnect makes it run again).
+    if (e.seq < op.lastSeq) return;
+    op.lastSeq = e.seq;
+    if (m.control !== true && e.dir === 'out') op.state = 'running';
+    else if (m.control !== true && e.dir === 'in' && typeof m.status === 'number' && op.type !== 'subscription') op.state = 'complete';
+    else if (m.type === 'complete' || m.type === 'error') op.state = e.dir === 'in' ? 'complete' : 'stopped';
+    else if (m.type === 'stop') op.state = 'stopped';
+  }
+
   private updateCallLine(): void {
+    if (this.operations.size > 0) {
+      const ops = [...this.operations.values()];
+      const shown = ops.slice(-4).map((o) => `${o.label} (${[o.type, o.errors ? 'errors' : '', o.state === 'running' ? '' : o.state].filter(Boolean).join(', ') || 'running'})`);
+      this.callLine.hidden = false;
+      setText(this.callLine, reveal(`${ops.length > 4 ? `${ops.length} operations, the last 4: ` : ''}${shown.join(' · ')}`));
+      this.callLine.dataset.tone = ops.some((o) => o.errors) ? 'failed' : ops.some((o) => o.state === 'running') ? 'busy' : 'ok';
+      return;
+    }
     const c = this.call;
     this.callLine.hidden = !c;
     if (!c) return;

@@ -60,6 +60,9 @@ describe('GraphQL subscription in VS Code (issue 13)', { timeout: 600_000 }, () 
       await bad.waitFor({ timeout: 20_000 });
       assert.match((await bad.getAttribute('class')) ?? '', /status-error/, 'the row is marked as an error');
       await filter('');
+      // The session header lists the operations with their type and state; an error makes its tone failed.
+      await panel.locator('#grpc-call', { hasText: /Ticks \(subscription\) · Hi \(query, complete\) · P \(subscription, errors, complete\)/ }).waitFor({ timeout: 10_000 });
+      assert.equal(await panel.getAttribute('#grpc-call', 'data-tone'), 'failed');
       await wb.screenshot('inspector-graphql');
 
       // One connection carried all three operations, and the ticks go on.
