@@ -406,7 +406,7 @@ class GraphqlTransport implements Transport {
       clearTimeout(this.ackTimer);
       this.ws = undefined;
       const reason = reasonBuf.toString('utf8');
-      if (code !== 1006) sink.frame('in', `close ${code}${reason ? ` ${reason}` : ''}`, { control: true, meta: { opcode: 8, code, reason } });
+      if (code !== 1006) sink.frame('in', reasonBuf, { control: true, meta: { opcode: 8, code, reason } });
       if (this.lc.closing) return this.lc.end('closed', this.lc.closeReason ?? 'closed by user', code);
       // auto: a server that picks the first subprotocol offered and then refuses it (1002, or graphql-ws's
       // 4406) gets the other one alone, once, before anything is said to have failed.
