@@ -6,8 +6,10 @@
  * (`settle`: AMQP's manual ack), Ack, Nack and Requeue of one delivery (the oldest, or the tag typed in).
  */
 import { capabilitiesOf } from '../src/patterns';
+import type { GraphqlCompletion } from '../src/shared/graphqlCompletion';
 import type { PayloadInputEncoding, SessionInfo } from '../src/shared/protocol';
 import { checkBase64, parseHex } from './format';
+import { GraphqlCompletionList } from './graphqlCompletions';
 import { h } from './ui/dom';
 import { button, checkbox, dropdown, textArea, textField } from './ui/toolkit';
 
@@ -17,6 +19,8 @@ export interface ComposerActions {
   /** End the session's sending side (half-close). */
   halfClose(): void;
   saveTemplate(name: string, data: string, encoding: PayloadInputEncoding): void;
+  /** GraphQL: the root fields of the session's server (the host introspects it once per session). */
+  graphqlFields?(sessionId: string): Promise<{ fields: GraphqlCompletion[]; error?: string }>;
 }
 
 /** Check the payload against its encoding; returns a one-line problem or undefined. */
@@ -79,6 +83,10 @@ export class Composer {
   private readonly settleRow: HTMLElement;
   private readonly settleTag;
   private readonly message: HTMLElement;
+  private readonly completions: GraphqlCompletionList;
+  private readonly completionStatus: HTMLElement;
+  /** The session whose fields the completions hold (or are being asked for). */
+  private fieldsFor: string | undefined;
 
   constructor(private readonly actions: ComposerActions) {
     this.input = textArea({ id: 'composer-input', placeholder: TEXT_PLACEHOLDER, ariaLabel: 'Message to send', rows: 2, onInput: () => this.clearMessage() });
@@ -132,15 +140,21 @@ export class Composer {
     this.settleRow.hidden = true;
     this.message = h('div', { id: 'composer-message', cls: 'inline-error', role: 'alert' });
     this.message.hidden = true;
+    this.completions = new GraphqlCompletionList(this.input, 'composer-completions', () => this.clearMessage());
+    this.completionStatus = h('div', { id: 'composer-completions-status', cls: 'composer-hint muted', role: 'status' });
+    this.completionStatus.hidden = true;
     this.input.addEventListener('keydown', (e: KeyboardEvent) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
+        this.completions.hide();
         void this.send();
       }
     });
     this.element = h('section', { id: 'composer', cls: 'composer', attrs: { 'aria-label': 'Send a message' } },
       h('div', { cls: 'composer-row' }, this.encoding, this.channel, this.qos, this.retain, this.ack, this.templates),
       this.input,
+      this.completions.element,
+      this.completionStatus,
       h('div', { cls: 'composer-row' }, this.sendBtn, this.pingBtn, this.halfCloseBtn, this.templateName, saveBtn),
       this.settleRow,
       this.message,
@@ -168,6 +182,41 @@ export class Composer {
     const templates = s.templates ?? [];
     this.templates.hidden = templates.length === 0;
     this.templates.setOptions([{ value: '', label: 'Templates…' }, ...templates.map((t, i) => ({ value: String(i), label: t.name }))], '');
+    this.loadFields(s);
+  }
+
+  /** GraphQL: ask once per live session for its fields; a failed introspection leaves one line and plain text. */
+  private loadFields(s: SessionInfo): void {
+    const wanted = s.pattern === 'graphql' && s.canSend && !s.ended && !!this.actions.graphqlFields;
+    if (!wanted) {
+      if (this.fieldsFor !== undefined && (s.pattern !== 'graphql' || s.id !== this.fieldsFor)) {
+        this.fieldsFor = undefined;
+        this.completions.setFields([]);
+        this.completionStatus.hidden = true;
+      }
+      return;
+    }
+    if (this.fieldsFor === s.id) return;
+    const id = s.id;
+    this.fieldsFor = id;
+    this.completions.setFields([]);
+    this.completionStatus.textContent = 'Asking the server for its fields (introspection)…';
+    this.completionStatus.hidden = false;
+    const done = (fields: GraphqlCompletion[], error?: string) => {
+      if (this.fieldsFor !== id) return;
+      this.completions.setFields(fields);
+      const count = (root: string) => fields.filter((f) => f.root === root).length;
+      this.completionStatus.textContent =
+        error !== undefined
+          ? `No field completions: ${error}. Type the document as text.`
+          : fields.length === 0
+            ? 'No field completions: the schema has no root fields. Type the document as text.'
+            : `Field completions: ${count('query')} query, ${count('mutation')} mutation, ${count('subscription')} subscription (↓ ↑ to choose, Enter or Tab to put one in)`;
+    };
+    this.actions.graphqlFields!(id).then(
+      (r) => done(r.fields, r.error),
+      (err: unknown) => done([], err instanceof Error ? err.message : String(err)),
+    );
   }
 
   private useTemplate(value: string): void {

@@ -17,6 +17,7 @@ import {
   GetEvent,
   GetRows,
   GetActivity,
+  GetGraphqlFields,
   GetTimeline,
   LocateSeq,
   OpenPayload,
@@ -176,6 +177,7 @@ class Inspector {
       ping: () => this.current && this.rpc.command(Ping, { sessionId: this.current.id }),
       halfClose: () => this.current && this.rpc.command(HalfClose, { sessionId: this.current.id }),
       saveTemplate: (name, data, encoding) => this.current && this.rpc.command(SaveTemplate, { sessionId: this.current.id, name, data, encoding }),
+      graphqlFields: (sessionId) => this.rpc.request(GetGraphqlFields, { sessionId }),
     });
     this.tabsEl = tabs(
       'inspector-tabs',

@@ -37,6 +37,7 @@ export function sessionManagerBackend(manager: SessionManager, actions: Inspecto
     ...(actions.addExpectation ? { addExpectation: actions.addExpectation } : {}),
     batchIntervalMs: actions.batchIntervalMs,
     activity: (id) => manager.activity(id),
+    graphqlFields: (id) => manager.graphqlFields(id),
     ...(actions.openPayload ? { openPayload: actions.openPayload } : {}),
   };
 }

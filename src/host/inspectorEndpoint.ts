@@ -11,6 +11,7 @@ import { describeError } from '../core/errors';
 import type { LogView, SessionLog } from '../core/sessionLog';
 import type { ActivitySnapshot } from '../shared/activity';
 import type { WireEvent } from '../shared/events';
+import type { GraphqlCompletion } from '../shared/graphqlCompletion';
 import {
   DidAppend,
   DidChangeSessions,
@@ -64,6 +65,8 @@ export interface InspectorBackend {
   saveTemplate(sessionId: string, name: string, data: string, encoding: PayloadInputEncoding): Promise<void> | void;
   /** "Add Expectation from Frame": a receive expectation from this frame, into the session's profile. */
   addExpectation?(sessionId: string, seq: number): Promise<void> | void;
+  /** GraphQL: the root fields of the session's server for the composer's completions (absent where there is no introspection). */
+  graphqlFields?(sessionId: string): Promise<{ fields: GraphqlCompletion[]; error?: string }>;
   /** Batch interval for notifications, ms. */
   batchIntervalMs(): number;
 }
@@ -316,6 +319,11 @@ export class InspectorEndpoint implements Disposable {
     SaveTemplate: async ({ sessionId, name, data, encoding }) => {
       this.logOf(sessionId);
       await this.backend.saveTemplate(sessionId, name, data, encoding);
+    },
+    GetGraphqlFields: async ({ sessionId }) => {
+      this.logOf(sessionId);
+      if (!this.backend.graphqlFields) return { fields: [], error: 'Field completions are not available here' };
+      return this.backend.graphqlFields(sessionId);
     },
   });
 

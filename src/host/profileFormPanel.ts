@@ -14,6 +14,7 @@ import {
   FORM_SECRET_KEYS,
   FormToHostMessages,
   FormWasSaved,
+  GraphqlFieldsListed,
   GrpcMethodsListed,
   InitForm,
   parseFormMessage,
@@ -101,6 +102,7 @@ export class ProfileFormPanels implements vscode.Disposable {
       SaveProfile: ({ profile, scope, secrets }) => this.save(form, profile, scope, secrets ?? {}, post),
       CloseForm: () => panel.dispose(),
       ListGrpcMethods: ({ profile }) => this.listGrpcMethods(form, profile, post),
+      ListGraphqlFields: ({ profile }) => this.listGraphqlFields(profile, post),
     });
     const sub = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
       const m = parseFormMessage(raw);
@@ -209,6 +211,30 @@ export class ProfileFormPanels implements vscode.Disposable {
       post(GrpcMethodsListed, { methods: l.methods.map((m) => ({ method: m.method, kind: m.kind, input: m.input, output: m.output, template: m.template })), source: l.source });
     } catch (err) {
       post(GrpcMethodsListed, { methods: [], error: describeError(err, profile.url).message });
+    }
+  }
+
+  /**
+   * The GraphQL fields of the profile as edited, from an introspection: its URL, literal headers, TLS choice,
+   * subscription protocol and a connection_init payload without secret references (none are resolved here).
+   */
+  private async listGraphqlFields(profile: Profile, post: Notify): Promise<void> {
+    const literal = (v: string) => !v.includes('${');
+    const headers = Object.fromEntries(Object.entries(profile.headers ?? {}).filter(([, v]) => literal(v)));
+    const g = profile.graphql ?? {};
+    const initPayload = g.initPayload && literal(JSON.stringify(g.initPayload)) ? g.initPayload : undefined;
+    try {
+      const { graphqlCompletions } = await import('../patterns/graphql/completions');
+      const fields = await graphqlCompletions({
+        pattern: 'graphql',
+        url: profile.url,
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(profile.tls?.insecure ? { tls: { insecure: true } } : {}),
+        graphql: { ...(g.protocol ? { protocol: g.protocol } : {}), ...(initPayload ? { initPayload } : {}) },
+      });
+      post(GraphqlFieldsListed, { fields });
+    } catch (err) {
+      post(GraphqlFieldsListed, { fields: [], error: describeError(err, profile.url).message });
     }
   }
 

@@ -18,6 +18,7 @@ import { DEFAULT_PREVIEW_LIMIT, PATTERNS, type ConnectOptions, type PatternId } 
 import { TERMINAL_STATES, type SessionState, type WireEvent } from '../shared/events';
 import type { Profile, ProfileScope } from '../shared/profile';
 import type { ActivitySnapshot } from '../shared/activity';
+import type { GraphqlCompletion } from '../shared/graphqlCompletion';
 import type { PayloadInputEncoding, SessionInfo } from '../shared/protocol';
 import type { ArchiveWriter, SessionArchive } from './sessionArchive';
 
@@ -336,6 +337,34 @@ export class SessionManager implements Disposable {
     this.changeEmitter.fire();
   }
 
+  private readonly graphqlFieldCache = new Map<string, Promise<{ fields: GraphqlCompletion[]; error?: string }>>();
+
+  /**
+   * GraphQL: the root fields of the session's server as completions, from one introspection per session (a
+   * query of its own, apart from the session's connection). Never throws: `error` is the one line why there
+   * are none, with the session's secrets redacted.
+   */
+  graphqlFields(id: string): Promise<{ fields: GraphqlCompletion[]; error?: string }> {
+    const m = this.sessions.get(id);
+    if (!m) return Promise.resolve({ fields: [], error: 'That session no longer exists' });
+    if (m.pattern !== 'graphql') return Promise.resolve({ fields: [], error: 'Field completions are for GraphQL sessions' });
+    let p = this.graphqlFieldCache.get(id);
+    if (!p) {
+      p = import('../patterns/graphql/completions')
+        .then(({ graphqlCompletions }) => graphqlCompletions(m.session.options))
+        .then(
+          (fields) => ({ fields }),
+          (err: unknown) => ({ fields: [], error: this.redact(m, describeError(err, m.url).message) }),
+        );
+      this.graphqlFieldCache.set(id, p);
+      // A failed introspection is asked again next time (the server may have been down).
+      void p.then((r) => {
+        if (r.error !== undefined && this.graphqlFieldCache.get(id) === p) this.graphqlFieldCache.delete(id);
+      });
+    }
+    return p;
+  }
+
   /** The activity strip's aggregates; a live session's reach the present moment. */
   activity(id: string): ActivitySnapshot | undefined {
     const m = this.sessions.get(id);
@@ -468,6 +497,7 @@ export class SessionManager implements Disposable {
     if (!m) return;
     if (!m.session.ended) await m.session.close('removed');
     this.sessions.delete(id);
+    this.graphqlFieldCache.delete(id);
     this.closeCapture(id);
     void this.closeArchive(id).then(() => this.deps.archive?.remove(m.archivePath));
     if (this.selectedId === id) {
@@ -493,6 +523,7 @@ export class SessionManager implements Disposable {
 
   private forget(m: ManagedSession): void {
     this.sessions.delete(m.id);
+    this.graphqlFieldCache.delete(m.id);
     this.closeCapture(m.id);
     void this.closeArchive(m.id).then(() => this.deps.archive?.remove(m.archivePath));
   }

@@ -3,6 +3,7 @@
  * the form loads one profile, edits it locally and posts it back once. Secret VALUES travel only
  * page -> host (inside `save`); the host answers with booleans ("a value is stored"), never values.
  */
+import type { GraphqlCompletion } from './graphqlCompletion';
 import type { Profile, ProfileProblem } from './profile';
 import { byMethod, clip, cmd, note, objectOf, oneOf, opt, parseFlatMessage, type ParamsOf } from './typedProtocol';
 
@@ -67,7 +68,11 @@ export interface FormListGrpcMethods {
   type: 'listGrpcMethods';
   profile: Profile;
 }
-export type FormToHost = FormReady | FormSave | FormCancel | FormListGrpcMethods;
+export interface FormListGraphqlFields {
+  type: 'listGraphqlFields';
+  profile: Profile;
+}
+export type FormToHost = FormReady | FormSave | FormCancel | FormListGrpcMethods | FormListGraphqlFields;
 
 /** Upper bound on a secret typed into the form (a PEM passphrase or token is far smaller). */
 export const MAX_FORM_SECRET = 64 * 1024;
@@ -110,8 +115,10 @@ export const SaveProfile = cmd<Omit<FormSave, 'type' | 'secrets'> & { secrets?: 
 export const CloseForm = cmd<ParamsOfMessage<FormCancel>>('cancel', {});
 /** page -> host: list the gRPC methods of the profile as edited (server reflection, or its .proto files). */
 export const ListGrpcMethods = cmd<{ profile: Profile }>('listGrpcMethods', { profile: profileField });
+/** page -> host: the root fields of the GraphQL server of the profile as edited (an introspection). */
+export const ListGraphqlFields = cmd<{ profile: Profile }>('listGraphqlFields', { profile: profileField });
 /** Everything the page may send: the host's handler map must cover exactly this set. */
-export const FormToHostMessages = { PageReady, SaveProfile, CloseForm, ListGrpcMethods } as const;
+export const FormToHostMessages = { PageReady, SaveProfile, CloseForm, ListGrpcMethods, ListGraphqlFields } as const;
 
 export const InitForm = note<ParamsOfMessage<FormInit>>('init');
 export const FormWasSaved = note<ParamsOfMessage<FormSaved>>('saved');
@@ -128,8 +135,10 @@ export interface FormGrpcMethod {
 }
 /** host -> page: the methods listed (or the one-line reason there are none). */
 export const GrpcMethodsListed = note<{ methods: FormGrpcMethod[]; source?: string; error?: string }>('grpcMethods');
+/** host -> page: the GraphQL fields of the profile's server (or the one-line reason there are none). */
+export const GraphqlFieldsListed = note<{ fields: GraphqlCompletion[]; error?: string }>('graphqlFields');
 /** Everything the host sends the page: the page's handlers must cover exactly this set. */
-export const HostToFormMessages = { InitForm, FormWasSaved, ShowProblems, ShowError, GrpcMethodsListed } as const;
+export const HostToFormMessages = { InitForm, FormWasSaved, ShowProblems, ShowError, GrpcMethodsListed, GraphqlFieldsListed } as const;
 
 const INCOMING = byMethod(FormToHostMessages);
 
@@ -141,6 +150,7 @@ export function parseFormMessage(raw: unknown): FormToHost | string {
   const m = parseFlatMessage(INCOMING, raw, 'form');
   if (typeof m === 'string') return m;
   if (m.method === ListGrpcMethods.method) return { type: 'listGrpcMethods', profile: (m.params as ParamsOf<typeof ListGrpcMethods>).profile };
+  if (m.method === ListGraphqlFields.method) return { type: 'listGraphqlFields', profile: (m.params as ParamsOf<typeof ListGraphqlFields>).profile };
   if (m.method !== SaveProfile.method) return { type: m.method } as FormToHost;
   const p = m.params as ParamsOf<typeof SaveProfile>;
   const secrets: Partial<Record<FormSecretKey, string>> = {};

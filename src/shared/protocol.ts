@@ -11,6 +11,7 @@
 import type { ActivitySnapshot } from './activity';
 import type { PatternId } from './connectOptions';
 import type { EventKind, SessionState, WireEvent } from './events';
+import type { GraphqlCompletion } from './graphqlCompletion';
 import { byMethod, checkParams, clip, cmd, int, note, objectOf, oneOf, opt, record, req, str } from './typedProtocol';
 export type { CommandType, NotificationType, ParamsOf, RequestType, ResultOf } from './typedProtocol';
 
@@ -152,6 +153,11 @@ export const SaveTemplate = cmd<{ sessionId: string; name: string; data: string;
   data: str(1024 * 1024),
   encoding,
 });
+/**
+ * GraphQL: the root fields of the session's server (an introspection the host runs once per session), for the
+ * composer's completions; `error` is the one line saying why there are none (introspection disabled, say).
+ */
+export const GetGraphqlFields = req<{ sessionId: string }, { fields: GraphqlCompletion[]; error?: string }>('session/graphqlFields', { sessionId });
 
 /** Everything the webview may send the host: the host's handler map must cover exactly this set. */
 export const WebviewToHost = {
@@ -175,6 +181,7 @@ export const WebviewToHost = {
   OpenPayload,
   ProxyFault,
   SaveTemplate,
+  GetGraphqlFields,
 } as const;
 
 // ---------- host -> webview ----------

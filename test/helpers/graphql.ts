@@ -6,12 +6,14 @@
  * 127.0.0.1 with ports chosen at run time, over one graphql-js schema.
  *
  * Paths: /graphql (HTTP: graphql-http; WebSocket: graphql-ws), /graphql/stream (graphql-sse),
- * /auth (graphql-ws that accepts connection_init only with {"token":"s3cret"}), and the legacy server on
+ * /auth (graphql-ws that accepts connection_init only with {"token":"s3cret"}), /closed (graphql-http over HTTP
+ * and graphql-ws over WebSocket, both with introspection disabled by graphql-js's NoSchemaIntrospectionCustomRule,
+ * as production servers often are), and the legacy server on
  * its own port at /graphql.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, execute, subscribe } from 'graphql';
+import { GraphQLError, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, NoSchemaIntrospectionCustomRule, execute, specifiedRules, subscribe, validate } from 'graphql';
 import { createHandler as createHttpHandler } from 'graphql-http/lib/use/http';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -89,6 +91,8 @@ export interface GraphqlServers {
   wsUrl: string;
   /** ws://127.0.0.1:PORT/auth (graphql-transport-ws, connection_init needs the token) */
   authUrl: string;
+  /** ws://127.0.0.1:PORT/closed (graphql-transport-ws; introspection disabled, over HTTP at the same path too) */
+  closedUrl: string;
   /** ws://127.0.0.1:PORT2/graphql (legacy subscriptions-transport-ws, subprotocol graphql-ws) */
   legacyUrl: string;
   /** connection_init payloads the servers received. */
@@ -109,14 +113,18 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
   const subscribes: string[] = [];
   const httpHandler = createHttpHandler({ schema });
   const sseHandler = createSseHandler({ schema });
+  const closedHttpHandler = createHttpHandler({ schema, validationRules: [...specifiedRules, NoSchemaIntrospectionCustomRule] });
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/graphql/stream') return void sseHandler(req, res);
+    if (path === '/closed') return void closedHttpHandler(req, res);
     if (path === '/graphql') return void httpHandler(req, res);
     res.writeHead(404).end();
   });
   const wss = new WebSocketServer({ noServer: true });
   const authWss = new WebSocketServer({ noServer: true });
+  const closedWss = new WebSocketServer({ noServer: true });
+  useServer({ schema, validate: (sch, doc) => validate(sch, doc, [...specifiedRules, NoSchemaIntrospectionCustomRule]) }, closedWss);
   useServer(
     {
       schema,
@@ -134,7 +142,7 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
   server.on('upgrade', (req, socket, head) => {
     connections++;
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const target = path === '/graphql' ? wss : path === '/auth' ? authWss : undefined;
+    const target = path === '/graphql' ? wss : path === '/auth' ? authWss : path === '/closed' ? closedWss : undefined;
     if (!target) return void socket.destroy();
     target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
   });
@@ -158,12 +166,13 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
     { server: legacyHttp, path: '/graphql' },
   );
 
-  const allClients = (): WebSocket[] => [...wss.clients, ...authWss.clients, ...(legacy.server.clients as Set<WebSocket>)];
+  const allClients = (): WebSocket[] => [...wss.clients, ...authWss.clients, ...closedWss.clients, ...(legacy.server.clients as Set<WebSocket>)];
   return {
     httpUrl: `http://127.0.0.1:${port}/graphql`,
     sseUrl: `http://127.0.0.1:${port}/graphql/stream`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     authUrl: `ws://127.0.0.1:${port}/auth`,
+    closedUrl: `ws://127.0.0.1:${port}/closed`,
     legacyUrl: `ws://127.0.0.1:${legacyPort}/graphql`,
     inits,
     subscribes,
@@ -176,6 +185,7 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
       legacy.close();
       wss.close();
       authWss.close();
+      closedWss.close();
       server.closeAllConnections();
       legacyHttp.closeAllConnections();
       await Promise.all([new Promise((r) => server.close(r)), new Promise((r) => legacyHttp.close(r))]);

@@ -8,7 +8,30 @@ import { PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { AUTH_TYPES, type AuthType, type Profile } from '../../src/shared/profile';
 import type { FormSecretKey } from '../../src/shared/profileFormProtocol';
 
-export type FieldKind = 'text' | 'int' | 'number' | 'bool' | 'select' | 'textarea' | 'csv' | 'lines' | 'secret' | 'json';
+export type FieldKind = 'text' | 'int' | 'number' | 'bool' | 'select' | 'textarea' | 'csv' | 'lines' | 'secret' | 'json' | 'documents';
+
+/** The line between two GraphQL documents in the form's documents field (never valid GraphQL, so never ambiguous). */
+export const DOCUMENT_SEPARATOR = '---';
+
+/** The documents of a documents field: blocks split by lines of `---`, empty blocks dropped. */
+export function splitDocuments(text: string): string[] {
+  return text.split(/^[ \t]*---[ \t]*$/m).map((d) => d.trim()).filter((d) => d !== '');
+}
+
+/** The block of a documents field the caret is in: from after the `---` line before it to the next one. */
+export function documentAt(text: string, caret: number): { start: number; end: number } {
+  const re = /^[ \t]*---[ \t]*$/gm;
+  let start = 0;
+  let end = text.length;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index + m[0].length <= caret && m.index < caret) start = m.index + m[0].length;
+    else if (m.index >= caret) {
+      end = m.index;
+      break;
+    }
+  }
+  return { start, end };
+}
 
 /** One column of a row editor. */
 export interface RowColumn {
@@ -137,6 +160,10 @@ export const FIELDS: FieldSpec[] = [
   { section: 'Webhook receiver', path: 'webhook.hmac.algorithm', label: 'Custom: HMAC algorithm', kind: 'select', options: opts(['sha256', 'sha1', 'sha512']), patterns: ['webhook'] },
   { section: 'Webhook receiver', path: 'webhook.hmac.prefix', label: 'Custom: signature prefix', kind: 'text', placeholder: 'sha256=', patterns: ['webhook'] },
   { section: 'Webhook receiver', path: 'hmacSecret', label: 'HMAC secret', kind: 'secret', patterns: ['webhook'] },
+  {
+    section: 'GraphQL', path: 'graphql.documents', label: 'Documents (several: a line of --- between them)', kind: 'documents', patterns: ['graphql'],
+    placeholder: 'subscription { ticks { seq } }', hint: 'Queries, mutations and subscriptions to run side by side; empty: the Body. List fields offers the server\'s fields; typing offers them too.',
+  },
   { section: 'Async request-response', path: 'async.timeoutMs', label: 'Overall timeout (ms)', kind: 'int', patterns: ['async'] },
   { section: 'Async request-response', path: 'async.pollIntervalMs', label: 'Poll interval without Retry-After (ms)', kind: 'int', patterns: ['async'] },
   { section: 'Async request-response', path: 'async.statusField', label: 'Status field (JSON path)', kind: 'text', placeholder: '$.status', patterns: ['async'] },
@@ -295,6 +322,7 @@ export function profileToValues(profile: Profile): FormValues {
     if (f.kind === 'bool') fields[f.path] = v === undefined ? f.defaultOn === true : v === true;
     else if (f.kind === 'csv') fields[f.path] = Array.isArray(v) ? v.join(', ') : '';
     else if (f.kind === 'lines') fields[f.path] = Array.isArray(v) ? v.join('\n') : '';
+    else if (f.kind === 'documents') fields[f.path] = Array.isArray(v) ? v.join(`\n${DOCUMENT_SEPARATOR}\n`) : '';
     else if (f.kind === 'json') fields[f.path] = v === undefined ? '' : JSON.stringify(v, null, 2);
     else if (f.path === 'auth.type') fields[f.path] = typeof v === 'string' ? v : 'none';
     else fields[f.path] = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -386,6 +414,9 @@ export function valuesToProfile(values: FormValues, base: Partial<Profile> = {})
         break;
       case 'lines':
         setPath(p, f.path, s.split(/\r?\n/).filter((x) => x.trim() !== ''));
+        break;
+      case 'documents':
+        setPath(p, f.path, splitDocuments(s));
         break;
       case 'select':
         if (f.path === 'auth.type') {

@@ -6,11 +6,13 @@
  */
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../../src/shared/connectOptions';
 import { checkProfileUrl, validateProfile, type AuthType, type Profile, type ProfileProblem } from '../../src/shared/profile';
-import { CloseForm, HostToFormMessages, ListGrpcMethods, PageReady, SaveProfile, type FormGrpcMethod, type FormScope, type FormSecretKey, type InitForm } from '../../src/shared/profileFormProtocol';
+import type { GraphqlCompletion } from '../../src/shared/graphqlCompletion';
+import { CloseForm, HostToFormMessages, ListGraphqlFields, ListGrpcMethods, PageReady, SaveProfile, type FormGrpcMethod, type FormScope, type FormSecretKey, type InitForm } from '../../src/shared/profileFormProtocol';
+import { GraphqlCompletionList } from '../graphqlCompletions';
 import { flatMessage, flatNoteDispatcher, type CommandType, type ParamsOf } from '../../src/shared/typedProtocol';
 import { h } from '../ui/dom';
 import { button, checkbox, dropdown, registerToolkit, textArea, textField, type CheckControl, type ValueControl } from '../ui/toolkit';
-import { FIELDS, PATTERN_SECTION, ROWS, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './formFields';
+import { DOCUMENT_SEPARATOR, FIELDS, PATTERN_SECTION, ROWS, documentAt, fieldForProblem, isShown, profileToValues, valuesToProfile, type FieldSpec, type FormValues, type Row, type RowsSpec } from './formFields';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -114,6 +116,7 @@ class ProfileForm {
     for (const spec of FIELDS) this.addField(spec);
     for (const spec of ROWS) this.addRows(spec);
     this.addGrpcMethodPicker();
+    this.addGraphqlFieldPicker();
     const actions = h(
       'div',
       { cls: 'form-actions' },
@@ -165,6 +168,7 @@ class ProfileForm {
         label = spec.label;
         break;
       case 'textarea':
+      case 'documents':
       case 'lines':
       case 'json':
         control = textArea({ id, label: spec.label, rows: 3, placeholder: spec.placeholder });
@@ -240,6 +244,62 @@ class ProfileForm {
     } else set('body', template);
     if (this.grpcStatus) this.grpcStatus.textContent = `${m.method}: ${m.kind}, ${m.input} → ${m.output}`;
     this.updateVisibility();
+  }
+
+  private graphqlFields: GraphqlCompletion[] = [];
+  private graphqlPick: ReturnType<typeof dropdown> | undefined;
+  private graphqlStatus: HTMLElement | undefined;
+  private graphqlTyping: GraphqlCompletionList | undefined;
+
+  /**
+   * GraphQL: List fields asks the host to introspect the server of the profile as edited. Picking a field adds its
+   * document skeleton to the documents; typing in the documents offers the same fields as completions.
+   */
+  private addGraphqlFieldPicker(): void {
+    const field = this.fields.get('graphql.documents');
+    if (!field || !('value' in field.control)) return;
+    const docs = field.control;
+    this.graphqlStatus = h('div', { id: 'graphql-fields-status', cls: 'field-hint muted', role: 'status' });
+    this.graphqlPick = dropdown({ id: 'graphql-field-pick', ariaLabel: 'Field from the server', options: [], onChange: (v) => this.useGraphqlField(v) });
+    this.graphqlPick.hidden = true;
+    const list = button('List fields', {
+      id: 'graphql-list-fields',
+      appearance: 'secondary',
+      onClick: () => {
+        const { profile } = valuesToProfile(this.read(), this.base);
+        if (this.graphqlStatus) this.graphqlStatus.textContent = `Asking ${profile.url || 'the server'} for its fields (introspection)…`;
+        post(ListGraphqlFields, { profile });
+      },
+    });
+    this.graphqlTyping = new GraphqlCompletionList(docs, 'graphql-doc-completions', undefined, documentAt);
+    docs.after(this.graphqlTyping.element);
+    const wrap = h('div', { cls: 'field', attrs: { 'data-path': 'graphql.fieldPick' } }, list, this.graphqlPick, this.graphqlStatus);
+    field.wrap.after(wrap);
+  }
+
+  private showGraphqlFields(m: { fields: GraphqlCompletion[]; error?: string }): void {
+    this.graphqlFields = m.fields;
+    this.graphqlTyping?.setFields(m.fields);
+    if (!this.graphqlPick || !this.graphqlStatus) return;
+    if (m.error !== undefined || m.fields.length === 0) {
+      this.graphqlPick.hidden = true;
+      this.graphqlStatus.textContent = m.error !== undefined ? `No fields: ${m.error}. Type the documents as text.` : 'No fields: the schema has no root fields.';
+      return;
+    }
+    this.graphqlPick.setOptions([{ value: '', label: 'Add a field…' }, ...m.fields.map((f, i) => ({ value: String(i), label: `${f.root} ${f.detail}` }))], '');
+    this.graphqlPick.hidden = false;
+    const count = (root: string) => m.fields.filter((f) => f.root === root).length;
+    this.graphqlStatus.textContent = `${count('query')} query, ${count('mutation')} mutation, ${count('subscription')} subscription fields; typing in Documents offers them too`;
+  }
+
+  private useGraphqlField(value: string): void {
+    const f = value === '' ? undefined : this.graphqlFields[Number(value)];
+    const field = this.fields.get('graphql.documents');
+    if (!f || !field || !('value' in field.control)) return;
+    const now = (field.control.value ?? '').replace(/\s+$/, '');
+    field.control.value = now ? `${now}\n${DOCUMENT_SEPARATOR}\n${f.document}` : f.document;
+    if (this.graphqlStatus) this.graphqlStatus.textContent = `Added ${f.root} ${f.detail}`;
+    this.graphqlPick?.setOptions([{ value: '', label: 'Add a field…' }, ...this.graphqlFields.map((x, i) => ({ value: String(i), label: `${x.root} ${x.detail}` }))], '');
   }
 
   private addRows(spec: RowsSpec): void {
@@ -448,6 +508,7 @@ class ProfileForm {
       this.status.textContent = m.message;
     },
     GrpcMethodsListed: (m) => this.showGrpcMethods(m),
+    GraphqlFieldsListed: (m) => this.showGraphqlFields(m),
   });
 }
 

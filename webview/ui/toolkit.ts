@@ -248,3 +248,26 @@ export function tabs(id: string, specs: TabSpec[], onChange?: (tabId: string) =>
 export function selectTab(panels: HTMLElement & { activeid?: string }, tabId: string): void {
   panels.activeid = `tab-${tabId}`;
 }
+
+/** The inner native field of a text field or text area (the library draws it in its shadow root). */
+function nativeField(el: ValueControl): HTMLTextAreaElement | HTMLInputElement | undefined {
+  const inner = (el as ValueControl & { control?: unknown }).control;
+  return inner instanceof HTMLTextAreaElement || inner instanceof HTMLInputElement ? inner : undefined;
+}
+
+/** Where the caret is in a text field or text area (the end of its text when the library does not say). */
+export function caretOf(el: ValueControl): number {
+  const inner = nativeField(el);
+  const text = el.value ?? '';
+  return inner && typeof inner.selectionStart === 'number' ? Math.min(inner.selectionStart, text.length) : text.length;
+}
+
+/** Put the caret of a text field or text area at `pos` (after setting its value). */
+export function setCaret(el: ValueControl, pos: number): void {
+  const inner = nativeField(el);
+  if (!inner) return;
+  // The library copies the value to its native field; keep them in step before moving the caret.
+  if (inner.value !== el.value) inner.value = el.value;
+  inner.focus();
+  inner.setSelectionRange(pos, pos);
+}

@@ -14,7 +14,7 @@ export const INTROSPECTION_QUERY = `query WirescopeIntrospection {
     queryType { name }
     mutationType { name }
     subscriptionType { name }
-    types { kind name fields(includeDeprecated: true) { name args { name defaultValue type { ...TypeRef } } type { ...TypeRef } } }
+    types { kind name fields(includeDeprecated: true) { name args { name defaultValue type { ...TypeRef } } type { ...TypeRef } } enumValues(includeDeprecated: false) { name } }
   }
 }
 fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } }`;
@@ -66,9 +66,18 @@ export function fieldsOf(result: unknown): GraphqlField[] {
 
 /** Run the introspection query against the session's endpoint. Throws an Error with one line. */
 export async function listGraphql(options: ConnectOptions): Promise<GraphqlField[]> {
+  return fieldsOf(await introspect(options));
+}
+
+/**
+ * The introspection result (parsed JSON, not yet checked) of the session's endpoint, over the transport its URL
+ * and options pick. Throws an Error with one line when there is no result.
+ */
+export async function introspect(options: ConnectOptions, limits: { timeoutMs?: number } = {}): Promise<unknown> {
   const { graphql: g, count: _count, durationMs: _duration, ...rest } = options;
   const s = new Session({
     ...rest,
+    ...(limits.timeoutMs ? { durationMs: limits.timeoutMs } : {}),
     pattern: 'graphql',
     previewLimit: g?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     reconnect: { enabled: false },
@@ -80,6 +89,9 @@ export async function listGraphql(options: ConnectOptions): Promise<GraphqlField
   const summary = await s.done;
   const result = events.find((e): e is FrameEvent => e.kind === 'frame' && e.dir === 'in' && e.meta?.control !== true);
   if (!result) {
+    // The WebSocket protocols answer a refused operation (a validation error, say) with an error message.
+    const refused = events.find((e): e is FrameEvent => e.kind === 'frame' && e.dir === 'in' && Array.isArray(e.meta?.errors));
+    if (refused) throw new Error(`introspection failed: ${errorList(refused.meta!.errors).map(errorLine).join('; ')}`);
     const err = events.find((e) => e.kind === 'error') as { message?: string } | undefined;
     throw new Error(err?.message ?? `no introspection result (the session ${summary.state ?? 'closed'})`);
   }
@@ -89,7 +101,7 @@ export async function listGraphql(options: ConnectOptions): Promise<GraphqlField
   } catch {
     throw new Error(`introspection failed: the response is not JSON: ${result.data.slice(0, 80).replace(/\s+/g, ' ')}`);
   }
-  return fieldsOf(parsed);
+  return parsed;
 }
 
 /** The fields as text, grouped by root type: `subscription  ticks(count: Int = 1000): Tick!`. */

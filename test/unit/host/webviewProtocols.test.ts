@@ -40,6 +40,7 @@ const inspectorSamples: Samples<typeof WebviewToHost> = {
   OpenPayload: { sessionId: SID, seq: 1 },
   ProxyFault: { sessionId: SID, conn: 'c1', fault: 'cut' },
   SaveTemplate: { sessionId: SID, name: 'greeting', data: 'hello', encoding: 'hex' },
+  GetGraphqlFields: { sessionId: SID },
 };
 /** The parameters that may be left out; every other one must be present. */
 const INSPECTOR_OPTIONAL = ['SetFilter.keepSeq', 'Send.channel', 'Send.options'];
@@ -49,6 +50,7 @@ const formSamples: Samples<typeof FormToHostMessages> = {
   SaveProfile: { profile: { name: 'Orders', pattern: 'http', url: 'http://127.0.0.1:9/x' }, scope: 'user', secrets: { auth: 'tok' } },
   CloseForm: {},
   ListGrpcMethods: { profile: { name: 'Feed', pattern: 'grpc', url: 'grpc://127.0.0.1:9' } },
+  ListGraphqlFields: { profile: { name: 'Ticks', pattern: 'graphql', url: 'ws://127.0.0.1:9/graphql' } },
 };
 const FORM_OPTIONAL = ['SaveProfile.secrets'];
 
@@ -229,6 +231,7 @@ function recordingBackend(calls: string[]): InspectorBackend {
     openPayload: (id, seq) => void calls.push(`openPayload ${id} ${seq}`),
     saveTemplate: (id, n, d, enc) => void calls.push(`template ${id} ${n} ${d} ${enc}`),
     addExpectation: (id, seq) => void calls.push(`expect ${id} ${seq}`),
+    graphqlFields: async (id) => (calls.push(`graphqlFields ${id}`), { fields: [] }),
     batchIntervalMs: () => 20,
   };
 }
@@ -294,6 +297,7 @@ describe('inspector handler map', () => {
         `openPayload ${SID} 1`,
         `proxyFault ${SID} c1 cut`,
         `template ${SID} greeting hello hex`,
+        `graphqlFields ${SID}`,
       ]);
       assert.equal(endpoint.counters.rejected, 0);
       assert.deepEqual(webview.posted.filter((m) => m.type === 'note' && m.method === 'ui/didNotify'), [], 'no command failed');
