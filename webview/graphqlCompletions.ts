@@ -75,11 +75,14 @@ export class GraphqlCompletionList {
     this.render();
   }
 
-  /** With nothing typed yet, the list shows only where a field is plainly next: an empty document, after a keyword or `{`. */
+  /**
+   * With nothing of a name typed yet, the list shows only where a field is plainly next: after an operation
+   * keyword or a `{`. An empty document waits for the first letter (Enter there is a new line, not a pick).
+   */
   private wanted(doc: string, ctx: CompletionContext): boolean {
     if (ctx.prefix !== '') return true;
     if (ctx.mode === 'header') return true;
-    if (ctx.mode === 'document') return doc.trim() === '';
+    if (ctx.mode === 'document') return false;
     return /\{\s*$/.test(doc.slice(0, ctx.from));
   }
 

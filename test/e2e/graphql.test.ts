@@ -1,8 +1,8 @@
 // The graphql pattern in a real VS Code (code-server) against the graphql-ws library's own server (useServer on
 // a ws WebSocketServer, test/helpers/graphql.ts): a profile with one subscription shows connection_init and
 // connection_ack in words and the results on the operation's channel; the composer runs a query on the live
-// connection, and a subscription whose results carry errors is marked as an error row even though the
-// transport is fine.
+// connection, a subscription whose results carry errors is marked as an error row even though the
+// transport is fine, and a subscription is written by picking a field completion (from the host's introspection).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGraphqlServers, type GraphqlServers } from '../helpers/graphql';
@@ -71,6 +71,28 @@ describe('GraphQL subscription in VS Code (issue 13)', { timeout: 600_000 }, () 
       assert.equal(srv.connections(), 1, 'one WebSocket connection');
       await filter('"seq":5}');
       await rows.filter({ hasText: /"seq":5\}/ }).first().waitFor({ timeout: 20_000 });
+
+      // A subscription written by picking a completion: the host introspected the server (over HTTP at the same
+      // path, so still one WebSocket), the composer offers the subscription fields with their argument and return
+      // types, and Enter puts in a selection with the return type's scalar fields.
+      await panel.locator('#composer-completions-status', { hasText: 'Field completions: 3 query, 1 mutation, 3 subscription' }).waitFor({ timeout: 20_000 });
+      const input = panel.locator('#composer-input textarea');
+      await input.fill('');
+      await input.pressSequentially('subscription Picked { ti');
+      const list = panel.locator('#composer-completions');
+      await list.waitFor({ state: 'visible', timeout: 10_000 });
+      const first = list.locator('[role="option"]').first();
+      assert.equal(await first.getAttribute('data-name'), 'ticks');
+      assert.equal(await first.locator('.gql-completion-detail').textContent(), 'ticks(count: Int = 1000000, intervalMs: Int = 20): Tick!');
+      await wb.screenshot('inspector-graphql-completions');
+      await input.press('Enter');
+      assert.equal(await input.inputValue(), 'subscription Picked { ticks { seq at } }');
+      await filter('"at":null}');
+      await panel.click('#composer-send');
+      const picked = rows.filter({ hasText: /\{"data":\{"ticks":\{"seq":3,"at":null\}\}\}/ }).first();
+      await picked.waitFor({ timeout: 20_000 });
+      assert.match((await picked.textContent()) ?? '', /Picked/, 'on the picked operation\'s channel');
+      assert.equal(srv.connections(), 1, 'still one WebSocket connection');
     } catch (e) {
       await wb?.screenshot('fail-graphql').catch(() => undefined);
       throw e;

@@ -15,6 +15,8 @@ import type { FormInit, FormSave } from '../../src/shared/profileFormProtocol';
 import { applyFormSave, profileForForm } from '../../src/host/profileFormSecrets';
 import { renderProfileFormHtml } from '../../src/host/profileFormHtml';
 import { FIELDS } from '../../webview/profileForm/formFields';
+import { graphqlCompletions } from '../../src/patterns/graphql/completions';
+import { startGraphqlServers } from '../helpers/graphql';
 import { buildBundle, pickOption, postToPage } from './harness';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist', 'webview');
@@ -183,6 +185,50 @@ describe('profile form in Chromium', () => {
       const profile = saved.profile as Profile;
       assert.deepEqual(profile.grpc, { protos: ['feed.proto'], method: 'pkg.Feed/Chat', keepSending: true });
       assert.deepEqual(profile.send, ['{"text":"","seq":"0"}']);
+      assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('GraphQL: List fields asks the host; a picked field adds its document; typing in Documents offers the fields', async () => {
+    // The fields the host would answer with: a real introspection of graphql-http's handler (test/helpers/graphql.ts).
+    const gsrv = await startGraphqlServers();
+    const fields = await graphqlCompletions({ pattern: 'graphql', url: gsrv.httpUrl }).finally(() => gsrv.close());
+    const p = await openForm({ profile: { name: 'ticks', pattern: 'graphql', url: 'ws://127.0.0.1:4000/graphql', graphql: { documents: ['query { hello(name: "a, b") }'] } } });
+    try {
+      const { page } = p;
+      const docs = page.locator('#f-graphql-documents textarea');
+      assert.equal(await docs.inputValue(), 'query { hello(name: "a, b") }', 'a document with a comma stays one document');
+      assert.equal(await page.locator('#graphql-field-pick').isVisible(), false, 'no pick before a listing');
+      await page.click('#graphql-list-fields');
+      const [asked] = await waitPosted(page, 'listGraphqlFields');
+      assert.equal((asked.profile as Profile).url, 'ws://127.0.0.1:4000/graphql');
+      // Introspection off: one line, the documents stay plain text (typing offers nothing).
+      await postToPage(page, { type: 'graphqlFields', fields: [], error: 'introspection failed: GraphQL introspection has been disabled' });
+      await page.locator('#graphql-fields-status', { hasText: /^No fields: introspection failed: GraphQL introspection has been disabled\. Type the documents as text\.$/ }).waitFor({ timeout: 5000 });
+      await docs.fill('subscription { ti');
+      await page.waitForTimeout(100);
+      assert.equal(await page.locator('#graphql-doc-completions').isVisible(), false);
+
+      await postToPage(page, { type: 'graphqlFields', fields });
+      await page.locator('#graphql-fields-status', { hasText: '3 query, 1 mutation, 3 subscription fields' }).waitFor({ timeout: 5000 });
+      await docs.fill('query { hello(name: "a, b") }');
+      const ticks = fields.findIndex((f) => f.root === 'subscription' && f.name === 'ticks');
+      await pick(page, 'graphql-field-pick', String(ticks));
+      assert.equal(await docs.inputValue(), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }');
+      // Typing a third document: the mutation fields show with their arguments; Enter puts the pick in.
+      await docs.press('End');
+      await docs.pressSequentially('\n---\nmutation ');
+      const list = page.locator('#graphql-doc-completions');
+      await list.waitFor({ state: 'visible', timeout: 5000 });
+      assert.deepEqual(await list.locator('[role="option"]').allTextContents(), ['addadd(a: Int!, b: Int!): Intmutation']);
+      await docs.press('Enter');
+      assert.equal(await docs.inputValue(), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }\n---\nmutation { add(a: 0, b: 0) }');
+      assert.equal(await list.isVisible(), false);
+      await page.click('#save');
+      const [saved] = await waitPosted(page, 'save');
+      assert.deepEqual((saved.profile as Profile).graphql?.documents, ['query { hello(name: "a, b") }', 'subscription { ticks { seq at } }', 'mutation { add(a: 0, b: 0) }']);
       assertClean(p);
     } finally {
       await p.close();

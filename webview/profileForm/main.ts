@@ -299,7 +299,6 @@ class ProfileForm {
     const now = (field.control.value ?? '').replace(/\s+$/, '');
     field.control.value = now ? `${now}\n${DOCUMENT_SEPARATOR}\n${f.document}` : f.document;
     if (this.graphqlStatus) this.graphqlStatus.textContent = `Added ${f.root} ${f.detail}`;
-    this.graphqlPick?.setOptions([{ value: '', label: 'Add a field…' }, ...this.graphqlFields.map((x, i) => ({ value: String(i), label: `${x.root} ${x.detail}` }))], '');
   }
 
   private addRows(spec: RowsSpec): void {
