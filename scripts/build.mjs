@@ -1,5 +1,5 @@
 // Bundles the outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser),
-// and the demo's MQTT broker (aedes) and Socket.IO server (socket.io) as their own bundles, which the extension and
+// and the demo's MQTT broker (aedes), Socket.IO server (socket.io) and gRPC server (grpc-js) as their own bundles, which the extension and
 // the CLI load on demand.
 import * as esbuild from 'esbuild';
 import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,18 +19,20 @@ const outRoot = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--ou
 const DEMO_BROKER_BUNDLE = 'demo-mqtt-broker.js';
 /** The demo's Socket.IO server (socket.io), its own bundle too. */
 const DEMO_SOCKETIO_BUNDLE = 'demo-socketio.js';
+/** The demo's gRPC server (@grpc/grpc-js, @grpc/reflection), its own bundle too. */
+const DEMO_GRPC_BUNDLE = 'demo-grpc.js';
 /** Module of src/demo/ loaded on demand by demoBackend.ts -> its bundle. */
-const DEMO_ON_DEMAND = { './mqttBroker': DEMO_BROKER_BUNDLE, './socketioFeed': DEMO_SOCKETIO_BUNDLE };
+const DEMO_ON_DEMAND = { './mqttBroker': DEMO_BROKER_BUNDLE, './socketioFeed': DEMO_SOCKETIO_BUNDLE, './grpcFeed': DEMO_GRPC_BUNDLE };
 
 /**
- * `import('./mqttBroker')` and `import('./socketioFeed')` in src/demo/demoBackend.ts become requires of
- * separate bundles at run time, so that aedes and socket.io are evaluated, and shipped in the main bundles,
- * only by the demo.
+ * `import('./mqttBroker')`, `import('./socketioFeed')` and `import('./grpcFeed')` in src/demo/demoBackend.ts
+ * become requires of separate bundles at run time, so that aedes, socket.io and grpc-js are evaluated, and
+ * shipped in the main bundles, only by the demo.
  */
 const demoBrokerOnDemand = {
   name: 'demo-broker-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(mqttBroker|socketioFeed)$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/(mqttBroker|socketioFeed|grpcFeed)$/ }, (args) =>
       args.importer.replaceAll('\\', '/').endsWith('src/demo/demoBackend.ts') ? { path: `./${DEMO_ON_DEMAND[args.path]}`, external: true } : undefined,
     );
   },
@@ -72,7 +74,7 @@ const targets = [
     : [
         {
           ...common,
-          entryPoints: { [DEMO_BROKER_BUNDLE.replace(/\.js$/, '')]: 'src/demo/mqttBroker.ts', [DEMO_SOCKETIO_BUNDLE.replace(/\.js$/, '')]: 'src/demo/socketioFeed.ts' },
+          entryPoints: Object.fromEntries(Object.entries(DEMO_ON_DEMAND).map(([mod, bundle]) => [bundle.replace(/\.js$/, ''), `src/demo/${mod.slice(2)}.ts`])),
           outdir: outRoot,
           platform: 'node',
           format: 'cjs',

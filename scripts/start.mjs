@@ -51,7 +51,8 @@ const webhookSecret = randomBytes(16).toString('hex');
 async function startDemoBackend(webhookPort) {
   const demoPort = await freePort();
   const mqttPort = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', String(mqttPort),
+  const grpcPort = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', String(mqttPort), '--grpc-port', String(grpcPort),
     '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`, '--webhook-secret-env', DEMO_WEBHOOK_SECRET_ENV],
   { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret } });
   let exited = false;
@@ -85,7 +86,7 @@ try {
   const webhookPort = await freePort();
   const demo = await startDemoBackend(webhookPort);
   stops.push(demo.stop);
-  console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}`);
+  console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}${demo.urls.grpc ? ` (gRPC ${demo.urls.grpc})` : ''}`);
 
   const profiles = demo.profiles;
   mkdirSync(home, { recursive: true });

@@ -682,6 +682,8 @@ export interface DemoCommand {
   port: number;
   /** `false`: run without the MQTT broker. */
   mqttPort: number | false;
+  /** `false`: run without the gRPC server. */
+  grpcPort: number | false;
   rate: number;
   webhookUrl?: string;
   webhookSecret?: string;
@@ -699,6 +701,8 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
   { name: 'port', value: 'n', group: 'Demo', help: 'HTTP and WebSocket port (default 8080; 0 picks a free one).', apply: (d, v) => (d.port = intValue('port', v, 0, 65535)) },
   { name: 'mqtt-port', value: 'n', group: 'Demo', help: 'Embedded MQTT broker port (default 1883; 0 picks a free one).', apply: (d, v) => (d.mqttPort = intValue('mqtt-port', v, 0, 65535)) },
   { name: 'no-mqtt', group: 'Demo', help: 'Run without the embedded MQTT broker.', apply: (d) => (d.mqttPort = false) },
+  { name: 'grpc-port', value: 'n', group: 'Demo', help: 'gRPC port of wirescope.demo.Feed, with server reflection (default 50051; 0 picks a free one).', apply: (d, v) => (d.grpcPort = intValue('grpc-port', v, 0, 65535)) },
+  { name: 'no-grpc', group: 'Demo', help: 'Run without the gRPC server.', apply: (d) => (d.grpcPort = false) },
   { name: 'rate', value: 'n/s', group: 'Demo', help: 'Feed events per second (default 1; fractions allowed; 0 pauses the feed).', apply: (d, v) => {
     const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(v.trim());
     const n = m ? Number(m[1]) : NaN;
@@ -724,12 +728,13 @@ export const DEMO_FLAGS: readonly FlagSpec<DemoCommand>[] = [
 /** Parse `wirescope demo` arguments. Throws UsageError. */
 export function parseDemoArgs(argv: readonly string[], env: ArgsEnvironment = defaultArgsEnvironment): DemoCommand {
   const { flags, positionals } = tokenize(argv, DEMO_FLAGS);
-  const d: DemoCommand = { host: '127.0.0.1', port: 8080, mqttPort: 1883, rate: 1, help: false };
+  const d: DemoCommand = { host: '127.0.0.1', port: 8080, mqttPort: 1883, grpcPort: 50051, rate: 1, help: false };
   for (const f of flags) f.spec.apply(d, f.value, env);
   if (d.help) return d;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (d.webhookSecret !== undefined && d.webhookUrl === undefined) throw new UsageError(`--webhook-secret${d.webhookSecretEnv ? '-env' : ''} needs --webhook-url`);
   if (flags.some((f) => f.spec.name === 'no-mqtt') && flags.some((f) => f.spec.name === 'mqtt-port')) throw new UsageError('--no-mqtt and --mqtt-port contradict each other');
+  if (flags.some((f) => f.spec.name === 'no-grpc') && flags.some((f) => f.spec.name === 'grpc-port')) throw new UsageError('--no-grpc and --grpc-port contradict each other');
   return d;
 }
 

@@ -14,6 +14,8 @@ const LABELS: Record<keyof DemoUrls, string> = {
   jobs: 'async jobs (POST -> 202)',
   socketio: 'Socket.IO (socketio)',
   mqtt: 'MQTT broker (feed/#)',
+  grpc: 'gRPC (wirescope.demo.Feed)',
+  grpcProto: 'gRPC service (.proto)',
   webhookTarget: 'webhooks sent to',
 };
 
@@ -25,6 +27,7 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
       host: cmd.host,
       port: cmd.port,
       mqttPort: cmd.mqttPort,
+      grpcPort: cmd.grpcPort,
       rate: cmd.rate,
       webhookUrl: cmd.webhookUrl,
       webhookSecret: cmd.webhookSecret,
@@ -36,7 +39,8 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
     const e = err as { address?: unknown; port?: unknown };
     const target = typeof e?.port === 'number' ? `${typeof e.address === 'string' ? e.address : cmd.host}:${e.port}` : `${cmd.host}:${cmd.port}`;
     const d = describeError(err, target);
-    const flag = typeof e?.port === 'number' && e.port === cmd.mqttPort && e.port !== cmd.port ? '--mqtt-port' : '--port';
+    const onOwnPort = typeof e?.port === 'number' && e.port !== cmd.port;
+    const flag = onOwnPort && e.port === cmd.mqttPort ? '--mqtt-port' : onOwnPort && e.port === cmd.grpcPort ? '--grpc-port' : '--port';
     io.error(d.code === 'EADDRINUSE' ? `${d.message}; choose another with ${flag} (0 picks a free one)` : d.message);
     return EXIT.failed;
   }

@@ -14,6 +14,8 @@ export interface DemoOptions {
   port?: number;
   /** Embedded MQTT broker port (0 picks a free one); `false` skips MQTT. Default 1883. */
   mqttPort?: number | false;
+  /** gRPC port of `wirescope.demo.Feed`, with server reflection (0 picks a free one); `false` skips gRPC. Default 50051. */
+  grpcPort?: number | false;
   /** Feed events per second (fractions allowed; 0 pauses the feed). Default 1. */
   rate?: number;
   /** Feed events kept for resuming. Default 1000. */
@@ -53,6 +55,10 @@ export interface DemoUrls {
   socketio: string;
   /** The embedded broker, when it runs. */
   mqtt?: string;
+  /** The gRPC server (`wirescope.demo.Feed`, reflection on), when it runs: grpc://host:port. */
+  grpc?: string;
+  /** The gRPC service's .proto text (for `--proto`), on the HTTP port, when gRPC runs. */
+  grpcProto?: string;
   /** Where webhooks are sent, when a URL was given. */
   webhookTarget?: string;
 }
@@ -68,8 +74,8 @@ export interface DemoBackend {
   close(): Promise<void>;
 }
 
-/** A started MQTT side of the demo. */
-interface MqttSide {
+/** A started side of the demo on its own port (MQTT, gRPC). */
+interface PortSide {
   url: string;
   close(): Promise<void>;
 }
@@ -78,10 +84,19 @@ interface MqttSide {
  * The embedded MQTT broker (src/demo/mqttBroker.ts: aedes, publishing the feed on feed/# and
  * answering MQTT 5 requests), loaded lazily so that HTTP-only users never evaluate aedes.
  */
-async function startMqttSide(feed: Feed, host: string, port: number): Promise<MqttSide> {
+async function startMqttSide(feed: Feed, host: string, port: number): Promise<PortSide> {
   const { startMqttBroker } = await import('./mqttBroker');
   const broker = await startMqttBroker({ host, port, feed });
   return { url: broker.url, close: () => broker.close() };
+}
+
+/**
+ * The feed over gRPC (src/demo/grpcFeed.ts: @grpc/grpc-js with reflection, on its own port), loaded lazily
+ * for the same reason as the broker.
+ */
+async function startGrpcSide(feed: Feed, host: string, port: number): Promise<PortSide> {
+  const { startGrpcFeed } = await import('./grpcFeed');
+  return startGrpcFeed({ host, port, feed });
 }
 
 const SOCKETIO_PATH = '/socket.io/';
@@ -141,7 +156,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     socketio: `${base}/`,
   } satisfies DemoUrls);
 
-  let mqtt: MqttSide | undefined;
+  let mqtt: PortSide | undefined;
+  let grpc: PortSide | undefined;
   let socketio: { close(): Promise<void> } | undefined;
   let sender: WebhookSender | undefined;
   let webhookSecret: string | undefined;
@@ -158,6 +174,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     socketio = await startSocketIoSide(server, feed);
     if (opts.mqttPort !== false) mqtt = await startMqttSide(feed, host, opts.mqttPort ?? 1883);
     if (mqtt) urls.mqtt = mqtt.url;
+    if (opts.grpcPort !== false) grpc = await startGrpcSide(feed, host, opts.grpcPort ?? 50051);
+    if (grpc) Object.assign(urls, { grpc: grpc.url, grpcProto: `${base}/grpc/feed.proto` });
     if (opts.webhookUrl) {
       webhookSecret = opts.webhookSecret ?? randomBytes(16).toString('hex');
       sender = new WebhookSender({
@@ -169,7 +187,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
       urls.webhookTarget = opts.webhookUrl;
     }
   } catch (err) {
-    await mqtt?.close();
+    await Promise.all([mqtt?.close(), grpc?.close()]);
     await stopHttp();
     throw err;
   }
@@ -184,7 +202,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
       (closing ??= (async () => {
         sender?.stop();
         feed.stop();
-        await Promise.all([stopHttp(), mqtt?.close()]);
+        await Promise.all([stopHttp(), mqtt?.close(), grpc?.close()]);
       })()),
   };
 }

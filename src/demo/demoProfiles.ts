@@ -1,5 +1,6 @@
 import type { Profile } from '../shared/profile';
 import type { DemoUrls } from './demoBackend';
+import { DEMO_GRPC_SERVICE } from './grpcProto';
 
 /**
  * One profile per pattern, pointing at a running demo backend. The one definition: the extension's
@@ -36,5 +37,17 @@ export function demoProfiles(urls: DemoUrls, opts: { webhookSecret?: string } = 
   // feed/ticks carries the event's seq as an MQTT 5 user property; the label and latest topics repeat events without it,
   // so the check reads feed/ticks only (idChannel).
   if (urls.mqtt) profiles.push({ name: 'MQTT feed', pattern: 'mqtt', url: urls.mqtt, idField: 'prop:seq', idChannel: 'feed/ticks', mqtt: { protocolVersion: 5, subscribe: [{ topic: 'feed/#', qos: 0 }] } });
+  // gRPC (reflection on, so no .proto is needed): Watch streams the feed (seq is an int64, a string in JSON; the
+  // check reads it as a number), Get asks for the latest event, and Chat keeps its sending side open for the composer.
+  if (urls.grpc) {
+    profiles.push(
+      { name: 'gRPC Watch', pattern: 'grpc', url: urls.grpc, body: '{"count":0}', idField: '$.seq', grpc: { method: `${DEMO_GRPC_SERVICE}/Watch` } },
+      { name: 'gRPC Get', pattern: 'grpc', url: urls.grpc, body: '{"seq":0}', grpc: { method: `${DEMO_GRPC_SERVICE}/Get` } },
+      {
+        name: 'gRPC Chat', pattern: 'grpc', url: urls.grpc, send: ['{"text":"hello from Wirescope"}'], grpc: { method: `${DEMO_GRPC_SERVICE}/Chat`, keepSending: true },
+        templates: [{ name: 'text', data: '{"text":"hi"}' }],
+      },
+    );
+  }
   return profiles;
 }

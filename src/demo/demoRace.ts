@@ -26,7 +26,7 @@ export interface DemoRaceOptions {
 
 /** Start the demo backend on loopback (free ports) and describe one session per pattern. */
 export async function startDemoRace(opts: DemoRaceOptions = {}): Promise<DemoRace> {
-  const demo = await startDemo({ host: '127.0.0.1', port: 0, mqttPort: 0, rate: opts.rate ?? 5, wsPingIntervalMs: 15_000 });
+  const demo = await startDemo({ host: '127.0.0.1', port: 0, mqttPort: 0, grpcPort: false, rate: opts.rate ?? 5, wsPingIntervalMs: 15_000 });
   const senders: WebhookSender[] = [];
   const base = new URL(demo.urls.index);
   const entries: RaceEntry[] = [

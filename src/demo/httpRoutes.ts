@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Feed, FeedEvent } from './feed';
 import type { DemoUrls } from './demoBackend';
 import { demoProfiles } from './demoProfiles';
+import { DEMO_FEED_PROTO } from './grpcProto';
 
 /** Settings the HTTP routes need; all times in ms. */
 export interface HttpRouteOptions {
@@ -42,6 +43,11 @@ const MAX_JOBS = 1000;
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -132,6 +138,8 @@ export class HttpRoutes {
         return this.longPoll(req, res, url);
       case '/stream':
         return this.stream(req, res, url);
+      case '/grpc/feed.proto':
+        return sendText(res, DEMO_FEED_PROTO);
       default:
         return sendError(res, 404, `No route ${path}; GET / lists every route`);
     }

@@ -76,6 +76,7 @@ export class DemoBackendControl implements vscode.Disposable {
         host: '127.0.0.1',
         port: settings.demoPort,
         mqttPort: 0,
+        grpcPort: 0,
         rate: 2,
         webhookUrl: `http://127.0.0.1:${webhookPort}/hook`,
         webhookSecret,

@@ -142,10 +142,11 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
   try {
     const demoPort: number = await launch.freePort();
     const mqttPort: number = await launch.freePort();
+    const grpcPort: number = await launch.freePort();
     const webhookPort: number = await launch.freePort();
     const webhookSecret = randomBytes(16).toString('hex');
     const webhookSecretEnv = launch.DEMO_WEBHOOK_SECRET_ENV as string;
-    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret, webhookSecretEnv, sseRetryMs: 500 };
+    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, grpcPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret, webhookSecretEnv, sseRetryMs: 500 };
     let demo = await startDemo(demoOptions);
     let demoRunning = true;
     cleanups.push(async () => { if (demoRunning) await demo.close(); });

@@ -31,7 +31,7 @@ describe('wirescope connect --id-field / --fail-on anomaly', () => {
   });
 
   it('exits 0 for the demo feed over SSE checked by sse-id', async () => {
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 50 });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 50 });
     try {
       const r = await runCli(['connect', demo.urls.sse, '--pattern', 'sse', '--id-field', 'sse-id', '--fail-on', 'anomaly', '--count', '10', '--format', 'summary']);
       assert.equal(r.code, 0, r.stderr);

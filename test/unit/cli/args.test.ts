@@ -151,11 +151,14 @@ describe('connect arguments', () => {
 
 describe('demo arguments', () => {
   it('has loopback defaults and parses every flag', () => {
-    assert.deepEqual(parseDemoArgs([], env()), { host: '127.0.0.1', port: 8080, mqttPort: 1883, rate: 1, help: false });
-    const d = parseDemoArgs(['--port', '0', '--mqtt-port', '0', '--rate', '2.5/s', '--webhook-url', 'http://127.0.0.1:9/h', '--webhook-secret', 'x', '--host', '::1'], env());
-    assert.deepEqual(d, { host: '::1', port: 0, mqttPort: 0, rate: 2.5, webhookUrl: 'http://127.0.0.1:9/h', webhookSecret: 'x', help: false });
+    assert.deepEqual(parseDemoArgs([], env()), { host: '127.0.0.1', port: 8080, mqttPort: 1883, grpcPort: 50051, rate: 1, help: false });
+    const d = parseDemoArgs(['--port', '0', '--mqtt-port', '0', '--grpc-port', '0', '--rate', '2.5/s', '--webhook-url', 'http://127.0.0.1:9/h', '--webhook-secret', 'x', '--host', '::1'], env());
+    assert.deepEqual(d, { host: '::1', port: 0, mqttPort: 0, grpcPort: 0, rate: 2.5, webhookUrl: 'http://127.0.0.1:9/h', webhookSecret: 'x', help: false });
     assert.equal(parseDemoArgs(['--no-mqtt'], env()).mqttPort, false);
     assert.throws(() => parseDemoArgs(['--no-mqtt', '--mqtt-port', '1'], env()), /contradict/);
+    assert.equal(parseDemoArgs(['--no-grpc'], env()).grpcPort, false);
+    assert.throws(() => parseDemoArgs(['--no-grpc', '--grpc-port', '1'], env()), /--no-grpc and --grpc-port contradict/);
+    assert.throws(() => parseDemoArgs(['--grpc-port', '70000'], env()), /--grpc-port must be from 0 to 65535/);
     assert.throws(() => parseDemoArgs(['--port', '70000'], env()), /--port must be from 0 to 65535/);
     assert.throws(() => parseDemoArgs(['--rate', 'fast'], env()), /--rate needs events per second/);
     assert.throws(() => parseDemoArgs(['--webhook-url', 'ftp://x/'], env()), /--webhook-url: Unsupported URL scheme/);

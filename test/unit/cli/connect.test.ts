@@ -15,7 +15,7 @@ describe('wirescope connect against the demo backend', () => {
   let demo: DemoBackend;
   before(async () => {
     // A slow feed, so that the first inbound frame of the echo test is the echo.
-    demo = await startDemo({ port: 0, mqttPort: false, rate: 0.2 });
+    demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0.2 });
   });
   after(async () => {
     await demo.close();
@@ -261,7 +261,7 @@ describe('wirescope --help and --version', () => {
 
 describe('wirescope connect output to a closed pipe', () => {
   it('ends quietly with exit 0 when the reader goes away (wirescope ... | head)', async () => {
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 100 });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 100 });
     try {
       const run = startCli(['connect', demo.urls.ws, '--format', 'ndjson']);
       await run.waitForStdout((out) => out.split('\n').length > 5);

@@ -6,12 +6,12 @@ import { assertOneLineError, parseNdjson, runCli, startCli } from './runCli';
 
 describe('wirescope demo', () => {
   it('prints every URL and a command that works as printed, and stops cleanly on SIGINT', async () => {
-    const demo = startCli(['demo', '--port', '0', '--mqtt-port', '0', '--rate', '0.2/s']);
+    const demo = startCli(['demo', '--port', '0', '--mqtt-port', '0', '--grpc-port', '0', '--rate', '0.2/s']);
     try {
       await demo.waitForStdout((out) => out.includes('Ctrl+C stops the demo.'));
       assert.equal(demo.child.exitCode, null, 'still running');
       const lines = demo.stdout().split('\n');
-      for (const label of ['REST resource', 'server-sent events', 'WebSocket', 'short polling', 'long polling', 'HTTP streaming', 'async jobs', 'MQTT broker']) {
+      for (const label of ['REST resource', 'server-sent events', 'WebSocket', 'short polling', 'long polling', 'HTTP streaming', 'async jobs', 'MQTT broker', 'gRPC (wirescope.demo.Feed)', 'gRPC service (.proto)']) {
         assert.ok(lines.some((l) => l.includes(label)), label);
       }
       assert.ok(lines.every((l) => !/0\.0\.0\.0/.test(l)), 'bound to loopback, not every interface');

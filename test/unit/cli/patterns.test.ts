@@ -10,7 +10,7 @@ const dataIn = (events: ReturnType<typeof parseNdjson>): FrameEvent[] => ofKind(
 describe('wirescope connect over every demo pattern', () => {
   let demo: DemoBackend;
   before(async () => {
-    demo = await startDemo({ port: 0, mqttPort: 0, rate: 20, jobMs: 300 });
+    demo = await startDemo({ port: 0, mqttPort: 0, grpcPort: false, rate: 20, jobMs: 300 });
   });
   after(async () => {
     await demo.close();
@@ -100,7 +100,7 @@ describe('wirescope connect --pattern webhook fed by the demo webhook sender', (
         return found!;
       })();
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
-      demo = await startDemo({ port: 0, mqttPort: false, rate: 0, webhookUrl: url, webhookSecret: secret });
+      demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0, webhookUrl: url, webhookSecret: secret });
       const sent = [demo.feed.tick(), demo.feed.tick()];
       const r = await run.result;
       assert.equal(r.code, 0, r.stderr);

@@ -40,7 +40,7 @@ function gapEveryFrame(): SessionObserver {
 describe('runConnect', () => {
   let demo: DemoBackend;
   before(async () => {
-    demo = await startDemo({ port: 0, mqttPort: false, rate: 0 });
+    demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0 });
   });
   after(async () => {
     await demo.close();

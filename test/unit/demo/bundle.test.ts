@@ -47,7 +47,7 @@ describe('demo broker bundle', () => {
   });
 
   it('the built CLI demo serves the feed over Socket.IO through its separate bundle, to the built CLI', async () => {
-    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--no-mqtt', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--no-mqtt', '--no-grpc', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     try {
@@ -69,7 +69,7 @@ describe('demo broker bundle', () => {
   });
 
   it('the built CLI demo serves MQTT 3.1.1 and 5 through the separate bundle', async () => {
-    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--mqtt-port', '0', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--mqtt-port', '0', '--no-grpc', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     try {
@@ -87,6 +87,42 @@ describe('demo broker bundle', () => {
         assert.equal(data.length, 2, `MQTT ${version}: ${r.stdout}`);
         assert.ok(data.every((f) => f.channel === 'feed/ticks'));
       }
+    } finally {
+      demo.kill('SIGKILL');
+    }
+  });
+
+  it('the gRPC server is in dist/demo-grpc.js only; the main bundles load it by path', () => {
+    assert.ok(existsSync(path.join(out, 'demo-grpc.js')));
+    assert.ok(hasModule('demo-grpc.js', '@grpc/grpc-js'));
+    assert.ok(hasModule('demo-grpc.js', '@grpc/reflection'));
+    for (const main of ['extension.js', 'cli.js']) {
+      assert.equal(hasModule(main, '@grpc/grpc-js'), false, `${main} does not contain grpc-js`);
+      assert.equal(hasModule(main, '@grpc/reflection'), false, `${main} does not contain @grpc/reflection`);
+      assert.match(readFileSync(path.join(out, main), 'utf8'), /import\("\.\/demo-grpc\.js"\)/, `${main} loads the gRPC server bundle on demand`);
+    }
+  });
+
+  it('the built CLI demo serves gRPC with reflection through its separate bundle (no .proto file on disk), to the built CLI', async () => {
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--no-mqtt', '--grpc-port', '0', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/grpc:\/\/127\.0\.0\.1:\d+/.test(stdout)) {
+        assert.ok(Date.now() < deadline && demo.exitCode === null, `demo did not start: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /grpc:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+      const list = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--list', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(list.status, 0, list.stderr);
+      assert.deepEqual(list.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { method: string }).method), ['wirescope.demo.Feed/Watch', 'wirescope.demo.Feed/Get', 'wirescope.demo.Feed/Chat']);
+      const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', url, '--method', 'wirescope.demo.Feed/Watch', '-d', '{"count":5}', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; dir?: string; state?: string; code?: number; meta?: { control?: boolean } });
+      assert.equal(events.filter((e) => e.kind === 'frame' && e.dir === 'in' && !e.meta?.control).length, 5, r.stdout);
+      const last = events.filter((e) => e.kind === 'state').pop();
+      assert.deepEqual([last?.state, last?.code], ['closed', 0]);
     } finally {
       demo.kill('SIGKILL');
     }

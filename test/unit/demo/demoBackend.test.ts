@@ -43,7 +43,7 @@ describe('demo backend', () => {
   let demo: DemoBackend;
   before(async () => {
     // Paused feed: the tests produce events with tick(), so every expectation is exact.
-    demo = await startDemo({ port: 0, mqttPort: false, rate: 0, jobMs: 300 });
+    demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0, jobMs: 300 });
   });
   after(async () => {
     await demo.close();
@@ -61,13 +61,18 @@ describe('demo backend', () => {
   it('hands out its profiles (the one definition in demoProfiles.ts) on the JSON index, each one valid', async () => {
     const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { profiles: Profile[] };
     assert.deepEqual(json.profiles, demoProfiles(demo.urls));
-    // This demo has no MQTT broker and no webhook target: those two profiles are absent, the HTTP-based ones all there.
+    // This demo has no MQTT broker, no gRPC server and no webhook target: those profiles are absent, the HTTP-based ones all there.
     assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'socketio', 'async']);
     for (const p of json.profiles) assert.deepEqual(validateProfile(p), [], p.name);
-    const full = demoProfiles({ ...demo.urls, mqtt: 'mqtt://127.0.0.1:1883', webhookTarget: 'http://127.0.0.1:4567/hook' });
+    const full = demoProfiles({ ...demo.urls, mqtt: 'mqtt://127.0.0.1:1883', webhookTarget: 'http://127.0.0.1:4567/hook', grpc: 'grpc://127.0.0.1:50051' });
     const hook = full.find((p) => p.pattern === 'webhook');
     assert.deepEqual(hook?.webhook, { listen: '127.0.0.1:4567' });
     assert.ok(full.some((p) => p.pattern === 'mqtt'));
+    assert.deepEqual(full.filter((p) => p.pattern === 'grpc').map((p) => [p.name, p.grpc?.method]), [
+      ['gRPC Watch', 'wirescope.demo.Feed/Watch'],
+      ['gRPC Get', 'wirescope.demo.Feed/Get'],
+      ['gRPC Chat', 'wirescope.demo.Feed/Chat'],
+    ]);
     for (const p of full) assert.deepEqual(validateProfile(p), [], p.name);
   });
 
@@ -286,7 +291,7 @@ describe('demo webhook sender', () => {
     });
     const secret = 'test-secret-not-real';
     const logs: string[] = [];
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, webhookUrl: receiver.url + '/hook', webhookSecret: secret, onLog: (l) => logs.push(l) });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0, webhookUrl: receiver.url + '/hook', webhookSecret: secret, onLog: (l) => logs.push(l) });
     try {
       assert.equal(demo.webhookSecret, secret);
       const sent = [demo.feed.tick(), demo.feed.tick()];
@@ -313,7 +318,7 @@ describe('demo webhook sender', () => {
   it('makes up a random secret when none is given and reports failed deliveries in one line', async () => {
     const logs: string[] = [];
     // Nothing listens on port 1 of the loopback interface.
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, webhookUrl: 'http://127.0.0.1:1/hook', onLog: (l) => logs.push(l) });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0, webhookUrl: 'http://127.0.0.1:1/hook', onLog: (l) => logs.push(l) });
     try {
       assert.match(demo.webhookSecret ?? '', /^[0-9a-f]{32}$/);
       demo.feed.tick();
@@ -328,9 +333,9 @@ describe('demo webhook sender', () => {
 
 describe('startDemo', () => {
   it('rejects with EADDRINUSE when the port is taken, and close() is safe twice', async () => {
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0 });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0 });
     const port = Number(new URL(demo.urls.index).port);
-    await assert.rejects(startDemo({ port, mqttPort: false, rate: 0 }), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+    await assert.rejects(startDemo({ port, mqttPort: false, grpcPort: false, rate: 0 }), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
     await demo.close();
     await demo.close();
     // The port is free again.
@@ -345,7 +350,7 @@ describe('startDemo', () => {
 
 describe('stopping the demo under live clients', () => {
   it('close() ends promptly while SSE, stream, long-poll, WebSocket and Socket.IO clients are connected (a restart test waits on it)', async () => {
-    const demo = await startDemo({ port: 0, mqttPort: false, rate: 0, longPollWaitMs: 60_000 });
+    const demo = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0, longPollWaitMs: 60_000 });
     const held: http.ClientRequest[] = [];
     /** A GET that stays open: resolved once its response began (SSE), or once the request went out (a stream or long poll of the paused feed answers nothing yet). */
     const hold = (url: string, until: 'response' | 'sent') =>
@@ -383,7 +388,7 @@ describe('stopping the demo under live clients', () => {
 
 describe('demo MQTT broker', () => {
   it('is started by startDemo, listed in the URLs, and publishes the feed on feed/#', async () => {
-    const demo = await startDemo({ port: 0, mqttPort: 0, rate: 0 });
+    const demo = await startDemo({ port: 0, mqttPort: 0, grpcPort: false, rate: 0 });
     const { connectAsync } = await import('mqtt');
     const client = await connectAsync(demo.urls.mqtt!, { reconnectPeriod: 0, connectTimeout: 5000 });
     try {

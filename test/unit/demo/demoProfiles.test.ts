@@ -15,10 +15,10 @@ const SECRET = 'demo-profiles-test-secret';
 const SECRET_ENV = 'WIRESCOPE_DEMO_WEBHOOK_SECRET';
 
 async function withDemo(fn: (profiles: Profile[]) => Promise<void>, rate = 40): Promise<void> {
-  const probe = await startDemo({ port: 0, mqttPort: false, rate: 0 });
+  const probe = await startDemo({ port: 0, mqttPort: false, grpcPort: false, rate: 0 });
   const webhookPort = Number(new URL(probe.urls.index).port);
   await probe.close();
-  const demo = await startDemo({ host: '127.0.0.1', port: 0, mqttPort: 0, rate, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret: SECRET, webhookSecretEnv: SECRET_ENV });
+  const demo = await startDemo({ host: '127.0.0.1', port: 0, mqttPort: 0, grpcPort: 0, rate, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret: SECRET, webhookSecretEnv: SECRET_ENV });
   try {
     const index = await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json() as { profiles: Profile[] };
     assert.ok(!JSON.stringify(index).includes(SECRET), 'the index never serves the secret');
@@ -43,19 +43,80 @@ async function open(profile: Profile): Promise<{ session: Session; events: WireE
 
 const dataIn = (events: WireEvent[]) => ofKind(events, 'frame').filter((f: FrameEvent) => f.dir === 'in' && f.meta?.control !== true);
 
+/** What running each demo profile must show: read until `done`, then `check`. Every demo profile has an entry. */
+const RUNS: Record<string, { done: (es: WireEvent[]) => boolean; check: (es: WireEvent[], p: Profile) => void }> = {};
+const ended = (es: WireEvent[]) => es.some((e) => e.kind === 'state' && (e.state === 'closed' || e.state === 'failed'));
+const jsonIn = (es: WireEvent[]) => dataIn(es).map((f) => JSON.parse(String(f.data)) as Record<string, unknown>);
+const lastState = (es: WireEvent[]) => ofKind(es, 'state').pop();
+for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'MQTT feed', 'Webhook receiver', 'Short polling', 'Long polling']) {
+  RUNS[name] = { done: (es) => dataIn(es).length >= 3, check: (es) => assert.ok(dataIn(es).length >= 3) };
+}
+RUNS['REST items'] = {
+  done: ended,
+  check: (es) => {
+    assert.equal(lastState(es)?.state, 'closed');
+    assert.ok(Array.isArray(jsonIn(es)[0]), 'the items list');
+  },
+};
+RUNS['Async job'] = { done: ended, check: (es) => assert.equal(lastState(es)?.state, 'closed') };
+RUNS['gRPC Watch'] = {
+  // The profile streams until cancelled; the run takes 5 (count).
+  done: ended,
+  check: (es) => {
+    const seqs = jsonIn(es).map((m) => Number(m.seq));
+    assert.equal(seqs.length, 5);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `seq increasing by one: ${seqs.join(',')}`);
+    assert.equal(lastState(es)?.state, 'closed');
+  },
+};
+RUNS['gRPC Get'] = {
+  done: ended,
+  check: (es) => {
+    const [event] = jsonIn(es);
+    assert.match(String(event.seq), /^\d+$/, 'the latest event');
+    assert.deepEqual([lastState(es)?.state, lastState(es)?.code], ['closed', 0]);
+  },
+};
+RUNS['gRPC Chat'] = {
+  // keepSending: the call stays open for the composer after the echo of the start-up message.
+  done: (es) => dataIn(es).length >= 1,
+  check: (es) => {
+    assert.equal(jsonIn(es)[0].text, 'echo: hello from Wirescope');
+    assert.equal(lastState(es)?.state, 'open');
+  },
+};
+
 describe('demo profiles served by the demo index (what npm start writes)', () => {
+  it('every demo profile runs against the demo and shows what it is for', async () => {
+    await withDemo(async (profiles) => {
+      assert.deepEqual(profiles.map((p) => p.name).sort(), Object.keys(RUNS).sort(), 'a check for every demo profile');
+      for (const profile of profiles) {
+        const run = RUNS[profile.name];
+        const { session, events } = await open(profile.name === 'gRPC Watch' ? { ...profile, count: 5 } : profile);
+        try {
+          await waitFor(events, run.done, 15_000).catch(() => assert.fail(`${profile.name}: ${JSON.stringify(events.slice(-3))}`));
+          run.check(events, profile);
+        } finally {
+          await session.close();
+        }
+        assert.deepEqual(ofKind(events, 'error').map((e) => `${e.code}: ${e.message}`), [], `${profile.name}: no error row`);
+        assert.deepEqual(ofKind(events, 'anomaly').map((a) => `${a.type} ${a.key}`), [], `${profile.name}: no anomaly`);
+      }
+    });
+  });
+
   it('every stream of feed events names its id field, and an undisturbed run has no anomaly', async () => {
     await withDemo(async (profiles) => {
       const byName = new Map(profiles.map((p) => [p.name, p]));
       assert.deepEqual(
         Object.fromEntries(profiles.filter((p) => p.idField).map((p) => [p.name, p.idField])),
-        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq' },
+        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq', 'gRPC Watch': '$.seq' },
       );
       assert.deepEqual(
         Object.fromEntries(profiles.filter((p) => p.idChannel).map((p) => [p.name, p.idChannel])),
         { 'Socket.IO feed': 'tick', 'MQTT feed': 'feed/ticks' },
       );
-      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed']) {
+      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed', 'gRPC Watch']) {
         const { session, events } = await open(byName.get(name)!);
         try {
           // MQTT: feed/# also brings the label and retained "latest" copies of each event, without the property.
