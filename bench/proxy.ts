@@ -99,6 +99,24 @@ async function startProxyProcess(target: string): Promise<ProxyProcess> {
 }
 
 /**
+ * Milliseconds from now until the proxy process stops using CPU (two readings 40 ms apart without a
+ * change: /proc counts in 10 ms ticks), at most 5 s; undefined where /proc cannot be read.
+ */
+async function recordingCaughtUp(proxy: ProxyProcess): Promise<number | undefined> {
+  const start = performance.now();
+  let prev = proxy.cpuUs();
+  if (prev === undefined) return undefined;
+  for (let i = 0; i < 125; i++) {
+    await sleep(40);
+    const now = proxy.cpuUs();
+    if (now === undefined) return undefined;
+    if (now === prev) return Math.max(0, performance.now() - start - 40);
+    prev = now;
+  }
+  return performance.now() - start;
+}
+
+/**
  * A plain TCP relay in its own process (`socket.pipe` both ways, no HTTP, no decoding, no recording):
  * the floor of putting any process between client and server on this machine, for the throughput rows.
  */
@@ -341,9 +359,14 @@ export async function benchProxy(ctx: BenchContext): Promise<void> {
     for (const c of cases) {
       ctx.log(`  ${c.what} ...`);
       const proxyCpu: number[] = [];
+      const catchUp: number[] = [];
       const proxied = async (n: number) => {
         const before = proxy.cpuUs();
         const rate = await c.run(proxy.url, n);
+        // The proxy records after it forwards: wait until it is idle again (its recording caught up), so
+        // that its catching up never runs beside the next direct run, and report how long that took.
+        const lag = await recordingCaughtUp(proxy);
+        if (lag !== undefined) catchUp.push(lag);
         const after = proxy.cpuUs();
         if (before !== undefined && after !== undefined) proxyCpu.push((after - before) / n);
         return rate;
@@ -359,7 +382,7 @@ export async function benchProxy(ctx: BenchContext): Promise<void> {
         ratio: r.ratio,
         target: c.targeted ? `ratio >= ${RATIO_TARGET}` : 'headroom',
         met: c.targeted ? r.ratio >= RATIO_TARGET : null,
-        note: `proxied / direct, same bare client; proxy process CPU per message ${proxyCpu.length ? `${median(proxyCpu).toFixed(2)} us` : 'n/a'} (decoding and NDJSON recording included)`,
+        note: `proxied / direct, same bare client; proxy process CPU per message ${proxyCpu.length ? `${median(proxyCpu).toFixed(2)} us` : 'n/a'} (decoding and NDJSON recording included); recording caught up ${catchUp.length ? `${Math.round(median(catchUp))} ms` : 'n/a'} after the client had the last message (median)`,
         runs: { ours: r.oursRuns.map(Math.round), bare: r.bareRuns.map(Math.round) },
       });
     }

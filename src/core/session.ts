@@ -245,6 +245,15 @@ export class Session {
     queueMicrotask(this.endTick);
   }
 
+  /** Stamp the events of the rest of this task with an earlier clock reading `t` (see TransportSink.at). */
+  private stampAt(t: number): void {
+    if (t < this.tickRaw) return;
+    if (this.tickRaw < 0) queueMicrotask(this.endTick);
+    this.tickRaw = t;
+    this.tickT = Math.round(t * 1000) / 1000;
+    this.tickTs = this.clock.epochAt(t);
+  }
+
   private readonly endTick = (): void => {
     this.tickRaw = -1;
   };
@@ -341,6 +350,7 @@ export class Session {
     summarize: (extra) => {
       this.extra = { ...this.extra, ...extra };
     },
+    at: (t) => this.stampAt(t),
     };
   }
 

@@ -17,6 +17,12 @@ export interface TransportSink {
   emit(body: EventBody): void;
   /** Add pattern-specific fields to the final summary. */
   summarize(extra: Record<string, unknown>): void;
+  /**
+   * The reports made from now until the end of the current task describe traffic seen at session time `t`
+   * (a reading of `now()` taken earlier): a reporter that records later than it observes (the capture
+   * proxy's recorder) keeps the times at which things happened. `t` never goes back.
+   */
+  at?(t: number): void;
 }
 
 export interface FrameOptions {

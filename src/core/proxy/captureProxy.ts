@@ -27,6 +27,7 @@ import { LineSplitter } from '../lineSplitter';
 import { RequestTiming } from '../netTiming';
 import { nodeTlsOptions } from '../tlsOptions';
 import type { TransportSink } from '../transport';
+import { RecordingSink, type RecorderStats } from './recorder';
 import { isLoopbackHost, parseListen } from '../webhookReceiver';
 import { SseParser } from './sseParser';
 import { Valve, type ValveDestination, type ValveMode } from './valve';
@@ -197,7 +198,8 @@ export class CaptureProxy {
   private exchangeCounter = 0;
   private readonly target: Target | undefined;
   private readonly tlsOpts: ReturnType<typeof nodeTlsOptions>;
-  private readonly sink: TransportSink;
+  /** Reports go through the recorder: forwarding never waits for the log (src/core/proxy/recorder.ts). */
+  private readonly sink: RecordingSink;
   private readonly longPollMs: number;
   private readonly forwarded: boolean;
   private closing = false;
@@ -211,7 +213,7 @@ export class CaptureProxy {
   readonly onDidChangeConnections = this.changed.event;
 
   constructor(private readonly opts: CaptureProxyOptions) {
-    this.sink = opts.sink;
+    this.sink = new RecordingSink(opts.sink);
     this.tlsOpts = nodeTlsOptions(opts.tls);
     this.longPollMs = opts.longPollMs ?? 1000;
     this.forwarded = opts.forwardedHeaders ?? !opts.forward;
@@ -828,6 +830,7 @@ export class CaptureProxy {
     let wireBytes = 0;
     let decodeDone = false;
     let clientDone = false;
+    let clientEndAt: number | undefined;
     let completed = false;
     let aborted = false;
     let bodyEnded = false;
@@ -860,7 +863,8 @@ export class CaptureProxy {
         }
         sse?.end();
       }
-      const end = this.sink.now();
+      // When the client had the whole response (recording may finish later).
+      const end = clientEndAt ?? this.sink.now();
       const meta: Record<string, unknown> = {
         ...x.meta,
         status,
@@ -877,6 +881,10 @@ export class CaptureProxy {
     const finishDecoding = (): void => {
       if (decodingEnded) return;
       decodingEnded = true;
+      // After the body's last read was decoded.
+      this.sink.later(0, endDecoding);
+    };
+    const endDecoding = (): void => {
       const done = (): void => {
         if (decodeDone) return;
         decodeDone = true;
@@ -934,7 +942,11 @@ export class CaptureProxy {
       wireBytes += n;
       conn.bytesIn += n;
       this.totals.bytesFromBackends += n;
-      if (r.pieces.length > 0) record(r.pieces);
+      // Decoding and recording wait until forwarding is done (src/core/proxy/recorder.ts).
+      if (r.pieces.length > 0) {
+        const pieces = r.pieces;
+        this.sink.later(n, () => record(pieces));
+      }
       if (r.error) {
         bodyError = r.error;
         abort(`the backend's response body is broken: malformed chunked encoding after ${wireBytes} bytes (${r.error.message})`, r.error.code);
@@ -957,6 +969,7 @@ export class CaptureProxy {
     const resEnd = (): void => {
       if (clientDone) return;
       clientDone = true;
+      clientEndAt = this.sink.now();
       complete();
     };
     res.once('finish', resEnd);
@@ -1311,6 +1324,12 @@ export class CaptureProxy {
     }
     server?.closeAllConnections?.();
     await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 200).unref())]);
+    this.sink.flush();
+  }
+
+  /** How far recording fell behind forwarding (for the summary). */
+  get recording(): RecorderStats {
+    return { ...this.sink.stats };
   }
 }
 

@@ -91,7 +91,7 @@ export class ProxyTransport implements Transport {
     const proxy = this.proxy;
     if (proxy) {
       await proxy.close();
-      this.sink.summarize({ proxy: { ...proxy.totals } });
+      this.sink.summarize({ proxy: { ...proxy.totals, recording: proxy.recording } });
     }
     this.sink.state('closed', { reason: reason ?? 'closed by user' });
     this.changed.fire();
