@@ -1,5 +1,5 @@
 // Bundles the outputs with esbuild: extension host (cjs, vscode external), CLI (node), webview (browser),
-// and the demo's MQTT broker (aedes), Socket.IO server (socket.io) and gRPC server (grpc-js) as their own bundles, which the extension and
+// and the demo's MQTT broker (aedes), Socket.IO server (socket.io), gRPC server (grpc-js) and GraphQL servers as their own bundles, which the extension and
 // the CLI load on demand.
 import * as esbuild from 'esbuild';
 import { mkdirSync, copyFileSync, existsSync, statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,18 +21,20 @@ const DEMO_BROKER_BUNDLE = 'demo-mqtt-broker.js';
 const DEMO_SOCKETIO_BUNDLE = 'demo-socketio.js';
 /** The demo's gRPC server (@grpc/grpc-js, @grpc/reflection), its own bundle too. */
 const DEMO_GRPC_BUNDLE = 'demo-grpc.js';
+/** The demo's GraphQL servers (graphql, graphql-http, graphql-ws, graphql-sse, subscriptions-transport-ws), its own bundle too. */
+const DEMO_GRAPHQL_BUNDLE = 'demo-graphql.js';
 /** Module of src/demo/ loaded on demand by demoBackend.ts -> its bundle. */
-const DEMO_ON_DEMAND = { './mqttBroker': DEMO_BROKER_BUNDLE, './socketioFeed': DEMO_SOCKETIO_BUNDLE, './grpcFeed': DEMO_GRPC_BUNDLE };
+const DEMO_ON_DEMAND = { './mqttBroker': DEMO_BROKER_BUNDLE, './socketioFeed': DEMO_SOCKETIO_BUNDLE, './grpcFeed': DEMO_GRPC_BUNDLE, './graphqlFeed': DEMO_GRAPHQL_BUNDLE };
 
 /**
- * `import('./mqttBroker')`, `import('./socketioFeed')` and `import('./grpcFeed')` in src/demo/demoBackend.ts
- * become requires of separate bundles at run time, so that aedes, socket.io and grpc-js are evaluated, and
- * shipped in the main bundles, only by the demo.
+ * `import('./mqttBroker')`, `import('./socketioFeed')`, `import('./grpcFeed')` and `import('./graphqlFeed')` in
+ * src/demo/demoBackend.ts become requires of separate bundles at run time, so that aedes, socket.io, grpc-js and the
+ * GraphQL servers are evaluated, and shipped in the main bundles, only by the demo.
  */
 const demoBrokerOnDemand = {
   name: 'demo-broker-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(mqttBroker|socketioFeed|grpcFeed)$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/(mqttBroker|socketioFeed|grpcFeed|graphqlFeed)$/ }, (args) =>
       args.importer.replaceAll('\\', '/').endsWith('src/demo/demoBackend.ts') ? { path: `./${DEMO_ON_DEMAND[args.path]}`, external: true } : undefined,
     );
   },

@@ -13,6 +13,9 @@ const LABELS: Record<keyof DemoUrls, string> = {
   stream: 'HTTP streaming (NDJSON)',
   jobs: 'async jobs (POST -> 202)',
   socketio: 'Socket.IO (socketio)',
+  graphql: 'GraphQL queries (graphql)',
+  graphqlWs: 'GraphQL subscriptions (ws)',
+  graphqlSse: 'GraphQL subscriptions (SSE)',
   mqtt: 'MQTT broker (feed/#)',
   grpc: 'gRPC (wirescope.demo.Feed)',
   grpcProto: 'gRPC service (.proto)',
@@ -52,7 +55,10 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
   }
   // The secret is shown once so the user can configure the receiver; it is never written anywhere else.
   if (demo.webhookSecret !== undefined && cmd.webhookSecret === undefined) lines.push(`  ${'webhook HMAC secret'.padEnd(26)} ${demo.webhookSecret}`);
-  lines.push('', 'Try:', `  wirescope connect ${urls.ws} --send hi --count 1 --format ndjson`, '', 'Ctrl+C stops the demo.', '');
+  lines.push('', 'Try:', `  wirescope connect ${urls.ws} --send hi --count 1 --format ndjson`);
+  lines.push(`  wirescope connect ${urls.graphqlWs} --pattern graphql -d 'subscription { ticks { seq value } }' --count 3`);
+  if (urls.grpc) lines.push(`  wirescope connect ${urls.grpc} --method wirescope.demo.Feed/Watch -d '{"count":5}'`);
+  lines.push('', 'Ctrl+C stops the demo.', '');
   io.write(lines.join('\n'));
   const signal = await new Promise<string>((resolve) => {
     const remove = io.onInterrupt((s) => {

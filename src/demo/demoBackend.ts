@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Feed, type FeedEvent } from './feed';
+import type { GraphqlFeed } from './graphqlFeed';
 import { HttpRoutes } from './httpRoutes';
 import { WebhookSender } from './webhookSender';
 import { WsRoute } from './wsRoute';
@@ -59,6 +60,12 @@ export interface DemoUrls {
   grpc?: string;
   /** The gRPC service's .proto text (for `--proto`), on the HTTP port, when gRPC runs. */
   grpcProto?: string;
+  /** GraphQL queries and mutations (graphql-http: POST JSON or GET), on the HTTP port. */
+  graphql: string;
+  /** GraphQL subscriptions over WebSocket, same path: subprotocol graphql-transport-ws (graphql-ws) or graphql-ws (legacy). */
+  graphqlWs: string;
+  /** GraphQL subscriptions over graphql-sse. */
+  graphqlSse: string;
   /** Where webhooks are sent, when a URL was given. */
   webhookTarget?: string;
 }
@@ -101,6 +108,21 @@ async function startGrpcSide(feed: Feed, host: string, port: number): Promise<Po
 
 const SOCKETIO_PATH = '/socket.io/';
 
+/**
+ * GraphQL on the HTTP port (src/demo/graphqlFeed.ts: graphql-http, graphql-ws, subscriptions-transport-ws and
+ * graphql-sse over graphql-js), loaded lazily for the same reason as the broker.
+ */
+async function startGraphqlSide(feed: Feed, routes: HttpRoutes): Promise<GraphqlFeed> {
+  const { startGraphqlFeed } = await import('./graphqlFeed');
+  return startGraphqlFeed({ feed, items: () => routes.listItems() });
+}
+
+/** /graphql and /graphql/stream (and their subpaths' trailing slashes) are the GraphQL side's. */
+function isGraphqlPath(url: string | undefined): boolean {
+  const path = new URL(url ?? '/', 'http://demo.invalid').pathname.replace(/\/+$/, '');
+  return path === '/graphql' || path === '/graphql/stream';
+}
+
 /** The feed over Socket.IO (src/demo/socketioFeed.ts), loaded lazily for the same reason as the broker. */
 async function startSocketIoSide(server: http.Server, feed: Feed): Promise<{ close(): Promise<void> }> {
   const { startSocketIoFeed } = await import('./socketioFeed');
@@ -128,10 +150,18 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     ...(opts.webhookSecretEnv ? { webhookSecretRef: `\${env:${opts.webhookSecretEnv}}` } : {}),
   });
   const wsRoute = new WsRoute({ feed, pingIntervalMs: opts.wsPingIntervalMs ?? 15_000 });
-  const server = http.createServer((req, res) => routes.handle(req, res));
-  // Socket.IO answers its own path (requests and upgrades) once attached below; every other upgrade is the ws route's.
+  let graphql: GraphqlFeed | undefined;
+  const server = http.createServer((req, res) => {
+    if (!isGraphqlPath(req.url)) return routes.handle(req, res);
+    if (graphql) return graphql.handleRequest(req, res);
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"GraphQL is starting"}');
+  });
+  // Socket.IO answers its own path (requests and upgrades) once attached below; /graphql upgrades are the GraphQL
+  // side's (by subprotocol); every other upgrade is the ws route's.
   server.on('upgrade', (req, socket, head) => {
-    if (!(req.url ?? '').startsWith(SOCKETIO_PATH)) wsRoute.handleUpgrade(req, socket, head);
+    if ((req.url ?? '').startsWith(SOCKETIO_PATH)) return;
+    if (graphql && isGraphqlPath(req.url)) graphql.handleUpgrade(req, socket, head);
+    else wsRoute.handleUpgrade(req, socket, head);
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
@@ -154,6 +184,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     stream: `${base}/stream`,
     jobs: `${base}/jobs`,
     socketio: `${base}/`,
+    graphql: `${base}/graphql`,
+    graphqlWs: `ws://${hostForUrl(host)}:${port}/graphql`,
+    graphqlSse: `${base}/graphql/stream`,
   } satisfies DemoUrls);
 
   let mqtt: PortSide | undefined;
@@ -164,6 +197,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
   const stopHttp = async () => {
     routes.close();
     wsRoute.close();
+    graphql?.close();
     // Socket.IO's close() closes the HTTP server too and waits for it, so the connections are cut in the same
     // turn: awaited first, a held SSE, stream or long-poll client would keep close() waiting for ever.
     const socketioClosed = socketio?.close();
@@ -172,6 +206,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
   };
   try {
     socketio = await startSocketIoSide(server, feed);
+    graphql = await startGraphqlSide(feed, routes);
     if (opts.mqttPort !== false) mqtt = await startMqttSide(feed, host, opts.mqttPort ?? 1883);
     if (mqtt) urls.mqtt = mqtt.url;
     if (opts.grpcPort !== false) grpc = await startGrpcSide(feed, host, opts.grpcPort ?? 50051);

@@ -37,6 +37,19 @@ export function demoProfiles(urls: DemoUrls, opts: { webhookSecret?: string } = 
   // feed/ticks carries the event's seq as an MQTT 5 user property; the label and latest topics repeat events without it,
   // so the check reads feed/ticks only (idChannel).
   if (urls.mqtt) profiles.push({ name: 'MQTT feed', pattern: 'mqtt', url: urls.mqtt, idField: 'prop:seq', idChannel: 'feed/ticks', mqtt: { protocolVersion: 5, subscribe: [{ topic: 'feed/#', qos: 0 }] } });
+  // GraphQL: a query over HTTP, and the feed as a subscription on each transport; each result is
+  // {"data":{"ticks":{...}}}, and a reconnect re-sends the subscription, so the check flags what the drop lost.
+  const ticks = 'subscription Ticks { ticks { seq at value label level } }';
+  const tickId = '$.data.ticks.seq';
+  profiles.push(
+    {
+      name: 'GraphQL query', pattern: 'graphql', url: urls.graphql, body: 'query Latest { latest { seq at value label level } feed { cursor oldestKept rate } }',
+      templates: [{ name: 'event by seq', data: 'query { event(seq: 1) { seq value label } }' }, { name: 'publish', data: 'mutation { publish(label: "from-wirescope") { seq label } }' }],
+    },
+    { name: 'GraphQL subscription (graphql-ws)', pattern: 'graphql', url: urls.graphqlWs, body: ticks, idField: tickId, graphql: { protocol: 'graphql-transport-ws' } },
+    { name: 'GraphQL subscription (legacy graphql-ws)', pattern: 'graphql', url: urls.graphqlWs, body: ticks, idField: tickId, graphql: { protocol: 'graphql-ws' } },
+    { name: 'GraphQL subscription (SSE)', pattern: 'graphql', url: urls.graphqlSse, body: ticks, idField: tickId, graphql: { protocol: 'sse' } },
+  );
   // gRPC (reflection on, so no .proto is needed): Watch streams the feed (seq is an int64, a string in JSON; the
   // check reads it as a number), Get asks for the latest event, and Chat keeps its sending side open for the composer.
   if (urls.grpc) {

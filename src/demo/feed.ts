@@ -68,10 +68,11 @@ export class Feed {
     this.emitter.removeAllListeners();
   }
 
-  /** Produce the next event now. */
-  tick(): FeedEvent {
+  /** Produce the next event now (with this label, or the next of the rotation). */
+  tick(label?: string): FeedEvent {
     this.value = Math.min(100, Math.max(0, this.value + Math.round((Math.random() - 0.5) * 10)));
-    const e: FeedEvent = { seq: ++this.lastSeq, at: Date.now(), value: this.value, label: LABELS[this.lastSeq % LABELS.length] };
+    const seq = ++this.lastSeq;
+    const e: FeedEvent = { seq, at: Date.now(), value: this.value, label: label ?? LABELS[seq % LABELS.length] };
     this.history.push(e);
     if (this.history.length > this.historySize) this.history.shift();
     this.emitter.emit('event', e);

@@ -106,6 +106,11 @@ export class HttpRoutes {
     }
   }
 
+  /** The REST resource's items (the GraphQL side's `items` query). */
+  listItems(): Item[] {
+    return [...this.items.values()];
+  }
+
   /** Answer one request. Never throws. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch(() => {

@@ -52,7 +52,7 @@ describe('Wirescope in code-server', { timeout: 600_000 }, () => {
     }
     const state = await wb.revealState();
     const workspaceNames = state.profiles.filter((p) => p.scope === 'workspace').map((p) => p.name).sort();
-    assert.deepEqual(workspaceNames, ['Async job', 'HTTP stream', 'Long polling', 'MQTT feed', 'REST items', 'SSE feed', 'Short polling', 'Socket.IO feed', 'WebSocket feed', 'Webhook receiver', 'gRPC Chat', 'gRPC Get', 'gRPC Watch']);
+    assert.deepEqual(workspaceNames, ['Async job', 'GraphQL query', 'GraphQL subscription (SSE)', 'GraphQL subscription (graphql-ws)', 'GraphQL subscription (legacy graphql-ws)', 'HTTP stream', 'Long polling', 'MQTT feed', 'REST items', 'SSE feed', 'Short polling', 'Socket.IO feed', 'WebSocket feed', 'Webhook receiver', 'gRPC Chat', 'gRPC Get', 'gRPC Watch']);
     assert.ok(state.profiles.every((p) => p.valid), 'every demo profile is valid');
     const activation = /Wirescope activated in (\d+) ms/.exec(wb.extensionLog());
     if (activation) console.log(`# activation time shown by the extension log: ${activation[1]} ms`);

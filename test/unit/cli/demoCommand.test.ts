@@ -11,7 +11,7 @@ describe('wirescope demo', () => {
       await demo.waitForStdout((out) => out.includes('Ctrl+C stops the demo.'));
       assert.equal(demo.child.exitCode, null, 'still running');
       const lines = demo.stdout().split('\n');
-      for (const label of ['REST resource', 'server-sent events', 'WebSocket', 'short polling', 'long polling', 'HTTP streaming', 'async jobs', 'MQTT broker', 'gRPC (wirescope.demo.Feed)', 'gRPC service (.proto)']) {
+      for (const label of ['REST resource', 'server-sent events', 'WebSocket', 'short polling', 'long polling', 'HTTP streaming', 'async jobs', 'MQTT broker', 'gRPC (wirescope.demo.Feed)', 'gRPC service (.proto)', 'GraphQL queries', 'GraphQL subscriptions (ws)', 'GraphQL subscriptions (SSE)']) {
         assert.ok(lines.some((l) => l.includes(label)), label);
       }
       assert.ok(lines.every((l) => !/0\.0\.0\.0/.test(l)), 'bound to loopback, not every interface');

@@ -127,4 +127,43 @@ describe('demo broker bundle', () => {
       demo.kill('SIGKILL');
     }
   });
+
+  it('the GraphQL servers are in dist/demo-graphql.js only; the main bundles load it by path', () => {
+    assert.ok(existsSync(path.join(out, 'demo-graphql.js')));
+    const servers = ['graphql', 'graphql-http', 'graphql-ws', 'graphql-sse', 'subscriptions-transport-ws'];
+    for (const pkg of servers) assert.ok(hasModule('demo-graphql.js', pkg), `demo-graphql.js bundles ${pkg}`);
+    for (const main of ['extension.js', 'cli.js']) {
+      for (const pkg of servers) assert.equal(hasModule(main, pkg), false, `${main} does not contain ${pkg}`);
+      assert.match(readFileSync(path.join(out, main), 'utf8'), /import\("\.\/demo-graphql\.js"\)/, `${main} loads the GraphQL bundle on demand`);
+    }
+  });
+
+  it('the built CLI demo serves GraphQL queries and subscriptions (legacy graphql-ws, graphql-sse) through its separate bundle, to the built CLI', async () => {
+    const demo = spawn(process.execPath, [path.join(out, 'cli.js'), 'demo', '--port', '0', '--no-mqtt', '--no-grpc', '--rate', '20/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    demo.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/GraphQL subscriptions \(SSE\)\s+http:\/\/127\.0\.0\.1:\d+\/graphql\/stream/.test(stdout)) {
+        assert.ok(Date.now() < deadline && demo.exitCode === null, `demo did not start: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const base = /GraphQL queries \(graphql\)\s+(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(stdout)![1];
+      const run = (args: string[]) => {
+        const r = spawnSync(process.execPath, [path.join(out, 'cli.js'), 'connect', ...args, '--pattern', 'graphql', '--format', 'ndjson'], { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; dir?: string; data?: string; meta?: { control?: boolean; protocol?: string } });
+        return events.filter((e) => e.kind === 'frame' && e.dir === 'in' && !e.meta?.control);
+      };
+      const [query] = run([`${base}/graphql`, '-d', 'query { feed { rate } }']);
+      assert.deepEqual(JSON.parse(query.data!), { data: { feed: { rate: 20 } } });
+      for (const [url, protocol, wire] of [[`${base.replace('http:', 'ws:')}/graphql`, 'graphql-ws', 'graphql-ws'], [`${base}/graphql/stream`, 'sse', 'graphql-sse']]) {
+        const results = run([url, '-d', 'subscription { ticks { seq } }', '--count', '2', '--graphql-protocol', protocol]);
+        assert.equal(results.length, 2, wire);
+        assert.ok(results.every((f) => f.meta?.protocol === wire && typeof (JSON.parse(f.data!) as { data: { ticks: { seq: number } } }).data.ticks.seq === 'number'), JSON.stringify(results));
+      }
+    } finally {
+      demo.kill('SIGKILL');
+    }
+  });
 });

@@ -62,7 +62,7 @@ describe('demo backend', () => {
     const json = (await (await fetch(demo.urls.index, { headers: { accept: 'application/json' } })).json()) as { profiles: Profile[] };
     assert.deepEqual(json.profiles, demoProfiles(demo.urls));
     // This demo has no MQTT broker, no gRPC server and no webhook target: those profiles are absent, the HTTP-based ones all there.
-    assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'socketio', 'async']);
+    assert.deepEqual(json.profiles.map((p) => p.pattern), ['http', 'ws', 'sse', 'poll', 'long-poll', 'stream', 'socketio', 'async', 'graphql', 'graphql', 'graphql', 'graphql']);
     for (const p of json.profiles) assert.deepEqual(validateProfile(p), [], p.name);
     const full = demoProfiles({ ...demo.urls, mqtt: 'mqtt://127.0.0.1:1883', webhookTarget: 'http://127.0.0.1:4567/hook', grpc: 'grpc://127.0.0.1:50051' });
     const hook = full.find((p) => p.pattern === 'webhook');

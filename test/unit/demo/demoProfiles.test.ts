@@ -59,6 +59,25 @@ RUNS['REST items'] = {
   },
 };
 RUNS['Async job'] = { done: ended, check: (es) => assert.equal(lastState(es)?.state, 'closed') };
+RUNS['GraphQL query'] = {
+  done: ended,
+  check: (es) => {
+    const [result] = jsonIn(es) as Array<{ data?: { latest?: { seq?: number }; feed?: { cursor?: number } }; errors?: unknown }>;
+    assert.equal(result.errors, undefined);
+    assert.ok((result.data?.latest?.seq ?? 0) >= 1 && (result.data?.feed?.cursor ?? 0) >= (result.data?.latest?.seq ?? 0), JSON.stringify(result));
+    assert.deepEqual([lastState(es)?.state, lastState(es)?.code], ['closed', 200]);
+  },
+};
+for (const [name, wire] of [['GraphQL subscription (graphql-ws)', 'graphql-transport-ws'], ['GraphQL subscription (legacy graphql-ws)', 'graphql-ws'], ['GraphQL subscription (SSE)', 'graphql-sse']]) {
+  RUNS[name] = {
+    done: (es) => dataIn(es).length >= 3,
+    check: (es) => {
+      const seqs = (jsonIn(es) as Array<{ data: { ticks: { seq: number } } }>).map((r) => r.data.ticks.seq);
+      for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `${name}: ${seqs.join(',')}`);
+      assert.ok(dataIn(es).every((f) => f.meta?.protocol === wire), `${name} speaks ${wire}`);
+    },
+  };
+}
 RUNS['gRPC Watch'] = {
   // The profile streams until cancelled; the run takes 5 (count).
   done: ended,
@@ -110,13 +129,14 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
       const byName = new Map(profiles.map((p) => [p.name, p]));
       assert.deepEqual(
         Object.fromEntries(profiles.filter((p) => p.idField).map((p) => [p.name, p.idField])),
-        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq', 'gRPC Watch': '$.seq' },
+        { 'WebSocket feed': '$.seq', 'SSE feed': 'sse-id', 'HTTP stream': '$.seq', 'Socket.IO feed': '$[0].seq', 'Webhook receiver': 'header:X-Wirescope-Seq', 'MQTT feed': 'prop:seq',
+          'GraphQL subscription (graphql-ws)': '$.data.ticks.seq', 'GraphQL subscription (legacy graphql-ws)': '$.data.ticks.seq', 'GraphQL subscription (SSE)': '$.data.ticks.seq', 'gRPC Watch': '$.seq' },
       );
       assert.deepEqual(
         Object.fromEntries(profiles.filter((p) => p.idChannel).map((p) => [p.name, p.idChannel])),
         { 'Socket.IO feed': 'tick', 'MQTT feed': 'feed/ticks' },
       );
-      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed', 'gRPC Watch']) {
+      for (const name of ['WebSocket feed', 'SSE feed', 'HTTP stream', 'Socket.IO feed', 'Webhook receiver', 'MQTT feed', 'gRPC Watch', 'GraphQL subscription (graphql-ws)', 'GraphQL subscription (legacy graphql-ws)', 'GraphQL subscription (SSE)']) {
         const { session, events } = await open(byName.get(name)!);
         try {
           // MQTT: feed/# also brings the label and retained "latest" copies of each event, without the property.
