@@ -184,4 +184,26 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
       assert.ok(Array.isArray(gap.meta?.range), 'the gap names the missing range');
     }, 500);
   });
+
+  it('a reconnect of a GraphQL subscription over WebSocket re-sends it, and the events lost meanwhile are flagged as a gap', async () => {
+    await withDemo(async (profiles) => {
+      for (const name of ['GraphQL subscription (graphql-ws)', 'GraphQL subscription (legacy graphql-ws)']) {
+        const { session, events } = await open(profiles.find((p) => p.name === name)!);
+        try {
+          await waitFor(events, (es) => dataIn(es).length >= 5, 10_000);
+          // As for the WebSocket feed: the feed (500 events/s) goes on while the socket is down and a new subscription
+          // starts from now; reconnect again (at most 5 times) until one of them loses events between two timer bursts.
+          const gapSeen = (es: typeof events) => es.some((e) => e.kind === 'anomaly' && e.type === 'gap');
+          for (let attempt = 0; attempt < 5 && !gapSeen(events); attempt++) {
+            session.reconnect();
+            await waitFor(events, gapSeen, 2_000).catch(() => undefined);
+          }
+          assert.ok(gapSeen(events), `${name}: one of five reconnects under a 500 events/s feed lost events, flagged as a gap`);
+        } finally {
+          await session.close();
+        }
+        assert.ok(ofKind(events, 'frame').some((f) => f.dir === 'out' && f.meta?.type === 'resubscribe'), `${name}: the re-subscription is said in a control frame`);
+      }
+    }, 500);
+  });
 });
