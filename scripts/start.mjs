@@ -86,7 +86,7 @@ try {
   const webhookPort = await freePort();
   const demo = await startDemoBackend(webhookPort);
   stops.push(demo.stop);
-  console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}${demo.urls.grpc ? ` (gRPC ${demo.urls.grpc})` : ''}`);
+  console.log(`wirescope: demo backend at ${demo.urls.index}${demo.urls.mqtt ? ` (MQTT ${demo.urls.mqtt})` : ''}${demo.urls.grpc ? ` (gRPC ${demo.urls.grpc})` : ''}${demo.urls.graphqlWs ? ` (GraphQL ${demo.urls.graphql}, subscriptions ${demo.urls.graphqlWs} and ${demo.urls.graphqlSse})` : ''}`);
 
   const profiles = demo.profiles;
   mkdirSync(home, { recursive: true });
