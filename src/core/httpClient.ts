@@ -10,6 +10,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import zlib from 'node:zlib';
 import type { TlsOptions } from '../shared/connectOptions';
 import type { TimingPhases } from '../shared/events';
 import { describeError } from './errors';
@@ -404,6 +405,34 @@ export function followRedirect(
   const m = method.toUpperCase();
   const toGet = res.status === 303 ? m !== 'HEAD' : (res.status === 301 || res.status === 302) && m === 'POST';
   return { url: next.href, method: toGet ? 'GET' : m, dropBody: toGet };
+}
+
+/** Cap on a body decoded for display (gzip, deflate, br), over HTTP/1.1 and HTTP/2 alike. */
+const MAX_DECODED_BYTES = 32 * 1024 * 1024;
+
+/** Decode a gzip/deflate/br body for display; undefined when the coding is unknown, the bytes are bad, or it would pass the cap. */
+export function decodeContent(coding: string, data: Buffer): Buffer | undefined {
+  const opts = { maxOutputLength: MAX_DECODED_BYTES };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return zlib.gunzipSync(data, opts);
+      case 'deflate':
+        // Servers send deflate both with and without the zlib wrapper.
+        try {
+          return zlib.inflateSync(data, opts);
+        } catch {
+          return zlib.inflateRawSync(data, opts);
+        }
+      case 'br':
+        return zlib.brotliDecompressSync(data, opts);
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 const TEXTUAL_TYPE = /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|x-ndjson|ndjson|jsonl|x-jsonlines|graphql|yaml|x-yaml|csv|problem\+json|sql)\b)|^image\/svg\+xml|^message\//i;

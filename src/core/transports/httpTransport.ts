@@ -1,7 +1,6 @@
-import zlib from 'node:zlib';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { checkUrl, describeError } from '../errors';
-import { HttpBodyError, HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type BodyRead, type HttpResponse, type SentRequest } from '../httpClient';
+import { decodeContent, HttpBodyError, HttpClientError, followRedirect, httpRequest, isTextualBody, redactHeaders, redactUrl, type BodyPreview, type BodyRead, type HttpResponse, type SentRequest } from '../httpClient';
 import { headersForRedirect } from '../../shared/credentials';
 import type { Transport, TransportFactory, TransportSink } from '../transport';
 import { Http2Exchange } from './http2Exchange';
@@ -13,32 +12,6 @@ import { Http2Exchange } from './http2Exchange';
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 
 /** Cap on a decoded body, so that a small compressed body cannot expand without bound. */
-const MAX_DECODED_BYTES = 32 * 1024 * 1024;
-
-/** Decode a gzip/deflate/br body for display; undefined when the coding is unknown or the bytes are bad. */
-function decodeContent(coding: string, data: Buffer): Buffer | undefined {
-  const opts = { maxOutputLength: MAX_DECODED_BYTES };
-  try {
-    switch (coding) {
-      case 'gzip':
-      case 'x-gzip':
-        return zlib.gunzipSync(data, opts);
-      case 'deflate':
-        // Servers send deflate both with and without the zlib wrapper.
-        try {
-          return zlib.inflateSync(data, opts);
-        } catch {
-          return zlib.inflateRawSync(data, opts);
-        }
-      case 'br':
-        return zlib.brotliDecompressSync(data, opts);
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 export const createHttpTransport: TransportFactory = ({ options, sink }) => new HttpTransport(options, sink);
 

@@ -142,3 +142,116 @@ describe('HTTP/2 requests: what nghttpd does not do, and failures in one line', 
     assert.deepEqual((c as { options: { http?: unknown } }).options.http, { http2: true, repeat: 10, parallel: 4 });
   });
 });
+
+describe('HTTP/2 redirects (Node\'s http2 servers on two origins)', () => {
+  let a: http2.Http2Server;
+  let b: http2.Http2Server;
+  let aPort: number;
+  let bPort: number;
+  /** What server B saw: the headers of each request, by path. */
+  const seenByB: Record<string, http2.IncomingHttpHeaders> = {};
+  /** Streams per connection of server A, to show that same-origin hops share the connection. */
+  let aSessions = 0;
+
+  before(async () => {
+    a = http2.createServer();
+    a.on('session', () => aSessions++);
+    a.on('stream', (stream, h) => {
+      stream.on('error', () => undefined);
+      const path = h[':path'];
+      const method = h[':method'];
+      if (path === '/a') return void stream.respond({ ':status': 302, location: '/b' }, { endStream: true });
+      if (path === '/b') {
+        stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+        return void stream.end(`b after ${method} with authorization ${h.authorization ?? 'none'}`);
+      }
+      if (path === '/form') return void stream.respond({ ':status': 303, location: '/done' }, { endStream: true });
+      if (path === '/done') {
+        stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+        return void stream.end(`done by ${method}`);
+      }
+      if (path === '/loop') return void stream.respond({ ':status': 301, location: '/loop' }, { endStream: true });
+      if (path === '/away') return void stream.respond({ ':status': 307, location: `http://127.0.0.1:${bPort}/there` }, { endStream: true });
+      stream.respond({ ':status': 404 }, { endStream: true });
+    });
+    b = http2.createServer();
+    b.on('stream', (stream, h) => {
+      stream.on('error', () => undefined);
+      seenByB[String(h[':path'])] = h;
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end('there');
+    });
+    await new Promise<void>((r) => a.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => b.listen(0, '127.0.0.1', r));
+    aPort = (a.address() as net.AddressInfo).port;
+    bPort = (b.address() as net.AddressInfo).port;
+  });
+  after(() => {
+    a.close();
+    b.close();
+  });
+
+  it('a same-origin 302 is followed as a new stream of the same connection; the hop is a control frame with its Location', async () => {
+    const before = aSessions;
+    const events = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/a`, headers: { Authorization: 'Bearer same-origin' }, http: { http2: true } });
+    checkInvariants(events);
+    assert.equal(aSessions - before, 1, 'one connection for both hops');
+    const all = (ofKind(events, 'frame') as FrameEvent[]).filter((f) => f.meta?.packet === undefined);
+    assert.deepEqual(
+      all.map((f) => [f.dir, f.meta?.status ?? f.meta?.method, f.meta?.streamId, f.meta?.control === true]),
+      [
+        ['out', 'GET', 1, false],
+        ['in', 302, 1, true],
+        ['out', 'GET', 3, false],
+        ['in', 200, 3, false],
+      ],
+    );
+    assert.equal(all[1].meta?.redirect, true);
+    assert.equal(all[1].meta?.location, `http://127.0.0.1:${aPort}/b`);
+    assert.equal(all[2].meta?.hop, 1);
+    assert.equal(all[3].data, 'b after GET with authorization Bearer same-origin', 'credentials stay on the same origin');
+    const state = ofKind(events, 'state').at(-1) as { state: string; code?: number };
+    assert.equal(state.state, 'closed');
+    assert.equal(state.code, 200);
+    const timings = (ofKind(events, 'timing') as TimingEvent[]).filter((t) => t.meta?.phase !== 'connection');
+    assert.deepEqual(timings.map((t) => t.meta?.redirect === true), [true, false]);
+  });
+
+  it('a 303 after a POST becomes a GET without the body', async () => {
+    const events = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/form`, method: 'POST', body: '{"x":1}', headers: { 'Content-Type': 'application/json' }, http: { http2: true } });
+    const outs = frames(events, 'out');
+    assert.deepEqual(outs.map((f) => [f.meta?.method, f.data]), [['POST', '{"x":1}'], ['GET', '']]);
+    assert.ok(!('content-type' in ((outs[1].meta?.headers as Record<string, string>) ?? {})));
+    assert.equal(frames(events, 'in').at(-1)?.data, 'done by GET');
+  });
+
+  it('a redirect to another origin opens a connection there and drops the credentials, said on the next request', async () => {
+    const events = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/away`, headers: { Authorization: 'Bearer secret-token' }, http: { http2: true } });
+    checkInvariants(events);
+    assert.equal(seenByB['/there']?.authorization, undefined, 'the other origin never saw the token');
+    const outs = frames(events, 'out');
+    assert.equal(outs.length, 2);
+    assert.deepEqual(outs[1].meta?.credentialsDropped, ['authorization']);
+    assert.equal(outs[1].meta?.streamId, 1, 'the first stream of the new connection');
+    assert.equal(frames(events, 'in').at(-1)?.data, 'there');
+    const conns = (ofKind(events, 'timing') as TimingEvent[]).filter((t) => t.meta?.phase === 'connection');
+    assert.equal(conns.length, 2);
+    assert.equal(conns[1].meta?.url, `http://127.0.0.1:${bPort}/`);
+    const summary = ofKind(events, 'summary')[0] as SummaryEvent;
+    assert.equal((summary as unknown as { http2: { connections: number } }).http2.connections, 2);
+    assert.ok(!JSON.stringify(events).includes('secret-token'), 'the token is masked in every event');
+  });
+
+  it('a loop is one line; --no-follow shows the 3xx and stops', async () => {
+    const loop = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/loop`, http: { http2: true } });
+    const errors = errorsOf(loop);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].message, `Redirect loop: http://127.0.0.1:${aPort}/loop redirects back to http://127.0.0.1:${aPort}/loop, which was already requested`);
+    assert.equal(errors[0].code, 'ERR_REDIRECT_LOOP');
+    const shown = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/a`, followRedirects: false, http: { http2: true } });
+    const ins = frames(shown, 'in');
+    assert.equal(ins.length, 1, 'the 302 is the answer (not a control hop)');
+    assert.equal(ins[0].meta?.status, 302);
+    assert.equal(frames(shown, 'out').length, 1);
+  });
+});
