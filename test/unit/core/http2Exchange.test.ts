@@ -242,7 +242,7 @@ describe('HTTP/2 redirects (Node\'s http2 servers on two origins)', () => {
     assert.ok(!JSON.stringify(events).includes('secret-token'), 'the token is masked in every event');
   });
 
-  it('a loop is one line; --no-follow shows the 3xx and stops', async () => {
+  it('a loop is one line; followRedirects false shows the 3xx and stops', async () => {
     const loop = await runSession({ pattern: 'http', url: `http://127.0.0.1:${aPort}/loop`, http: { http2: true } });
     const errors = errorsOf(loop);
     assert.equal(errors.length, 1);
