@@ -22,6 +22,9 @@ const LABELS: Record<keyof DemoUrls, string> = {
   webhookTarget: 'webhooks sent to',
 };
 
+/** The URL column starts after the longest label. */
+const LABEL_WIDTH = Math.max(...Object.values(LABELS).map((l) => l.length));
+
 /** Run `wirescope demo` until Ctrl+C / SIGTERM; resolves with the exit code. */
 export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
   let demo;
@@ -51,10 +54,10 @@ export async function runDemo(cmd: DemoCommand, io: CliIo): Promise<number> {
   const lines = [`Wirescope demo backend: one live feed at ${cmd.rate} event${cmd.rate === 1 ? '' : 's'}/s over every pattern.`, ''];
   for (const key of Object.keys(LABELS) as (keyof DemoUrls)[]) {
     const url = urls[key];
-    if (url !== undefined) lines.push(`  ${LABELS[key].padEnd(26)} ${url}`);
+    if (url !== undefined) lines.push(`  ${LABELS[key].padEnd(LABEL_WIDTH)} ${url}`);
   }
   // The secret is shown once so the user can configure the receiver; it is never written anywhere else.
-  if (demo.webhookSecret !== undefined && cmd.webhookSecret === undefined) lines.push(`  ${'webhook HMAC secret'.padEnd(26)} ${demo.webhookSecret}`);
+  if (demo.webhookSecret !== undefined && cmd.webhookSecret === undefined) lines.push(`  ${'webhook HMAC secret'.padEnd(LABEL_WIDTH)} ${demo.webhookSecret}`);
   lines.push('', 'Try:', `  wirescope connect ${urls.ws} --send hi --count 1 --format ndjson`);
   lines.push(`  wirescope connect ${urls.graphqlWs} --pattern graphql -d 'subscription { ticks { seq value } }' --count 3`);
   if (urls.grpc) lines.push(`  wirescope connect ${urls.grpc} --method wirescope.demo.Feed/Watch -d '{"count":5}'`);
