@@ -103,6 +103,10 @@ export interface GraphqlServers {
   connections(): number;
   /** Drop every WebSocket client (no close frame). */
   dropClients(): void;
+  /** graphql-sse requests (POST at /graphql/stream) received so far. */
+  sseRequests(): number;
+  /** Cut the sockets of every open graphql-sse stream (no end of the response: a network drop). */
+  dropStreams(): void;
   close(): Promise<void>;
 }
 
@@ -114,9 +118,17 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
   const httpHandler = createHttpHandler({ schema });
   const sseHandler = createSseHandler({ schema });
   const closedHttpHandler = createHttpHandler({ schema, validationRules: [...specifiedRules, NoSchemaIntrospectionCustomRule] });
+  let sseRequests = 0;
+  const sseSockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/graphql/stream') return void sseHandler(req, res);
+    if (path === '/graphql/stream') {
+      sseRequests++;
+      const sock = req.socket;
+      sseSockets.add(sock);
+      res.on('close', () => sseSockets.delete(sock));
+      return void sseHandler(req, res);
+    }
     if (path === '/closed') return void closedHttpHandler(req, res);
     if (path === '/graphql') return void httpHandler(req, res);
     res.writeHead(404).end();
@@ -179,6 +191,11 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
     connections: () => connections,
     dropClients: () => {
       for (const c of allClients()) c.terminate();
+    },
+    sseRequests: () => sseRequests,
+    dropStreams: () => {
+      for (const sock of sseSockets) sock.destroy();
+      sseSockets.clear();
     },
     close: async () => {
       for (const c of allClients()) c.terminate();

@@ -14,7 +14,8 @@
  * - Several documents run side by side, multiplexed on one WebSocket. `--count` (or closing) sends
  *   complete (stop) for each running operation before closing.
  * - A dropped WebSocket reconnects through the shared lifecycle; after the new connection_ack the
- *   running subscriptions are sent again, said in a control frame.
+ *   running subscriptions are sent again, said in a control frame. A dropped graphql-sse stream does the
+ *   same: the streams of the running operations count as one connection, all sent again after the delay.
  */
 import WebSocket from 'ws';
 import type { ClientRequest, IncomingMessage } from 'node:http';
@@ -48,6 +49,8 @@ interface Operation {
   results: number;
   /** graphql-sse: the request of its stream, aborted to stop it. */
   abort?: AbortController;
+  /** It runs over a graphql-sse event stream (a subscription, or any operation with protocol sse). */
+  sse?: boolean;
 }
 
 type WsProtocol = 'graphql-transport-ws' | 'graphql-ws';
@@ -90,6 +93,11 @@ class GraphqlTransport implements Transport {
   private errorsSeen = 0;
   /** auto: the one subprotocol offered after the server refused the one it picked from both. */
   private only: WsProtocol | undefined;
+  /**
+   * graphql-sse (distinct connections): the streams that run together count as one connection. A drop of one
+   * starts a new generation: the others of the old one are stopped and every running operation is sent again.
+   */
+  private sseGen = 0;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -150,9 +158,11 @@ class GraphqlTransport implements Transport {
     }
   }
 
-  private async runHttpOperation(op: Operation): Promise<void> {
+  private async runHttpOperation(op: Operation, resubscribe = false): Promise<void> {
     const { options, sink } = this;
     const sse = op.type === 'subscription' || this.o.protocol === 'sse';
+    op.sse = sse;
+    const gen = this.sseGen;
     const get = !sse && this.o.httpMethod === 'GET';
     const headers: Record<string, string> = { accept: sse ? 'text/event-stream' : 'application/graphql-response+json, application/json;q=0.9', ...(options.headers ?? {}) };
     let url = options.url;
@@ -184,19 +194,27 @@ class GraphqlTransport implements Transport {
         signal: abort.signal,
         now: sink.now,
         onRequest: (sent) => {
-          sink.frame('out', get ? op.query : (body ?? ''), { channel: label(op), meta: { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers), id: op.id, operation: op.name, operationType: op.type, ...(sse ? { protocol: 'graphql-sse' } : {}) } });
+          sink.frame('out', get ? op.query : (body ?? ''), { channel: label(op), meta: { method: sent.method, url: redactUrl(sent.url), headers: redactHeaders(sent.headers), id: op.id, operation: op.name, operationType: op.type, ...(sse ? { protocol: 'graphql-sse' } : {}), ...(resubscribe ? { resubscribe: true } : {}) } });
         },
         onConnected: () => {
-          if (!this.opened) {
+          if (gen !== this.sseGen) return;
+          if (!this.opened || this.lc.down) {
             this.opened = true;
-            sink.state('open', { url: redactUrl(options.url) });
+            this.lc.opened(redactUrl(options.url), { protocol: sse ? 'graphql-sse' : 'http' });
           }
         },
       });
     } catch (err) {
-      op.done = true;
-      if (this.lc.ended || this.lc.closing) return this.httpFinished();
+      this.httpAbort.signal.removeEventListener('abort', onStop);
+      // A stream of a connection set that already dropped: it is being sent again.
+      if (sse && gen !== this.sseGen && !this.lc.stopped) return;
+      if (this.lc.ended || this.lc.closing) {
+        op.done = true;
+        return this.httpFinished();
+      }
       const d = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, options.url);
+      if (sse) return this.sseDropped(gen, d);
+      op.done = true;
       this.lc.fail(d.message, d.code);
       this.httpAbort.abort();
       return;
@@ -205,11 +223,19 @@ class GraphqlTransport implements Transport {
     const contentType = res.headers['content-type'] ?? '';
     try {
       if (sse && res.status < 300 && /text\/event-stream/i.test(contentType)) await this.readSse(op, res);
-      else await this.readResult(op, res);
+      else if (sse && res.status >= 500 && this.lc.down) {
+        // A server on its way back (502, 503): one more failed attempt of the reconnection, not an answer.
+        res.destroy();
+        throw new HttpClientError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} while reconnecting the graphql-sse stream`, 'ERR_GRAPHQL_SSE_UNAVAILABLE');
+      } else await this.readResult(op, res);
     } catch (err) {
+      if (sse && gen !== this.sseGen && !this.lc.stopped) return;
       if (!this.lc.ended && !this.lc.closing && !op.done) {
-        op.done = true;
         const d = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, options.url);
+        // A stream that drops (the server went away, the socket was cut) reconnects. One the server ended cleanly
+        // without complete broke the protocol, and one too large would be again: those end the session.
+        if (sse && d.code !== 'ERR_GRAPHQL_TOO_LARGE' && d.code !== 'ERR_GRAPHQL_STREAM_ENDED') return this.sseDropped(gen, d, label(op));
+        op.done = true;
         this.lc.fail(`${label(op)}: ${d.message}`, d.code);
         this.httpAbort.abort();
         return;
@@ -219,6 +245,31 @@ class GraphqlTransport implements Transport {
     }
     op.done = true;
     this.httpFinished();
+  }
+
+  /**
+   * A graphql-sse stream (distinct connections) dropped: through the shared lifecycle (a first connection fails at
+   * once; later ones back off and reconnect), the other streams of the set are stopped, and after the delay every
+   * running operation is sent again, said in a control frame.
+   */
+  private sseDropped(gen: number, d: { message: string; code?: string }, which?: string): void {
+    if (gen !== this.sseGen || this.lc.stopped) return;
+    this.sseGen++;
+    for (const o of this.ops) if (o.sse && !o.done) o.abort?.abort();
+    const cause = which && this.lc.everOpened ? `${which}: ${d.message}` : d.message;
+    const plan = this.lc.dropped(cause, d.code ? { errorCode: d.code } : {});
+    if (!plan.retry) {
+      this.httpAbort.abort();
+      return;
+    }
+    void this.lc.wait(plan.delayMs).then((go) => {
+      if (!go) return;
+      const running = this.ops.filter((o) => o.sse && !o.done);
+      if (running.length === 0) return this.httpFinished();
+      this.lc.connecting(redactUrl(this.options.url));
+      this.sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${running.map(label).join(', ')}`, { control: true, meta: { type: 'resubscribe', operations: running.map(label), protocol: 'graphql-sse' } });
+      for (const o of running) void this.runHttpOperation(o, true);
+    });
   }
 
   /** A plain HTTP response: one result (or a response that is not one, flagged). */
@@ -596,6 +647,7 @@ class GraphqlTransport implements Transport {
 
   reconnect(): void {
     if (this.mode === 'ws') this.lc.requestReconnect(() => this.ws?.terminate());
+    else if (this.ops.some((o) => o.sse && !o.done)) this.lc.requestReconnect(() => this.ops.forEach((o) => o.sse && !o.done && o.abort?.abort()));
   }
 
   private teardown(): void {

@@ -1,0 +1,146 @@
+// graphql-sse against the library's own handler (createHandler from graphql-sse/lib/use/http, test/helpers/graphql.ts
+// and servers made here on 127.0.0.1, ports chosen at run time): a dropped stream reconnects through the shared
+// lifecycle and the running operations are sent again, visibly (a socket cut, and the server restarted on the same
+// port); single connection mode (a PUT reservation, the event stream with the token, operations POSTed with the
+// token and stopped with DELETE), and its reconnection.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createHandler } from 'graphql-sse/lib/use/http';
+import type { ConnectOptions } from '../../../src/shared/connectOptions';
+import type { FrameEvent, StateEvent, WireEvent } from '../../../src/shared/events';
+import { schema, startGraphqlServers, type GraphqlServers } from '../../helpers/graphql';
+import { checkInvariants, ofKind, runSession, waitFor } from '../../helpers/servers';
+
+const frames = (events: WireEvent[]) => ofKind(events, 'frame') as FrameEvent[];
+const dataIn = (events: WireEvent[]) => frames(events).filter((f) => f.dir === 'in' && !f.meta?.control);
+const dataOut = (events: WireEvent[]) => frames(events).filter((f) => f.dir === 'out' && !f.meta?.control);
+const controls = (events: WireEvent[], type: string) => frames(events).filter((f) => f.meta?.control === true && f.meta.type === type);
+const terminal = (events: WireEvent[]) => ofKind(events, 'state').find((s) => s.state === 'closed' || s.state === 'failed') as StateEvent;
+const seqsOf = (events: WireEvent[], channel: string) => dataIn(events).filter((f) => f.channel === channel).map((f) => (JSON.parse(f.data) as { data: { ticks: { seq: number } } }).data.ticks.seq);
+const QUICK = { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 };
+const gql = (url: string, documents: string[], extra: Partial<ConnectOptions> = {}): ConnectOptions => ({ pattern: 'graphql', url, reconnect: QUICK, ...extra, graphql: { documents, ...(extra.graphql ?? {}) } });
+
+/** graphql-sse's handler on its own server, with the requests it saw (method and token) and a way to restart it on the same port. */
+async function sseServer(): Promise<{ url: string; requests: Array<{ method: string; token?: string; operationId?: string }>; cut(): void; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> }> {
+  const handler = createHandler({ schema });
+  const requests: Array<{ method: string; token?: string; operationId?: string }> = [];
+  const sockets = new Set<Socket>();
+  let port = 0;
+  let server: http.Server | undefined;
+  const start = async () => {
+    const s = http.createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const token = req.headers['x-graphql-event-stream-token'];
+      requests.push({ method: req.method ?? '', ...(typeof token === 'string' ? { token } : {}), ...(u.searchParams.get('operationId') ? { operationId: u.searchParams.get('operationId')! } : {}) });
+      void handler(req, res);
+    });
+    s.on('connection', (sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
+    port = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    for (const sock of sockets) sock.destroy();
+    await new Promise((r) => s.close(r));
+  };
+  await start();
+  return {
+    url: `http://127.0.0.1:${port}/graphql/stream`,
+    requests,
+    cut: () => {
+      for (const sock of sockets) sock.destroy();
+    },
+    stop,
+    start,
+    close: stop,
+  };
+}
+
+let srv: GraphqlServers;
+before(async () => {
+  srv = await startGraphqlServers();
+});
+after(async () => {
+  await srv.close();
+});
+
+describe('graphql-sse distinct connections: a dropped stream reconnects', () => {
+  it('a cut socket: reconnect event, "re-subscribing 1 operation after the reconnect", the subscription sent again with meta.resubscribe', async () => {
+    const before = srv.sseRequests();
+    const events = await runSession(gql(srv.sseUrl, ['subscription Live { ticks(intervalMs: 10) { seq } }']), async (s, evs) => {
+      await waitFor(evs, (es) => dataIn(es).length >= 2);
+      srv.dropStreams();
+      await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && seqsOf(es, 'Live').filter((n) => n === 2).length >= 2, 10_000);
+      await s.close('enough');
+    });
+    checkInvariants(events);
+    assert.equal(ofKind(events, 'reconnect').length, 1);
+    assert.equal(controls(events, 'resubscribe')[0].data, 're-subscribing 1 operation after the reconnect: Live');
+    const subs = dataOut(events);
+    assert.equal(subs.length, 2);
+    assert.equal(subs[0].meta?.resubscribe, undefined);
+    assert.equal(subs[1].meta?.resubscribe, true);
+    assert.equal(srv.sseRequests() - before, 2, 'the server saw the subscription twice');
+    const opens = ofKind(events, 'state').filter((s) => s.state === 'open');
+    assert.equal(opens.length, 2);
+    assert.equal(opens[1].meta?.reconnected, true);
+    // The new subscription starts again at 1 on the same channel.
+    const seqs = seqsOf(events, 'Live');
+    assert.deepEqual(seqs.slice(0, 2), [1, 2]);
+    assert.ok(seqs.lastIndexOf(1) > 1, `a second run of ticks: ${seqs.join(',')}`);
+    assert.equal(terminal(events).state, 'closed');
+    assert.equal(terminal(events).reason, 'enough');
+  });
+
+  it('the server restarted on the same port: attempts while it is down, then both running operations sent again', async () => {
+    const own = await sseServer();
+    try {
+      const events = await runSession(gql(own.url, ['subscription A { ticks(intervalMs: 10) { seq } }', 'subscription B { ticks(intervalMs: 10) { seq } }']), async (s, evs) => {
+        await waitFor(evs, (es) => seqsOf(es, 'A').length >= 2 && seqsOf(es, 'B').length >= 2);
+        await own.stop();
+        // Down long enough for at least one refused attempt.
+        await waitFor(evs, (es) => ofKind(es, 'reconnect').length >= 2, 10_000);
+        await own.start();
+        await waitFor(evs, (es) => ofKind(es, 'state').filter((x) => x.state === 'open').length === 2 && seqsOf(es, 'A').lastIndexOf(1) > 0 && seqsOf(es, 'B').lastIndexOf(1) > 0, 10_000);
+        await s.close('enough');
+      });
+      checkInvariants(events);
+      const resub = controls(events, 'resubscribe');
+      assert.ok(resub.length >= 2, 'every attempt says it sends the operations again');
+      assert.ok(resub.every((f) => f.data === 're-subscribing 2 operations after the reconnect: A, B'), resub.map((f) => f.data).join(' | '));
+      const reconnects = ofKind(events, 'reconnect');
+      assert.deepEqual(reconnects.map((r) => r.attempt), reconnects.map((_, i) => i + 1), 'attempts counted');
+      assert.match(reconnects[1].cause ?? '', /refused/i, 'a later attempt failed: nothing listening');
+      const reopened = ofKind(events, 'state').filter((x) => x.state === 'open')[1];
+      assert.equal(reopened.meta?.reconnected, true);
+      assert.equal(reopened.meta?.attempts, reconnects.length);
+      const posts = own.requests.filter((r) => r.method === 'POST');
+      assert.ok(posts.length === 4, `two subscriptions, each sent twice: ${posts.length}`);
+      assert.equal(terminal(events).state, 'closed');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('with reconnecting off a cut ends the session in one line; a first stream that cannot connect fails at once', async () => {
+    const events = await runSession(gql(srv.sseUrl, ['subscription Live { ticks(intervalMs: 10) { seq } }'], { reconnect: { enabled: false } }), async (_s, evs) => {
+      await waitFor(evs, (es) => dataIn(es).length >= 1);
+      srv.dropStreams();
+      await waitFor(evs, (es) => terminal(es) !== undefined, 10_000);
+    });
+    assert.equal(ofKind(events, 'reconnect').length, 0);
+    assert.equal(terminal(events).state, 'closed');
+    assert.doesNotMatch(terminal(events).reason ?? '', /\n/);
+    const refused = await runSession(gql('http://127.0.0.1:1/graphql/stream', ['subscription { ticks { seq } }']));
+    assert.equal(terminal(refused).state, 'failed');
+    assert.equal(ofKind(refused, 'reconnect').length, 0);
+  });
+});
