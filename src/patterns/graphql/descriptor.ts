@@ -1,8 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { definePattern } from '../descriptor';
 
-/** How subscriptions travel: the two WebSocket subprotocols, graphql-sse, or `auto` (the server's pick). */
-export const GRAPHQL_PROTOCOLS = ['auto', 'graphql-transport-ws', 'graphql-ws', 'sse'] as const;
+/**
+ * How subscriptions travel: the two WebSocket subprotocols, graphql-sse in distinct connections mode (`sse`) or in
+ * single connection mode (`sse-single`), or `auto` (the server's pick; distinct graphql-sse for http URLs).
+ */
+export const GRAPHQL_PROTOCOLS = ['auto', 'graphql-transport-ws', 'graphql-ws', 'sse', 'sse-single'] as const;
 export type GraphqlProtocol = (typeof GRAPHQL_PROTOCOLS)[number];
 
 /** `JSON object` (the CLI's `--variables` and `--init-payload`). */
@@ -33,9 +36,9 @@ export const graphqlPattern = definePattern({
       variables: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Variables of the operations, as a JSON object.' })),
       operationName: Type.Optional(Type.String({ description: 'Which operation of a document with several to run.' })),
       httpMethod: Type.Optional(Type.Union([Type.Literal('POST'), Type.Literal('GET')], { description: 'How queries go over HTTP: POST with a JSON body (the default) or GET with the query in the URL (mutations need POST).' })),
-      protocol: Type.Optional(Type.Union(GRAPHQL_PROTOCOLS.map((p) => Type.Literal(p)), { description: 'The subscription protocol: auto offers both WebSocket subprotocols and speaks the one the server picks (graphql-sse for http URLs); graphql-transport-ws is the graphql-ws library\'s; graphql-ws is the legacy subscriptions-transport-ws; sse is graphql-sse (distinct connections).' })),
+      protocol: Type.Optional(Type.Union(GRAPHQL_PROTOCOLS.map((p) => Type.Literal(p)), { description: 'The subscription protocol: auto offers both WebSocket subprotocols and speaks the one the server picks (graphql-sse for http URLs); graphql-transport-ws is the graphql-ws library\'s; graphql-ws is the legacy subscriptions-transport-ws; sse is graphql-sse in distinct connections mode (one request per operation); sse-single is graphql-sse in single connection mode (a PUT reserves a stream, every operation is POSTed with its token and its results come on that one stream).' })),
       initPayload: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The connection_init payload (a JSON object, usually auth); use ${secret:NAME} for tokens in a profile, --init-payload-env NAME on the command line. Its values are never logged.' })),
-      ackTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'How long the WebSocket protocols wait for connection_ack before one line ends the attempt (default 10000).' })),
+      ackTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'How long the WebSocket protocols wait for connection_ack, and graphql-sse single connection mode for its event stream after the reservation, before one line ends the attempt (default 10000).' })),
       maxMessageBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest message or response body accepted (default 16777216, 16 MiB); a larger one ends the connection with one line.' })),
     },
     { additionalProperties: false },

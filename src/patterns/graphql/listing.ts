@@ -81,7 +81,7 @@ export async function introspect(options: ConnectOptions, limits: { timeoutMs?: 
     pattern: 'graphql',
     previewLimit: g?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     reconnect: { enabled: false },
-    graphql: { ...(g?.initPayload ? { initPayload: g.initPayload } : {}), ...(g?.protocol && g.protocol !== 'sse' ? { protocol: g.protocol } : {}), ...(g?.ackTimeoutMs ? { ackTimeoutMs: g.ackTimeoutMs } : {}), ...(g?.maxMessageBytes ? { maxMessageBytes: g.maxMessageBytes } : {}), documents: [INTROSPECTION_QUERY] },
+    graphql: { ...(g?.initPayload ? { initPayload: g.initPayload } : {}), ...(g?.protocol && g.protocol !== 'sse' && g.protocol !== 'sse-single' ? { protocol: g.protocol } : {}), ...(g?.ackTimeoutMs ? { ackTimeoutMs: g.ackTimeoutMs } : {}), ...(g?.maxMessageBytes ? { maxMessageBytes: g.maxMessageBytes } : {}), documents: [INTROSPECTION_QUERY] },
   });
   const events: WireEvent[] = [];
   s.onEvent((e) => events.push(e));

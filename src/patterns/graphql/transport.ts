@@ -1,7 +1,8 @@
 /**
  * GraphQL: queries and mutations over HTTP, subscriptions over WebSocket (graphql-transport-ws, the
  * graphql-ws library's protocol, or the legacy subscriptions-transport-ws protocol, subprotocol
- * `graphql-ws`) or over HTTP with graphql-sse (distinct connections mode). Wirescope's own protocol
+ * `graphql-ws`) or over HTTP with graphql-sse (distinct connections mode, or single connection mode with
+ * `sse-single`: a reserved stream that carries every operation). Wirescope's own protocol
  * client on `ws` and the core HTTP client, so that every protocol message is a frame of the session.
  *
  * - A query over HTTP is an `out` frame (the request) and an `in` frame (the result JSON), with the
@@ -35,6 +36,17 @@ export const createTransport: TransportFactory = ({ options, sink }) => new Grap
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 const RESPONSE_TIMEOUT_MS = 30_000;
+/** graphql-sse single connection mode: the header that carries the reservation token. */
+const TOKEN_HEADER = 'x-graphql-event-stream-token';
+/** A reservation answer longer than this is not a token. */
+const MAX_TOKEN_BYTES = 1024;
+
+/** Headers as shown: credentials masked, and the event stream token too (it is a key to the stream). */
+function redactSingle(headers: Record<string, string>): Record<string, string> {
+  const out = redactHeaders(headers);
+  for (const k of Object.keys(out)) if (k.toLowerCase() === TOKEN_HEADER) out[k] = '[token]';
+  return out;
+}
 
 /** One operation of the session. */
 interface Operation {
@@ -93,6 +105,11 @@ class GraphqlTransport implements Transport {
   private errorsSeen = 0;
   /** auto: the one subprotocol offered after the server refused the one it picked from both. */
   private only: WsProtocol | undefined;
+  /** graphql-sse single connection mode: the reservation's token, the stream's abort, whether the stream is open. */
+  private singleToken: string | undefined;
+  private singleAbort: AbortController | undefined;
+  private singleLive = false;
+  private singleClosing = false;
   /**
    * graphql-sse (distinct connections): the streams that run together count as one connection. A drop of one
    * starts a new generation: the others of the old one are stopped and every running operation is sent again.
@@ -117,7 +134,7 @@ class GraphqlTransport implements Transport {
     const scheme = new URL(this.options.url).protocol.replace(':', '');
     this.mode = scheme === 'ws' || scheme === 'wss' ? 'ws' : 'http';
     const protocol: GraphqlProtocol = this.o.protocol ?? 'auto';
-    if (this.mode === 'ws' && protocol === 'sse') return this.lc.fail(`--graphql-protocol sse runs over http(s), not ${scheme}: use http${scheme === 'wss' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
+    if (this.mode === 'ws' && (protocol === 'sse' || protocol === 'sse-single')) return this.lc.fail(`--graphql-protocol sse runs over http(s), not ${scheme}: use http${scheme === 'wss' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
     if (this.mode === 'http' && (protocol === 'graphql-ws' || protocol === 'graphql-transport-ws')) return this.lc.fail(`--graphql-protocol ${protocol} runs over a WebSocket: use ws${scheme === 'https' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
     const docs = [...(this.o.documents?.length ? this.o.documents : this.options.body !== undefined ? [this.options.body] : []), ...(this.options.send ?? [])];
     // Over a WebSocket a session may start with no operation: the connection is acknowledged and operations come from the composer.
@@ -145,7 +162,241 @@ class GraphqlTransport implements Transport {
 
   private runHttp(): void {
     this.sink.state('connecting', { url: redactUrl(this.options.url) });
+    if (this.o.protocol === 'sse-single') {
+      for (const op of this.ops) op.sse = true;
+      return void this.runSingle();
+    }
     for (const op of this.ops) void this.runHttpOperation(op);
+  }
+
+  // ---------- graphql-sse, single connection mode ----------
+
+  /** Headers of the single-connection requests: the session's, the reservation token, and `accept`. */
+  private singleHeaders(token: string | undefined, accept: string, json = false): Record<string, string> {
+    return { accept, ...(this.options.headers ?? {}), ...(token !== undefined ? { [TOKEN_HEADER]: token } : {}), ...(json ? { 'content-type': 'application/json; charset=utf-8' } : {}) };
+  }
+
+  /** One request of single connection mode; its out frame is said by the caller. */
+  private singleRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse> {
+    return httpRequest({
+      url,
+      method,
+      headers,
+      body,
+      tls: this.options.tls,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      responseTimeoutMs: responseTimeoutMs ?? this.options.responseTimeoutMs ?? RESPONSE_TIMEOUT_MS,
+      signal,
+      now: this.sink.now,
+    });
+  }
+
+  /**
+   * Single connection mode: PUT reserves an event stream (the answer is its token), GET with the token opens it,
+   * each operation is a POST with the token and `extensions.operationId` (answered 202, its results come on the
+   * stream as `{id, payload}`), and DELETE `?operationId=` stops one. The stream is the connection: when it drops,
+   * the lifecycle reconnects with a new reservation and every running operation is POSTed again.
+   */
+  private async runSingle(reconnected = false): Promise<void> {
+    const { options, sink } = this;
+    const gen = this.sseGen;
+    const abort = new AbortController();
+    this.singleAbort = abort;
+    const onStop = () => abort.abort();
+    this.httpAbort.signal.addEventListener('abort', onStop, { once: true });
+    const url = options.url;
+    let res: HttpResponse;
+    let stage: 'reserve' | 'stream' = 'reserve';
+    try {
+      // The reservation.
+      sink.frame('out', 'PUT: reserve an event stream (single connection mode)', { control: true, meta: { type: 'reserve', method: 'PUT', url: redactUrl(url), protocol: 'graphql-sse' } });
+      const put = await this.singleRequest('PUT', url, this.singleHeaders(undefined, 'text/plain'), undefined, abort.signal);
+      const read = await put.readBody(MAX_TOKEN_BYTES);
+      const text = read.preview.toString('utf8');
+      const ct = ctype(put);
+      if (put.status < 200 || put.status >= 300) throw new HttpClientError(`the event stream reservation (PUT) was refused: HTTP ${put.status}${put.statusText ? ` ${put.statusText}` : ''}${text.trim() ? `: ${oneLine(text, 80)}` : ''}`, 'ERR_GRAPHQL_SSE_RESERVATION');
+      const token = text.trim();
+      if (read.truncated || !/^text\/plain$/i.test(ct) || !/^[\x21-\x7e]{1,256}$/.test(token)) {
+        throw new HttpClientError(`the event stream reservation (PUT) did not answer a token: HTTP ${put.status}, ${ct}${text.trim() ? `: ${oneLine(text, 60)}` : ', empty'}`, 'ERR_GRAPHQL_SSE_RESERVATION');
+      }
+      this.singleToken = token;
+      // The token is a key to the stream: said by its length, never shown.
+      sink.frame('in', `reserved an event stream (HTTP ${put.status}, a ${token.length}-character token)`, { control: true, meta: { type: 'reserved', status: put.status, protocol: 'graphql-sse' } });
+      // The stream; its response is the acceptance of the token.
+      const wait = this.o.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+      stage = 'stream';
+      res = await this.singleRequest('GET', url, this.singleHeaders(token, 'text/event-stream'), undefined, abort.signal, wait);
+      if (res.status !== 200 || !/text\/event-stream/i.test(res.headers['content-type'] ?? '')) {
+        const body = await res.readBody(1024).then((b) => b.preview.toString('utf8'), () => '');
+        throw new HttpClientError(`the event stream (GET with the token) was refused: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}, ${ctype(res)}${body.trim() ? `: ${oneLine(body, 80)}` : ''}`, 'ERR_GRAPHQL_SSE_STREAM');
+      }
+    } catch (err) {
+      this.httpAbort.signal.removeEventListener('abort', onStop);
+      if (gen !== this.sseGen || this.lc.stopped) return this.singleStopped();
+      let d: { message: string; code?: string } = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, url);
+      if (stage === 'stream' && (d.code === 'ERR_TTFB_TIMEOUT' || /^No response within/.test(d.message))) {
+        d = { message: `no event stream within ${this.o.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS} ms after the reservation (--ack-timeout)`, code: 'ERR_GRAPHQL_NO_ACK' };
+      }
+      return this.singleDropped(gen, d);
+    }
+    sink.timing(res.phases(), { status: res.status, stream: true, protocol: 'graphql-sse' });
+    sink.frame('in', `event stream open (HTTP ${res.status}, single connection mode)`, { control: true, meta: { packet: 'stream', status: res.status, headers: redactSingle(res.headers), protocol: 'graphql-sse' } });
+    this.opened = true;
+    this.lc.opened(redactUrl(url), { protocol: 'graphql-sse', mode: 'single' });
+    const running = this.ops.filter((o) => !o.done);
+    if (reconnected && running.length) sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${running.map(label).join(', ')}`, { control: true, meta: { type: 'resubscribe', operations: running.map(label), protocol: 'graphql-sse' } });
+    this.singleLive = true;
+    for (const op of running) void this.postSingle(op, reconnected);
+    try {
+      await this.readSingle(res);
+      if (gen === this.sseGen && !this.lc.stopped && this.ops.some((o) => !o.done)) throw new HttpClientError('the event stream ended with operations running', 'ERR_GRAPHQL_SSE_DROPPED');
+    } catch (err) {
+      this.singleLive = false;
+      if (gen !== this.sseGen || this.lc.stopped || this.ops.every((o) => o.done)) return this.singleStopped();
+      const d = err instanceof HttpClientError ? { message: err.message, code: err.code } : describeError(err, url);
+      if (d.code === 'ERR_GRAPHQL_TOO_LARGE') {
+        this.lc.fail(d.message, d.code);
+        this.httpAbort.abort();
+        return;
+      }
+      return this.singleDropped(gen, d);
+    } finally {
+      this.singleLive = false;
+      this.httpAbort.signal.removeEventListener('abort', onStop);
+    }
+    this.singleStopped();
+  }
+
+  /** The single stream is over for good (every operation done, or the session closing). */
+  private singleStopped(): void {
+    if (this.lc.ended) return;
+    if (this.lc.closing) {
+      if (!this.singleClosing) this.lc.finishClose();
+      return;
+    }
+    this.httpFinished();
+  }
+
+  private singleDropped(gen: number, d: { message: string; code?: string }): void {
+    if (gen !== this.sseGen || this.lc.stopped) return;
+    this.sseGen++;
+    this.singleAbort?.abort();
+    this.singleToken = undefined;
+    const plan = this.lc.dropped(d.message, d.code ? { errorCode: d.code } : {});
+    if (!plan.retry) {
+      this.httpAbort.abort();
+      return;
+    }
+    void this.lc.wait(plan.delayMs).then((go) => {
+      if (!go) return;
+      if (this.ops.every((o) => o.done)) return this.httpFinished();
+      this.lc.connecting(redactUrl(this.options.url));
+      void this.runSingle(true);
+    });
+  }
+
+  /** The results and completes of the single stream: `next` `{id, payload}`, `complete` `{id}`. */
+  private async readSingle(res: HttpResponse): Promise<void> {
+    const { sink } = this;
+    let pending = 0;
+    let allDone = false;
+    const parser = new SseParser({
+      event: (e) => {
+        pending = 0;
+        if (allDone) return;
+        let msg: { id?: unknown; payload?: unknown } | undefined;
+        try {
+          const v: unknown = JSON.parse(e.data);
+          if (v && typeof v === 'object' && !Array.isArray(v)) msg = v as typeof msg;
+        } catch {
+          msg = undefined;
+        }
+        const id = msg && (typeof msg.id === 'string' || typeof msg.id === 'number') ? String(msg.id) : undefined;
+        const op = id !== undefined ? this.ops.find((o) => o.id === id) : undefined;
+        if ((e.type === 'next' || e.type === 'complete') && !op) {
+          sink.frame('in', `${e.type} for ${id === undefined ? 'no operation id' : `an unknown operation "${oneLine(id, 40)}"`} on the graphql-sse stream: ${oneLine(e.data)}`, { control: true, meta: { type: e.type, protocol: 'graphql-sse', invalid: true } });
+          return;
+        }
+        if (e.type === 'next' && op && msg) {
+          if (op.done) return;
+          this.result(op, JSON.stringify(msg.payload ?? null), { protocol: 'graphql-sse' }, { value: msg.payload });
+        } else if (e.type === 'complete' && op) {
+          if (op.done) return;
+          op.done = true;
+          sink.frame('in', `complete ${label(op)} (by the server)`, { control: true, channel: label(op), meta: { type: 'complete', id: op.id, protocol: 'graphql-sse' } });
+          if (this.ops.every((o) => o.done)) allDone = true;
+        } else {
+          sink.frame('in', `unexpected event "${oneLine(e.type, 40)}" on the graphql-sse stream: ${oneLine(e.data)}`, { control: true, meta: { type: e.type, protocol: 'graphql-sse', invalid: true } });
+        }
+      },
+    });
+    for await (const chunk of res) {
+      pending += chunk.length;
+      parser.push(chunk);
+      if (allDone) break;
+      if (pending > this.maxBytes) throw new HttpClientError(`a graphql-sse event larger than ${this.maxBytes} bytes (--max-message-size)`, 'ERR_GRAPHQL_TOO_LARGE');
+    }
+    res.destroy();
+  }
+
+  /** POST one operation with the token; the answer is 202 (its results come on the stream) or a GraphQL error. */
+  private async postSingle(op: Operation, resubscribe = false): Promise<void> {
+    const { options, sink } = this;
+    const token = this.singleToken;
+    const gen = this.sseGen;
+    if (token === undefined) return;
+    const body = JSON.stringify({ ...payloadOf(op), extensions: { operationId: op.id } });
+    const headers = this.singleHeaders(token, 'application/json', true);
+    sink.frame('out', body, { channel: label(op), meta: { method: 'POST', url: redactUrl(options.url), headers: redactSingle(headers), id: op.id, operation: op.name, operationType: op.type, protocol: 'graphql-sse', mode: 'single', ...(resubscribe ? { resubscribe: true } : {}) } });
+    let res: HttpResponse;
+    try {
+      res = await this.singleRequest('POST', options.url, headers, body, this.singleAbort?.signal ?? this.httpAbort.signal);
+    } catch (err) {
+      // The stream's own drop says what happened; a POST that fails on a live stream is this operation's error.
+      if (gen !== this.sseGen || this.lc.stopped || !this.singleLive) return;
+      const d = err instanceof HttpClientError ? err.message : describeError(err, options.url).message;
+      return this.singleOpFailed(op, [{ message: `the operation was not accepted: ${d}` }]);
+    }
+    if (res.status === 202 || res.status === 204 || res.status === 200) {
+      res.message.resume();
+      sink.frame('in', `accepted ${label(op)} (HTTP ${res.status})`, { control: true, channel: label(op), meta: { type: 'accepted', id: op.id, status: res.status, protocol: 'graphql-sse' } });
+      return;
+    }
+    // Refused (a validation error, an operation id in use): the answer is shown as this operation's result.
+    await this.readResult(op, res).catch(() => undefined);
+    op.done = true;
+    if (this.ops.every((o) => o.done)) this.singleAbort?.abort();
+  }
+
+  private singleOpFailed(op: Operation, errors: Array<{ message: string }>): void {
+    this.errorsSeen++;
+    op.done = true;
+    op.results++;
+    this.sink.frame('in', errors.map(errorLine).join('; '), { control: true, channel: label(op), meta: { type: 'error', id: op.id, errors, protocol: 'graphql-sse' } });
+    if (this.ops.every((o) => o.done)) this.singleAbort?.abort();
+  }
+
+  /** Stop the running operations of single connection mode: DELETE ?operationId= with the token, each at most 2 s. */
+  private async stopSingle(): Promise<void> {
+    const token = this.singleToken;
+    const running = this.ops.filter((o) => !o.done);
+    for (const o of running) o.done = true;
+    if (token === undefined || !this.singleLive) return;
+    await Promise.allSettled(
+      running.map(async (op) => {
+        const u = new URL(this.options.url);
+        u.searchParams.set('operationId', op.id);
+        this.sink.frame('out', `stop ${label(op)} (DELETE operationId=${op.id})`, { control: true, channel: label(op), meta: { type: 'stop', id: op.id, method: 'DELETE', protocol: 'graphql-sse' } });
+        const ac = new AbortController();
+        const t = setTimeout(() => ac.abort(), 2000);
+        try {
+          const r = await this.singleRequest('DELETE', u.toString(), this.singleHeaders(token, '*/*'), undefined, ac.signal, 2000);
+          r.message.resume();
+        } finally {
+          clearTimeout(t);
+        }
+      }),
+    );
   }
 
   private httpFinished(): void {
@@ -370,7 +621,7 @@ class GraphqlTransport implements Transport {
   private subprotocols(): WsProtocol[] {
     if (this.only) return [this.only];
     const p = this.o.protocol ?? 'auto';
-    return p === 'auto' || p === 'sse' ? ['graphql-transport-ws', 'graphql-ws'] : [p];
+    return p === 'auto' || p === 'sse' || p === 'sse-single' ? ['graphql-transport-ws', 'graphql-ws'] : [p];
   }
 
   private connect(fallback = false): void {
@@ -632,6 +883,12 @@ class GraphqlTransport implements Transport {
     }
     if (this.lc.stopped) throw new Error('The session has ended');
     this.ops.push(op);
+    if (this.o.protocol === 'sse-single') {
+      op.sse = true;
+      // On a live stream it is POSTed now; otherwise it goes with the running ones after the reconnect.
+      if (this.singleLive) void this.postSingle(op);
+      return;
+    }
     void this.runHttpOperation(op);
   }
 
@@ -647,6 +904,7 @@ class GraphqlTransport implements Transport {
 
   reconnect(): void {
     if (this.mode === 'ws') this.lc.requestReconnect(() => this.ws?.terminate());
+    else if (this.o.protocol === 'sse-single') this.lc.requestReconnect(() => this.singleAbort?.abort());
     else if (this.ops.some((o) => o.sse && !o.done)) this.lc.requestReconnect(() => this.ops.forEach((o) => o.sse && !o.done && o.abort?.abort()));
   }
 
@@ -660,6 +918,16 @@ class GraphqlTransport implements Transport {
 
   close(reason?: string): Promise<void> {
     return this.lc.close(reason, () => {
+      if (this.mode === 'http' && this.o.protocol === 'sse-single') {
+        this.singleClosing = true;
+        void this.stopSingle().finally(() => {
+          this.singleClosing = false;
+          this.httpAbort.abort();
+          this.singleAbort?.abort();
+          if (!this.lc.ended) this.lc.finishClose();
+        });
+        return;
+      }
       if (this.mode === 'http') {
         for (const op of this.ops) {
           if (!op.done && op.type === 'subscription') this.sink.frame('out', `stop ${label(op)} (closing its event stream)`, { control: true, channel: label(op), meta: { type: 'stop', id: op.id, protocol: 'graphql-sse' } });

@@ -2,7 +2,8 @@
  * Hostile cases for the graphql pattern: WebSocket servers that accept a GraphQL subprotocol and then answer
  * garbage, never acknowledge connection_init, or send a 50 MiB message; HTTP servers that answer a query with
  * something that is not a GraphQL result; graphql-sse streams with malformed events or an event that never
- * ends; and escape sequences in error messages.
+ * ends; single connection mode with a reservation answered by an HTML page or a stream never opened; and escape
+ * sequences in error messages.
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -149,6 +150,47 @@ export const graphqlCases: HostileCase[] = [
       expect(data.length === 2 && data[0].data === '{"data":{"ticks":{"seq":1}}}' && Array.isArray(data[1].meta?.errors), `the result, then the flagged one: ${JSON.stringify(data.map((d) => d.data))}`);
       expect(framesIn(r.events).some((f) => f.meta?.control === true && f.meta.invalid === true && /unexpected event "weird"/.test(f.data)), 'the unknown event is said');
       expect(r.stderr.trim() === 'wirescope: 1: the graphql-sse stream ended without complete (after 2 results)', `one line: ${r.stderr}`);
+    },
+  },
+  {
+    pattern: 'graphql',
+    category: 'framing',
+    name: 'graphql-sse single connection mode: a reservation (PUT) answered with an HTML page instead of a token: one line, nothing subscribed',
+    async run(h) {
+      const methods: string[] = [];
+      const srv = await httpPeer((req, res) => {
+        methods.push(req.method ?? '');
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1>\u001b[2J</body></html>');
+      });
+      h.cleanup(() => srv.close());
+      const r = await h.cli(['connect', srv.url, ...SUB, '--graphql-protocol', 'sse-single']);
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.length === 1 && /^wirescope: the event stream reservation \(PUT\) did not answer a token: HTTP 200, text\/html: <!DOCTYPE html>/.test(lines[0]), `one line: ${r.stderr}`);
+      expect(!r.stderr.includes('\u001b'), 'the escape sequence is not passed to the terminal');
+      expect(methods.join(',') === 'PUT', `only the reservation was asked: ${methods.join(',')}`);
+    },
+  },
+  {
+    pattern: 'graphql',
+    category: 'fault',
+    name: 'graphql-sse single connection mode: a server that reserves a stream and never answers its GET: one line after --ack-timeout',
+    async run(h) {
+      const srv = await httpPeer((req, res) => {
+        if (req.method === 'PUT') {
+          res.writeHead(201, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('8f0a2b');
+        }
+        // The GET with the token is never answered.
+      });
+      h.cleanup(() => srv.close());
+      const started = Date.now();
+      const r = await h.cli(['connect', srv.url, ...SUB, '--graphql-protocol', 'sse-single', '--ack-timeout', '500']);
+      expect(r.code === 1, `exit 1: ${r.code}`);
+      expect(r.stderr.trim() === 'wirescope: no event stream within 500 ms after the reservation (--ack-timeout)', `one line: ${r.stderr}`);
+      expect(Date.now() - started < 15_000, 'bounded in time');
+      expect(!r.stdout.includes('8f0a2b') && !r.stderr.includes('8f0a2b'), 'the token is not shown');
     },
   },
   {

@@ -144,3 +144,89 @@ describe('graphql-sse distinct connections: a dropped stream reconnects', () => 
     assert.equal(ofKind(refused, 'reconnect').length, 0);
   });
 });
+
+describe('graphql-sse single connection mode (--graphql-protocol sse-single) against the library handler', () => {
+  it('PUT reserves a stream, GET opens it with the token, each operation is POSTed with it; results come on the one stream; the token is never shown', async () => {
+    const own = await sseServer();
+    try {
+      const events = await runSession(gql(own.url, ['subscription A { ticks(count: 3, intervalMs: 5) { seq } }', 'query Q { hello(name: "single") }'], { graphql: { protocol: 'sse-single' } }));
+      checkInvariants(events);
+      const [put, get, ...posts] = own.requests;
+      assert.equal(put.method, 'PUT');
+      assert.equal(put.token, undefined);
+      assert.equal(get.method, 'GET');
+      assert.ok(get.token && get.token.length > 0, 'the stream is asked for with the token');
+      assert.deepEqual(posts.map((r) => [r.method, r.token]), [['POST', get.token], ['POST', get.token]]);
+      assert.deepEqual(seqsOf(events, 'A'), [1, 2, 3]);
+      assert.deepEqual(dataIn(events).filter((f) => f.channel === 'Q').map((f) => f.data), ['{"data":{"hello":"hello single"}}']);
+      assert.equal(controls(events, 'reserved').length, 1);
+      assert.match(controls(events, 'reserved')[0].data, /^reserved an event stream \(HTTP 201, a \d+-character token\)$/);
+      assert.deepEqual(controls(events, 'complete').map((f) => f.channel).sort(), ['A', 'Q']);
+      const out = dataOut(events);
+      assert.deepEqual(out.map((f) => JSON.parse(f.data).extensions), [{ operationId: '1' }, { operationId: '2' }]);
+      assert.ok(out.every((f) => (f.meta?.headers as Record<string, string>)['x-graphql-event-stream-token'] === '[token]'), 'the token header is masked');
+      assert.ok(!JSON.stringify(events).includes(get.token!), 'the token appears in no event');
+      assert.equal(ofKind(events, 'state').find((x) => x.state === 'open')?.meta?.mode, 'single');
+      assert.equal(terminal(events).state, 'closed');
+      assert.match(terminal(events).reason ?? '', /^2 operations done, 4 results$/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('--count stops the running operations with DELETE ?operationId= and the token; the composer POSTs another operation on the live stream', async () => {
+    const own = await sseServer();
+    try {
+      const events = await runSession(gql(own.url, ['subscription Live { ticks(intervalMs: 10) { seq } }'], { count: 3, graphql: { protocol: 'sse-single' } }), async (s, evs) => {
+        await waitFor(evs, (es) => dataIn(es).length >= 1);
+        await s.send({ data: 'query Hi { hello(name: "composer") }' });
+        await waitFor(evs, (es) => terminal(es) !== undefined, 10_000);
+      });
+      checkInvariants(events);
+      assert.deepEqual(dataIn(events).filter((f) => f.channel === 'Hi').map((f) => f.data), ['{"data":{"hello":"hello composer"}}']);
+      const token = own.requests.find((r) => r.method === 'GET')?.token;
+      const deletes = own.requests.filter((r) => r.method === 'DELETE');
+      assert.deepEqual(deletes, [{ method: 'DELETE', token, operationId: '1' }], 'the running subscription is stopped');
+      assert.deepEqual(controls(events, 'stop').map((f) => f.data), ['stop Live (DELETE operationId=1)']);
+      assert.equal(dataIn(events).length, 3);
+      assert.equal(terminal(events).state, 'closed');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a cut stream reconnects: a new reservation, "re-subscribing 1 operation after the reconnect", the subscription POSTed again with the new token', async () => {
+    const own = await sseServer();
+    try {
+      const events = await runSession(gql(own.url, ['subscription Live { ticks(intervalMs: 10) { seq } }'], { graphql: { protocol: 'sse-single' } }), async (s, evs) => {
+        await waitFor(evs, (es) => dataIn(es).length >= 2);
+        own.cut();
+        await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && seqsOf(es, 'Live').lastIndexOf(1) > 0 && seqsOf(es, 'Live').length >= 4, 10_000);
+        await s.close('enough');
+      });
+      checkInvariants(events);
+      assert.equal(ofKind(events, 'reconnect').length, 1);
+      assert.equal(controls(events, 'resubscribe')[0].data, 're-subscribing 1 operation after the reconnect: Live');
+      assert.equal(controls(events, 'reserved').length, 2, 'a new reservation');
+      const posts = own.requests.filter((r) => r.method === 'POST');
+      const gets = own.requests.filter((r) => r.method === 'GET');
+      assert.equal(posts.length, 2);
+      assert.equal(gets.length, 2);
+      assert.notEqual(gets[0].token, gets[1].token);
+      assert.equal(posts[1].token, gets[1].token, 'sent again with the new token');
+      assert.deepEqual(dataOut(events).map((f) => f.meta?.resubscribe), [undefined, true]);
+      const reopened = ofKind(events, 'state').filter((x) => x.state === 'open')[1];
+      assert.equal(reopened.meta?.reconnected, true);
+      assert.equal(terminal(events).state, 'closed');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a server without single connection mode (distinct only) refuses the reservation: one line', async () => {
+    const events = await runSession(gql(srv.httpUrl, ['subscription { ticks { seq } }'], { graphql: { protocol: 'sse-single' } }));
+    assert.equal(terminal(events).state, 'failed');
+    assert.match(terminal(events).reason ?? '', /^the event stream reservation \(PUT\)/);
+    assert.doesNotMatch(terminal(events).reason ?? '', /\n/);
+  });
+});
