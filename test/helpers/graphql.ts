@@ -127,7 +127,8 @@ export async function startGraphqlServers(): Promise<GraphqlServers> {
       const sock = req.socket;
       sseSockets.add(sock);
       res.on('close', () => sseSockets.delete(sock));
-      return void sseHandler(req, res);
+      // The handler's promise rejects when it writes to a stream whose client has gone (EPIPE): the server's affair.
+      return void sseHandler(req, res).catch(() => undefined);
     }
     if (path === '/closed') return void closedHttpHandler(req, res);
     if (path === '/graphql') return void httpHandler(req, res);
