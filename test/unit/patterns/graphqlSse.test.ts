@@ -178,7 +178,8 @@ describe('graphql-sse single connection mode (--graphql-protocol sse-single) aga
   it('--count stops the running operations with DELETE ?operationId= and the token; the composer POSTs another operation on the live stream', async () => {
     const own = await sseServer();
     try {
-      const events = await runSession(gql(own.url, ['subscription Live { ticks(intervalMs: 10) { seq } }'], { count: 3, graphql: { protocol: 'sse-single' } }), async (s, evs) => {
+      // Ticks 200 ms apart: the composer's query is answered and complete long before the third result ends the session.
+      const events = await runSession(gql(own.url, ['subscription Live { ticks(intervalMs: 200) { seq } }'], { count: 3, graphql: { protocol: 'sse-single' } }), async (s, evs) => {
         await waitFor(evs, (es) => dataIn(es).length >= 1);
         await s.send({ data: 'query Hi { hello(name: "composer") }' });
         await waitFor(evs, (es) => terminal(es) !== undefined, 10_000);
