@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { WireEvent } from '../../src/shared/events';
 import type { SessionInfo } from '../../src/shared/protocol';
 import { renderInspectorHtml } from '../../src/host/webviewHtml';
@@ -289,4 +289,18 @@ export async function pickOption(page: Page, dropdownId: string, value: string):
       const now = await page.evaluate((s) => (document.querySelector(s) as HTMLElement & { value?: string } | null)?.value, sel);
       throw new Error(`dropdown ${dropdownId} holds ${JSON.stringify(now)} after picking ${JSON.stringify(value)}`);
     });
+}
+
+/**
+ * The value of an input (or textarea) once it shows `expected`, or what it shows after `timeoutMs`: a toolkit
+ * field renders a value set from code on its next update, so a read right after a pick can see the old one.
+ * The caller still asserts equality, so a wrong value fails with the value seen.
+ */
+export async function settledValue(locator: Locator, expected: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await locator.inputValue();
+    if (now === expected || Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

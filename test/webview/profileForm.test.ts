@@ -17,7 +17,7 @@ import { renderProfileFormHtml } from '../../src/host/profileFormHtml';
 import { FIELDS } from '../../webview/profileForm/formFields';
 import { graphqlCompletions } from '../../src/patterns/graphql/completions';
 import { startGraphqlServers } from '../helpers/graphql';
-import { buildBundle, pickOption, postToPage } from './harness';
+import { buildBundle, pickOption, postToPage, settledValue } from './harness';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist', 'webview');
 const resultsDir = join(import.meta.dirname, '..', '..', 'test-results');
@@ -174,11 +174,18 @@ describe('profile form in Chromium', () => {
       await postToPage(page, { type: 'grpcMethods', methods, source: 'reflection v1' });
       await page.locator('#grpc-methods-status', { hasText: '2 methods, schema from reflection v1' }).waitFor({ timeout: 5000 });
       await pick(page, 'grpc-method-pick', '0');
-      assert.equal(await page.locator('#f-grpc-method input').inputValue(), 'pkg.Feed/Get');
-      assert.equal(await page.locator('#f-body textarea').inputValue(), '{"id":"0"}');
+      assert.equal(await settledValue(page.locator('#f-grpc-method input'), 'pkg.Feed/Get'), 'pkg.Feed/Get');
+      assert.equal(await settledValue(page.locator('#f-body textarea'), '{"id":"0"}'), '{"id":"0"}');
       await pick(page, 'grpc-method-pick', '1');
-      assert.equal(await page.locator('#f-grpc-method input').inputValue(), 'pkg.Feed/Chat');
-      assert.equal(await page.locator('#f-send textarea').inputValue(), '{"text":"","seq":"0"}', 'a stream\'s first message');
+      assert.equal(await settledValue(page.locator('#f-grpc-method input'), 'pkg.Feed/Chat'), 'pkg.Feed/Chat');
+      assert.equal(await settledValue(page.locator('#f-send textarea'), '{"text":"","seq":"0"}'), '{"text":"","seq":"0"}', 'a stream\'s first message');
+      // The checkbox renders its new state on its next update: wait for it (the assertion below still decides).
+      await page
+        .waitForFunction(() => {
+          const el = document.querySelector('#f-grpc-keepSending') as (HTMLElement & { checked?: boolean }) | null;
+          return el?.getAttribute('aria-checked') === 'true' || el?.checked === true;
+        }, undefined, { timeout: 5000 })
+        .catch(() => undefined);
       assert.equal(await page.locator('#f-grpc-keepSending').getAttribute('aria-checked').catch(() => null) ?? String(await page.locator('#f-grpc-keepSending').evaluate((el) => (el as HTMLInputElement).checked)), 'true');
       await page.click('#save');
       const [saved] = await waitPosted(page, 'save');
@@ -216,7 +223,7 @@ describe('profile form in Chromium', () => {
       await docs.fill('query { hello(name: "a, b") }');
       const ticks = fields.findIndex((f) => f.root === 'subscription' && f.name === 'ticks');
       await pick(page, 'graphql-field-pick', String(ticks));
-      assert.equal(await docs.inputValue(), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }');
+      assert.equal(await settledValue(docs, 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }'), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }');
       // Typing a third document: the mutation fields show with their arguments; Enter puts the pick in.
       await docs.press('End');
       await docs.pressSequentially('\n---\nmutation ');
@@ -224,7 +231,7 @@ describe('profile form in Chromium', () => {
       await list.waitFor({ state: 'visible', timeout: 5000 });
       assert.deepEqual(await list.locator('[role="option"]').allTextContents(), ['addadd(a: Int!, b: Int!): Intmutation']);
       await docs.press('Enter');
-      assert.equal(await docs.inputValue(), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }\n---\nmutation { add(a: 0, b: 0) }');
+      assert.equal(await settledValue(docs, 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }\n---\nmutation { add(a: 0, b: 0) }'), 'query { hello(name: "a, b") }\n---\nsubscription { ticks { seq at } }\n---\nmutation { add(a: 0, b: 0) }');
       assert.equal(await list.isVisible(), false);
       await page.click('#save');
       const [saved] = await waitPosted(page, 'save');
