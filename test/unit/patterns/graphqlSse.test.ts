@@ -232,3 +232,30 @@ describe('graphql-sse single connection mode (--graphql-protocol sse-single) aga
     assert.doesNotMatch(terminal(events).reason ?? '', /\n/);
   });
 });
+
+describe('graphql-sse: the Reconnect command', () => {
+  for (const protocol of ['sse', 'sse-single'] as const) {
+    it(`${protocol}: a user-requested reconnect stops the stream and sends the running operation again, marked as the user's`, async () => {
+      const own = await sseServer();
+      try {
+        const events = await runSession(gql(own.url, ['subscription Live { ticks(intervalMs: 10) { seq } }'], { graphql: { protocol } }), async (s, evs) => {
+          await waitFor(evs, (es) => dataIn(es).length >= 2);
+          s.reconnect();
+          await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && seqsOf(es, 'Live').lastIndexOf(1) > 0, 10_000);
+          await s.close('enough');
+        });
+        checkInvariants(events);
+        const reconnects = ofKind(events, 'reconnect');
+        assert.equal(reconnects.length, 1);
+        assert.equal(reconnects[0].meta?.requested, 'user');
+        assert.equal(reconnects[0].delayMs, 0);
+        assert.deepEqual(dataOut(events).map((f) => f.meta?.resubscribe), [undefined, true]);
+        assert.equal(own.requests.filter((r) => r.method === 'POST').length, 2);
+        assert.equal(ofKind(events, 'state').filter((x) => x.state === 'open')[1]?.meta?.reconnected, true);
+        assert.equal(terminal(events).state, 'closed');
+      } finally {
+        await own.close();
+      }
+    });
+  }
+});
