@@ -74,14 +74,37 @@ export async function listGraphql(options: ConnectOptions): Promise<GraphqlField
  * and options pick. Throws an Error with one line when there is no result.
  */
 export async function introspect(options: ConnectOptions, limits: { timeoutMs?: number } = {}): Promise<unknown> {
+  const g = options.graphql;
+  const overHttp = /^https?:/i.test(options.url);
+  // Over http(s) the query goes as a plain POST first; a graphql-sse endpoint (which may answer a plain POST with
+  // an error, as graphql-sse's handler does: "Stream not found") is asked over its own protocol next, and the other
+  // way round for a profile that speaks graphql-sse.
+  const sseFirst = g?.protocol === 'sse' || g?.protocol === 'sse-single';
+  const tries: Array<'http' | 'sse' | undefined> = overHttp ? (sseFirst ? ['sse', 'http'] : ['http', 'sse']) : [undefined];
+  let first: Error | undefined;
+  for (const via of tries) {
+    try {
+      const result = await introspectOnce(options, via, limits);
+      // An answer that is not an introspection result (errors only) counts as a failure of this way of asking.
+      fieldsOf(result);
+      return result;
+    } catch (err) {
+      first ??= err as Error;
+    }
+  }
+  throw first ?? new Error('no introspection result');
+}
+
+async function introspectOnce(options: ConnectOptions, via: 'http' | 'sse' | undefined, limits: { timeoutMs?: number }): Promise<unknown> {
   const { graphql: g, count: _count, durationMs: _duration, ...rest } = options;
+  const protocol = via === 'sse' ? 'sse' : via === 'http' ? undefined : g?.protocol && g.protocol !== 'sse' && g.protocol !== 'sse-single' ? g.protocol : undefined;
   const s = new Session({
     ...rest,
     ...(limits.timeoutMs ? { durationMs: limits.timeoutMs } : {}),
     pattern: 'graphql',
     previewLimit: g?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     reconnect: { enabled: false },
-    graphql: { ...(g?.initPayload ? { initPayload: g.initPayload } : {}), ...(g?.protocol && g.protocol !== 'sse' && g.protocol !== 'sse-single' ? { protocol: g.protocol } : {}), ...(g?.ackTimeoutMs ? { ackTimeoutMs: g.ackTimeoutMs } : {}), ...(g?.maxMessageBytes ? { maxMessageBytes: g.maxMessageBytes } : {}), documents: [INTROSPECTION_QUERY] },
+    graphql: { ...(g?.initPayload ? { initPayload: g.initPayload } : {}), ...(protocol ? { protocol } : {}), ...(g?.ackTimeoutMs ? { ackTimeoutMs: g.ackTimeoutMs } : {}), ...(g?.maxMessageBytes ? { maxMessageBytes: g.maxMessageBytes } : {}), documents: [INTROSPECTION_QUERY] },
   });
   const events: WireEvent[] = [];
   s.onEvent((e) => events.push(e));

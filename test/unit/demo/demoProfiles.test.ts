@@ -185,9 +185,9 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
     }, 500);
   });
 
-  it('a reconnect of a GraphQL subscription over WebSocket re-sends it, and the events lost meanwhile are flagged as a gap', async () => {
+  it('a reconnect of a GraphQL subscription (WebSocket and graphql-sse) re-sends it, and the events lost meanwhile are flagged as a gap', async () => {
     await withDemo(async (profiles) => {
-      for (const name of ['GraphQL subscription (graphql-ws)', 'GraphQL subscription (legacy graphql-ws)']) {
+      for (const name of ['GraphQL subscription (graphql-ws)', 'GraphQL subscription (legacy graphql-ws)', 'GraphQL subscription (SSE)']) {
         const { session, events } = await open(profiles.find((p) => p.name === name)!);
         try {
           await waitFor(events, (es) => dataIn(es).length >= 5, 10_000);
