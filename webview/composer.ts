@@ -176,6 +176,9 @@ export class Composer {
     this.retain.hidden = !ch.publishOptions;
     this.ack.hidden = caps.ack !== true;
     this.settleRow.hidden = caps.settle !== true;
+    // A document or a JSON message is text: no Text/Hex/Base64 choice (and text it is).
+    this.encoding.hidden = caps.payloadEncodings === false;
+    if (caps.payloadEncodings === false) this.encoding.value = 'text';
     this.input.setAttribute('placeholder', caps.sendPlaceholder ?? (caps.sendArgs === 'json' ? ARGS_PLACEHOLDER : TEXT_PLACEHOLDER));
     this.pingBtn.hidden = !s.canPing;
     this.halfCloseBtn.hidden = s.canHalfClose !== true;

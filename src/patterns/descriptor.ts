@@ -36,6 +36,11 @@ export interface PatternCapabilities {
   publishOptions?: boolean;
   /** Deliveries can wait for the user to settle them (AMQP manual ack): the composer offers Ack, Nack and Requeue. */
   settle?: boolean;
+  /**
+   * A send is raw bytes written as text, hex or base64 (default true): the composer offers the choice. False where a
+   * send is a document or a message given as JSON (GraphQL, gRPC), which only text can be.
+   */
+  payloadEncodings?: boolean;
 }
 
 /** A `wirescope connect` flag that sets one field of the pattern's options; parsing and help come from the schema. */

@@ -28,7 +28,7 @@ export const graphqlPattern = definePattern({
   schemes: ['http', 'https', 'ws', 'wss'],
   exampleUrl: 'ws://127.0.0.1:4000/graphql',
   // The composer runs another operation (a query, or a subscription on the live connection).
-  capabilities: { send: true, ping: false, halfClose: false, channel: 'none', requestReply: true, sendArgs: 'text', sendPlaceholder: 'A GraphQL operation, like subscription { ticks { seq } } (Ctrl+Enter runs it on this connection)' },
+  capabilities: { send: true, ping: false, halfClose: false, channel: 'none', requestReply: true, payloadEncodings: false, sendArgs: 'text', sendPlaceholder: 'A GraphQL operation, like subscription { ticks { seq } } (Ctrl+Enter runs it on this connection)' },
   optionsKey: 'graphql',
   options: Type.Object(
     {

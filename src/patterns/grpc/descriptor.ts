@@ -17,7 +17,7 @@ export const grpcPattern = definePattern({
   infers: ['grpc', 'grpcs'],
   exampleUrl: 'grpc://127.0.0.1:50051',
   // Client-streaming and bidi calls take more messages from the composer and can end the sending side.
-  capabilities: { send: true, ping: false, halfClose: true, channel: 'none', requestReply: true, sendArgs: 'json', sendPlaceholder: 'Request message as JSON, like {"text": "hi"} (Ctrl+Enter to send; End sending half-closes the call)' },
+  capabilities: { send: true, ping: false, halfClose: true, channel: 'none', requestReply: true, payloadEncodings: false, sendArgs: 'json', sendPlaceholder: 'Request message as JSON, like {"text": "hi"} (Ctrl+Enter to send; End sending half-closes the call)' },
   optionsKey: 'grpc',
   options: Type.Object(
     {
