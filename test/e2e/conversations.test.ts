@@ -65,7 +65,14 @@ describe('SMTP conversation in VS Code (issue 15)', { timeout: 600_000 }, () => 
       const panel = await wb.panel('Mail check', 30_000);
       const rows = panel.locator('#frame-log .row');
       // QUIT's reply is the last row of a conversation that went through.
-      await rows.filter({ hasText: /closing connection/ }).first().waitFor({ timeout: 30_000 });
+      await rows
+        .filter({ hasText: /closing connection/ })
+        .first()
+        .waitFor({ timeout: 30_000 })
+        .catch((err: Error) => {
+          // Say what the server saw: a conversation it cut short without a reply leaves its reason there.
+          throw new Error(`${err.message.split('\n')[0]}; the SMTP server's errors: ${smtp.errors.join('; ') || 'none'}; mails accepted: ${smtp.mails.length - mails}`);
+        });
       // The log keeps the newest rows in view: read them, then scroll to the top for the start of the conversation.
       const texts = await rows.allTextContents();
       const at = (list: string[], re: RegExp) => list.findIndex((t) => re.test(t));

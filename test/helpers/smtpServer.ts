@@ -17,6 +17,8 @@ export interface TestSmtp {
   auths: Array<{ method: string; username: string; ok: boolean }>;
   /** Connections accepted so far. */
   hits(): number;
+  /** The errors the server reported (a connection it closed without a reply says why here). */
+  errors: string[];
   /** Reset (RST) every open connection, as a crashed server would. */
   reset(): void;
   /** Stop listening and reset what is open: every new attempt is refused. */
@@ -74,7 +76,8 @@ export async function startSmtp(opts: { closeInData?: boolean; noTls?: boolean; 
     },
     ...opts.extra,
   });
-  server.on('error', () => undefined);
+  const errors: string[] = [];
+  server.on('error', (err: Error & { code?: string }) => errors.push(`${err.code ?? 'error'}: ${err.message}`));
   server.server.on('connection', (s: net.Socket) => {
     hits++;
     sockets.add(s);
@@ -88,6 +91,7 @@ export async function startSmtp(opts: { closeInData?: boolean; noTls?: boolean; 
     mails,
     auths,
     hits: () => hits,
+    errors,
     reset: () => {
       for (const s of sockets) s.resetAndDestroy();
     },
