@@ -97,6 +97,9 @@ const targets = [
 
 mkdirSync(resolve(root, outRoot, 'webview'), { recursive: true });
 const css = join(root, 'webview/inspector.css');
+// The GraphQL completion list appears in the composer and in the profile form: one source, appended to both stylesheets.
+const completionsCssFile = join(root, 'webview/graphqlCompletions.css');
+const completionsCss = existsSync(completionsCssFile) ? `\n${readFileSync(completionsCssFile, 'utf8')}` : '';
 // The inspector's icons are VS Code's codicons: their font ships next to the stylesheet (loaded
 // under the CSP's font-src), and their CSS goes first in inspector.css (one stylesheet, one link).
 const codicons = join(root, 'node_modules/@vscode/codicons/dist');
@@ -104,12 +107,12 @@ if (existsSync(css)) {
   // The font URL loses its cache-busting query: webview resource loaders map URLs to files by path.
   const iconCss = existsSync(join(codicons, 'codicon.css')) ? readFileSync(join(codicons, 'codicon.css'), 'utf8').replace(/codicon\.ttf\?[0-9a-f]+/g, 'codicon.ttf') : '';
   if (iconCss) copyFileSync(join(codicons, 'codicon.ttf'), resolve(root, outRoot, 'webview/codicon.ttf'));
-  writeFileSync(resolve(root, outRoot, 'webview/inspector.css'), `${iconCss}\n${readFileSync(css, 'utf8')}`);
+  writeFileSync(resolve(root, outRoot, 'webview/inspector.css'), `${iconCss}\n${readFileSync(css, 'utf8')}${completionsCss}`);
 }
 const compareCss = join(root, 'webview/compare/compare.css');
 if (existsSync(compareCss)) copyFileSync(compareCss, resolve(root, outRoot, 'webview/compare.css'));
 const formCss = join(root, 'webview/profileForm/profileForm.css');
-if (existsSync(formCss)) copyFileSync(formCss, resolve(root, outRoot, 'webview/profileForm.css'));
+if (existsSync(formCss)) writeFileSync(resolve(root, outRoot, 'webview/profileForm.css'), `${readFileSync(formCss, 'utf8')}${completionsCss}`);
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
