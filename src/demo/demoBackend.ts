@@ -137,8 +137,9 @@ function hostForUrl(host: string): string {
 export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
   const host = opts.host ?? '127.0.0.1';
   const feed = new Feed({ rate: opts.rate ?? 1, historySize: opts.historySize ?? 1000 });
-  // Filled once the port is known; the index page reads it per request.
+  // Filled once the port is known; the index page reads it per request, once every side has started (ready).
   const urls = {} as DemoUrls;
+  let ready = false;
   const routes = new HttpRoutes({
     feed,
     jobMs: opts.jobMs ?? 2000,
@@ -146,7 +147,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     longPollMaxWaitMs: Math.max(opts.longPollWaitMs ?? 25_000, 120_000),
     sseRetryMs: opts.sseRetryMs ?? 2000,
     keepAliveMs: 15_000,
-    index: () => Object.fromEntries(Object.entries(urls).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    index: () => (ready ? (Object.fromEntries(Object.entries(urls).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined),
     ...(opts.webhookSecretEnv ? { webhookSecretRef: `\${env:${opts.webhookSecretEnv}}` } : {}),
   });
   const wsRoute = new WsRoute({ feed, pingIntervalMs: opts.wsPingIntervalMs ?? 15_000 });
@@ -227,6 +228,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoBackend> {
     throw err;
   }
   feed.start();
+  ready = true;
 
   let closing: Promise<void> | undefined;
   return {

@@ -16,8 +16,8 @@ export interface HttpRouteOptions {
   sseRetryMs: number;
   /** Comment lines keep SSE and stream connections alive through proxies. */
   keepAliveMs: number;
-  /** Text listing of every URL, for the index page. */
-  index: () => Record<string, string>;
+  /** Every URL, for the index page; undefined while the demo is still starting its other sides (MQTT, gRPC…). */
+  index: () => Record<string, string> | undefined;
   /** What the index's webhook profile puts in `hmac.secret` (a `${env:NAME}` reference), if anything. */
   webhookSecretRef?: string;
 }
@@ -152,6 +152,9 @@ export class HttpRoutes {
 
   private index(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const urls = this.o.index();
+    // Until every side listens the index would list some URLs and not others (npm start lays out its profiles from
+    // the first answer): it says the demo is starting instead.
+    if (!urls) return sendError(res, 503, 'The demo backend is starting; ask again in a moment', { 'retry-after': '1' });
     const wantsJson = url.searchParams.get('format') === 'json' || /application\/json/.test(req.headers.accept ?? '');
     // `profiles` is what `npm start` lays out in its workspace: one per pattern, defined once in demoProfiles.ts.
     if (wantsJson) return sendJson(res, 200, { name: 'wirescope demo backend', urls, profiles: demoProfiles(urls as unknown as DemoUrls, { webhookSecret: this.o.webhookSecretRef }) });

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { demoProfiles, startDemo, type DemoBackend, type FeedEvent } from '../../../src/demo';
 import { validateProfile, type Profile } from '../../../src/shared/profile';
 import { httpServer } from '../../helpers/servers';
+import { freePort } from '../../../src/core/freePort';
 
 /** Read an SSE response until `n` events arrived (bounded), then drop the connection. */
 async function readSse(url: string, headers: Record<string, string>, n: number, onFirstChunk?: () => void, timeoutMs = 5000): Promise<{ status: number; contentType: string; raw: string; events: Array<{ id?: string; event?: string; data: string }> }> {
@@ -404,6 +405,43 @@ describe('demo MQTT broker', () => {
       assert.deepEqual(got[0], { topic: 'feed/ticks', body: JSON.stringify(e) });
     } finally {
       await client.endAsync(true);
+      await demo.close();
+    }
+  });
+});
+
+describe('the demo index while the demo starts', () => {
+  it('answers 503 until every side listens, then lists every URL: the first 200 already has MQTT and gRPC (npm start lays out its profiles from it)', async () => {
+    const port = await freePort();
+    const starting = startDemo({ port, mqttPort: 0, grpcPort: 0, rate: 0 });
+    let started = false;
+    void starting.then(() => (started = true), () => (started = true));
+    const answers: Array<{ status: number; urls?: Record<string, string> }> = [];
+    // Ask as npm start does, every few ms, until startDemo has resolved (bounded: 20 s).
+    const deadline = Date.now() + 20_000;
+    while (!started && Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
+        const body = (await res.json()) as { urls?: Record<string, string> };
+        answers.push({ status: res.status, urls: body.urls });
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const demo = await starting;
+    try {
+      for (const a of answers) {
+        assert.ok(a.status === 503 || a.status === 200, `status ${a.status}`);
+        if (a.status === 200) assert.ok(a.urls?.mqtt && a.urls.grpc, `a 200 while starting lists every side: ${JSON.stringify(a.urls)}`);
+      }
+      const res = await fetch(demo.urls.index, { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { urls: Record<string, string>; profiles: Array<{ name: string }> };
+      assert.equal(body.urls.grpc, demo.urls.grpc);
+      assert.equal(body.urls.mqtt, demo.urls.mqtt);
+      assert.ok(body.profiles.some((p) => p.name === 'gRPC Watch') && body.profiles.some((p) => p.name === 'MQTT feed'));
+    } finally {
       await demo.close();
     }
   });
