@@ -47,31 +47,42 @@ function which(cmd) {
 // same environment variable in the extension host. Made fresh for each run, passed only through env.
 const webhookSecret = randomBytes(16).toString('hex');
 
-/** The demo backend through the product's own CLI, in its own process group; resolves with its URL map and its profiles. */
+/**
+ * The demo backend through the product's own CLI, in its own process group; resolves with its URL map and its
+ * profiles. The broker and gRPC listeners take port 0 (their URLs come back in the index); the HTTP port is
+ * chosen here to ask the index, and a start that loses it to another process between choosing and binding
+ * is tried again on a new one.
+ */
 async function startDemoBackend(webhookPort) {
-  const demoPort = await freePort();
-  const mqttPort = await freePort();
-  const grpcPort = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', String(mqttPort), '--grpc-port', String(grpcPort),
-    '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`, '--webhook-secret-env', DEMO_WEBHOOK_SECRET_ENV],
-  { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret } });
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  const stop = () => { if (!exited) { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } } };
-  // The index route answers with every URL the demo serves once it listens.
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !exited) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${demoPort}/`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
-      if (res.ok) {
-        const index = await res.json();
-        return { urls: index.urls, profiles: index.profiles, stop };
-      }
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 200));
+  for (let attempt = 1; ; attempt++) {
+    const demoPort = await freePort();
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'demo', '--port', String(demoPort), '--mqtt-port', '0', '--grpc-port', '0',
+      '--webhook-url', `http://127.0.0.1:${webhookPort}/hook`, '--webhook-secret-env', DEMO_WEBHOOK_SECRET_ENV],
+    { stdio: ['ignore', 'ignore', attempt < 3 ? 'pipe' : 'inherit'], detached: true, env: { ...process.env, [DEMO_WEBHOOK_SECRET_ENV]: webhookSecret } });
+    let exited = false;
+    let stderr = '';
+    const keep = (d) => { stderr += d; };
+    child.stderr?.on('data', keep);
+    child.on('exit', () => { exited = true; });
+    const stop = () => { if (!exited) { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } } };
+    // The index route answers with every URL the demo serves once every side listens.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !exited) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${demoPort}/`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(2000) });
+        if (res.ok) {
+          const index = await res.json();
+          if (child.stderr) { child.stderr.off('data', keep); process.stderr.write(stderr); child.stderr.pipe(process.stderr); }
+          return { urls: index.urls, profiles: index.profiles, stop };
+        }
+      } catch { /* not listening yet */ }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    stop();
+    if (exited && attempt < 3 && /EADDRINUSE|in use/i.test(stderr)) continue;
+    if (stderr) process.stderr.write(stderr);
+    throw new Error(exited ? 'the demo backend exited at start' : 'the demo backend did not answer within 20 s');
   }
-  stop();
-  throw new Error(exited ? 'the demo backend exited at start' : 'the demo backend did not answer within 20 s');
 }
 
 const code = desktop ? which('code') : '';

@@ -140,14 +140,16 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
   };
 
   try {
-    const demoPort: number = await launch.freePort();
-    const mqttPort: number = await launch.freePort();
-    const grpcPort: number = await launch.freePort();
     const webhookPort: number = await launch.freePort();
     const webhookSecret = randomBytes(16).toString('hex');
     const webhookSecretEnv = launch.DEMO_WEBHOOK_SECRET_ENV as string;
-    const demoOptions = { host: '127.0.0.1', port: demoPort, mqttPort, grpcPort, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret, webhookSecretEnv, sseRetryMs: 500 };
+    // The demo's own listeners take port 0, so nothing can take a port between choosing and binding it
+    // (a CI run once saw the gRPC port, chosen free a moment before, taken by then). A restart binds the
+    // same ports again, since the workspace profiles name them.
+    const demoOptions = { host: '127.0.0.1', port: 0, mqttPort: 0, grpcPort: 0, rate: 4, webhookUrl: `http://127.0.0.1:${webhookPort}/hook`, webhookSecret, webhookSecretEnv, sseRetryMs: 500 };
     let demo = await startDemo(demoOptions);
+    const portOf = (url: string | undefined): number => Number(new URL(url ?? 'x:').port);
+    Object.assign(demoOptions, { port: portOf(demo.urls.sse), mqttPort: portOf(demo.urls.mqtt), grpcPort: portOf(demo.urls.grpc) });
     let demoRunning = true;
     cleanups.push(async () => { if (demoRunning) await demo.close(); });
 
