@@ -318,7 +318,14 @@ describe('kafka pattern against the mock cluster (kcat)', () => {
       };
       const until = Date.now() + 75_000;
       while (!split() && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
-      assert.ok(split(), `the four partitions end up split between the two members: ${JSON.stringify([share(a.events), share(b.events)])}`);
+      // On a miss, each member's group story (every join with its member id and share, rejoins, drops), to tell a
+      // member that joined twice from a third member the group kept.
+      const story = (events: WireEvent[]) =>
+        events
+          .filter((e) => (e.kind === 'frame' && !!e.meta?.control && e.meta.packet !== 'MODE') || e.kind === 'reconnect' || e.kind === 'error')
+          .map((e) => (e.kind === 'frame' ? `${String(e.meta?.packet)}${e.meta?.memberId ? ` ${String(e.meta.memberId)}` : ''}${e.meta?.assignment ? ` ${JSON.stringify(e.meta.assignment)}` : ''}` : e.kind))
+          .join(' | ');
+      assert.ok(split(), `the four partitions end up split between the two members: ${JSON.stringify([share(a.events), share(b.events)])}; first: ${story(a.events)}; second: ${story(b.events)}`);
       assert.ok(controls(a.events, 'GROUP_JOIN').length >= 2, 'the first member joined again');
     } finally {
       await Promise.all([a.s.close('done'), b.s?.close('done')]);
