@@ -5,8 +5,21 @@ import type { FrameOptions, TransportSink } from '../transport';
 
 /** How far recording may fall behind forwarding, in estimated bytes, before forwarding waits for it. */
 export const RECORDING_BACKLOG_BYTES = 64 * 1024 * 1024;
-/** Longest stretch of recording in one turn of the event loop while traffic is waiting to be forwarded. */
-const SLICE_MS = 4;
+/**
+ * Recording per turn of the event loop while traffic flows (reports arrived since the last slice): short,
+ * so forwarding keeps most of the thread and a burst passes at the relay's pace, recorded right after it.
+ */
+const SLICE_BUSY_MS = 0.25;
+/** Recording per turn once the wire is quiet (nothing arrived since the last slice): catching up. */
+const SLICE_QUIET_MS = 4;
+/**
+ * Added to either as the backlog nears its cap, by the square of how full it is (1 ms at a quarter, 4 ms at half,
+ * 16 at the cap): a burst is left to pass, and a flood the recording cannot follow settles on a longer slice
+ * well before forwarding has to wait.
+ */
+const SLICE_PRESSURE_MS = 16;
+/** Payload bytes recorded between two looks at the clock (one report may decode a whole socket read). */
+const CLOCK_EVERY_BYTES = 8 * 1024;
 /** What a queued report costs beyond its payload (event object, meta, closure): an estimate for the cap. */
 const REPORT_OVERHEAD = 256;
 
@@ -30,9 +43,10 @@ export interface RecorderStats {
 /**
  * The capture proxy's sink, placed between its forwarding code and the session: every report is queued
  * with the session time at which the proxy saw the traffic, and recorded (event stamped, log appended,
- * NDJSON printed) in slices of at most a few milliseconds once the event loop has forwarded what was
- * waiting. So recording never delays a byte on its way, and a burst faster than the recording is
- * recorded in full a little later, with the times it passed the proxy.
+ * NDJSON printed) in slices once the event loop has forwarded what was waiting: short ones while traffic
+ * keeps arriving, longer ones when the wire is quiet or the backlog fills. So recording never delays a
+ * byte on its way, and a burst faster than the recording passes at forwarding speed and is recorded in
+ * full a little later, with the times it passed the proxy.
  *
  * The backlog is bounded: past {@link RECORDING_BACKLOG_BYTES} (payloads plus an estimate per report)
  * the report that crosses the cap records the backlog down to half first, on the forwarding path, and
@@ -45,6 +59,8 @@ export class RecordingSink implements TransportSink {
   private head = 0;
   private backlogBytes = 0;
   private scheduled = false;
+  /** Reports arrived since the last slice: traffic is flowing. */
+  private arrived = false;
   private draining = false;
   /** Session time read once per macrotask (every report of one socket read shares it, as the session does). */
   private tickT = -1;
@@ -113,6 +129,7 @@ export class RecordingSink implements TransportSink {
       queueMicrotask(this.endTick);
     }
     const bytes = payloadBytes + REPORT_OVERHEAD;
+    this.arrived = true;
     this.queue.push({ t: this.tickT, bytes, run });
     this.backlogBytes += bytes;
     const waiting = this.queue.length - this.head;
@@ -134,7 +151,10 @@ export class RecordingSink implements TransportSink {
 
   private readonly onImmediate = (): void => {
     this.scheduled = false;
-    this.drain(SLICE_MS);
+    const base = this.arrived ? SLICE_BUSY_MS : SLICE_QUIET_MS;
+    this.arrived = false;
+    const full = Math.min(1, this.backlogBytes / this.maxBytes);
+    this.drain(base + SLICE_PRESSURE_MS * full * full);
     if (this.backlog > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.onImmediate);
@@ -153,6 +173,7 @@ export class RecordingSink implements TransportSink {
     const stamp = this.target.at?.bind(this.target);
     const start = budgetMs === Infinity ? 0 : performance.now();
     let n = 0;
+    let sinceClock = 0;
     let last = -1;
     try {
       while (this.head < this.queue.length && this.backlogBytes > downTo) {
@@ -171,7 +192,11 @@ export class RecordingSink implements TransportSink {
             // The session is gone.
           }
         }
-        if (budgetMs !== Infinity && (++n & 63) === 0 && performance.now() - start >= budgetMs) break;
+        sinceClock += r.bytes - REPORT_OVERHEAD;
+        if (budgetMs !== Infinity && ((++n & 63) === 0 || sinceClock >= CLOCK_EVERY_BYTES)) {
+          sinceClock = 0;
+          if (performance.now() - start >= budgetMs) break;
+        }
         last = r.t;
       }
     } finally {

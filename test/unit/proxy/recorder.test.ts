@@ -93,6 +93,39 @@ describe('capture proxy recorder', () => {
     );
   });
 
+  it('records in short slices while traffic flows, longer ones once the wire is quiet, and longer still near the cap', async () => {
+    const clock = { t: 0 };
+    const { sink } = noteSink(clock);
+    /** One socket read's decoding: 64 KiB of payload that takes `ms` of wall-clock time to record. */
+    const heavy = (r: RecordingSink, ms: number) =>
+      r.later(64 * 1024, () => {
+        const end = performance.now() + ms;
+        while (performance.now() < end);
+      });
+    // Thirty reads' worth, far under the cap. The turn they arrived in records a short slice and gives the loop
+    // back to forwarding; the next turn, with nothing new arrived, records a longer one.
+    const r = new RecordingSink(sink, 1000 * 64 * 1024);
+    for (let i = 0; i < 30; i++) heavy(r, 0.5);
+    await tick();
+    const busyTurn = 30 - r.backlog;
+    assert.ok(busyTurn >= 1 && r.backlog > 0, `one slice, not the whole backlog (recorded ${busyTurn} of 30 in the turn they arrived)`);
+    await tick();
+    const quietTurn = 30 - busyTurn - r.backlog;
+    assert.ok(quietTurn > busyTurn, `a quiet turn records more (${quietTurn} against ${busyTurn})`);
+    r.flush();
+    // Ninety reads' worth against a cap of a hundred: the slice grows with the backlog, so recording takes more of
+    // the thread per turn before forwarding would have to wait.
+    const near = new RecordingSink(sink, 100 * 64 * 1024);
+    for (let i = 0; i < 90; i++) heavy(near, 0.5);
+    await tick();
+    const nearCapTurn = 90 - near.backlog;
+    assert.ok(nearCapTurn > busyTurn, `near the cap a busy turn records more (${nearCapTurn} against ${busyTurn})`);
+    assert.ok(near.backlog > 0, 'and still yields before the backlog is done');
+    near.flush();
+    assert.equal(near.backlog, 0);
+    assert.equal(r.stats.stalls + near.stats.stalls, 0);
+  });
+
   it('flush() records everything at once; a report that throws is one line and does not stop the rest', () => {
     const clock = { t: 0 };
     const { sink, calls } = noteSink(clock);
