@@ -82,6 +82,10 @@ export interface SessionResult {
   unidentified: number;
   /** Messages published before the race began (history replays, a poll's first answer): not counted above. */
   beforeStart: number;
+  /** This session's own id field, when it is not the race's (`RaceResult.idField`). */
+  idField?: string;
+  /** This session's own publish-time field, when it is not the race's. */
+  timestampField?: string;
   fault?: CutRecovery;
 }
 
@@ -143,6 +147,8 @@ export function toJsonReport(r: RaceResult): Record<string, unknown> {
       ended: s.ended,
       unidentified: s.unidentified,
       beforeStart: s.beforeStart,
+      ...(s.idField !== undefined ? { idField: s.idField } : {}),
+      ...(s.timestampField !== undefined ? { timestampField: s.timestampField } : {}),
     })),
     feed: r.feed,
     durationMs: r.durationMs,

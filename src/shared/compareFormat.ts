@@ -79,8 +79,12 @@ export function raceNotes(r: RaceResult): string[] {
   for (const s of r.sessions) {
     const name = plainText(s.name, 24);
     if (s.ended.state === 'failed' || s.ended.reason) out.push(`${name}: ended ${s.ended.state}${s.ended.reason ? `: ${plainText(s.ended.reason, 200)}` : ''}`);
+    if (s.idField !== undefined || s.timestampField !== undefined) {
+      const own = [s.idField !== undefined ? `id ${plainText(s.idField)}` : '', s.timestampField !== undefined ? `publish time ${plainText(s.timestampField)}` : ''].filter(Boolean);
+      out.push(`${name}: read with its own ${own.join(' and ')}`);
+    }
     for (const [field, why] of Object.entries(s.notes)) out.push(`${name}: ${field} — ${plainText(why, 200)}`);
-    if (s.unidentified > 0) out.push(`${name}: ${s.unidentified} data frame${s.unidentified === 1 ? '' : 's'} without a readable ${plainText(r.idField)} (not counted as messages)`);
+    if (s.unidentified > 0) out.push(`${name}: ${s.unidentified} data frame${s.unidentified === 1 ? '' : 's'} without a readable ${plainText(s.idField ?? r.idField)} (not counted as messages)`);
   }
   return out;
 }

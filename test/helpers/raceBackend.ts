@@ -5,7 +5,9 @@
  * - GET /poll: only the latest event (a short-poll "latest value" endpoint), 204 before the first;
  * - GET /long-poll?cursor=N: every event after N, answered as soon as one exists (`{events, cursor}`);
  * - GET /sse: every event, each sent `sseDelayMs` after it was published;
- * - /ws: every event, sent at publish time.
+ * - /ws: every event, sent at publish time;
+ * - /ws-nested: the same, shaped as a GraphQL result with proto3 JSON values (the way gRPC writes an int64 and a
+ *   Timestamp): `{"data":{"ticks":{"seq":"12","at":"2026-01-01T00:00:00.123Z"}}}`.
  * The server counts the requests it receives per route, and WebSocket upgrades.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,7 +22,7 @@ export interface KnownEvent {
 export interface RaceBackend {
   url: string;
   wsUrl: string;
-  /** Requests received per route (`/poll`, `/long-poll`, `/sse`, `/ws` counts upgrades). */
+  /** Requests received per route (`/poll`, `/long-poll`, `/sse`; `/ws` and `/ws-nested` count upgrades). */
   requests: Record<string, number>;
   published(): KnownEvent[];
   close(): Promise<void>;
@@ -29,7 +31,7 @@ export interface RaceBackend {
 export async function startRaceBackend(opts: { rate: number; sseDelayMs: number }): Promise<RaceBackend> {
   const events: KnownEvent[] = [];
   const listeners = new Set<(e: KnownEvent) => void>();
-  const requests: Record<string, number> = { '/poll': 0, '/long-poll': 0, '/sse': 0, '/ws': 0 };
+  const requests: Record<string, number> = { '/poll': 0, '/long-poll': 0, '/sse': 0, '/ws': 0, '/ws-nested': 0 };
   const timers = new Set<NodeJS.Timeout>();
   const responses = new Set<ServerResponse>();
   const ticker = setInterval(() => {
@@ -94,9 +96,10 @@ export async function startRaceBackend(opts: { rate: number; sseDelayMs: number 
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    requests['/ws']++;
+    const nested = new URL(req.url ?? '/', 'http://x').pathname === '/ws-nested';
+    requests[nested ? '/ws-nested' : '/ws']++;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const l = (e: KnownEvent) => ws.send(JSON.stringify(e));
+      const l = (e: KnownEvent) => ws.send(JSON.stringify(nested ? { data: { ticks: { seq: String(e.seq), at: new Date(e.at).toISOString() } } } : e));
       listeners.add(l);
       ws.on('close', () => listeners.delete(l));
       ws.on('error', () => undefined);

@@ -13,7 +13,7 @@ import { describeError } from '../errors';
 import { FaultProxy } from '../faultProxy';
 import type { TransportLoader } from '../registry';
 import { Session } from '../session';
-import { makeKeyExtractor } from './messageKeys';
+import { makeKeyExtractor, type KeyExtractor } from './messageKeys';
 import { WireMeter, type WireCounts } from './wireMeter';
 
 export interface RaceEntry {
@@ -25,6 +25,13 @@ export interface RaceEntry {
    * (a fault proxy's when the race injects a cut). The demo starts its sender here.
    */
   onReceiverUrl?(url: string): void;
+  /**
+   * This session's own id field, when its messages carry the feed's id elsewhere (a GraphQL result nests the
+   * event under `data.<field>`); the race's `idField` otherwise. Same syntax, validated the same way.
+   */
+  idField?: string;
+  /** This session's own publish-time field; the race's `timestampField` otherwise. */
+  timestampField?: string;
 }
 
 export interface RaceConfig {
@@ -77,6 +84,7 @@ export function createRaceClock(): Clock & { epoch0: number } {
 interface Track {
   entry: RaceEntry;
   session: Session;
+  extract: KeyExtractor;
   keysSeen: Map<string, number>;
   arrivals: Arrival[];
   received: number;
@@ -149,11 +157,21 @@ export async function runRace(cfg: RaceConfig): Promise<RaceResult> {
   if (cfg.fault && !(cfg.fault.atMs > 0 && cfg.fault.atMs < cfg.durationMs)) {
     throw new RaceError(`the cut must happen inside the race (0 < ${cfg.fault.atMs} < ${cfg.durationMs} ms)`);
   }
-  let extract: ReturnType<typeof makeKeyExtractor>;
+  let raceExtract: KeyExtractor;
   try {
-    extract = makeKeyExtractor(cfg.idField, cfg.timestampField);
+    raceExtract = makeKeyExtractor(cfg.idField, cfg.timestampField);
   } catch (err) {
     throw new RaceError((err as Error).message);
+  }
+  // Sessions with fields of their own read their messages with their own extractor.
+  const extractors = new Map<RaceEntry, KeyExtractor>();
+  for (const e of cfg.entries) {
+    if (e.idField === undefined && e.timestampField === undefined) continue;
+    try {
+      extractors.set(e, makeKeyExtractor(e.idField ?? cfg.idField, e.timestampField ?? cfg.timestampField));
+    } catch (err) {
+      throw new RaceError(`${e.name}: ${(err as Error).message}`);
+    }
   }
   const settleMs = Math.max(0, Math.min(cfg.settleMs ?? 1000, cfg.durationMs / 5));
   const maxArrivals = cfg.maxArrivals ?? 20_000;
@@ -188,7 +206,7 @@ export async function runRace(cfg: RaceConfig): Promise<RaceResult> {
           track.firstContact ??= e.t;
           return;
         }
-        const keys = extract(e as FrameEvent);
+        const keys = track.extract(e as FrameEvent);
         if (keys.length === 0) {
           track.unidentified++;
           return;
@@ -239,6 +257,7 @@ export async function runRace(cfg: RaceConfig): Promise<RaceResult> {
       const track: Track = {
         entry: p.entry,
         session,
+        extract: extractors.get(p.entry) ?? raceExtract,
         keysSeen: new Map(),
         arrivals: [],
         received: 0,
@@ -322,9 +341,10 @@ function measure(
     missedIds.push(missedList);
 
     const unique = t.keysSeen.size;
+    const timestampField = t.entry.timestampField ?? cfg.timestampField;
     let latencyMs: SessionResult['latencyMs'] = null;
-    if (!cfg.timestampField) notes.latencyMs = 'no --timestamp-field: publish times are unknown';
-    else if (t.latencies.length === 0) notes.latencyMs = unique === 0 ? 'no messages received' : `no message carried a valid ${cfg.timestampField}`;
+    if (!timestampField) notes.latencyMs = 'no --timestamp-field: publish times are unknown';
+    else if (t.latencies.length === 0) notes.latencyMs = unique === 0 ? 'no messages received' : `no message carried a valid ${timestampField}`;
     else {
       const sorted = [...t.latencies].sort((a, b) => a - b);
       latencyMs = { p50: round1(percentile(sorted, 0.5)), p95: round1(percentile(sorted, 0.95)), max: round1(sorted[sorted.length - 1]) };
@@ -384,6 +404,8 @@ function measure(
       window: { fromMs: from === null ? null : round1(from), toMs: round1(to) },
       unidentified: t.unidentified,
       beforeStart: t.beforeStart,
+      ...(t.entry.idField !== undefined && t.entry.idField !== cfg.idField ? { idField: t.entry.idField } : {}),
+      ...(t.entry.timestampField !== undefined && t.entry.timestampField !== cfg.timestampField ? { timestampField: t.entry.timestampField } : {}),
       ...(fault ? { fault } : {}),
     });
   }
