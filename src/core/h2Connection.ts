@@ -6,6 +6,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { requestSent } from './requestSentChannel';
 import { nodeTlsOptions } from './tlsOptions';
 import type { TlsOptions } from '../shared/connectOptions';
 
@@ -47,6 +48,16 @@ export interface ConnectParams {
   signal?: AbortSignal;
   /** Who the server should be, for the messages: a gRPC server (the default) or any HTTP/2 server. */
   role?: 'gRPC' | 'HTTP/2';
+}
+
+/**
+ * Start a request (a stream) on the connection, said on the request-sent channel: node:http2 publishes nothing
+ * there, and the race's wire meter counts each gRPC call and HTTP/2 request from it. Throws what `request` throws.
+ */
+export function requestStream(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, options?: http2.ClientSessionRequestOptions): http2.ClientHttp2Stream {
+  const req = session.request(headers, options);
+  if (requestSent.hasSubscribers) requestSent.publish({ method: String(headers[':method'] ?? 'GET'), url: `${String(headers[':scheme'])}://${String(headers[':authority'])}${String(headers[':path'])}` });
+  return req;
 }
 
 /** Open the HTTP/2 connection: TCP, TLS with ALPN h2 (grpcs, https), then the connection preface and both SETTINGS. */

@@ -12,7 +12,6 @@
  * status line and headers (16 KiB at most, as Node), chunked, Content-Length or close-delimited bodies,
  * 1xx responses skipped. No keep-alive, no upgrade, no pipelining; redirects are the caller's.
  */
-import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -23,16 +22,12 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, HttpClientError, type SentRequest } from '.
 import { describeError } from './errors';
 import { BodyDecoder, malformed, MAX_HEAD_BYTES, parseResponseHead } from './http1Response';
 import { RequestTiming } from './netTiming';
+import { REQUEST_SENT_CHANNEL, requestSent } from './requestSentChannel';
 import { nodeTlsOptions } from './tlsOptions';
 
 
-/**
- * Published once a request has been written to its socket in full (`{ method, url }`), in the async context
- * of the caller: this client does not go through node:http, so the `http.client.request.*` channels never see
- * it. The race engine's wire meter counts requests from both.
- */
-export const STREAM_REQUEST_SENT_CHANNEL = 'wirescope.stream.request.sent';
-const requestSent = dc.channel(STREAM_REQUEST_SENT_CHANNEL);
+/** Published once a request has been written to its socket in full: see ./requestSentChannel.ts. */
+export const STREAM_REQUEST_SENT_CHANNEL = REQUEST_SENT_CHANNEL;
 
 export interface StreamRequestOptions {
   url: string | URL;

@@ -11,7 +11,8 @@
  * callback of the handle and when its owning socket closes (after that Node frees the handle).
  * HTTP requests are counted from the `http.client.request.start` / `http.server.request.start`
  * diagnostics channels in the same context (a client request once it has been sent in full), and from
- * the stream client's own channel (`STREAM_REQUEST_SENT_CHANNEL`: the sse transport does not use node:http).
+ * the channel of Wirescope's own clients (`STREAM_REQUEST_SENT_CHANNEL`: the stream client that sse uses, and every
+ * HTTP/2 stream, gRPC calls included).
  */
 import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
@@ -23,7 +24,7 @@ export interface WireCounts {
   bytesOut: number;
   /** TCP connections opened or accepted (each connect attempt counts). */
   connections: number;
-  /** HTTP requests made (client) or received (webhook receiver), WebSocket upgrades included. */
+  /** HTTP requests made (client) or received (webhook receiver), WebSocket upgrades and HTTP/2 streams (each gRPC call) included. */
   requests: number;
 }
 

@@ -11,7 +11,7 @@
 import http2 from 'node:http2';
 import type { ConnectOptions } from '../../shared/connectOptions';
 import { describeError } from '../errors';
-import { ConnectError, openConnection, rstName, settingsWords, type H2Connection } from '../h2Connection';
+import { ConnectError, openConnection, requestStream, rstName, settingsWords, type H2Connection } from '../h2Connection';
 import { decodeContent, followRedirect, isTextualBody, redactHeaders, redactUrl } from '../httpClient';
 import { headersForRedirect } from '../../shared/credentials';
 import type { TransportSink } from '../transport';
@@ -211,7 +211,7 @@ export class Http2Exchange {
     return new Promise<Outcome>((resolve) => {
       let req: http2.ClientHttp2Stream;
       try {
-        req = conn.session.request(headers, { endStream: body === undefined });
+        req = requestStream(conn.session, headers, { endStream: body === undefined });
       } catch (err) {
         const error = { message: `request ${index + 1} could not start a stream: ${(err as Error).message}`, code: (err as NodeJS.ErrnoException).code ?? 'ERR_HTTP2_STREAM' };
         return resolve({ error });

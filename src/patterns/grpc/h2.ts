@@ -6,7 +6,7 @@
  */
 import http2 from 'node:http2';
 export { ConnectError, openConnection, rstName, type ConnectionTiming, type ConnectParams, type H2Connection as GrpcConnection } from '../../core/h2Connection';
-import { rstName } from '../../core/h2Connection';
+import { requestStream, rstName } from '../../core/h2Connection';
 import { decodeGrpcMessage, decompress, encodeMessage, MessageReader, MessageTooLarge, metadataOf, grpcTimeout, STATUS, statusFromHttp } from './wire';
 
 export interface CallStatus {
@@ -66,7 +66,7 @@ export class GrpcCall {
     };
     if (p.deadlineMs !== undefined) headers['grpc-timeout'] = grpcTimeout(p.deadlineMs);
     const reader = new MessageReader(p.maxMessageBytes);
-    this.req = session.request(headers, { endStream: false });
+    this.req = requestStream(session, headers, { endStream: false });
     if (p.deadlineMs !== undefined) {
       this.deadline = setTimeout(() => this.cancel(STATUS.DEADLINE_EXCEEDED, `deadline of ${p.deadlineMs} ms exceeded`, 'ERR_GRPC_DEADLINE'), p.deadlineMs);
     }
