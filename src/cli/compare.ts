@@ -39,14 +39,14 @@ function positiveInt(flag: string, raw: string, max: number): number {
 
 export const COMPARE_FLAGS: readonly FlagSpec<CompareCommand>[] = [
   { name: 'profiles', value: 'FILE', group: 'Sessions', help: 'Race these saved profiles (names follow); default file .vscode/wirescope.json from here up.', apply: (c, v) => (c.profilesFile = v) },
-  { name: 'demo', group: 'Sessions', help: 'Race short poll, long poll, SSE, WebSocket, MQTT and webhook on the built-in demo backend (started on 127.0.0.1).', apply: (c) => (c.demo = true) },
+  { name: 'demo', group: 'Sessions', help: 'Race short poll, long poll, SSE, WebSocket, gRPC, GraphQL, MQTT and webhook on the built-in demo backend (started on 127.0.0.1).', apply: (c) => (c.demo = true) },
   { name: 'rate', value: 'n/s', group: 'Sessions', help: 'Demo feed events per second (default 5).', apply: (c, v) => {
     const n = Number(v.replace(/\/s$/, ''));
     if (!Number.isFinite(n) || n <= 0 || n > 1000) throw new UsageError(`--rate needs events per second from 0.1 to 1000, got "${v}"`);
     c.rate = n;
   } },
   { name: 'duration', value: 'ms', group: 'Race', help: 'How long every session runs (default 10000).', apply: (c, v) => (c.durationMs = positiveInt('duration', v, 3_600_000)) },
-  { name: 'id-field', value: 'field', group: 'Race', help: 'Message identity, as for connect: $.seq, sse-id, header:Name, prop:name (demo: $.seq).', apply: (c, v) => (c.idField = v) },
+  { name: 'id-field', value: 'field', group: 'Race', help: 'Message identity, as for connect: $.seq, sse-id, header:Name, prop:name (demo: $.seq); a profile with its own idField is read with that.', apply: (c, v) => (c.idField = v) },
   { name: 'timestamp-field', value: '$.path', group: 'Race', help: 'Publish time in each message, epoch ms or ISO (demo: $.at); latency needs it.', apply: (c, v) => (c.timestampField = v) },
   { name: 'fault', value: 'cut@ms', group: 'Race', help: 'Drop every session\'s connection at the same moment (through a fault proxy) and measure the recovery.', apply: (c, v) => {
     const m = /^cut@(\d+)$/.exec(v.trim());
@@ -89,9 +89,9 @@ export function parseCompareArgs(argv: readonly string[], env: ArgsEnvironment =
     if (flags.some((f) => f.spec.name === 'rate')) throw new UsageError('--rate applies to --demo');
     if (c.names.length < 2) throw new UsageError(`name at least two profiles to race${c.names.length === 1 ? ` (got only ${JSON.stringify(c.names[0])})` : ''}, or use --demo`);
     if (new Set(c.names).size !== c.names.length) throw new UsageError('a profile is named twice');
-    if (!c.idField) throw new UsageError('--id-field is needed to match messages across sessions (e.g. --id-field \'$.seq\')');
+    // Without --id-field every profile must name its own idField: checked once they are loaded (runCompare).
   }
-  const problem = checkKeyFields(c.idField!, c.timestampField);
+  const problem = checkKeyFields(c.idField, c.timestampField);
   if (problem) throw new UsageError(problem);
   if (c.fault && c.fault.atMs >= c.durationMs) throw new UsageError(`--fault cut@${c.fault.atMs} must be inside the race (--duration ${c.durationMs})`);
   return c;
@@ -119,9 +119,16 @@ export async function runCompare(cmd: CompareCommand, io: CliIo): Promise<number
     for (const name of cmd.names) {
       const resolved = await resolveForCli(loaded, usableProfile(loaded, name), io);
       secrets.push(...resolved.secretValues.filter((v) => v.length >= 3));
-      entries.push({ name, options: resolved.options });
+      // A profile that names its own idField (what its sequence check reads) is read with it; the others with --id-field.
+      const own = resolved.options.idField?.trim() ? resolved.options.idField : undefined;
+      entries.push({ name, options: resolved.options, ...(own !== undefined ? { idField: own } : {}) });
+    }
+    const without = entries.filter((e) => e.idField === undefined).map((e) => JSON.stringify(e.name));
+    if (!cmd.idField && without.length > 0) {
+      throw new UsageError(`--id-field is needed to match messages across sessions (e.g. --id-field '$.seq'): ${without.join(', ')} ${without.length === 1 ? 'has' : 'have'} no idField of ${without.length === 1 ? 'its' : 'their'} own`);
     }
   }
+  const idField = cmd.idField ?? entries.find((e) => e.idField !== undefined)!.idField!;
   const stop = new AbortController();
   const remove = io.onInterrupt(() => stop.abort());
   if (cmd.format === 'table' && io.isTTY) {
@@ -131,7 +138,7 @@ export async function runCompare(cmd: CompareCommand, io: CliIo): Promise<number
     const result = await runRace({
       entries,
       durationMs: cmd.durationMs,
-      idField: cmd.idField!,
+      idField,
       timestampField: cmd.timestampField,
       fault: cmd.fault,
       signal: stop.signal,

@@ -37,9 +37,9 @@ function keyText(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Check both fields; a one-line problem or undefined. */
-export function checkKeyFields(idField: string, timestampField: string | undefined): string | undefined {
-  const p = checkIdField(idField);
+/** Check both fields (an absent id field is not checked); a one-line problem or undefined. */
+export function checkKeyFields(idField: string | undefined, timestampField: string | undefined): string | undefined {
+  const p = idField === undefined ? undefined : checkIdField(idField);
   if (p) return p;
   if (timestampField !== undefined) {
     try {

@@ -64,7 +64,7 @@ async function demoPlan(durationMs: number): Promise<Plan> {
 async function askPlan(deps: CompareDeps): Promise<Plan | undefined> {
   const profiles = deps.store.all().filter((p) => p.valid && p.scope !== 'demo');
   const items: Array<vscode.QuickPickItem & { sp?: StoredProfile; demo?: boolean }> = [
-    { label: DEMO_PICK, description: 'short poll, long poll, SSE, WebSocket, MQTT, webhook on 127.0.0.1', demo: true },
+    { label: DEMO_PICK, description: 'short poll, long poll, SSE, WebSocket, gRPC, GraphQL, MQTT, webhook on 127.0.0.1', demo: true },
     ...profiles.map((sp) => ({ label: sp.profile.name, description: `${sp.profile.pattern} · ${sp.profile.url}`, detail: sp.scope === 'workspace' ? 'workspace' : 'user', sp })),
   ];
   const picked = await vscode.window.showQuickPick(items, {
@@ -82,19 +82,27 @@ async function askPlan(deps: CompareDeps): Promise<Plan | undefined> {
     void vscode.window.showWarningMessage('Wirescope: pick at least two profiles to race.');
     return undefined;
   }
-  const first = picked[0].sp!.profile;
-  const idField = await vscode.window.showInputBox({
-    title: 'Wirescope: Compare Patterns — message id',
-    prompt: 'How to match messages across sessions: $.seq, sse-id, header:Name or prop:name',
-    value: first.idField ?? '$.seq',
-    validateInput: (v) => checkKeyFields(v, undefined),
-  });
-  if (!idField) return undefined;
+  // A profile that names its own idField (what its sequence check reads) is read with it; the others with the one asked here.
+  const ownId = (sp: StoredProfile) => (sp.profile.idField?.trim() ? sp.profile.idField : undefined);
+  const without = picked.filter((p) => ownId(p.sp!) === undefined).map((p) => p.sp!.profile.name);
+  let idField = picked.map((p) => ownId(p.sp!)).find((f) => f !== undefined);
+  if (without.length > 0) {
+    const asked = await vscode.window.showInputBox({
+      title: 'Wirescope: Compare Patterns — message id',
+      prompt: `How to match messages across sessions: $.seq, sse-id, header:Name or prop:name${without.length < picked.length ? ` (for ${without.join(', ')}; the others use their own idField)` : ''}`,
+      value: idField ?? '$.seq',
+      validateInput: (v) => checkKeyFields(v, undefined),
+    });
+    if (!asked) return undefined;
+    idField = asked;
+  }
+  if (idField === undefined) return undefined;
+  const raceId = idField;
   const timestampField = await vscode.window.showInputBox({
     title: 'Wirescope: Compare Patterns — publish time',
     prompt: 'JSON path to each message\'s publish time (epoch ms or ISO), for latency; empty for none',
     value: '$.at',
-    validateInput: (v) => (v.trim() === '' ? undefined : checkKeyFields(idField, v)),
+    validateInput: (v) => (v.trim() === '' ? undefined : checkKeyFields(undefined, v)),
   });
   if (timestampField === undefined) return undefined;
   const durationMs = await askDuration();
@@ -105,10 +113,11 @@ async function askPlan(deps: CompareDeps): Promise<Plan | undefined> {
     const sp = p.sp!;
     const resolved = await resolveFor(deps, sp);
     if (!resolved) return undefined;
-    entries.push({ name: sp.profile.name, options: resolved.options });
+    const own = resolved.options.idField?.trim() ? resolved.options.idField : undefined;
+    entries.push({ name: sp.profile.name, options: resolved.options, ...(own !== undefined ? { idField: own } : {}) });
     secretValues.set(sp.profile.name, resolved.secretValues);
   }
-  return { title: `Pattern race: ${entries.map((e) => e.name).join(', ')}`, entries, idField, timestampField: timestampField.trim() || undefined, durationMs, secretValues };
+  return { title: `Pattern race: ${entries.map((e) => e.name).join(', ')}`, entries, idField: raceId, timestampField: timestampField.trim() || undefined, durationMs, secretValues };
 }
 
 async function askDuration(): Promise<number | undefined> {

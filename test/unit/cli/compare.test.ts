@@ -116,6 +116,53 @@ describe('wirescope compare', () => {
     }
   });
 
+  it('reads a profile with its own idField by it: matched with the others by id, --id-field optional when all have one', async () => {
+    const backend = await startRaceBackend({ rate: 10, sseDelayMs: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'wirescope-compare-'));
+    const file = join(dir, 'p.json');
+    const nestedUrl = backend.wsUrl.replace(/\/ws$/, '/ws-nested');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        profiles: [
+          { name: 'plain', pattern: 'ws', url: backend.wsUrl },
+          { name: 'plain with id', pattern: 'ws', url: backend.wsUrl, idField: '$.seq' },
+          // Each event as {"data":{"ticks":{"seq":"12","at":"<RFC 3339>"}}}, as a GraphQL subscription over gRPC-style JSON would.
+          { name: 'nested', pattern: 'ws', url: nestedUrl, idField: '$.data.ticks.seq' },
+        ],
+      }),
+    );
+    try {
+      const r = await runCli(['compare', '--profiles', file, 'plain', 'nested', '--duration', '3000', '--id-field', '$.seq', '--timestamp-field', '$.at', '--format', 'json'], { timeoutMs: 40_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { sessions: Array<JsonSession & { idField?: string }>; feed: { ids: number }; idField: string };
+      const [plain, nested] = out.sessions;
+      assert.equal(out.idField, '$.seq');
+      assert.equal(nested.idField, '$.data.ticks.seq');
+      assert.equal(plain.idField, undefined);
+      assert.ok(nested.unique >= 15, `nested got ${nested.unique}`);
+      assert.equal(nested.missed, 0);
+      assert.equal(plain.missed, 0);
+      assert.equal(out.feed.ids, Math.max(plain.unique, nested.unique));
+      // The publish time stays the race's $.at, which the nested shape does not have: said, not guessed.
+      assert.equal(nested.latencyMs, null);
+      assert.equal(nested.notes?.latencyMs, 'no message carried a valid $.at');
+
+      // Every profile has its own idField: no --id-field needed; the table names the one read differently.
+      const t = await runCli(['compare', '--profiles', file, 'plain with id', 'nested', '--duration', '2000'], { timeoutMs: 40_000 });
+      assert.equal(t.code, 0, t.stderr);
+      assert.match(t.stdout, /id \$\.seq/);
+      assert.match(t.stdout, /^nested: read with its own id \$\.data\.ticks\.seq$/m);
+      assert.match(t.stdout, /^nested +ws .* 0 +0\s*$/m);
+
+      const bad = await runCli(['compare', '--profiles', file, 'plain', 'nested']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(assertOneLineError(bad.stderr), /--id-field is needed .*: "plain" has no idField of its own/);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('bad input gets one line: unknown profile, missing id field, bad fault, broken file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wirescope-compare-'));
     const file = join(dir, 'p.json');
