@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { acceptProposed, launchWorkbench, waitUntil, type Workbench } from './harness';
 
 let wb: Workbench;
+/** The demo race's sessions, in order. */
+const RACED = ['short poll', 'long poll', 'SSE', 'WebSocket', 'gRPC', 'GraphQL', 'MQTT', 'webhook'];
 
 describe('Wirescope pattern race in code-server', { timeout: 600_000 }, () => {
   before(async () => {
@@ -37,23 +39,28 @@ describe('Wirescope pattern race in code-server', { timeout: 600_000 }, () => {
       const table = report.locator('table.race:not(.wire)');
       await table.waitFor({ timeout: 60_000 });
       const names = await report.locator('table.race:not(.wire) tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-session')));
-      assert.deepEqual(names, ['short poll', 'long poll', 'SSE', 'WebSocket', 'MQTT', 'webhook']);
+      assert.deepEqual(names, RACED);
       // Measured numbers, not placeholders: every push pattern received the feed with a latency.
       const headers = await report.locator('table.race:not(.wire) thead tr:nth-child(2) th').allTextContents();
       const col = (title: string) => headers.indexOf(title);
-      for (const name of ['SSE', 'WebSocket', 'MQTT', 'webhook', 'long poll']) {
+      for (const name of ['SSE', 'WebSocket', 'gRPC', 'GraphQL', 'MQTT', 'webhook', 'long poll']) {
         const cells = await report.locator(`table.race:not(.wire) tbody tr[data-session="${name}"] td`).allTextContents();
         assert.ok(Number(cells[col('unique')]) >= 10, `${name} unique ${cells[col('unique')]}`);
         assert.match(cells[col('p50')], /^\d+\.\d$/, `${name} p50 "${cells[col('p50')]}"`);
         assert.match(cells[col('B/msg')], /^\d+$/, `${name} B/msg "${cells[col('B/msg')]}"`);
       }
+      // gRPC's int64 seq ("12") and GraphQL's data.ticks.seq are the same ids as the others': nothing missed.
+      for (const name of ['gRPC', 'GraphQL', 'WebSocket']) {
+        const cells = await report.locator(`table.race:not(.wire) tbody tr[data-session="${name}"] td`).allTextContents();
+        assert.equal(cells[col('missed')], '0', `${name} missed ${cells[col('missed')]}`);
+      }
       const poll = await report.locator('table.race:not(.wire) tbody tr[data-session="short poll"] td').allTextContents();
       assert.ok(Number(poll[col('missed')]) > Number(poll[col('unique')]), `short poll missed ${poll[col('missed')]} vs unique ${poll[col('unique')]}`);
       // The charts: one CDF line and one bar per session, a timeline row per session.
-      assert.equal(await report.locator('#latency-cdf path[data-session]').count(), 6);
-      assert.equal(await report.locator('#bytes-per-message rect[data-session]').count(), 6);
-      assert.equal(await report.locator('#requests-per-message rect[data-session]').count(), 6);
-      assert.equal(await report.locator('#timeline g.arrivals').count(), 6);
+      assert.equal(await report.locator('#latency-cdf path[data-session]').count(), RACED.length);
+      assert.equal(await report.locator('#bytes-per-message rect[data-session]').count(), RACED.length);
+      assert.equal(await report.locator('#requests-per-message rect[data-session]').count(), RACED.length);
+      assert.equal(await report.locator('#timeline g.arrivals').count(), RACED.length);
       assert.ok((await report.locator('#timeline .missed-marks circle').count()) > 0, 'missed events are marked on the timeline');
       await wb.page.keyboard.press('Escape');
       await wb.screenshot('compare-report', { x: 345, y: 35, width: 1055, height: 820 });
@@ -63,8 +70,8 @@ describe('Wirescope pattern race in code-server', { timeout: 600_000 }, () => {
       const inspector = await wb.webviewFrame('body[data-view="panel"] #app', 20_000);
       await waitUntil('the inspector of the race\'s WebSocket session', async () => (await inspector.locator('#session-name').textContent())?.trim() === 'WebSocket', 20_000);
       const state = await wb.revealState();
-      const raced = state.sessions.filter((s) => ['short poll', 'long poll', 'SSE', 'WebSocket', 'MQTT', 'webhook'].includes(s.name));
-      assert.equal(raced.length, 6);
+      const raced = state.sessions.filter((s) => RACED.includes(s.name));
+      assert.equal(raced.length, RACED.length);
       assert.ok(raced.every((s) => s.ended), 'the race closed its sessions');
 
       // Export CSV from the report.
@@ -76,7 +83,7 @@ describe('Wirescope pattern race in code-server', { timeout: 600_000 }, () => {
       const csv = await waitUntil('the CSV to be written', () => readFileSync(csvPath, 'utf8').trim(), 10_000);
       const lines = csv.split('\n');
       assert.match(lines[0], /^name,pattern,direction,received,unique/);
-      assert.equal(lines.length, 7);
+      assert.equal(lines.length, RACED.length + 1);
     } catch (e) {
       await wb?.screenshot('fail-compare').catch(() => undefined);
       throw e;
