@@ -119,9 +119,11 @@ export class GrpcCall {
       if (this.ended) return;
       const rst = this.req.rstCode;
       const mid = reader.pending > 0 ? ` in the middle of a message (${reader.pending} bytes of it read)` : '';
-      if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) return resetByServer(rst);
+      // node:http2 closes the streams of a connection that dropped with CANCEL, though no RST_STREAM came: that is the drop.
+      const dropped = rst === http2.constants.NGHTTP2_CANCEL && (session.closed || session.destroyed);
+      if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR && !dropped) return resetByServer(rst);
       if (this.gotHeaders && this.httpStatus !== 200) return;
-      if (this.endStream) {
+      if (this.endStream && !dropped) {
         // The server ended its side cleanly but sent no trailers: no status.
         if (mid) return this.finish({ code: STATUS.INTERNAL, message: `the server ended the stream${mid}, without a status`, trailers: {}, local: true, errorCode: 'ERR_GRPC_PROTOCOL' });
         return this.finish({ code: STATUS.UNKNOWN, message: 'the server ended the stream without a status (no grpc-status trailer)', trailers: {}, local: true, errorCode: 'ERR_GRPC_NO_STATUS' });

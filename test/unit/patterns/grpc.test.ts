@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConnectArgs } from '../../../src/cli/args';
+import { FaultProxy } from '../../../src/core/faultProxy';
 import { environmentResolver } from '../../../src/core/profileFile';
 import { resolveProfile } from '../../../src/core/profiles';
 import { formatListing, listGrpc } from '../../../src/patterns/grpc/listing';
@@ -437,6 +438,27 @@ describe('gRPC in the CLI', () => {
   let srv: GrpcTestServer;
   before(async () => (srv = await startGrpcServer()));
   after(async () => srv.stop());
+
+  it('a connection dropped under a call (no GOAWAY, no RST_STREAM) fails it with UNAVAILABLE, not as a reset by the server', async () => {
+    const srv = await startGrpcServer();
+    const proxy = await FaultProxy.start(Number(new URL(srv.url).port));
+    try {
+      const events = await runSession({ pattern: 'grpc', url: proxy.url('grpc'), body: '{"count":1000,"intervalMs":20}', grpc: { method: `${FEED}/Watch` } }, async (_s, ev) => {
+        await waitFor(ev, (es) => dataIn(es).length >= 3);
+        assert.ok(proxy.cut() >= 1, 'the proxy cut the connection');
+      });
+      checkInvariants(events);
+      const t = terminal(events);
+      assert.equal(t.state, 'failed');
+      assert.equal(t.code, 14, t.reason);
+      assert.match(t.reason ?? '', /^UNAVAILABLE: the connection closed/);
+      assert.ok(!ofKind(events, 'frame').some((f) => /^RST_STREAM .* from the server/.test((f as FrameEvent).data)), 'no reset is said to come from the server');
+      assert.equal(ofKind(events, 'reconnect').length, 0);
+    } finally {
+      await proxy.close();
+      await srv.stop();
+    }
+  });
 
   it('connect flags: --method, --proto and --import-path (repeatable), --deadline, --list; grpcs:// infers the pattern', () => {
     const c = parseConnectArgs(['grpcs://h:443', '--method', '/pkg.v1.Svc/Do', '--proto', 'a.proto', '--proto', 'b.proto', '--import-path', 'x', '--import-path', 'y', '--deadline', '500', '--keep-sending']);
