@@ -726,6 +726,11 @@ class KafkaTransport implements Transport {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.o.maxWaitMs ?? 1000,
       maxBytes: this.o.maxBytes ?? 10 << 20,
+      // 10 s rather than kafkajs's 30: a Wirescope member that drops without leaving (the socket cut mid-join, the
+      // window closed) holds its share of someone's group only that long, and a session that reconnects is not
+      // kept waiting behind its own earlier member. Heartbeats stay at 3 s; 10 s is within every broker's bounds.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => false },
     });
     this.consumer = consumer;

@@ -323,7 +323,15 @@ describe('kafka pattern against the mock cluster (kcat)', () => {
       const story = (events: WireEvent[]) =>
         events
           .filter((e) => (e.kind === 'frame' && !!e.meta?.control && e.meta.packet !== 'MODE') || e.kind === 'reconnect' || e.kind === 'error')
-          .map((e) => (e.kind === 'frame' ? `${String(e.meta?.packet)}${e.meta?.memberId ? ` ${String(e.meta.memberId)}` : ''}${e.meta?.assignment ? ` ${JSON.stringify(e.meta.assignment)}` : ''}` : e.kind))
+          .map((e) =>
+            e.kind === 'frame'
+              ? `${String(e.meta?.packet)}${e.meta?.memberId ? ` ${String(e.meta.memberId)}` : ''}${e.meta?.assignment ? ` ${JSON.stringify(e.meta.assignment)}` : ''}`
+              : e.kind === 'reconnect'
+                ? `reconnect (${e.cause})`
+                : e.kind === 'error'
+                  ? `error (${e.message})`
+                  : e.kind,
+          )
           .join(' | ');
       assert.ok(split(), `the four partitions end up split between the two members: ${JSON.stringify([share(a.events), share(b.events)])}; first: ${story(a.events)}; second: ${story(b.events)}`);
       assert.ok(controls(a.events, 'GROUP_JOIN').length >= 2, 'the first member joined again');
