@@ -10,9 +10,11 @@
  *   Timestamp): `{"data":{"ticks":{"seq":"12","at":"2026-01-01T00:00:00.123Z"}}}`.
  * The server counts the requests it receives per route, and WebSocket upgrades.
  */
+import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { SessionResult } from '../../src/shared/compare';
 
 export interface KnownEvent {
   seq: number;
@@ -122,4 +124,11 @@ export async function startRaceBackend(opts: { rate: number; sseDelayMs: number 
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** One session's result in a race, by name; fails the test if the race has none of that name. */
+export function byName(sessions: SessionResult[], name: string): SessionResult {
+  const s = sessions.find((x) => x.name === name);
+  assert.ok(s, `no session ${name}`);
+  return s;
 }

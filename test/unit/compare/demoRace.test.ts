@@ -8,14 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runRace } from '../../../src/core/compare/race';
-import type { SessionResult } from '../../../src/shared/compare';
 import { startDemoRace } from '../../../src/demo/demoRace';
-
-function byName(sessions: SessionResult[], name: string): SessionResult {
-  const s = sessions.find((x) => x.name === name);
-  assert.ok(s, `no session ${name}`);
-  return s;
-}
+import { byName } from '../../helpers/raceBackend';
 
 describe('demo pattern race', () => {
   it('races gRPC Watch and a GraphQL subscription with the other patterns, on the same ids', async () => {

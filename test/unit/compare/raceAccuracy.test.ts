@@ -10,8 +10,7 @@ import { WireMeter } from '../../../src/core/compare/wireMeter';
 import net from 'node:net';
 import { Session } from '../../../src/core/session';
 import type { ConnectOptions } from '../../../src/shared/connectOptions';
-import type { SessionResult } from '../../../src/shared/compare';
-import { startRaceBackend } from '../../helpers/raceBackend';
+import { byName, startRaceBackend } from '../../helpers/raceBackend';
 import { httpsServer, makeTestCerts } from '../../helpers/tlsCerts';
 
 const SSE_DELAY_MS = 150;
@@ -53,12 +52,6 @@ async function countingProxy(targetPort: number) {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-function byName(sessions: SessionResult[], name: string): SessionResult {
-  const s = sessions.find((x) => x.name === name);
-  assert.ok(s, `no session ${name}`);
-  return s;
 }
 
 describe('pattern race accuracy', () => {

@@ -10,16 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeKeyExtractor, parseTimestamp } from '../../../src/core/compare/messageKeys';
 import { RaceError, runRace } from '../../../src/core/compare/race';
-import type { SessionResult } from '../../../src/shared/compare';
 import { raceNotes } from '../../../src/shared/compareFormat';
 import type { FrameEvent } from '../../../src/shared/events';
-import { startRaceBackend } from '../../helpers/raceBackend';
-
-function byName(sessions: SessionResult[], name: string): SessionResult {
-  const s = sessions.find((x) => x.name === name);
-  assert.ok(s, `no session ${name}`);
-  return s;
-}
+import { byName, startRaceBackend } from '../../helpers/raceBackend';
 
 const frame = (data: string): FrameEvent => ({ kind: 'frame', t: 0, dir: 'in', encoding: 'utf8', data, size: data.length }) as FrameEvent;
 

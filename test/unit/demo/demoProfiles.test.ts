@@ -44,6 +44,20 @@ async function open(profile: Profile): Promise<{ session: Session; events: WireE
 const dataIn = (events: WireEvent[]) => ofKind(events, 'frame').filter((f: FrameEvent) => f.dir === 'in' && f.meta?.control !== true);
 
 /** What running each demo profile must show: read until `done`, then `check`. Every demo profile has an entry. */
+const gapSeen = (es: WireEvent[]) => es.some((e) => e.kind === 'anomaly' && e.type === 'gap');
+
+/**
+ * Reconnect (at most 5 times, 2 s apart) until one reconnect loses events: the feed (500 events/s here) goes on while
+ * the connection is down and a new one starts from now, but under load the feed's timer can fire in bursts, and a
+ * reconnect that lands between two bursts loses nothing.
+ */
+async function reconnectUntilGap(session: Session, events: WireEvent[]): Promise<void> {
+  for (let attempt = 0; attempt < 5 && !gapSeen(events); attempt++) {
+    session.reconnect();
+    await waitFor(events, gapSeen, 2_000).catch(() => undefined);
+  }
+}
+
 const RUNS: Record<string, { done: (es: WireEvent[]) => boolean; check: (es: WireEvent[], p: Profile) => void }> = {};
 const ended = (es: WireEvent[]) => es.some((e) => e.kind === 'state' && (e.state === 'closed' || e.state === 'failed'));
 const jsonIn = (es: WireEvent[]) => dataIn(es).map((f) => JSON.parse(String(f.data)) as Record<string, unknown>);
@@ -167,15 +181,8 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
       const { session, events } = await open(profiles.find((p) => p.name === 'WebSocket feed')!);
       try {
         await waitFor(events, (es) => dataIn(es).length >= 5, 10_000);
-        // A user-requested reconnect connects again at once, but the feed (500 events/s here) goes on
-        // during the few ms the socket is down, and the demo's WebSocket has no resume.
-        // Under load the feed's timer can fire in bursts, and a reconnect that lands between two bursts
-        // loses nothing; so reconnect again (at most 5 times, 2 s apart) until one of them loses events.
-        const gapSeen = (es: typeof events) => es.some((e) => e.kind === 'anomaly' && e.type === 'gap');
-        for (let attempt = 0; attempt < 5 && !gapSeen(events); attempt++) {
-          session.reconnect();
-          await waitFor(events, gapSeen, 2_000).catch(() => undefined);
-        }
+        // A user-requested reconnect connects again at once, but the demo's WebSocket has no resume.
+        await reconnectUntilGap(session, events);
         assert.ok(gapSeen(events), 'one of five reconnects under a 500 events/s feed lost events, flagged as a gap');
       } finally {
         await session.close();
@@ -191,13 +198,8 @@ describe('demo profiles served by the demo index (what npm start writes)', () =>
         const { session, events } = await open(profiles.find((p) => p.name === name)!);
         try {
           await waitFor(events, (es) => dataIn(es).length >= 5, 10_000);
-          // As for the WebSocket feed: the feed (500 events/s) goes on while the socket is down and a new subscription
-          // starts from now; reconnect again (at most 5 times) until one of them loses events between two timer bursts.
-          const gapSeen = (es: typeof events) => es.some((e) => e.kind === 'anomaly' && e.type === 'gap');
-          for (let attempt = 0; attempt < 5 && !gapSeen(events); attempt++) {
-            session.reconnect();
-            await waitFor(events, gapSeen, 2_000).catch(() => undefined);
-          }
+          // As for the WebSocket feed: a new subscription starts from now.
+          await reconnectUntilGap(session, events);
           assert.ok(gapSeen(events), `${name}: one of five reconnects under a 500 events/s feed lost events, flagged as a gap`);
         } finally {
           await session.close();
