@@ -4,7 +4,7 @@ import { descriptorOf } from '../patterns';
 import { PATTERN_LABELS, PATTERNS, type PatternId } from '../shared/connectOptions';
 import type { SessionState } from '../shared/events';
 import type { ProfileStore, StoredProfile } from './profileStore';
-import { isProxyConn, proxyConnChildren, proxyConnItem, type ProxyConnNode } from './proxyTree';
+import { isProxyConn, proxyConnChildren, proxyConnItem, proxyConnTooltip, type ProxyConnNode } from './proxyTree';
 import type { ManagedSession, SessionManager } from './sessionManager';
 
 type ProfileNode =
@@ -105,8 +105,13 @@ export function sessionCounters(stats: { framesIn: number; framesOut: number; re
   return `↓${stats.framesIn} ↑${stats.framesOut}${stats.reconnects ? ` ⟳${stats.reconnects}` : ''}`;
 }
 
-/** Counter refreshes are coalesced to at most this often: a fast feed must not redraw the tree per frame. */
-const COUNTER_REFRESH_MS = 250;
+/**
+ * Counter refreshes are coalesced to at most this often. A fast feed must not redraw the tree per
+ * frame, and each redraw of a row rebuilds its inline buttons: a click that spans a redraw is lost
+ * (the press lands on the old button, the release on the new one). Once a second keeps the counters
+ * live while a click on Disconnect of a busy session lands nearly always.
+ */
+const COUNTER_REFRESH_MS = 1000;
 
 /** A Sessions tree row: a session, or (under a capture proxy) one of its live connections. */
 export type SessionNode = ManagedSession | ProxyConnNode;
@@ -127,7 +132,12 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionNode
         this.dirty.clear();
         this.emitter.fire(undefined);
       }),
-      manager.onDidAppend((id) => this.countersChanged(id)),
+      // A capture proxy's row is redrawn only when its connections change (below), not per recorded
+      // frame: redrawing a row redraws its children, and the Cut button of a connection row must stay
+      // put under the pointer while the connection carries traffic.
+      manager.onDidAppend((id) => {
+        if (manager.get(id)?.pattern !== 'proxy') this.countersChanged(id);
+      }),
     ];
   }
 
@@ -164,13 +174,28 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionNode
     const item = new vscode.TreeItem(m.name, m.pattern === 'proxy' && !m.session.ended ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = m.id;
     const stats = m.log.stats();
-    item.description = `${m.pattern} · ${state} · ${sessionCounters(stats)}`;
-    item.tooltip = `${m.name}\n${m.url}\nstate: ${state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
+    // A proxy's row counts its live connections (redrawn when they change); its frame counters are in
+    // the tooltip, read when the pointer rests on the row (resolveTreeItem).
+    const conns = m.pattern === 'proxy' && !m.session.ended ? m.session.proxy?.connections().length : undefined;
+    item.description = `${m.pattern} · ${state} · ${conns !== undefined ? `${conns} connection${conns === 1 ? '' : 's'}` : sessionCounters(stats)}`;
     item.iconPath = stateIcon(state);
     const live = !m.session.ended;
     item.contextValue = `session.${live ? 'live' : 'ended'}${live && m.session.canSend ? '.send' : ''}${live && m.session.canPing ? '.ping' : ''}${m.pattern === 'proxy' ? '.proxy' : ''}`;
     item.command = { command: 'wirescope.openInspector', title: 'Show in Inspector', arguments: [m] };
     item.accessibilityInformation = { label: `Session ${m.name}, ${m.pattern}, ${state}, ${stats.framesIn} frames in, ${stats.framesOut} out, ${stats.reconnects} reconnects` };
+    return item;
+  }
+
+  /** Tooltips are written when the pointer rests on a row, so their counters are current then. */
+  resolveTreeItem(item: vscode.TreeItem, node: SessionNode): vscode.TreeItem {
+    if (isProxyConn(node)) {
+      const now = node.session.session.proxy?.connections().find((c) => c.id === node.info.id);
+      item.tooltip = proxyConnTooltip(now ?? node.info, !now);
+      return item;
+    }
+    const m = node;
+    const stats = m.log.stats();
+    item.tooltip = `${m.name}\n${m.url}\nstate: ${m.session.state}\nstarted: ${new Date(m.startedAt).toLocaleTimeString()}\nframes in/out: ${stats.framesIn}/${stats.framesOut}, reconnects: ${stats.reconnects}${m.captureNote ? `\n${m.captureNote}` : ''}`;
     return item;
   }
 

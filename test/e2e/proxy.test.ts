@@ -317,6 +317,8 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     client.on('error', () => undefined);
     let closed: number | undefined;
     client.on('close', (code: number) => { closed = code; });
+    let echoes = 0;
+    client.on('message', (d: Buffer) => { if (d.toString() === 'one' || d.toString() === 'two') echoes++; });
     await once(client, 'open');
     const conn = await waitUntil('its WebSocket connection in the host', async () => {
       const p = (await wb.revealState()).sessions.find((x) => x.id === s.id) as ProxySession | undefined;
@@ -328,7 +330,17 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     const row = sessionsPane.locator('.monaco-list-row', { hasText: `${conn.id} · GET /ws` }).first();
     await row.waitFor({ timeout: 15_000 });
     await row.hover();
-    await row.locator('.action-label[aria-label^="Cut This Connection"]').first().click();
+    // The row is not redrawn as the connection carries traffic (a redraw rebuilds its buttons, and a
+    // click spanning one is lost): the Cut button is the same element after two echoes and a second.
+    const cutButton = row.locator('.action-label[aria-label^="Cut This Connection"]').first();
+    const button = await cutButton.elementHandle({ timeout: 10_000 });
+    const echoed = waitUntil('two echoes through the proxy', () => echoes >= 2, 10_000, 50);
+    client.send('one');
+    client.send('two');
+    await echoed;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await button!.evaluate((el) => el.isConnected), true, 'the Cut button was not rebuilt while the connection carried traffic');
+    await cutButton.click();
     await waitUntil('the ws client to be cut', () => closed, 15_000, 100);
     assert.equal(closed, 1006, 'the client sees an abnormal closure');
     const after = await waitUntil('the connection to leave the host', async () => {
