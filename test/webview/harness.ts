@@ -304,3 +304,25 @@ export async function settledValue(locator: Locator, expected: string, timeoutMs
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Wait for a selector to be visible; on timeout, fail with what the page shows instead (the
+ * session header's state, the page's text, console errors), so a failure in CI says why.
+ */
+export async function waitForShown(p: InspectorPage, selector: string, timeoutMs = 30_000): Promise<void> {
+  try {
+    await p.page.waitForSelector(selector, { timeout: timeoutMs });
+  } catch (err) {
+    const seen = await p.page
+      .evaluate((sel) => {
+        const state = document.querySelector('#session-state');
+        return {
+          matching: document.querySelectorAll(sel).length,
+          state: state ? { text: state.textContent, tone: (state as HTMLElement).dataset.tone, hidden: !(state as HTMLElement).offsetParent } : null,
+          text: document.body.innerText.replace(/\s+/g, ' ').slice(0, 400),
+        };
+      }, selector)
+      .catch((e: unknown) => `page not readable: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`${selector} not shown within ${timeoutMs} ms (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the page shows ${JSON.stringify(seen)}; console errors: ${JSON.stringify(p.consoleErrors)}`, { cause: err });
+  }
+}

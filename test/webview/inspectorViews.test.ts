@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { frame, Harness, session, stamp, type InspectorPage } from './harness';
+import { frame, Harness, session, stamp, waitForShown, type InspectorPage } from './harness';
 
 const resultsDir = join(import.meta.dirname, '..', '..', 'test-results');
 
@@ -80,14 +80,14 @@ describe('inspector views (issue 11)', () => {
     const p = await hs.open({ sessions, events: { ok: httpEvents(), bad: [] } }, { view: 'panel', sessionId: 'ok' });
     try {
       const { page } = p;
-      await page.waitForSelector('#session-state[data-tone="ok"]');
+      await waitForShown(p, '#session-state[data-tone="ok"]');
       assert.equal(await page.textContent('#session-state'), 'completed');
       const okColor = await page.$eval('#session-state', (el) => getComputedStyle(el).color);
       assert.equal(await page.textContent('#session-reason'), 'request complete');
       await page.close();
       const q = await hs.open({ sessions, events: { ok: [], bad: [] } }, { view: 'panel', sessionId: 'bad' });
       try {
-        await q.page.waitForSelector('#session-state[data-tone="failed"]');
+        await waitForShown(q, '#session-state[data-tone="failed"]');
         assert.equal(await q.page.textContent('#session-state'), 'failed');
         assert.equal(await q.page.textContent('#session-reason'), 'connect ECONNREFUSED 127.0.0.1:9');
         const badBg = await q.page.$eval('#session-state', (el) => getComputedStyle(el).backgroundColor);
