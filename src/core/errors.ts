@@ -56,6 +56,8 @@ function describeRaw(err: unknown, target?: string): Described {
       return { code: 'ENOTFOUND', message: `DNS lookup failed${at}: host ${typeof e?.hostname === 'string' ? e.hostname : 'not found'}` };
     case 'ECONNRESET':
       return { code, message: `Connection reset by the server${at}` };
+    case 'ECONNABORTED':
+      return { code, message: `Connection aborted on this machine${at}` };
     case 'EPIPE':
       return { code, message: `Connection closed by the server while sending${at}` };
     case 'ETIMEDOUT':

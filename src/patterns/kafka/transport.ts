@@ -238,6 +238,8 @@ class KafkaTransport implements Transport {
   private lastLogged: string | undefined;
   /** Every socket kafkajs opened for the current connection (destroyed on a drop or close, whatever kafkajs is doing). */
   private sockets = new Set<net.Socket>();
+  /** Group mode: brokers whose connection was lost under the consumer, with when (the consumer reconnects by itself). */
+  private readonly lostBrokers = new Map<string, { at: number; cause: string }>();
   private resumeWaiters: Array<() => void> = [];
   private joins = 0;
   private committed = 0;
@@ -309,6 +311,7 @@ class KafkaTransport implements Transport {
       const sockets = this.sockets;
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
+      if (this.o.group) this.followGroupSocket(gen, socket, `${host}:${port}`, sockets);
       // Follow the response framing (4-byte size, then that many bytes) to refuse absurd sizes early.
       let remaining = 0;
       let head: Buffer = Buffer.alloc(0);
@@ -349,6 +352,45 @@ class KafkaTransport implements Transport {
       });
       return socket;
     };
+  }
+
+  /**
+   * In group mode the consumer reconnects a lost broker connection by itself, on its next request, so the
+   * session never drops and would show nothing but, at most, a rebalance. The loss and the reconnection are
+   * said here instead, as control frames: which broker, why (the socket's error, or the broker closing it),
+   * and after how long the connection was back. A socket that Wirescope or the consumer closed on purpose
+   * says nothing.
+   */
+  private followGroupSocket(gen: number, socket: net.Socket, broker: string, sockets: Set<net.Socket>): void {
+    let cause: string | undefined;
+    let code: string | undefined;
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (cause) return;
+      const d = describeError(err);
+      cause = d.message;
+      code = d.code;
+    });
+    socket.once('end', () => {
+      cause ??= 'the broker closed the connection';
+    });
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => {
+      const lost = this.lostBrokers.get(broker);
+      if (!lost || gen !== this.generation || this.lc.ended) return;
+      this.lostBrokers.delete(broker);
+      const ms = Math.round(this.sink.now() - lost.at);
+      this.sink.frame('in', `reconnected to broker ${broker} after ${ms} ms`, { control: true, meta: { packet: 'BROKER_RECONNECTED', broker, downMs: ms } });
+    });
+    socket.once('close', () => {
+      // Torn down by the session (the set was replaced), an old generation, or closed without an error or a
+      // FIN from the broker (the consumer's own disconnect): nothing to say.
+      if (!cause || sockets !== this.sockets || gen !== this.generation || this.lc.ended || !this.lc.everOpened) return;
+      if (this.lostBrokers.has(broker)) return;
+      this.lostBrokers.set(broker, { at: this.sink.now(), cause });
+      this.sink.frame('in', `connection to broker ${broker} lost (${cause}): the group member reconnects on its next request, and rejoins the group if the coordinator dropped it`, {
+        control: true,
+        meta: { packet: 'BROKER_LOST', broker, cause, ...(code ? { code } : {}) },
+      });
+    });
   }
 
   private client(gen: number): Kafka {

@@ -340,6 +340,37 @@ describe('kafka pattern against the mock cluster (kcat)', () => {
     }
   });
 
+  it('with --group, a cut broker connection is said in words (the member reconnects by itself, so the session never drops), and records after it still arrive', async () => {
+    const topic = freshTopic('groupcut');
+    await kcatProduce(k.bootstrap, topic, [{ key: 'a', value: 'before', partition: 2 }]);
+    const group = `wsg-cut-${process.pid}-${topicN}`;
+    const { s, events } = await live({ pattern: 'kafka', url: k.url, kafka: { topic: [topic], from: 'beginning', group, maxWaitMs: 200 } });
+    try {
+      await waitFor(events, (es) => dataIn(es).some((f) => f.data === 'before'), 30_000);
+      const cut = await k.cut();
+      assert.ok(cut >= 1, `the member's connections were cut (${cut})`);
+      await waitFor(events, (es) => controls(es, 'BROKER_LOST').length >= 1, 20_000);
+      const lost = controls(events, 'BROKER_LOST')[0];
+      assert.equal(lost.meta?.broker, k.bootstrap);
+      assert.match(lost.data, new RegExp(`^connection to broker ${k.bootstrap.replace(/\./g, '\\.')} lost \\((Connection (aborted on this machine|reset by the server|closed by the server while sending)|the broker closed the connection)\\): the group member reconnects`));
+      // ss -K aborts the socket on this side.
+      assert.equal(lost.meta?.code, 'ECONNABORTED');
+      await kcatProduce(k.bootstrap, topic, [{ key: 'a', value: 'after', partition: 2 }]);
+      await waitFor(events, (es) => dataIn(es).some((f) => f.data === 'after'), 40_000);
+      const back = controls(events, 'BROKER_RECONNECTED')[0];
+      assert.ok(back, 'the reconnection is said too');
+      assert.match(back.data, new RegExp(`^reconnected to broker ${k.bootstrap.replace(/\./g, '\\.')} after \\d+ ms$`));
+      assert.ok(back.seq > lost.seq);
+      // The session itself never dropped: no reconnect event, no state but connecting and open.
+      assert.equal(ofKind(events, 'reconnect').length, 0);
+      assert.deepEqual(states(events), ['connecting', 'open']);
+      await s.close('done');
+      checkInvariants(events);
+    } finally {
+      await s.close('done');
+    }
+  });
+
   it('with --group --commit the offsets of the records shown are committed (shown as control frames), and the next member starts after them', async () => {
     const topic = freshTopic('commit');
     await kcatProduce(k.bootstrap, topic, [{ key: 'a', value: '1', partition: 0 }, { key: 'a', value: '2', partition: 0 }]);
