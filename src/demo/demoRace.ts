@@ -55,7 +55,13 @@ export async function startDemoRace(opts: DemoRaceOptions = {}): Promise<DemoRac
   // The event's fields the other patterns carry, so that bytes per message compare like with like.
   entries.push({
     name: 'GraphQL',
-    options: { pattern: 'graphql', url: demo.urls.graphqlWs, body: `subscription Ticks { ticks(from: ${from}) { seq at value label } }`, graphql: { protocol: 'graphql-transport-ws' } },
+    // After a reconnect it resumes after the last seq it got (resumeVariable), as the SSE session does with Last-Event-ID.
+    options: {
+      pattern: 'graphql',
+      url: demo.urls.graphqlWs,
+      body: 'subscription Ticks($after: Int) { ticks(after: $after) { seq at value label } }',
+      graphql: { protocol: 'graphql-transport-ws', variables: { after: from - 1 }, resumeVariable: 'after', resumeField: '$.data.ticks.seq' },
+    },
     idField: '$.data.ticks.seq',
     timestampField: '$.data.ticks.at',
   });

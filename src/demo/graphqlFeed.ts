@@ -9,8 +9,8 @@
  *
  * Query: `latest`, `event(seq:)` (an error naming the kept seqs when absent), `events(after:, limit:)`, `items` (the
  * REST resource's items), `feed` (cursor, oldest kept, rate). Mutation: `publish(label:)` produces a feed event now,
- * which every pattern then carries. Subscription: `ticks(from:)`, each feed event as it happens (first the kept ones
- * from `from`).
+ * which every pattern then carries. Subscription: `ticks(from:, after:)`, each feed event as it happens (first the
+ * kept ones from `from`, or after `after`).
  *
  * Loaded on demand, as its own bundle (scripts/build.mjs), so that the extension and the CLI evaluate graphql and its
  * servers only when the demo runs.
@@ -200,9 +200,9 @@ export function demoGraphqlSchema(feed: GraphqlFeedSource, items: () => Readonly
       fields: {
         ticks: {
           type: new GraphQLNonNull(Event),
-          description: 'Each feed event as it happens; first the kept ones from `from` (a seq), when given.',
-          args: { from: { type: GraphQLInt, defaultValue: 0 } },
-          subscribe: (_s, a: { from: number }) => feedEvents(feed, a.from),
+          description: 'Each feed event as it happens; first the kept ones from `from` (a seq), or after `after` (the last seq seen, a cursor to resume from), when given.',
+          args: { from: { type: GraphQLInt, defaultValue: 0 }, after: { type: GraphQLInt } },
+          subscribe: (_s, a: { from: number; after?: number | null }) => feedEvents(feed, typeof a.after === 'number' ? a.after + 1 : a.from),
           resolve: (payload: { ticks: FeedEvent }) => payload.ticks,
         },
       },

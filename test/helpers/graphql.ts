@@ -71,6 +71,17 @@ export const schema = new GraphQLSchema({
           throw new GraphQLError('the feed broke');
         },
       },
+      resumable: {
+        // Ticks after a cursor: `after` is the last seq the client got (what --resume-variable carries after a reconnect).
+        type: new GraphQLNonNull(Tick),
+        args: { after: { type: GraphQLInt, defaultValue: 0 }, intervalMs: { type: GraphQLInt, defaultValue: 10 } },
+        subscribe: async function* (_s, a: { after: number; intervalMs: number }) {
+          for (let seq = a.after + 1; seq <= 1_000_000; seq++) {
+            await sleep(a.intervalMs);
+            yield { resumable: { seq } };
+          }
+        },
+      },
       partial: {
         // Each result has data and an error: a field error in a subscription result.
         type: Tick,

@@ -39,6 +39,8 @@ export const graphqlPattern = definePattern({
       protocol: Type.Optional(Type.Union(GRAPHQL_PROTOCOLS.map((p) => Type.Literal(p)), { description: 'The subscription protocol: auto offers both WebSocket subprotocols and speaks the one the server picks (graphql-sse for http URLs); graphql-transport-ws is the graphql-ws library\'s; graphql-ws is the legacy subscriptions-transport-ws; sse is graphql-sse in distinct connections mode (one request per operation); sse-single is graphql-sse in single connection mode (a PUT reserves a stream, every operation is POSTed with its token and its results come on that one stream).' })),
       initPayload: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The connection_init payload (a JSON object, usually auth); use ${secret:NAME} for tokens in a profile, --init-payload-env NAME on the command line. Its values are never logged.' })),
       ackTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'How long the WebSocket protocols wait for connection_ack, and graphql-sse single connection mode for its event stream after the reservation, before one line ends the attempt (default 10000).' })),
+      resumeVariable: Type.Optional(Type.String({ minLength: 1, description: 'After a reconnect, each subscription is sent again with this variable set to the resumeField value of its last result, so it resumes after what it already got instead of starting over (the subscription takes it as a cursor, like after: in ticks(after: $after)). Needs resumeField.' })),
+      resumeField: Type.Optional(Type.String({ minLength: 1, description: 'JSON path in each subscription result to the value resumeVariable carries after a reconnect, like $.data.ticks.seq. Needs resumeVariable.' })),
       maxMessageBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest message or response body accepted (default 16777216, 16 MiB); a larger one ends the connection with one line.' })),
     },
     { additionalProperties: false },
@@ -50,6 +52,8 @@ export const graphqlPattern = definePattern({
     { flag: 'graphql-protocol', key: 'protocol', value: 'protocol' },
     { flag: 'init-payload', key: 'initPayload', value: 'JSON', parse: parseJsonObject },
     { flag: 'ack-timeout', key: 'ackTimeoutMs', value: 'ms' },
+    { flag: 'resume-variable', key: 'resumeVariable', value: 'name' },
+    { flag: 'resume-field', key: 'resumeField', value: '$.path' },
     { flag: 'max-message-size', key: 'maxMessageBytes', value: 'bytes' },
   ],
 });

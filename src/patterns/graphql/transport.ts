@@ -25,6 +25,7 @@ import { HttpClientError, httpRequest, redactHeaders, redactUrl, type HttpRespon
 import { ConnectionLifecycle } from '../../core/lifecycle';
 import { RequestTiming } from '../../core/netTiming';
 import { SseParser } from '../../core/sseParser';
+import { getAtPath, parseJsonPath, type JsonPathStep } from '../../core/jsonPath';
 import { nodeTlsOptions } from '../../core/tlsOptions';
 import type { OutboundMessage, Transport, TransportFactory, TransportSink } from '../../core/transport';
 import type { ConnectOptions } from '../../shared/connectOptions';
@@ -63,6 +64,10 @@ interface Operation {
   abort?: AbortController;
   /** It runs over a graphql-sse event stream (a subscription, or any operation with protocol sse). */
   sse?: boolean;
+  /** resumeField's value in its last result: what resumeVariable carries when it is sent again after a reconnect. */
+  resumeValue?: string | number;
+  /** A result without resumeField was said once. */
+  resumeMissSaid?: boolean;
 }
 
 type WsProtocol = 'graphql-transport-ws' | 'graphql-ws';
@@ -96,6 +101,8 @@ class GraphqlTransport implements Transport {
   private mode: 'ws' | 'http' = 'http';
   /** Why the current socket is being dropped by us (ack timeout, a message too large). */
   private dropCause: { message: string; code: string } | undefined;
+  /** resumeField, parsed. */
+  private resumePath: JsonPathStep[] | undefined;
   /** Messages on the current socket that were not protocol messages. */
   private invalid = 0;
   private firstInvalid = '';
@@ -136,6 +143,14 @@ class GraphqlTransport implements Transport {
     const protocol: GraphqlProtocol = this.o.protocol ?? 'auto';
     if (this.mode === 'ws' && (protocol === 'sse' || protocol === 'sse-single')) return this.lc.fail(`--graphql-protocol sse runs over http(s), not ${scheme}: use http${scheme === 'wss' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
     if (this.mode === 'http' && (protocol === 'graphql-ws' || protocol === 'graphql-transport-ws')) return this.lc.fail(`--graphql-protocol ${protocol} runs over a WebSocket: use ws${scheme === 'https' ? 's' : ''}://${this.options.url.slice(scheme.length + 3)}`, 'ERR_INVALID_OPTIONS');
+    if (!this.o.resumeVariable !== !this.o.resumeField) return this.lc.fail(`--resume-variable and --resume-field go together: the variable to set after a reconnect, and where its value is in each result (like --resume-variable after --resume-field '$.data.ticks.seq')`, 'ERR_INVALID_OPTIONS');
+    if (this.o.resumeField) {
+      try {
+        this.resumePath = parseJsonPath(this.o.resumeField);
+      } catch (err) {
+        return this.lc.fail(`--resume-field: ${describeError(err).message}`, 'ERR_INVALID_OPTIONS');
+      }
+    }
     const docs = [...(this.o.documents?.length ? this.o.documents : this.options.body !== undefined ? [this.options.body] : []), ...(this.options.send ?? [])];
     // Over a WebSocket a session may start with no operation: the connection is acknowledged and operations come from the composer.
     if (docs.length === 0 && this.mode === 'http') return this.lc.fail('no operation to run: give the document with -d \'{ field }\' or --query FILE', 'ERR_INVALID_OPTIONS');
@@ -244,7 +259,7 @@ class GraphqlTransport implements Transport {
     this.opened = true;
     this.lc.opened(redactUrl(url), { protocol: 'graphql-sse', mode: 'single' });
     const running = this.ops.filter((o) => !o.done);
-    if (reconnected && running.length) sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${running.map(label).join(', ')}`, { control: true, meta: { type: 'resubscribe', operations: running.map(label), protocol: 'graphql-sse' } });
+    if (reconnected && running.length) this.announceResubscribe(running, 'graphql-sse');
     this.singleLive = true;
     for (const op of running) void this.postSingle(op, reconnected);
     try {
@@ -518,7 +533,7 @@ class GraphqlTransport implements Transport {
       const running = this.ops.filter((o) => o.sse && !o.done);
       if (running.length === 0) return this.httpFinished();
       this.lc.connecting(redactUrl(this.options.url));
-      this.sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${running.map(label).join(', ')}`, { control: true, meta: { type: 'resubscribe', operations: running.map(label), protocol: 'graphql-sse' } });
+      this.announceResubscribe(running, 'graphql-sse');
       for (const o of running) void this.runHttpOperation(o, true);
     });
   }
@@ -593,6 +608,43 @@ class GraphqlTransport implements Transport {
 
   // ---------- Results ----------
 
+  /**
+   * After a reconnect, before the running operations are sent again: with resumeVariable, each subscription that
+   * had a result takes resumeField's value from its last one as that variable, so it resumes after it (one that had
+   * none starts where it started). One control line says what is re-sent, and from where.
+   */
+  private announceResubscribe(running: Operation[], protocol?: string): void {
+    const variable = this.o.resumeVariable;
+    const resumed: Record<string, string | number> = {};
+    for (const op of running) {
+      if (!variable || op.type !== 'subscription' || op.resumeValue === undefined) continue;
+      op.variables = { ...(op.variables ?? {}), [variable]: op.resumeValue };
+      resumed[label(op)] = op.resumeValue;
+    }
+    const what = running.map((o) => (label(o) in resumed ? `${label(o)} with ${variable} = ${JSON.stringify(resumed[label(o)])}` : label(o))).join(', ');
+    this.sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${what}`, {
+      control: true,
+      meta: { type: 'resubscribe', operations: running.map(label), ...(variable && Object.keys(resumed).length ? { resumed: { variable, values: resumed } } : {}), ...(protocol ? { protocol } : {}) },
+    });
+  }
+
+  /** resumeField's value in a subscription's result, kept for a reconnect; a result without it is said once. */
+  private keepResumeValue(op: Operation, parsed: unknown): void {
+    if (!this.resumePath || op.type !== 'subscription') return;
+    const v = getAtPath(parsed, this.resumePath);
+    if (typeof v === 'number' || typeof v === 'string') {
+      op.resumeValue = v;
+      return;
+    }
+    if (op.resumeMissSaid) return;
+    op.resumeMissSaid = true;
+    this.sink.frame('in', `--resume-field ${this.o.resumeField} is not a string or number in this result of ${label(op)}: after a reconnect it resumes from the last value found${op.resumeValue === undefined ? ' (none yet: from where it started)' : ''}`, {
+      control: true,
+      channel: label(op),
+      meta: { type: 'resume-field-missing', id: op.id, resumeField: this.o.resumeField },
+    });
+  }
+
   /** One result: an `in` frame, flagged when it has errors. */
   private result(op: Operation, json: string, meta: Record<string, unknown>, parsedAlready?: { value: unknown }): void {
     // Once the session is closing (--count reached, the user closed) the operations are being stopped: later results are not shown.
@@ -614,6 +666,7 @@ class GraphqlTransport implements Transport {
     }
     op.results++;
     this.sink.frame('in', json, { channel: label(op), meta: m });
+    if (ok) this.keepResumeValue(op, parsed);
   }
 
   // ---------- WebSocket: graphql-transport-ws and graphql-ws ----------
@@ -774,7 +827,7 @@ class GraphqlTransport implements Transport {
         const reconnected = this.lc.down;
         this.lc.opened(redactUrl(this.options.url), { protocol: proto, status: 101 });
         const running = this.ops.filter((o) => !o.done);
-        if (reconnected && running.length) sink.frame('out', `re-subscribing ${running.length} operation${running.length === 1 ? '' : 's'} after the reconnect: ${running.map(label).join(', ')}`, { control: true, meta: { type: 'resubscribe', operations: running.map(label) } });
+        if (reconnected && running.length) this.announceResubscribe(running);
         for (const o of running) this.subscribe(ws, o, reconnected);
         if (this.paused) ws.pause();
         return;

@@ -55,4 +55,20 @@ describe('demo pattern race', () => {
       await race.close();
     }
   });
+
+  it('a cut mid-race: the GraphQL subscription resumes after its last seq (resumeVariable), so it neither misses nor repeats an event', async () => {
+    const race = await startDemoRace({ rate: 20 });
+    try {
+      const entries = race.entries.filter((e) => e.name === 'GraphQL' || e.name === 'SSE');
+      const result = await runRace({ entries, durationMs: 5000, idField: race.idField, timestampField: race.timestampField, fault: { type: 'cut', atMs: 2000 } });
+      for (const name of ['GraphQL', 'SSE']) {
+        const s = byName(result.sessions, name);
+        assert.ok(s.reconnects >= 1, `${name} reconnected after the cut (${s.reconnects})`);
+        assert.equal(s.duplicates, 0, `${name} duplicates`);
+        assert.equal(s.missed, 0, `${name} missed ${s.missed}: ${JSON.stringify(result.missedIds[result.sessions.indexOf(s)].slice(0, 5))}`);
+      }
+    } finally {
+      await race.close();
+    }
+  });
 });

@@ -111,7 +111,7 @@ describe('demo GraphQL', () => {
     for (const url of [demo.urls.graphql, demo.urls.graphqlSse]) {
       const r = await runCli(['connect', url, '--pattern', 'graphql', '--list']);
       assert.equal(r.code, 0, `${url}: ${r.stderr}`);
-      for (const line of ['latest: Event', 'event(seq: Int!): Event', 'items: [Item!]!', 'publish(label: String): Event!', 'ticks(from: Int = 0): Event!']) {
+      for (const line of ['latest: Event', 'event(seq: Int!): Event', 'items: [Item!]!', 'publish(label: String): Event!', 'ticks(from: Int = 0, after: Int): Event!']) {
         assert.ok(r.stdout.includes(line), `${url}: ${line} in:\n${r.stdout}`);
       }
     }

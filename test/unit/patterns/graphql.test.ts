@@ -207,6 +207,61 @@ describe('GraphQL subscriptions over WebSocket', () => {
     assert.equal(reopened.meta?.reconnected, true);
   });
 
+  it('--resume-variable after --resume-field $.data.ticks.seq: after a drop the subscription resumes after its last result, with no duplicate and no gap', async () => {
+    const doc = 'subscription Live($after: Int) { resumable(after: $after) { seq } }';
+    const events = await runSession(gql(srv.wsUrl, [doc], { reconnect: { initialDelayMs: 50, jitter: 0 }, graphql: { variables: { after: 0 }, resumeVariable: 'after', resumeField: '$.data.resumable.seq' } }), async (s, evs) => {
+      await waitFor(evs, (es) => dataIn(es).length >= 3);
+      srv.dropClients();
+      await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && dataIn(es).length >= 8, 10_000);
+      await s.close('enough');
+    });
+    checkInvariants(events);
+    const line = controls(events, 'resubscribe')[0];
+    const sent = dataOut(events);
+    assert.equal(sent.length, 2);
+    assert.deepEqual((JSON.parse(sent[0].data) as { variables: unknown }).variables, { after: 0 });
+    // The value carried is the last seq received before the drop.
+    const resumedAt = (JSON.parse(sent[1].data) as { variables: { after: number } }).variables.after;
+    const before = dataIn(events).filter((f) => f.seq < line.seq);
+    assert.equal(resumedAt, seqs(before, 'resumable').at(-1));
+    assert.equal(line.data, `re-subscribing 1 operation after the reconnect: Live with after = ${resumedAt}`);
+    assert.deepEqual(line.meta?.resumed, { variable: 'after', values: { Live: resumedAt } });
+    // Every tick once, in order: 1, 2, 3, … across the reconnect.
+    const all = seqs(events, 'resumable');
+    assert.deepEqual(all, Array.from({ length: all.length }, (_, i) => i + 1));
+  });
+
+  it('without a resume variable the same drop starts the subscription over: the duplicates are there to see', async () => {
+    const doc = 'subscription Live { resumable { seq } }';
+    const events = await runSession(gql(srv.wsUrl, [doc], { reconnect: { initialDelayMs: 50, jitter: 0 } }), async (s, evs) => {
+      await waitFor(evs, (es) => dataIn(es).length >= 3);
+      srv.dropClients();
+      await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && dataIn(es).length >= 6, 10_000);
+      await s.close('enough');
+    });
+    const line = controls(events, 'resubscribe')[0];
+    const after = seqs(dataIn(events).filter((f) => f.seq > line.seq), 'resumable');
+    assert.equal(after[0], 1, 'the server starts the subscription over');
+  });
+
+  it('--resume-variable without --resume-field (or a bad path) is one line before connecting; a result without the field is said once', async () => {
+    for (const [graphql, re] of [
+      [{ resumeVariable: 'after' }, /^--resume-variable and --resume-field go together/],
+      [{ resumeVariable: 'after', resumeField: '$.data[' }, /^--resume-field: /],
+    ] as const) {
+      const events = await runSession(gql(srv.wsUrl, ['subscription { ticks { seq } }'], { graphql }));
+      const t = terminal(events);
+      assert.equal(t.state, 'failed');
+      assert.match(t.reason ?? '', re);
+      assert.equal(ofKind(events, 'state').filter((s) => s.state === 'connecting').length, 0, 'nothing was connected');
+    }
+    const events = await runSession(gql(srv.wsUrl, ['subscription T { ticks(intervalMs: 1) { seq } }'], { count: 3, graphql: { resumeVariable: 'after', resumeField: '$.data.tick.seq' } }));
+    const miss = controls(events, 'resume-field-missing');
+    assert.equal(miss.length, 1, 'said once, not per result');
+    assert.equal(miss[0].data, '--resume-field $.data.tick.seq is not a string or number in this result of T: after a reconnect it resumes from the last value found (none yet: from where it started)');
+    assert.equal(dataIn(events).length, 3);
+  });
+
   it('the composer runs another operation on the live connection', async () => {
     const events = await runSession(gql(srv.wsUrl, ['subscription A { ticks(intervalMs: 10) { seq } }']), async (s, evs) => {
       await waitFor(evs, (es) => dataIn(es).length >= 1);

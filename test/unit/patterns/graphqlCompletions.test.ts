@@ -33,7 +33,7 @@ describe('GraphQL completions from a real server', () => {
     const fields = await graphqlCompletions({ pattern: 'graphql', url: srv.httpUrl });
     assert.deepEqual(
       fields.map((f) => `${f.root} ${f.name}`),
-      ['query hello', 'query item', 'query boom', 'mutation add', 'subscription ticks', 'subscription failing', 'subscription partial'],
+      ['query hello', 'query item', 'query boom', 'mutation add', 'subscription ticks', 'subscription failing', 'subscription resumable', 'subscription partial'],
     );
     const ticks = byName(fields, 'subscription', 'ticks');
     assert.equal(ticks.detail, 'ticks(count: Int = 1000000, intervalMs: Int = 20): Tick!');
@@ -59,7 +59,7 @@ describe('GraphQL completions from a real server', () => {
   it('a ws:// endpoint is asked over HTTP at the same path first (no second WebSocket); a WebSocket-only one over its protocol', async () => {
     const before = srv.connections();
     const viaHttp = await graphqlCompletions({ pattern: 'graphql', url: srv.wsUrl });
-    assert.equal(viaHttp.length, 7);
+    assert.equal(viaHttp.length, 8);
     assert.equal(srv.connections(), before, 'no WebSocket was opened: the same path answers over HTTP');
     // The legacy server answers nothing over HTTP (404): the introspection goes over subscriptions-transport-ws.
     const inits = srv.inits.length;
