@@ -225,6 +225,32 @@ describe('graphql-sse single connection mode (--graphql-protocol sse-single) aga
     }
   });
 
+  for (const protocol of ['sse', 'sse-single'] as const) {
+    it(`${protocol}: --resume-variable after: a cut stream resumes the subscription after its last result, every seq once and in order`, async () => {
+      const own = await sseServer();
+      const seqs = (es: WireEvent[]) => dataIn(es).map((f) => (JSON.parse(f.data) as { data: { resumable: { seq: number } } }).data.resumable.seq);
+      try {
+        const doc = 'subscription Live($after: Int) { resumable(after: $after) { seq } }';
+        const events = await runSession(gql(own.url, [doc], { graphql: { protocol, resumeVariable: 'after', resumeField: '$.data.resumable.seq' } }), async (s, evs) => {
+          await waitFor(evs, (es) => dataIn(es).length >= 3);
+          own.cut();
+          await waitFor(evs, (es) => controls(es, 'resubscribe').length === 1 && dataIn(es).length >= 7, 10_000);
+          await s.close('enough');
+        });
+        checkInvariants(events);
+        const line = controls(events, 'resubscribe')[0];
+        const last = seqs(dataIn(events).filter((f) => f.seq < line.seq)).at(-1);
+        assert.equal(line.data, `re-subscribing 1 operation after the reconnect: Live with after = ${last}`);
+        const sent = dataOut(events).map((f) => (JSON.parse(f.data) as { variables?: { after?: number } }).variables?.after);
+        assert.deepEqual(sent, [undefined, last], 'the first subscription has no cursor; the second carries the last seq');
+        const all = seqs(events);
+        assert.deepEqual(all, Array.from({ length: all.length }, (_, i) => i + 1));
+      } finally {
+        await own.close();
+      }
+    });
+  }
+
   it('a server without single connection mode (distinct only) refuses the reservation: one line', async () => {
     const events = await runSession(gql(srv.httpUrl, ['subscription { ticks { seq } }'], { graphql: { protocol: 'sse-single' } }));
     assert.equal(terminal(events).state, 'failed');
