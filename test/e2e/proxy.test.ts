@@ -340,6 +340,10 @@ describe('capture proxy in VS Code (issue 17)', { timeout: 600_000 }, () => {
     await echoed;
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(await button!.evaluate((el) => el.isConnected), true, 'the Cut button was not rebuilt while the connection carried traffic');
+    // The bytes are in the row's tooltip, written when the pointer rests on it (resolveTreeItem).
+    const tip = await waitUntil('the connection row\'s tooltip', async () => (await wb.page.locator('.workbench-hover, .monaco-hover').allTextContents()).find((t) => t.startsWith(`Connection ${conn.id} from 127.0.0.1:`)), 10_000, 200);
+    const bytes = /client -> backend [\d.]+ (?:B|KiB) \((\d+) bytes\), backend -> client [\d.]+ (?:B|KiB) \((\d+) bytes\)/.exec(tip);
+    assert.ok(bytes && Number(bytes[1]) > 0 && Number(bytes[2]) > 0, `the tooltip counts bytes both ways: ${tip}`);
     await cutButton.click();
     await waitUntil('the ws client to be cut', () => closed, 15_000, 100);
     assert.equal(closed, 1006, 'the client sees an abnormal closure');
