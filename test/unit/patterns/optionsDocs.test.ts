@@ -173,6 +173,8 @@ describe('hand-written connect flags agree with the schemas', () => {
     'graphql-protocol': ['ws://h:4000/graphql', 'graphql', 'graphql-ws'],
     'init-payload': ['ws://h:4000/graphql', 'graphql', '{"token":"t"}'],
     'init-payload-env': ['ws://h:4000/graphql', 'graphql', 'SIO_AUTH'],
+    'resume-variable': ['ws://h:4000/graphql', 'graphql', 'after'],
+    'resume-field': ['ws://h:4000/graphql', 'graphql', '$.data.ticks.seq'],
   };
   const env = { env: { HOOK_SECRET: 'k', MQTT_PASS: 'p', SIO_AUTH: '{"token":"t"}' }, readFile: () => '' };
   const withFills = CONNECT_FLAGS.filter((f) => (f.fills ?? []).length > 0);
