@@ -75,7 +75,7 @@ describe('GraphQL subscription in VS Code (issue 13)', { timeout: 600_000 }, () 
       // A subscription written by picking a completion: the host introspected the server (over HTTP at the same
       // path, so still one WebSocket), the composer offers the subscription fields with their argument and return
       // types, and Enter puts in a selection with the return type's scalar fields.
-      await panel.locator('#composer-completions-status', { hasText: 'Field completions: 3 query, 1 mutation, 3 subscription' }).waitFor({ timeout: 20_000 });
+      await panel.locator('#composer-completions-status', { hasText: 'Field completions: 3 query, 1 mutation, 4 subscription' }).waitFor({ timeout: 20_000 });
       const input = panel.locator('#composer-input textarea');
       await input.fill('');
       await input.pressSequentially('subscription Picked { ti');

@@ -219,7 +219,7 @@ describe('profile form in Chromium', () => {
       assert.equal(await page.locator('#graphql-doc-completions').isVisible(), false);
 
       await postToPage(page, { type: 'graphqlFields', fields });
-      await page.locator('#graphql-fields-status', { hasText: '3 query, 1 mutation, 3 subscription fields' }).waitFor({ timeout: 5000 });
+      await page.locator('#graphql-fields-status', { hasText: '3 query, 1 mutation, 4 subscription fields' }).waitFor({ timeout: 5000 });
       await docs.fill('query { hello(name: "a, b") }');
       const ticks = fields.findIndex((f) => f.root === 'subscription' && f.name === 'ticks');
       await pick(page, 'graphql-field-pick', String(ticks));
