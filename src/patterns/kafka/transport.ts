@@ -238,8 +238,8 @@ class KafkaTransport implements Transport {
   private lastLogged: string | undefined;
   /** Every socket kafkajs opened for the current connection (destroyed on a drop or close, whatever kafkajs is doing). */
   private sockets = new Set<net.Socket>();
-  /** Group mode: brokers whose connection was lost under the consumer, with when (the consumer reconnects by itself). */
-  private readonly lostBrokers = new Map<string, { at: number; cause: string }>();
+  /** Group mode: brokers whose connection was lost under the consumer, and when (the consumer reconnects by itself). */
+  private readonly lostBrokers = new Map<string, number>();
   private resumeWaiters: Array<() => void> = [];
   private joins = 0;
   private committed = 0;
@@ -374,10 +374,10 @@ class KafkaTransport implements Transport {
       cause ??= 'the broker closed the connection';
     });
     socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => {
-      const lost = this.lostBrokers.get(broker);
-      if (!lost || gen !== this.generation || this.lc.ended) return;
+      const lostAt = this.lostBrokers.get(broker);
+      if (lostAt === undefined || gen !== this.generation || this.lc.ended) return;
       this.lostBrokers.delete(broker);
-      const ms = Math.round(this.sink.now() - lost.at);
+      const ms = Math.round(this.sink.now() - lostAt);
       this.sink.frame('in', `reconnected to broker ${broker} after ${ms} ms`, { control: true, meta: { packet: 'BROKER_RECONNECTED', broker, downMs: ms } });
     });
     socket.once('close', () => {
@@ -385,7 +385,7 @@ class KafkaTransport implements Transport {
       // FIN from the broker (the consumer's own disconnect): nothing to say.
       if (!cause || sockets !== this.sockets || gen !== this.generation || this.lc.ended || !this.lc.everOpened) return;
       if (this.lostBrokers.has(broker)) return;
-      this.lostBrokers.set(broker, { at: this.sink.now(), cause });
+      this.lostBrokers.set(broker, this.sink.now());
       this.sink.frame('in', `connection to broker ${broker} lost (${cause}): the group member reconnects on its next request, and rejoins the group if the coordinator dropped it`, {
         control: true,
         meta: { packet: 'BROKER_LOST', broker, cause, ...(code ? { code } : {}) },
@@ -951,6 +951,8 @@ class KafkaTransport implements Transport {
     this.cluster = undefined;
     this.kafka = undefined;
     this.wakeAll();
+    // A session reconnect says its own story; a broker lost before it is not "reconnected" by the next one.
+    this.lostBrokers.clear();
     void consumer?.disconnect().catch(() => undefined);
     void producer?.disconnect().catch(() => undefined);
     void cluster?.disconnect().catch(() => undefined);
